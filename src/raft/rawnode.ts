@@ -1,0 +1,224 @@
+import type { RaftConfig } from './config.js';
+import { invariant } from './errors.js';
+import type { ProgressState } from './progress.js';
+import { Raft, type ProposalRef } from './raft.js';
+import {
+  EntryKind,
+  MessageType,
+  Role,
+  type ConfChange,
+  type ConfState,
+  type HardState,
+  type Message,
+  type NodeId,
+  type PersistedState,
+  type Ready,
+  type SoftState,
+} from './types.js';
+
+export type { ProposalRef };
+
+export interface PeerStatus {
+  match: number;
+  next: number;
+  state: ProgressState;
+  learner: boolean;
+  recentActive: boolean;
+  inflight: number;
+}
+
+export interface Status {
+  id: NodeId;
+  role: Role;
+  term: number;
+  vote: NodeId;
+  leader: NodeId;
+  commit: number;
+  applied: number;
+  firstIndex: number;
+  lastIndex: number;
+  lastTerm: number;
+  snapshotIndex: number;
+  confState: ConfState;
+  transferee: NodeId;
+  /** Per member, on the leader only. */
+  progress: Record<NodeId, PeerStatus>;
+}
+
+/**
+ * The runtime's handle on the consensus core (etcd's RawNode contract): feed
+ * it ticks, messages and requests; take its work with ready(), do it in the
+ * order documented on `Ready`, then call advance(). step() and tick() may be
+ * called between ready() and advance(); ready() may not.
+ */
+export class RawNode {
+  readonly #raft: Raft;
+  #prevSoft: SoftState;
+  #prevHard: HardState;
+  #outstanding: Ready | undefined;
+
+  constructor(cfg: RaftConfig, persisted?: PersistedState) {
+    this.#raft = new Raft(cfg, persisted);
+    this.#prevSoft = this.#softState();
+    // A fresh founding node must persist its bootstrap term and commit.
+    this.#prevHard = persisted?.hardState ?? { term: 0, vote: '', commit: 0 };
+  }
+
+  get id(): NodeId {
+    return this.#raft.id;
+  }
+
+  /** For tests and the simulator's mutants: the protocol object itself. */
+  get raft(): Raft {
+    return this.#raft;
+  }
+
+  tick(): void {
+    this.#raft.tick();
+  }
+
+  step(m: Message): void {
+    this.#raft.step(m);
+  }
+
+  campaign(): void {
+    this.#raft.campaign();
+  }
+
+  propose(data: Uint8Array): ProposalRef {
+    return this.#raft.propose([data]);
+  }
+
+  /** Several commands as consecutive entries; the ref names the last one. */
+  proposeBatch(data: Uint8Array[]): ProposalRef {
+    invariant(data.length > 0, () => 'an empty proposal batch');
+    return this.#raft.propose(data, EntryKind.Normal);
+  }
+
+  proposeConfChange(cc: ConfChange): ProposalRef {
+    return this.#raft.proposeConfChange(cc);
+  }
+
+  readIndex(context: number): void {
+    this.#raft.readIndex(context);
+  }
+
+  transferLeadership(to: NodeId): void {
+    this.#raft.transferLeadership(to);
+  }
+
+  snapshotCaptured(index: number, size: number): void {
+    this.#raft.snapshotCaptured(index, size);
+  }
+
+  /**
+   * Which messages may leave before this ready's state is durable: a
+   * leader's replication traffic (its own entries count toward commit only
+   * after advance()). Votes and all responses wait for the disk.
+   */
+  sendsBeforePersist(m: Message): boolean {
+    return m.type === MessageType.App || m.type === MessageType.Heartbeat || m.type === MessageType.Snap || m.type === MessageType.TimeoutNow;
+  }
+
+  hasReady(): boolean {
+    const r = this.#raft;
+    r.flushReadRound();
+    return (
+      r.msgs.length > 0 ||
+      r.log.stable < r.log.lastIndex() ||
+      r.log.committed > r.log.applying ||
+      r.readStates.length > 0 ||
+      r.droppedReads.length > 0 ||
+      r.snapshotChunk !== undefined ||
+      r.pendingInstall !== undefined ||
+      !sameHard(r.hardState(), this.#prevHard) ||
+      !sameSoft(this.#softState(), this.#prevSoft)
+    );
+  }
+
+  ready(): Ready {
+    invariant(this.#outstanding === undefined, () => 'ready() called again before advance()');
+    const r = this.#raft;
+    r.flushReadRound();
+    const rd: Ready = {
+      entries: r.log.unstableEntries(),
+      snapshotKeepsLog: false,
+      messages: [],
+      persistedMessages: [],
+      committed: [],
+      readStates: r.readStates,
+      droppedReads: r.droppedReads,
+    };
+    const soft = this.#softState();
+    if (!sameSoft(soft, this.#prevSoft)) rd.softState = this.#prevSoft = soft;
+    const hard = r.hardState();
+    if (!sameHard(hard, this.#prevHard)) rd.hardState = this.#prevHard = hard;
+    if (r.pendingInstall) {
+      rd.snapshot = r.pendingInstall.meta;
+      rd.snapshotKeepsLog = r.pendingInstall.keepLog;
+      r.pendingInstall = undefined;
+    }
+    if (r.snapshotChunk) {
+      rd.snapshotChunk = r.snapshotChunk;
+      r.snapshotChunk = undefined;
+    }
+    for (const m of r.msgs) (this.sendsBeforePersist(m) ? rd.messages : rd.persistedMessages).push(m);
+    // Committed entries in this ready are durable here once it is persisted.
+    rd.committed = r.log.nextCommitted(r.log.lastIndex(), r.cfg.maxApplyBytes);
+    if (rd.committed.length > 0) r.log.applying = rd.committed[rd.committed.length - 1]!.index;
+    r.msgs = [];
+    r.readStates = [];
+    r.droppedReads = [];
+    this.#outstanding = rd;
+    return rd;
+  }
+
+  advance(rd: Ready): void {
+    invariant(rd === this.#outstanding, () => 'advance() with a Ready that is not the outstanding one');
+    this.#outstanding = undefined;
+    const r = this.#raft;
+    if (rd.entries.length > 0) {
+      const last = rd.entries[rd.entries.length - 1]!;
+      r.onStable(last.index, last.term);
+    }
+    r.onApplied(rd.committed);
+  }
+
+  status(): Status {
+    const r = this.#raft;
+    const progress: Record<NodeId, PeerStatus> = {};
+    if (r.role === Role.Leader) {
+      for (const [id, pr] of r.progress) {
+        progress[id] = { match: pr.match, next: pr.next, state: pr.state, learner: pr.isLearner, recentActive: pr.recentActive, inflight: pr.inflights.count };
+      }
+    }
+    return {
+      id: r.id,
+      role: r.role,
+      term: r.term,
+      vote: r.vote,
+      leader: r.lead,
+      commit: r.log.committed,
+      applied: r.log.applied,
+      firstIndex: r.log.firstIndex(),
+      lastIndex: r.log.lastIndex(),
+      lastTerm: r.log.lastTerm(),
+      snapshotIndex: r.log.snapshot?.index ?? 0,
+      confState: r.conf,
+      transferee: r.leadTransferee,
+      progress,
+    };
+  }
+
+  #softState(): SoftState {
+    return { role: this.#raft.role, leader: this.#raft.lead };
+  }
+}
+
+function sameHard(a: HardState, b: HardState): boolean {
+  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
+}
+
+function sameSoft(a: SoftState, b: SoftState): boolean {
+  return a.role === b.role && a.leader === b.leader;
+}
