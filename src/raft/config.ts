@@ -11,6 +11,8 @@ export interface RaftConfig {
    * founding configuration from the log. A joining node passes nothing.
    */
   bootstrap?: NodeId[];
+  /** Opaque per-founder context written into the bootstrap entries (the runtime puts addresses there). */
+  bootstrapContext?: Record<NodeId, string>;
   /** An election timeout is drawn uniformly from [min, max) ticks. */
   electionTicks?: [number, number];
   heartbeatTicks?: number;
@@ -40,7 +42,7 @@ export interface RaftConfig {
 
 export type RaftLogger = (event: string, fields: Record<string, unknown>) => void;
 
-export type ResolvedConfig = Required<Omit<RaftConfig, 'bootstrap' | 'logger'>> & Pick<RaftConfig, 'bootstrap' | 'logger'>;
+export type ResolvedConfig = Required<Omit<RaftConfig, 'bootstrap' | 'bootstrapContext' | 'logger'>> & Pick<RaftConfig, 'bootstrap' | 'bootstrapContext' | 'logger'>;
 
 export const DEFAULTS = {
   electionTicks: [10, 20] as [number, number],

@@ -4,4 +4,4 @@ export * from './config.js';
 export { SeededRand } from './rand.js';
 export { RawNode, type ProposalRef, type Status, type PeerStatus } from './rawnode.js';
 export { encodeConfChange, decodeConfChange } from './confchange.js';
-export { fillSnapshotChunk, crc32 } from './snapshot.js';
+export { fillSnapshotChunk, setSnapshotChunk, crc32 } from './snapshot.js';

@@ -124,7 +124,7 @@ export class Raft {
       index: i + 1,
       term: 1,
       kind: EntryKind.ConfChange,
-      data: encodeConfChange({ type: ConfChangeType.AddVoter, node }),
+      data: encodeConfChange({ type: ConfChangeType.AddVoter, node, context: this.cfg.bootstrapContext?.[node] }),
     }));
     this.log.append(entries);
     this.term = 1;

@@ -31,3 +31,10 @@ export function fillSnapshotChunk(m: Message, snapshotBytes: Uint8Array): void {
   m.checksum = crc32(m.data);
   m.last = end >= snapshotBytes.byteLength;
 }
+
+/** Fill an outgoing Snap message with a chunk the runtime read from its snapshot file. */
+export function setSnapshotChunk(m: Message, chunk: Uint8Array): void {
+  m.data = chunk;
+  m.checksum = crc32(chunk);
+  m.last = (m.offset ?? 0) + chunk.byteLength >= (m.snapshot?.size ?? 0);
+}
