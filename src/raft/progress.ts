@@ -79,6 +79,8 @@ export class Progress {
   snapshotOffset = 0;
   /** A chunk is out; wait for its answer (or a heartbeat answer) before resending. */
   snapshotChunkOut = false;
+  /** Heartbeat answers seen while a chunk is out. */
+  snapshotStalls = 0;
   isLearner: boolean;
 
   constructor(next: number, maxInflight: number, maxInflightBytes: number, isLearner: boolean) {

@@ -213,7 +213,13 @@ export class Raft {
   }
 
   campaign(kind: CampaignKind = this.cfg.preVote ? 'pre-election' : 'election'): void {
-    if (!this.promotable()) return;
+    if (!this.promotable() || this.role === Role.Leader) return;
+    if (this.#hasUnappliedConfChanges()) {
+      // Our configuration is about to change: counting votes with the old one
+      // could elect a second leader in the same term.
+      this.cfg.logger?.('campaign deferred: committed membership changes are not applied yet', { id: this.id, term: this.term, applied: this.log.applied, commit: this.log.committed });
+      return;
+    }
     let voteType: MessageType;
     let term: number;
     if (kind === 'pre-election') {
@@ -243,6 +249,14 @@ export class Raft {
         force: kind === 'transfer' ? true : undefined,
       });
     }
+  }
+
+  #hasUnappliedConfChanges(): boolean {
+    // Changes up to the last one in force are applied (bootstrap ones at construction).
+    const from = Math.max(this.log.applied, this.#confHistory[this.#confHistory.length - 1]!.index) + 1;
+    if (from > this.log.committed) return false;
+    for (const e of this.log.slice(from, this.log.committed + 1) ?? []) if (e.kind === EntryKind.ConfChange) return true;
+    return false;
   }
 
   #poll(from: NodeId, granted: boolean): 'won' | 'lost' | 'pending' {
@@ -665,12 +679,15 @@ export class Raft {
       return;
     }
     const wasPaused = pr.isPaused();
-    if (pr.maybeUpdate(m.index)) {
+    // An answer at our match to a probe also ends probing (after a snapshot, match is already there).
+    if (pr.maybeUpdate(m.index) || (pr.match === m.index && pr.state === 'probe')) {
       if (pr.state === 'probe') pr.becomeReplicate();
       else if (pr.state === 'snapshot' && pr.match >= pr.snapshotIndex) pr.becomeProbe();
       else if (pr.state === 'replicate') pr.inflights.freeLE(m.index);
       if (this.#maybeCommit()) this.#bcastAppend();
-      else if (wasPaused || pr.next <= this.log.lastIndex()) while (this.#sendAppend(m.from, false));
+      // A follower that was paused may have missed the latest commit index: tell it, even with no entries.
+      else if (wasPaused) this.#sendAppend(m.from);
+      while (this.#sendAppend(m.from, false));
       if (m.from === this.leadTransferee && pr.match === this.log.lastIndex()) {
         this.#send({ type: MessageType.TimeoutNow, to: m.from, term: this.term });
       }
@@ -685,7 +702,8 @@ export class Raft {
     // Answers to Apps may have been lost: free a slot so replication cannot stall.
     if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirstOne();
     if (pr.state === 'snapshot') {
-      pr.snapshotChunkOut = false;
+      // A chunk unanswered for two heartbeat rounds was lost: send it again.
+      if (pr.snapshotChunkOut && ++pr.snapshotStalls >= 2) pr.snapshotChunkOut = false;
       this.#sendSnapshotChunk(m.from, pr);
     } else if (pr.match < this.log.lastIndex()) {
       this.#sendAppend(m.from);
@@ -743,6 +761,7 @@ export class Raft {
     const snap = this.log.snapshot!;
     if (snap.index !== pr.snapshotIndex) pr.becomeSnapshot(snap.index); // a newer snapshot replaced it
     pr.snapshotChunkOut = true;
+    pr.snapshotStalls = 0;
     this.#send({ type: MessageType.Snap, to, term: this.term, snapshot: snap, offset: pr.snapshotOffset, chunkSize: this.cfg.snapshotChunkBytes });
   }
 

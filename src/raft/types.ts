@@ -146,10 +146,11 @@ export interface SnapshotChunk {
 /**
  * Work for the runtime, handed out by `RawNode.ready()`. Order of handling:
  *  1. send `messages` at once (they depend on nothing unpersisted);
- *  2. persist, atomically and durably: `entries` (replacing any stored entry
- *     at the same or a higher index), `hardState`, `snapshotChunk`, and when
+ *  2. persist, atomically and durably: `snapshotChunk`; then, when
  *     `snapshot` is set, restore the state machine from the assembled
- *     snapshot and drop the stored log it covers (see `snapshotKeepsLog`);
+ *     snapshot and drop the stored log it covers (all of it unless
+ *     `snapshotKeepsLog`); then `entries` (replacing any stored entry at the
+ *     same or a higher index) and `hardState`;
  *  3. send `persistedMessages`;
  *  4. apply `committed` to the state machine, in order;
  *  5. answer `readStates` once the state machine reached their index;
