@@ -1,0 +1,132 @@
+import uWS from 'uWebSockets.js';
+import { NodeError, badRequest } from '../node/errors.js';
+import type { Logger } from '../node/logger.js';
+import { httpError, statusLine } from './errors-http.js';
+import type { NodeApi } from './node-api.js';
+import { matchRoute, type Reply, type RequestContext } from './router.js';
+import { ROUTES } from './routes.js';
+
+export interface HttpFrontOptions {
+  host: string;
+  port: number;
+  node: NodeApi;
+  logger: Logger;
+  /** Largest accepted request body (413 beyond it). */
+  maxBodyBytes?: number;
+}
+
+export interface HttpFront {
+  port: number;
+  /** Close the listen socket and every connection (the only safe way to stop uWS in a worker). */
+  close(): void;
+  /** True when the native uWS build serves; false on the slower pure-JS fallback. */
+  native: boolean;
+}
+
+/** The hraftd-compatible HTTP API of one node, on uWebSockets.js. */
+export function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront> {
+  const maxBody = opts.maxBodyBytes ?? 1 << 20;
+  const app = uWS.App();
+  app.any('/*', (res, req) => {
+    let aborted = false;
+    res.onAborted(() => {
+      aborted = true;
+    });
+    const method = req.getMethod().toUpperCase();
+    let url = req.getUrl();
+    const query = new URLSearchParams(req.getQuery() ?? '');
+    const contentLength = req.getHeader('content-length');
+    const contentType = req.getHeader('content-type');
+
+    const send = (reply: Reply): void => {
+      if (aborted) return;
+      res.cork(() => {
+        res.writeStatus(statusLine(reply.status));
+        if (reply.retryAfter !== undefined) res.writeHeader('Retry-After', String(reply.retryAfter));
+        if (reply.status === 413) res.writeHeader('Connection', 'close');
+        if (reply.raw !== undefined) {
+          res.writeHeader('Content-Type', reply.contentType ?? 'application/octet-stream');
+          res.end(reply.raw);
+        } else {
+          res.writeHeader('Content-Type', 'application/json');
+          res.end(JSON.stringify(reply.json ?? {}));
+        }
+      });
+    };
+    const fail = (e: unknown): void => {
+      const he = httpError(e);
+      if (he.status >= 500 && he.status !== 503 && he.status !== 504) opts.logger.error('request failed', { method, url, error: he.body.error });
+      send({ status: he.status, json: he.body, retryAfter: he.retryAfter });
+    };
+
+    if (url.startsWith('/hraftd/') || url === '/hraftd') url = url.slice('/hraftd'.length) || '/';
+    const match = matchRoute(ROUTES, method, url);
+    if (match.kind === 'not-found') return fail(new NodeError('RAFTKV_ERR_NOT_FOUND', `no route ${method} ${url}`));
+    if (match.kind === 'bad-method') {
+      return fail(new NodeError('RAFTKV_ERR_METHOD', `${method} is not allowed on ${url}; allowed: ${match.allowed.join(', ')}`));
+    }
+    const declared = contentLength ? Number(contentLength) : 0;
+    if (declared > maxBody) {
+      // Answered before the body is read; "Connection: close" ends the upload with the connection.
+      fail(new NodeError('RAFTKV_ERR_TOO_LARGE', `request body of ${declared} bytes exceeds the limit of ${maxBody}`));
+      return;
+    }
+
+    const run = (body: Buffer): void => {
+      let ctx: RequestContext;
+      try {
+        ctx = { method, path: url, params: match.params.map(decodeParam), query, body, contentType, node: opts.node, logger: opts.logger };
+      } catch (e) {
+        return fail(e);
+      }
+      match.route.handler(ctx).then(send, fail);
+    };
+    if (!match.route.body) return run(EMPTY);
+
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    res.onData((chunk, isLast) => {
+      if (refused || aborted) return;
+      size += chunk.byteLength;
+      if (size > maxBody) {
+        refused = true;
+        fail(new NodeError('RAFTKV_ERR_TOO_LARGE', `request body exceeds the limit of ${maxBody} bytes`));
+        return;
+      }
+      // The ArrayBuffer is only valid during this call: copy it.
+      chunks.push(Buffer.from(chunk.slice(0)));
+      if (isLast) run(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    });
+  });
+
+  return new Promise((resolve, reject) => {
+    app.listen(opts.host, opts.port, (token) => {
+      if (!token) {
+        app.close?.();
+        reject(new Error(`HTTP front could not listen on ${opts.host}:${opts.port}`));
+        return;
+      }
+      const port = uWS.us_socket_local_port(token);
+      const native = typeof app.close === 'function';
+      resolve({
+        port,
+        native,
+        close: () => {
+          if (native) app.close();
+          else uWS.us_listen_socket_close(token);
+        },
+      });
+    });
+  });
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function decodeParam(p: string): string {
+  try {
+    return decodeURIComponent(p);
+  } catch {
+    throw badRequest(`malformed percent-encoding in ${JSON.stringify(p)}`);
+  }
+}

@@ -1,0 +1,20 @@
+import type { Envelope, KvCommand, KvResult, KvState } from '../node/kv-state.js';
+import type { MemberAddrs, NodeStatus, ReadLevel } from '../node/types.js';
+
+/** The one small interface both fronts (HTTP, RESP) use to reach their node. */
+export interface NodeApi {
+  readonly id: string;
+  /** Replicate a command (forwarded to the leader from a follower). */
+  propose(cmd: KvCommand): Promise<KvResult>;
+  /** A forwarded command, with its client session; this node must lead. */
+  proposeLocal(env: Envelope): Promise<KvResult>;
+  /** Resolves when a read at `level` may be served from `kv`. */
+  readBarrier(level: ReadLevel): Promise<void>;
+  readonly kv: KvState;
+  status(): NodeStatus;
+  join(id: string, addrs: MemberAddrs): Promise<{ alreadyMember: boolean }>;
+  remove(id: string): Promise<void>;
+  transferLeadership(to?: string): Promise<string>;
+  /** HTTP address of a member, to forward admin requests to the leader. */
+  httpOf(id: string): string | undefined;
+}

@@ -1,0 +1,213 @@
+import { NodeError, badRequest, toNodeError } from '../node/errors.js';
+import { SYSTEM_PREFIX, type Envelope, type KvResult } from '../node/kv-state.js';
+import { READ_LEVELS, type ReadLevel } from '../node/types.js';
+import type { Reply, RequestContext, Route } from './router.js';
+
+const MAX_KEY_BYTES = 64 * 1024;
+
+export function validateKey(key: string): string {
+  if (key === '') throw badRequest('the key is empty');
+  if (key.startsWith(SYSTEM_PREFIX)) throw badRequest('keys may not start with a NUL character');
+  if (Buffer.byteLength(key) > MAX_KEY_BYTES) throw badRequest(`the key is longer than ${MAX_KEY_BYTES} bytes`);
+  return key;
+}
+
+function parseJsonObject(ctx: RequestContext): Record<string, unknown> {
+  if (ctx.body.length === 0) throw badRequest('the request body is empty; expected a JSON object');
+  let v: unknown;
+  try {
+    v = JSON.parse(ctx.body.toString('utf8'));
+  } catch (e) {
+    throw badRequest(`malformed JSON: ${(e as Error).message}`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw badRequest('the body must be a JSON object');
+  return v as Record<string, unknown>;
+}
+
+function readLevel(ctx: RequestContext): ReadLevel {
+  const level = ctx.query.get('level') ?? 'linearizable';
+  if (!(READ_LEVELS as readonly string[]).includes(level)) throw badRequest(`unknown read level ${JSON.stringify(level)}; use stale, leader or linearizable`);
+  return level as ReadLevel;
+}
+
+function stringField(o: Record<string, unknown>, name: string, optional = false): string | undefined {
+  const v = o[name];
+  if (v === undefined && optional) return undefined;
+  if (typeof v !== 'string' || v === '') throw badRequest(`field ${JSON.stringify(name)} must be a non-empty string`);
+  return v;
+}
+
+const ok = (json: unknown): Reply => ({ status: 200, json });
+
+function check(result: KvResult): KvResult {
+  if (result.ok) return result;
+  if (result.error === 'not-integer') throw new NodeError('RAFTKV_ERR_NOT_INTEGER', 'value is not an integer or out of range');
+  if (result.error === 'overflow') throw new NodeError('RAFTKV_ERR_NOT_INTEGER', 'increment or decrement would overflow');
+  throw new NodeError('RAFTKV_ERR_BAD_REQUEST', `refused: ${result.error}`);
+}
+
+async function setKeys(ctx: RequestContext): Promise<Reply> {
+  const body = parseJsonObject(ctx);
+  const kv: [string, string][] = [];
+  for (const [k, v] of Object.entries(body)) {
+    validateKey(k);
+    if (typeof v !== 'string') throw badRequest(`the value of ${JSON.stringify(k)} must be a string (got ${v === null ? 'null' : typeof v})`);
+    kv.push([k, v]);
+  }
+  if (kv.length === 0) throw badRequest('the body names no key');
+  check(await ctx.node.propose({ op: 'set', kv }));
+  return ok({ ok: true });
+}
+
+async function getKey(ctx: RequestContext): Promise<Reply> {
+  const key = validateKey(ctx.params[0]!);
+  const level = readLevel(ctx);
+  // A leader-level read on a follower is answered by the leader.
+  if (level === 'leader') return onLeader(ctx, () => readKey(ctx, key, level));
+  return readKey(ctx, key, level);
+}
+
+async function readKey(ctx: RequestContext, key: string, level: ReadLevel): Promise<Reply> {
+  await ctx.node.readBarrier(level);
+  const value = ctx.node.kv.get(key);
+  if (value === undefined) throw new NodeError('RAFTKV_ERR_NOT_FOUND', `key ${JSON.stringify(key)} not found`);
+  if (ctx.query.has('raw')) return { status: 200, raw: value, contentType: 'application/octet-stream' };
+  return ok({ [key]: value });
+}
+
+async function putRaw(ctx: RequestContext): Promise<Reply> {
+  const key = validateKey(ctx.params[0]!);
+  check(await ctx.node.propose({ op: 'set', kv: [[key, ctx.body.toString('utf8')]] }));
+  return ok({ ok: true });
+}
+
+async function getRaw(ctx: RequestContext): Promise<Reply> {
+  ctx.query.set('raw', '');
+  return getKey(ctx);
+}
+
+async function deleteKey(ctx: RequestContext): Promise<Reply> {
+  const key = validateKey(ctx.params[0]!);
+  const r = check(await ctx.node.propose({ op: 'del', keys: [key] }));
+  return ok({ ok: true, deleted: 'count' in r ? r.count : 0 });
+}
+
+async function cas(ctx: RequestContext): Promise<Reply> {
+  const body = parseJsonObject(ctx);
+  const key = validateKey(stringField(body, 'key')!);
+  const expect = body.expect;
+  const value = body.value;
+  if (expect !== null && typeof expect !== 'string') throw badRequest('field "expect" must be a string, or null for "the key must be absent"');
+  if (typeof value !== 'string') throw badRequest('field "value" must be a string');
+  const r = check(await ctx.node.propose({ op: 'cas', key, expect, value }));
+  return ok(r);
+}
+
+/** Run an action here, or send the same request to the leader when this node is not it. */
+async function onLeader(ctx: RequestContext, action: () => Promise<unknown>): Promise<Reply> {
+  try {
+    const r = await action();
+    return isReply(r) ? r : ok(r ?? { ok: true });
+  } catch (e) {
+    const err = toNodeError(e);
+    const http = err.code === 'RAFTKV_ERR_NOT_LEADER' ? ctx.node.httpOf(err.leader) : undefined;
+    if (!http || ctx.query.has('forwarded')) throw err;
+    const query = new URLSearchParams(ctx.query);
+    query.set('forwarded', '1');
+    const res = await fetch(`http://${http}${ctx.path}?${query.toString()}`, {
+      method: ctx.method,
+      headers: { 'content-type': 'application/json' },
+      body: ctx.body.length > 0 ? ctx.body.toString('utf8') : undefined,
+    }).catch((fe: unknown) => {
+      throw new NodeError('RAFTKV_ERR_NO_LEADER', `the leader ${err.leader} could not be reached: ${String(fe)}`);
+    });
+    const contentType = res.headers.get('content-type') ?? 'application/json';
+    const retryAfter = res.status === 503 ? 1 : undefined;
+    if (contentType.startsWith('application/json')) return { status: res.status, json: await res.json(), retryAfter };
+    return { status: res.status, raw: Buffer.from(await res.arrayBuffer()), contentType, retryAfter };
+  }
+}
+
+function isReply(r: unknown): r is Reply {
+  return typeof r === 'object' && r !== null && 'status' in r && typeof (r as Reply).status === 'number' && ('json' in r || 'raw' in r);
+}
+
+async function join(ctx: RequestContext): Promise<Reply> {
+  const body = parseJsonObject(ctx);
+  const id = stringField(body, 'id')!;
+  const raft = stringField(body, 'addr')!;
+  const http = stringField(body, 'http', true) ?? '';
+  const resp = stringField(body, 'resp', true);
+  return onLeader(ctx, async () => ctx.node.join(id, { raft, http, ...(resp ? { resp } : {}) }));
+}
+
+async function remove(ctx: RequestContext): Promise<Reply> {
+  const body = parseJsonObject(ctx);
+  const id = stringField(body, 'id')!;
+  return onLeader(ctx, async () => {
+    await ctx.node.remove(id);
+    return { ok: true, removed: id };
+  });
+}
+
+async function transfer(ctx: RequestContext): Promise<Reply> {
+  const body = ctx.body.length > 0 ? parseJsonObject(ctx) : {};
+  const id = stringField(body, 'id', true);
+  return onLeader(ctx, async () => ({ ok: true, leader: await ctx.node.transferLeadership(id) }));
+}
+
+async function status(ctx: RequestContext): Promise<Reply> {
+  return ok(ctx.node.status());
+}
+
+async function stats(ctx: RequestContext): Promise<Reply> {
+  const s = ctx.node.status();
+  return ok({
+    id: s.id,
+    state: s.role,
+    term: s.term,
+    leader: s.leader,
+    commit_index: s.commit,
+    applied_index: s.applied,
+    first_index: s.firstIndex,
+    last_index: s.lastIndex,
+    snapshot_index: s.snapshotIndex,
+    num_peers: s.voters.filter((v) => v !== s.id).length,
+    last_contact_ms: s.lastContactMs,
+    keys: s.keys,
+  });
+}
+
+async function clusterView(ctx: RequestContext): Promise<Reply> {
+  const s = ctx.node.status();
+  const members = [...s.voters.map((id) => ({ id, suffrage: 'voter' })), ...s.learners.map((id) => ({ id, suffrage: 'learner' }))].map((m) => ({
+    ...m,
+    ...(s.members[m.id] ?? {}),
+    leader: m.id === s.leader,
+  }));
+  return ok({ leader: s.leader, term: s.term, members });
+}
+
+async function internalPropose(ctx: RequestContext): Promise<Reply> {
+  const env = parseJsonObject(ctx) as unknown as Envelope;
+  if (typeof env.cmd !== 'object' || env.cmd === null) throw badRequest('missing command');
+  return ok({ result: await ctx.node.proposeLocal(env) });
+}
+
+export const ROUTES: readonly Route[] = [
+  { method: 'POST', pattern: '/key', body: true, handler: setKeys },
+  { method: 'GET', pattern: '/key/:k', body: false, handler: getKey },
+  { method: 'PUT', pattern: '/key/:k', body: true, handler: putRaw },
+  { method: 'DELETE', pattern: '/key/:k', body: false, handler: deleteKey },
+  { method: 'POST', pattern: '/files/:name', body: true, handler: putRaw },
+  { method: 'GET', pattern: '/files/:name', body: false, handler: getRaw },
+  { method: 'POST', pattern: '/cas', body: true, handler: cas },
+  { method: 'POST', pattern: '/join', body: true, handler: join },
+  { method: 'DELETE', pattern: '/raft/remove', body: true, handler: remove },
+  { method: 'POST', pattern: '/raft/remove', body: true, handler: remove },
+  { method: 'GET', pattern: '/status', body: false, handler: status },
+  { method: 'GET', pattern: '/raft/stats', body: false, handler: stats },
+  { method: 'GET', pattern: '/raft/cluster', body: false, handler: clusterView },
+  { method: 'POST', pattern: '/raft/transfer-leadership', body: true, handler: transfer },
+  { method: 'POST', pattern: '/internal/propose', body: true, handler: internalPropose },
+];

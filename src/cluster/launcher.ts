@@ -1,0 +1,203 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { LogLevel, LogRecord } from '../node/logger.js';
+import type { NodeRunOptions } from '../node/run-node.js';
+import type { MemberAddrs, NodeStatus } from '../node/types.js';
+import type { ParentToWorker, WorkerToParent } from '../node/worker-protocol.js';
+import type { ClusterConfig, NodeEntry } from './config.js';
+
+export type NodeState = 'starting' | 'alive' | 'dead' | 'paused';
+
+interface NodeHandle {
+  entry: NodeEntry;
+  state: NodeState;
+  worker: Worker | undefined;
+  exited: Promise<void>;
+  lastStatus: NodeStatus | undefined;
+  startError: string | undefined;
+}
+
+export interface LauncherOptions {
+  config: ClusterConfig;
+  /** Resolve the config's dataDir against this directory. */
+  baseDir: string;
+  onLog: (r: LogRecord) => void;
+  logLevel?: LogLevel;
+  inMemory?: boolean;
+}
+
+/**
+ * Runs every node of a cluster in its own worker thread and keeps the
+ * launcher alive whatever a node does: a node is stopped by asking it to
+ * close its handles (STACK.md), and a node that dies is only marked dead.
+ */
+export class Launcher {
+  readonly #opts: LauncherOptions;
+  readonly #nodes = new Map<string, NodeHandle>();
+  #reqId = 0;
+  readonly #statusWaiters = new Map<number, (s: NodeStatus | undefined) => void>();
+
+  constructor(opts: LauncherOptions) {
+    this.#opts = opts;
+    for (const entry of opts.config.nodes) {
+      this.#nodes.set(entry.id, { entry, state: 'dead', worker: undefined, exited: Promise.resolve(), lastStatus: undefined, startError: undefined });
+    }
+  }
+
+  get ids(): string[] {
+    return [...this.#nodes.keys()];
+  }
+
+  dataDirOf(id: string): string {
+    return path.resolve(this.#opts.baseDir, this.#opts.config.dataDir, id);
+  }
+
+  /** Start every node; resolves when all are listening (rejects if one cannot start). */
+  async start(): Promise<void> {
+    await Promise.all(this.ids.map((id) => this.startNode(id)));
+  }
+
+  async startNode(id: string): Promise<void> {
+    const h = this.#handle(id);
+    if (h.worker) throw new Error(`${id} is already running`);
+    const { config } = this.#opts;
+    const founders: Record<string, MemberAddrs> = {};
+    for (const n of config.nodes) founders[n.id] = { raft: n.raft, http: n.http, ...(n.resp ? { resp: n.resp } : {}) };
+    const dir = this.dataDirOf(id);
+    if (!this.#opts.inMemory) mkdirSync(dir, { recursive: true });
+    const options: NodeRunOptions = {
+      id,
+      dir,
+      inMemory: this.#opts.inMemory,
+      durability: config.durability,
+      addrs: founders[id]!,
+      founders,
+      tickMs: config.raft.tickMs,
+      heartbeatTicks: config.raft.heartbeatTicks,
+      electionTicks: config.raft.electionTicks,
+      snapshotEvery: config.raft.snapshotEvery,
+      compactionTrailing: config.raft.compactionTrailing,
+      requestTimeoutMs: config.requestTimeoutMs,
+      maxBodyBytes: config.maxBodyBytes,
+    };
+    const worker = new Worker(new URL('../node/worker.js', import.meta.url), { workerData: { options, logLevel: this.#opts.logLevel ?? 'info' } });
+    h.worker = worker;
+    h.state = 'starting';
+    h.startError = undefined;
+    let resolveExit!: () => void;
+    h.exited = new Promise((r) => (resolveExit = r));
+    const ready = new Promise<void>((resolve, reject) => {
+      worker.on('message', (m: WorkerToParent) => {
+        switch (m.type) {
+          case 'ready':
+            h.state = 'alive';
+            resolve();
+            return;
+          case 'fatal':
+            h.startError = m.error;
+            reject(new Error(`${id} could not start: ${m.error}`));
+            return;
+          case 'log':
+            this.#opts.onLog(m.record);
+            return;
+          case 'status':
+            this.#statusWaiters.get(m.reqId)?.(m.status);
+            this.#statusWaiters.delete(m.reqId);
+            if (m.status) h.lastStatus = m.status;
+            return;
+        }
+      });
+      worker.on('error', (e) => {
+        this.#opts.onLog({ level: 'error', msg: 'node worker error', time: Date.now(), id, error: e.stack ?? String(e) });
+        reject(e);
+      });
+      worker.on('exit', (code) => {
+        h.worker = undefined;
+        h.state = 'dead';
+        this.#opts.onLog({ level: code === 0 ? 'info' : 'warn', msg: 'node worker exited', time: Date.now(), id, code });
+        reject(new Error(`${id} exited during start-up`));
+        resolveExit();
+      });
+    });
+    await ready;
+  }
+
+  /** Stop one node: it closes its sockets and database, then its thread ends. */
+  async stopNode(id: string, reason = 'stopped by the launcher'): Promise<void> {
+    const h = this.#handle(id);
+    if (!h.worker) return;
+    this.#post(h, { type: 'stop', reason });
+    await h.exited;
+  }
+
+  async restartNode(id: string): Promise<void> {
+    await this.stopNode(id, 'restart');
+    await this.startNode(id);
+  }
+
+  pauseNode(id: string): void {
+    const h = this.#handle(id);
+    if (!h.worker) throw new Error(`${id} is not running`);
+    this.#post(h, { type: 'pause' });
+    h.state = 'paused';
+  }
+
+  resumeNode(id: string): void {
+    const h = this.#handle(id);
+    if (!h.worker) throw new Error(`${id} is not running`);
+    this.#post(h, { type: 'resume' });
+    h.state = 'alive';
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.ids.map((id) => this.stopNode(id, 'cluster shutting down')));
+  }
+
+  stateOf(id: string): NodeState {
+    return this.#handle(id).state;
+  }
+
+  /** Ask a node for its status (undefined when it is not running or does not answer in time). */
+  async status(id: string, timeoutMs = 1000): Promise<NodeStatus | undefined> {
+    const h = this.#handle(id);
+    if (!h.worker || h.state === 'starting') return undefined;
+    const reqId = ++this.#reqId;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#statusWaiters.delete(reqId);
+        resolve(undefined);
+      }, timeoutMs);
+      this.#statusWaiters.set(reqId, (s) => {
+        clearTimeout(timer);
+        resolve(s);
+      });
+      this.#post(h, { type: 'status', reqId });
+    });
+  }
+
+  async statuses(): Promise<Map<string, NodeStatus | undefined>> {
+    const entries = await Promise.all(this.ids.map(async (id) => [id, await this.status(id)] as const));
+    return new Map(entries);
+  }
+
+  /** The node every live node agrees is leader, if any. */
+  async leader(): Promise<string | undefined> {
+    for (const s of (await this.statuses()).values()) if (s && s.role === 'leader') return s.id;
+    return undefined;
+  }
+
+  entry(id: string): NodeEntry {
+    return this.#handle(id).entry;
+  }
+
+  #handle(id: string): NodeHandle {
+    const h = this.#nodes.get(id);
+    if (!h) throw new Error(`unknown node ${JSON.stringify(id)}; nodes: ${this.ids.join(', ')}`);
+    return h;
+  }
+
+  #post(h: NodeHandle, m: ParentToWorker): void {
+    h.worker?.postMessage(m);
+  }
+}

@@ -1,0 +1,47 @@
+// The one error hierarchy of the node and its fronts. Codes are stable; the
+// HTTP and RESP fronts map them to statuses and replies in one place each.
+
+import { RaftError } from '../raft/errors.js';
+
+export type NodeErrorCode =
+  | 'RAFTKV_ERR_NOT_LEADER'
+  | 'RAFTKV_ERR_NO_LEADER'
+  | 'RAFTKV_ERR_PROPOSAL_DROPPED'
+  | 'RAFTKV_ERR_BUSY'
+  | 'RAFTKV_ERR_COMPACTED'
+  | 'RAFTKV_ERR_CONF_CHANGE'
+  | 'RAFTKV_ERR_TRANSFER'
+  | 'RAFTKV_ERR_TIMEOUT'
+  | 'RAFTKV_ERR_BAD_REQUEST'
+  | 'RAFTKV_ERR_NOT_FOUND'
+  | 'RAFTKV_ERR_METHOD'
+  | 'RAFTKV_ERR_TOO_LARGE'
+  | 'RAFTKV_ERR_SHUTTING_DOWN'
+  | 'RAFTKV_ERR_NOT_INTEGER'
+  | 'RAFTKV_ERR_INTERNAL';
+
+export class NodeError extends Error {
+  readonly code: NodeErrorCode;
+  /** For NOT_LEADER: the leader's id, when known. */
+  readonly leader: string;
+
+  constructor(code: NodeErrorCode, message: string, leader = '') {
+    super(message);
+    this.name = 'NodeError';
+    this.code = code;
+    this.leader = leader;
+  }
+}
+
+export function toNodeError(e: unknown): NodeError {
+  if (e instanceof NodeError) return e;
+  if (e instanceof RaftError) {
+    if (e.code === 'RAFTKV_ERR_NOT_LEADER' && !e.leader) return new NodeError('RAFTKV_ERR_NO_LEADER', 'no leader is known; retry shortly');
+    return new NodeError(e.code, e.message, e.leader);
+  }
+  return new NodeError('RAFTKV_ERR_INTERNAL', e instanceof Error ? e.message : String(e));
+}
+
+export const timeout = (what: string, ms: number): NodeError => new NodeError('RAFTKV_ERR_TIMEOUT', `${what} did not finish within ${ms} ms`);
+export const badRequest = (message: string): NodeError => new NodeError('RAFTKV_ERR_BAD_REQUEST', message);
+export const shuttingDown = (): NodeError => new NodeError('RAFTKV_ERR_SHUTTING_DOWN', 'the node is shutting down');

@@ -1,0 +1,205 @@
+// The replicated key-value state machine: pure and deterministic, so every
+// node that applies the same entries reaches the same state and answers.
+// The node keeps it in memory and writes its effects to SQLite per batch.
+
+import { Packr } from 'msgpackr';
+
+export type KvCommand =
+  /** Set several keys atomically (POST /key, MSET). */
+  | { op: 'set'; kv: [string, string][] }
+  /** Set one key with Redis options: only if absent (nx) / present (xx); `get` returns the old value. */
+  | { op: 'set1'; key: string; value: string; cond?: 'nx' | 'xx'; get?: boolean }
+  | { op: 'del'; keys: string[] }
+  | { op: 'cas'; key: string; expect: string | null; value: string }
+  | { op: 'incr'; key: string; by: number }
+  | { op: 'append'; key: string; value: string };
+
+export type KvResult =
+  | { ok: true }
+  | { ok: true; count: number }
+  | { ok: true; swapped: boolean; value: string | null }
+  | { ok: true; value: string | null }
+  | { ok: true; number: number }
+  | { ok: false; error: 'not-integer' | 'overflow' | 'stale-session' };
+
+/**
+ * A command as it travels in a log entry. With a client session (`c`, `s`) it
+ * is applied at most once: a retry of the same sequence number gets the first
+ * result. `a` is the lowest sequence the client still waits on, so results
+ * below it can be forgotten (Raft thesis §6.3, with several requests in flight).
+ */
+export interface Envelope {
+  c?: string;
+  s?: number;
+  a?: number;
+  cmd: KvCommand;
+}
+
+export interface KvWrite {
+  key: string;
+  value: string | null;
+}
+
+export interface Session {
+  /** Sequence numbers below this were acknowledged by the client; a retry of one is refused. */
+  lowest: number;
+  /** Results of the sequence numbers at or above `lowest` that were applied. */
+  results: Record<number, KvResult>;
+  /** Log index of the client's last command: sessions expire by index, identically everywhere. */
+  index: number;
+}
+
+/** A session to store (null: expired, delete it). */
+export interface SessionWrite {
+  client: string;
+  session: Session | null;
+}
+
+const packr = new Packr({ useRecords: false, mapsAsObjects: true });
+
+export function encodeEnvelope(e: Envelope): Uint8Array {
+  return packr.pack(e);
+}
+
+export function decodeEnvelope(data: Uint8Array): Envelope {
+  const e = packr.unpack(data) as Envelope;
+  if (typeof e !== 'object' || e === null || typeof e.cmd !== 'object' || e.cmd === null || typeof e.cmd.op !== 'string') {
+    throw new Error('malformed command entry');
+  }
+  return e;
+}
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+/** Keys of the state machine's own records (member addresses); user keys may not start with NUL. */
+export const SYSTEM_PREFIX = '\u0000';
+const MEMBER_PREFIX = '\u0000member/';
+
+export class KvState {
+  readonly data: Map<string, string>;
+  /** Member id -> its addresses (opaque JSON from the membership change that added it). */
+  readonly members = new Map<string, string>();
+  readonly sessions: Map<string, Session>;
+  /** Sessions unused for this many log entries are forgotten. */
+  readonly sessionTtlEntries: number;
+
+  constructor(data = new Map<string, string>(), sessions = new Map<string, Session>(), sessionTtlEntries = 1_000_000) {
+    this.data = data;
+    this.sessions = sessions;
+    this.sessionTtlEntries = sessionTtlEntries;
+    for (const [k, v] of data) {
+      if (k.startsWith(MEMBER_PREFIX)) this.members.set(k.slice(MEMBER_PREFIX.length), v);
+    }
+    for (const k of [...data.keys()]) if (k.startsWith(SYSTEM_PREFIX)) data.delete(k);
+  }
+
+  /** Record (or forget, with null) a member's addresses, replicated like any write. */
+  setMember(id: string, context: string | null, writes: KvWrite[]): void {
+    if (context === null) this.members.delete(id);
+    else this.members.set(id, context);
+    writes.push({ key: MEMBER_PREFIX + id, value: context });
+  }
+
+  get(key: string): string | undefined {
+    return this.data.get(key);
+  }
+
+  /**
+   * Apply one command at log `index`. Changes go to `writes`/`sessionWrites`
+   * so the caller persists the whole batch in one statement. A retried
+   * command (same client, same seq) is answered with its first result and
+   * not applied again.
+   */
+  apply(env: Envelope, index: number, writes: KvWrite[], sessionWrites: SessionWrite[]): KvResult {
+    if (env.c === undefined || env.s === undefined) return this.#run(env.cmd, writes);
+    let session = this.sessions.get(env.c);
+    if (!session) {
+      session = { lowest: 0, results: {}, index };
+      this.sessions.set(env.c, session);
+    }
+    if (env.a !== undefined && env.a > session.lowest) {
+      for (const k of Object.keys(session.results)) if (Number(k) < env.a) delete session.results[Number(k)];
+      session.lowest = env.a;
+    }
+    session.index = index;
+    if (env.s < session.lowest) return { ok: false, error: 'stale-session' };
+    const seen = session.results[env.s];
+    if (seen) return seen;
+    const result = this.#run(env.cmd, writes);
+    session.results[env.s] = result;
+    sessionWrites.push({ client: env.c, session });
+    return result;
+  }
+
+  /** Forget sessions idle for sessionTtlEntries entries; returns the expired client ids. */
+  expireSessions(index: number): SessionWrite[] {
+    const expired: SessionWrite[] = [];
+    const horizon = index - this.sessionTtlEntries;
+    if (horizon <= 0) return expired;
+    for (const [client, s] of this.sessions) {
+      if (s.index < horizon) {
+        this.sessions.delete(client);
+        expired.push({ client, session: null });
+      }
+    }
+    return expired;
+  }
+
+  #set(key: string, value: string | null, writes: KvWrite[]): void {
+    if (value === null) this.data.delete(key);
+    else this.data.set(key, value);
+    writes.push({ key, value });
+  }
+
+  #run(cmd: KvCommand, writes: KvWrite[]): KvResult {
+    switch (cmd.op) {
+      case 'set':
+        for (const [k, v] of cmd.kv) this.#set(k, v, writes);
+        return { ok: true };
+      case 'set1': {
+        const old = this.data.get(cmd.key) ?? null;
+        const allowed = cmd.cond === undefined || (cmd.cond === 'nx' ? old === null : old !== null);
+        if (allowed) this.#set(cmd.key, cmd.value, writes);
+        if (cmd.get) return { ok: true, value: old };
+        return { ok: true, count: allowed ? 1 : 0 };
+      }
+      case 'del': {
+        let count = 0;
+        for (const k of cmd.keys) {
+          if (this.data.has(k)) {
+            count++;
+            this.#set(k, null, writes);
+          }
+        }
+        return { ok: true, count };
+      }
+      case 'cas': {
+        const current = this.data.get(cmd.key) ?? null;
+        if (current !== cmd.expect) return { ok: true, swapped: false, value: current };
+        this.#set(cmd.key, cmd.value, writes);
+        return { ok: true, swapped: true, value: cmd.value };
+      }
+      case 'incr': {
+        const current = this.data.get(cmd.key);
+        const n = current === undefined ? 0 : parseRedisInteger(current);
+        if (n === undefined) return { ok: false, error: 'not-integer' };
+        const next = n + cmd.by;
+        if (!Number.isSafeInteger(next) || Math.abs(next) > MAX_SAFE) return { ok: false, error: 'overflow' };
+        this.#set(cmd.key, String(next), writes);
+        return { ok: true, number: next };
+      }
+      case 'append': {
+        const next = (this.data.get(cmd.key) ?? '') + cmd.value;
+        this.#set(cmd.key, next, writes);
+        return { ok: true, number: next.length };
+      }
+    }
+  }
+}
+
+/** Redis accepts only canonical integers: no spaces, no leading '+', no leading zeros. */
+export function parseRedisInteger(s: string): number | undefined {
+  if (!/^-?(0|[1-9][0-9]{0,18})$/.test(s) || s === '-0') return undefined;
+  const n = Number(s);
+  return Number.isSafeInteger(n) ? n : undefined;
+}

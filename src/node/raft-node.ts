@@ -1,0 +1,665 @@
+import {
+  ConfChangeType,
+  EntryKind,
+  MessageType,
+  RawNode,
+  Role,
+  SeededRand,
+  decodeConfChange,
+  setSnapshotChunk,
+  type ConfChange,
+  type Entry,
+  type Message,
+  type Ready,
+} from '../raft/index.js';
+import { SqliteStore } from '../storage/sqlite-store.js';
+import { TcpTransport } from '../transport/tcp-transport.js';
+import { NodeError, shuttingDown, timeout, toNodeError } from './errors.js';
+import { Forwarder } from './forwarder.js';
+import { KvState, decodeEnvelope, encodeEnvelope, type Envelope, type KvCommand, type KvResult, type KvWrite, type Session, type SessionWrite } from './kv-state.js';
+import type { SessionWrite as StoredSessionWrite } from '../storage/types.js';
+import type { Logger } from './logger.js';
+import { parseMemberAddrs, type MemberAddrs, type NodeStatus, type ReadLevel } from './types.js';
+
+export interface RaftNodeOptions {
+  id: string;
+  /** This node's data directory. */
+  dir: string;
+  inMemory?: boolean;
+  durability?: 'fsync' | 'os';
+  addrs: MemberAddrs;
+  /** The founding members (this node among them) of a new cluster; absent for a node that joins. */
+  founders?: Record<string, MemberAddrs>;
+  tickMs: number;
+  heartbeatTicks: number;
+  electionTicks: [number, number];
+  snapshotEvery: number;
+  compactionTrailing?: number;
+  requestTimeoutMs?: number;
+  logger: Logger;
+  seed?: number;
+}
+
+interface Waiter {
+  term: number;
+  resolve: (r: KvResult) => void;
+  reject: (e: NodeError) => void;
+  timer: NodeJS.Timeout;
+}
+
+interface PendingProposal {
+  env: Envelope;
+  data: Uint8Array;
+  resolve: (r: KvResult) => void;
+  reject: (e: NodeError) => void;
+}
+
+interface PendingRead {
+  resolve: () => void;
+  reject: (e: NodeError) => void;
+  timer: NodeJS.Timeout;
+  index: number;
+}
+
+/**
+ * One Raft node at run time: it drives the core (ticks, steps, persists,
+ * sends, applies), keeps the key-value state in memory with SQLite as its
+ * durable copy, and offers the small interface the HTTP and RESP fronts use.
+ */
+export class RaftNode {
+  readonly id: string;
+  readonly #opts: RaftNodeOptions;
+  readonly #raw: RawNode;
+  readonly #store: SqliteStore;
+  readonly #transport: TcpTransport;
+  #kv: KvState;
+  readonly #log: Logger;
+  readonly #forwarder: Forwarder;
+  readonly #requestTimeoutMs: number;
+
+  #tickTimer: NodeJS.Timeout | undefined;
+  #driveScheduled = false;
+  #driving = false;
+  #stopped = false;
+  #paused = false;
+  #proposals: PendingProposal[] = [];
+  readonly #waiters = new Map<number, Waiter>();
+  readonly #reads = new Map<number, PendingRead>();
+  /** Confirmed reads waiting for the state machine to reach their index. */
+  #readsAwaitingApply: number[] = [];
+  #nextReadCtx = 1;
+  #applied: number;
+  #capturing = false;
+  #lastSnapshotIndex: number;
+  #lastContact = Date.now();
+  #fatal: Error | undefined;
+
+  private constructor(opts: RaftNodeOptions, raw: RawNode, store: SqliteStore, transport: TcpTransport, kv: KvState, applied: number, snapshotIndex: number) {
+    this.id = opts.id;
+    this.#opts = opts;
+    this.#raw = raw;
+    this.#store = store;
+    this.#transport = transport;
+    this.#kv = kv;
+    this.#log = opts.logger;
+    this.#applied = applied;
+    this.#lastSnapshotIndex = snapshotIndex;
+    this.#requestTimeoutMs = opts.requestTimeoutMs ?? 5000;
+    this.#forwarder = new Forwarder(opts.id, this.#requestTimeoutMs);
+  }
+
+  static async start(opts: RaftNodeOptions): Promise<RaftNode> {
+    const store = await SqliteStore.open(opts.dir, { durability: opts.durability ?? 'fsync', inMemory: opts.inMemory });
+    try {
+      const loaded = await store.load();
+      const fresh = loaded.hardState.term === 0 && loaded.entries.length === 0 && !loaded.snapshot;
+      const founders = opts.founders;
+      const raw = new RawNode(
+        {
+          id: opts.id,
+          rand: new SeededRand(opts.seed ?? (Date.now() ^ hashId(opts.id))),
+          bootstrap: fresh && founders ? Object.keys(founders) : undefined,
+          bootstrapContext: founders ? Object.fromEntries(Object.entries(founders).map(([id, a]) => [id, JSON.stringify(a)])) : undefined,
+          electionTicks: opts.electionTicks,
+          heartbeatTicks: opts.heartbeatTicks,
+          compactionTrailing: opts.compactionTrailing ?? Math.min(5000, opts.snapshotEvery),
+          logger: (event, fields) => opts.logger.info(event, { ...fields, raft: true }),
+        },
+        fresh ? undefined : { hardState: loaded.hardState, entries: loaded.entries, snapshot: loaded.snapshot, applied: loaded.applied },
+      );
+      const kv = new KvState(loaded.kv, sessionsFromStore(loaded.sessions));
+      const peers: Record<string, string> = {};
+      for (const [id, a] of Object.entries(founders ?? {})) if (id !== opts.id) peers[id] = a.raft;
+      for (const [id, ctx] of kv.members) {
+        const a = parseMemberAddrs(ctx);
+        if (a && id !== opts.id) peers[id] = a.raft;
+      }
+      let node: RaftNode | undefined;
+      const transport = new TcpTransport({
+        id: opts.id,
+        listen: opts.addrs.raft,
+        peers,
+        onMessage: (m) => {
+          if (node) node.#onMessage(m);
+        },
+        logger: (event, fields) => opts.logger.debug(event, fields),
+      });
+      node = new RaftNode(opts, raw, store, transport, kv, loaded.applied, loaded.snapshot?.index ?? 0);
+      await transport.start();
+      node.#tickTimer = setInterval(() => node!.#onTick(), opts.tickMs);
+      node.#kick();
+      opts.logger.info('node started', { id: opts.id, term: loaded.hardState.term, applied: loaded.applied, lastIndex: raw.status().lastIndex, fresh });
+      return node;
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
+  }
+
+  // ---- the node interface used by the fronts ----
+
+  /** Replicate a command; resolves once it is committed on a majority and applied here. */
+  async propose(cmd: KvCommand): Promise<KvResult> {
+    this.#checkUp();
+    if (this.#raw.status().role !== Role.Leader) return this.#forward({ cmd });
+    return this.proposeLocal({ cmd });
+  }
+
+  /** Propose on this node, which must be the leader (a forwarded command lands here). */
+  proposeLocal(env: Envelope): Promise<KvResult> {
+    this.#checkUp();
+    return new Promise((resolve, reject) => {
+      this.#proposals.push({ env, data: encodeEnvelope(env), resolve, reject });
+      this.#kick();
+    });
+  }
+
+  async #forward(env: Envelope): Promise<KvResult> {
+    const sessioned = this.#forwarder.withSession(env);
+    return this.#forwarder.run(
+      () => this.#leaderAddrs(),
+      (addrs) => this.#forwarder.propose(addrs.http, sessioned),
+      () => this.#raw.status().role === Role.Leader,
+      () => this.proposeLocal(sessioned),
+      sessioned,
+    );
+  }
+
+  async read(key: string, level: ReadLevel = 'linearizable'): Promise<string | undefined> {
+    await this.readBarrier(level);
+    return this.#kv.get(key);
+  }
+
+  /**
+   * Wait until a read at `level` may be served from this node's state:
+   * linearizable = ReadIndex (also on followers: the leader confirms the index);
+   * leader = this node must be the leader; stale = at once.
+   */
+  async readBarrier(level: ReadLevel): Promise<void> {
+    this.#checkUp();
+    if (level === 'stale') return;
+    if (level === 'leader') {
+      if (this.#raw.status().role !== Role.Leader) throw this.#notLeaderError();
+      return;
+    }
+    const ctx = this.#nextReadCtx++;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#reads.delete(ctx);
+        reject(timeout('linearizable read', this.#requestTimeoutMs));
+      }, this.#requestTimeoutMs);
+      this.#reads.set(ctx, { resolve, reject, timer, index: -1 });
+      try {
+        this.#raw.readIndex(ctx);
+      } catch (e) {
+        clearTimeout(timer);
+        this.#reads.delete(ctx);
+        reject(toNodeError(e));
+        return;
+      }
+      this.#kick();
+    });
+  }
+
+  /** The local state, for reads that already passed their barrier. */
+  get kv(): KvState {
+    return this.#kv;
+  }
+
+  async join(id: string, addrs: MemberAddrs): Promise<{ alreadyMember: boolean }> {
+    this.#checkUp();
+    const st = this.#raw.status();
+    const known = this.#kv.members.get(id);
+    if ((st.confState.voters.includes(id) || st.confState.learners.includes(id)) && known !== undefined) {
+      const same = JSON.stringify(parseMemberAddrs(known)) === JSON.stringify(addrs);
+      if (same && st.confState.voters.includes(id)) return { alreadyMember: true };
+      if (!same) throw new NodeError('RAFTKV_ERR_CONF_CHANGE', `${id} is already a member with other addresses (${known})`);
+    }
+    if (st.role !== Role.Leader) {
+      throw this.#notLeaderError();
+    }
+    // A new node joins as a learner and becomes a voter once it has caught
+    // up, so a slow join never costs the cluster its quorum.
+    if (!st.confState.learners.includes(id)) {
+      await this.#changeMembership({ type: ConfChangeType.AddLearner, node: id, context: JSON.stringify(addrs) });
+    }
+    await this.#waitCaughtUp(id);
+    await this.#changeMembership({ type: ConfChangeType.PromoteLearner, node: id });
+    return { alreadyMember: false };
+  }
+
+  async remove(id: string): Promise<void> {
+    this.#checkUp();
+    if (this.#raw.status().role !== Role.Leader) throw this.#notLeaderError();
+    await this.#changeMembership({ type: ConfChangeType.Remove, node: id });
+  }
+
+  async transferLeadership(to?: string): Promise<string> {
+    this.#checkUp();
+    const st = this.#raw.status();
+    if (st.role !== Role.Leader) throw this.#notLeaderError();
+    let target = to;
+    if (!target) {
+      // The most caught-up other voter.
+      const others = st.confState.voters.filter((v) => v !== this.id);
+      if (others.length === 0) throw new NodeError('RAFTKV_ERR_TRANSFER', 'no other voter to transfer to');
+      target = others.sort((a, b) => (st.progress[b]?.match ?? 0) - (st.progress[a]?.match ?? 0))[0]!;
+    }
+    try {
+      this.#raw.transferLeadership(target);
+    } catch (e) {
+      throw toNodeError(e);
+    }
+    this.#kick();
+    const deadline = Date.now() + this.#requestTimeoutMs;
+    while (Date.now() < deadline) {
+      await sleep(this.#opts.tickMs);
+      const now = this.#raw.status();
+      if (now.leader === target) return target;
+      if (now.role === Role.Leader && now.transferee === '') throw new NodeError('RAFTKV_ERR_TRANSFER', `transfer to ${target} did not complete; ${this.id} is still the leader`);
+    }
+    throw timeout(`leadership transfer to ${target}`, this.#requestTimeoutMs);
+  }
+
+  status(): NodeStatus {
+    const st = this.#raw.status();
+    const leaderAddrs = this.#leaderAddrs();
+    return {
+      id: this.id,
+      role: st.role,
+      term: st.term,
+      leader: st.leader,
+      leaderHttp: leaderAddrs?.http ?? '',
+      commit: st.commit,
+      applied: this.#applied,
+      firstIndex: st.firstIndex,
+      lastIndex: st.lastIndex,
+      snapshotIndex: st.snapshotIndex,
+      voters: st.confState.voters,
+      learners: st.confState.learners,
+      members: Object.fromEntries([...this.#kv.members].map(([id, ctx]) => [id, parseMemberAddrs(ctx)])),
+      lastContactMs: st.role === Role.Leader ? 0 : Date.now() - this.#lastContact,
+      keys: this.#kv.data.size,
+      paused: this.#paused,
+      progress: st.progress,
+      addrs: this.#opts.addrs,
+    };
+  }
+
+  /** Stop processing messages and timers, keeping every socket (a long GC pause). */
+  pause(): void {
+    this.#paused = true;
+  }
+
+  resume(): void {
+    this.#paused = false;
+    this.#lastContact = Date.now();
+    this.#kick();
+  }
+
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  get transport(): TcpTransport {
+    return this.#transport;
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    clearInterval(this.#tickTimer);
+    const err = shuttingDown();
+    for (const p of this.#proposals) p.reject(err);
+    this.#proposals = [];
+    for (const [, w] of this.#waiters) {
+      clearTimeout(w.timer);
+      w.reject(err);
+    }
+    this.#waiters.clear();
+    for (const [, r] of this.#reads) {
+      clearTimeout(r.timer);
+      r.reject(err);
+    }
+    this.#reads.clear();
+    this.#forwarder.close();
+    await this.#transport.close();
+    await this.#store.close();
+  }
+
+  // ---- the drive loop ----
+
+  #checkUp(): void {
+    if (this.#stopped) throw shuttingDown();
+    if (this.#fatal) throw new NodeError('RAFTKV_ERR_INTERNAL', `node failed: ${this.#fatal.message}`);
+  }
+
+  #onTick(): void {
+    if (this.#paused || this.#stopped) return;
+    this.#raw.tick();
+    this.#kick();
+  }
+
+  #onMessage(m: Message): void {
+    if (this.#paused || this.#stopped) return;
+    if (m.type === MessageType.App || m.type === MessageType.Heartbeat || m.type === MessageType.Snap) this.#lastContact = Date.now();
+    try {
+      this.#raw.step(m);
+    } catch (e) {
+      this.#fail(e);
+      return;
+    }
+    this.#kick();
+  }
+
+  #kick(): void {
+    if (this.#driveScheduled || this.#stopped) return;
+    this.#driveScheduled = true;
+    setImmediate(() => {
+      this.#driveScheduled = false;
+      void this.#drive();
+    });
+  }
+
+  async #drive(): Promise<void> {
+    if (this.#driving || this.#stopped || this.#paused) return;
+    this.#driving = true;
+    try {
+      for (;;) {
+        this.#flushProposals();
+        if (this.#stopped || !this.#raw.hasReady()) break;
+        await this.#handleReady(this.#raw.ready());
+      }
+    } catch (e) {
+      this.#fail(e);
+    } finally {
+      this.#driving = false;
+    }
+  }
+
+  #fail(e: unknown): void {
+    if (this.#stopped) return;
+    this.#fatal = e instanceof Error ? e : new Error(String(e));
+    this.#log.error('node failed', { id: this.id, error: this.#fatal.stack ?? this.#fatal.message });
+    void this.stop();
+  }
+
+  /** Proposals that arrived since the last ready go in as one batch: one append, one fsync. */
+  #flushProposals(): void {
+    if (this.#proposals.length === 0) return;
+    const batch = this.#proposals;
+    this.#proposals = [];
+    let ref;
+    try {
+      ref = this.#raw.proposeBatch(batch.map((p) => p.data));
+    } catch (e) {
+      const err = toNodeError(e);
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    const first = ref.index - batch.length + 1;
+    batch.forEach((p, i) => {
+      const index = first + i;
+      const timer = setTimeout(() => {
+        this.#waiters.delete(index);
+        p.reject(timeout('write', this.#requestTimeoutMs));
+      }, this.#requestTimeoutMs);
+      this.#waiters.set(index, { term: ref.term, resolve: p.resolve, reject: p.reject, timer });
+    });
+  }
+
+  async #handleReady(rd: Ready): Promise<void> {
+    this.#send(rd.messages);
+    if (rd.entries.length > 0 || rd.hardState || rd.snapshot || rd.snapshotChunk) {
+      await this.#store.persist({ entries: rd.entries, hardState: rd.hardState, snapshot: rd.snapshot, snapshotKeepsLog: rd.snapshotKeepsLog, snapshotChunk: rd.snapshotChunk });
+      if (this.#stopped) return;
+    }
+    if (rd.snapshot) {
+      const loaded = await this.#store.load();
+      this.#kv = new KvState(loaded.kv, sessionsFromStore(loaded.sessions));
+      this.#applied = rd.snapshot.index;
+      this.#lastSnapshotIndex = rd.snapshot.index;
+      this.#syncPeers();
+      this.#log.info('snapshot restored', { id: this.id, index: rd.snapshot.index, keys: this.#kv.data.size });
+    }
+    this.#send(rd.persistedMessages);
+    if (rd.committed.length > 0) await this.#apply(rd.committed);
+    if (this.#stopped) return;
+    for (const rs of rd.readStates) {
+      const r = this.#reads.get(rs.context);
+      if (!r) continue;
+      r.index = rs.index;
+      if (rs.index <= this.#applied) this.#finishRead(rs.context);
+      else this.#readsAwaitingApply.push(rs.context);
+    }
+    for (const ctx of rd.droppedReads) {
+      const r = this.#reads.get(ctx);
+      if (!r) continue;
+      clearTimeout(r.timer);
+      this.#reads.delete(ctx);
+      r.reject(this.#notLeaderError());
+    }
+    this.#raw.advance(rd);
+    this.#maybeSnapshot();
+  }
+
+  #send(msgs: Message[]): void {
+    if (msgs.length === 0) return;
+    const plain: Message[] = [];
+    for (const m of msgs) {
+      if (m.type === MessageType.Snap && m.data === undefined) void this.#sendSnapshotChunk(m);
+      else plain.push(m);
+    }
+    if (plain.length > 0) this.#transport.send(plain);
+  }
+
+  async #sendSnapshotChunk(m: Message): Promise<void> {
+    try {
+      const chunk = await this.#store.readSnapshotChunk(m.snapshot!.index, m.offset ?? 0, m.chunkSize ?? 1 << 20);
+      if (this.#stopped) return;
+      setSnapshotChunk(m, chunk);
+      this.#transport.send([m]);
+    } catch (e) {
+      // The snapshot was replaced by a newer one; the leader resends from the new one.
+      this.#log.warn('snapshot chunk not sent', { id: this.id, to: m.to, index: m.snapshot?.index, error: String(e) });
+    }
+  }
+
+  async #apply(entries: Entry[]): Promise<void> {
+    const writes: KvWrite[] = [];
+    const sessions: SessionWrite[] = [];
+    const results: [Entry, KvResult | undefined][] = [];
+    let membershipChanged = false;
+    for (const e of entries) {
+      if (e.index <= this.#applied) continue;
+      if (e.kind === EntryKind.Normal) {
+        let result: KvResult | undefined;
+        try {
+          result = this.#kv.apply(decodeEnvelope(e.data), e.index, writes, sessions);
+        } catch (err) {
+          // A malformed entry cannot have come from our fronts; skip it, identically on every node.
+          this.#log.error('malformed entry skipped', { id: this.id, index: e.index, error: String(err) });
+        }
+        results.push([e, result]);
+      } else if (e.kind === EntryKind.ConfChange) {
+        this.#applyMembership(decodeConfChange(e.data), writes);
+        membershipChanged = true;
+        results.push([e, { ok: true }]);
+      } else {
+        results.push([e, undefined]);
+      }
+      // Expire at fixed indexes, never at batch boundaries, so every node agrees.
+      if (e.index % 1024 === 0) sessions.push(...this.#kv.expireSessions(e.index));
+    }
+    const last = entries[entries.length - 1]!.index;
+    if (last > this.#applied) {
+      const { upserts, expired } = sessionsToStore(sessions);
+      await this.#store.applyBatch(writes, upserts, last, expired);
+      this.#applied = last;
+    }
+    if (membershipChanged) this.#syncPeers();
+    for (const [e, result] of results) {
+      const w = this.#waiters.get(e.index);
+      if (!w) continue;
+      this.#waiters.delete(e.index);
+      clearTimeout(w.timer);
+      if (w.term !== e.term) w.reject(new NodeError('RAFTKV_ERR_PROPOSAL_DROPPED', 'the proposal was overwritten by a new leader; it was not applied'));
+      else if (result) w.resolve(result);
+      else w.reject(new NodeError('RAFTKV_ERR_INTERNAL', `entry ${e.index} could not be applied`));
+    }
+    if (this.#readsAwaitingApply.length > 0) {
+      const still: number[] = [];
+      for (const ctx of this.#readsAwaitingApply) {
+        const r = this.#reads.get(ctx);
+        if (!r) continue;
+        if (r.index <= this.#applied) this.#finishRead(ctx);
+        else still.push(ctx);
+      }
+      this.#readsAwaitingApply = still;
+    }
+  }
+
+  #applyMembership(cc: ConfChange, writes: KvWrite[]): void {
+    if (cc.type === ConfChangeType.Remove) this.#kv.setMember(cc.node, null, writes);
+    else if (cc.context) this.#kv.setMember(cc.node, cc.context, writes);
+  }
+
+  #syncPeers(): void {
+    const st = this.#raw.status();
+    const members = new Set([...st.confState.voters, ...st.confState.learners]);
+    for (const [id, ctx] of this.#kv.members) {
+      const a = parseMemberAddrs(ctx);
+      if (a && id !== this.id && members.has(id)) this.#transport.setPeer(id, a.raft);
+    }
+    for (const id of st.confState.removed) this.#transport.removePeer(id);
+  }
+
+  #finishRead(ctx: number): void {
+    const r = this.#reads.get(ctx);
+    if (!r) return;
+    this.#reads.delete(ctx);
+    clearTimeout(r.timer);
+    r.resolve();
+  }
+
+  #maybeSnapshot(): void {
+    if (this.#capturing || this.#applied - this.#lastSnapshotIndex < this.#opts.snapshotEvery) return;
+    this.#capturing = true;
+    void (async () => {
+      try {
+        const snap = await this.#store.captureSnapshot();
+        if (this.#stopped) return;
+        this.#raw.snapshotCaptured(snap.index, snap.size);
+        const meta = this.#raw.raft.log.snapshot;
+        if (meta && meta.index === snap.index) {
+          await this.#store.recordSnapshot(meta);
+          await this.#store.compactLog(this.#raw.status().firstIndex - 1);
+        }
+        this.#lastSnapshotIndex = snap.index;
+      } catch (e) {
+        if (!this.#stopped) this.#log.error('snapshot failed', { id: this.id, error: String(e) });
+      } finally {
+        this.#capturing = false;
+      }
+    })();
+  }
+
+  async #changeMembership(cc: ConfChange): Promise<void> {
+    let ref;
+    try {
+      ref = this.#raw.proposeConfChange(cc);
+    } catch (e) {
+      throw toNodeError(e);
+    }
+    this.#kick();
+    await new Promise<KvResult>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiters.delete(ref.index);
+        reject(timeout(`membership change (${cc.type} ${cc.node})`, this.#requestTimeoutMs));
+      }, this.#requestTimeoutMs);
+      this.#waiters.set(ref.index, { term: ref.term, resolve, reject, timer });
+    });
+  }
+
+  async #waitCaughtUp(id: string): Promise<void> {
+    const deadline = Date.now() + Math.max(this.#requestTimeoutMs, 60_000);
+    while (Date.now() < deadline) {
+      const st = this.#raw.status();
+      if (st.role !== Role.Leader) throw this.#notLeaderError();
+      const pr = st.progress[id];
+      if (pr && pr.match >= st.commit - 64) return;
+      await sleep(this.#opts.tickMs * 2);
+    }
+    throw timeout(`${id} catching up`, 60_000);
+  }
+
+  #leaderAddrs(): MemberAddrs | undefined {
+    const leader = this.#raw.status().leader;
+    if (!leader) return undefined;
+    if (leader === this.id) return this.#opts.addrs;
+    const ctx = this.#kv.members.get(leader);
+    return (ctx ? parseMemberAddrs(ctx) : undefined) ?? this.#opts.founders?.[leader];
+  }
+
+  #notLeaderError(): NodeError {
+    const leader = this.#raw.status().leader;
+    if (!leader) return new NodeError('RAFTKV_ERR_NO_LEADER', 'no leader is known; retry shortly');
+    return new NodeError('RAFTKV_ERR_NOT_LEADER', `not the leader; the leader is ${leader}`, leader);
+  }
+
+  /** HTTP address of a member, for redirect hints. */
+  httpOf(id: string): string | undefined {
+    if (id === this.id) return this.#opts.addrs.http;
+    const ctx = this.#kv.members.get(id);
+    return (ctx ? parseMemberAddrs(ctx)?.http : undefined) ?? this.#opts.founders?.[id]?.http;
+  }
+}
+
+/** Sessions are stored as (client, lowest seq, results JSON, index). */
+function sessionsFromStore(rows: Map<string, { seq: number; result: string; index: number }>): Map<string, Session> {
+  const out = new Map<string, Session>();
+  for (const [client, r] of rows) out.set(client, { lowest: r.seq, results: JSON.parse(r.result) as Session['results'], index: r.index });
+  return out;
+}
+
+function sessionsToStore(writes: SessionWrite[]): { upserts: StoredSessionWrite[]; expired: string[] } {
+  const upserts: StoredSessionWrite[] = [];
+  const expired: string[] = [];
+  for (const w of writes) {
+    if (w.session === null) expired.push(w.client);
+    else upserts.push({ client: w.client, seq: w.session.lowest, result: JSON.stringify(w.session.results), index: w.session.index });
+  }
+  return { upserts, expired };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function hashId(id: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+export type { Message };

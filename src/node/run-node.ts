@@ -1,0 +1,72 @@
+// A node with its fronts: what a worker thread, a child process and
+// `raftkv node` each run.
+
+import { startHttpFront, type HttpFront } from '../api/http-server.js';
+import type { Logger } from './logger.js';
+import { RaftNode, type RaftNodeOptions } from './raft-node.js';
+
+export interface NodeRunOptions extends Omit<RaftNodeOptions, 'logger'> {
+  maxBodyBytes: number;
+  /** Existing member's HTTP address to join through (a node that is not a founder). */
+  join?: string;
+}
+
+export interface RunningNode {
+  node: RaftNode;
+  http: HttpFront;
+  stop(): Promise<void>;
+}
+
+function splitHostPort(addr: string): { host: string; port: number } {
+  const i = addr.lastIndexOf(':');
+  return { host: addr.slice(0, i), port: Number(addr.slice(i + 1)) };
+}
+
+export async function runNode(opts: NodeRunOptions, logger: Logger): Promise<RunningNode> {
+  const node = await RaftNode.start({ ...opts, logger });
+  let http: HttpFront;
+  try {
+    const { host, port } = splitHostPort(opts.addrs.http);
+    http = await startHttpFront({ host, port, node, logger, maxBodyBytes: opts.maxBodyBytes });
+  } catch (e) {
+    await node.stop();
+    throw e;
+  }
+  if (!http.native) logger.warn('uWebSockets.js native build not loaded: serving HTTP on the slower pure-JS fallback (Node 22+ or an unsupported platform)', { id: opts.id });
+  let stopped: Promise<void> | undefined;
+  const running: RunningNode = {
+    node,
+    http,
+    stop: () => {
+      stopped ??= (async () => {
+        http.close();
+        await node.stop();
+      })();
+      return stopped;
+    },
+  };
+  if (opts.join) void joinCluster(running, opts, logger);
+  return running;
+}
+
+/** Ask an existing member to add this node, until it answers (a join before any leader exists is retried). */
+async function joinCluster(running: RunningNode, opts: NodeRunOptions, logger: Logger): Promise<void> {
+  const body = JSON.stringify({ id: opts.id, addr: opts.addrs.raft, http: opts.addrs.http, ...(opts.addrs.resp ? { resp: opts.addrs.resp } : {}) });
+  for (let attempt = 1, delay = 100; ; attempt++, delay = Math.min(delay * 2, 2000)) {
+    if (running.node.stopped || running.node.status().voters.includes(opts.id)) return;
+    try {
+      const res = await fetch(`http://${opts.join}/join`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const answer = (await res.json()) as Record<string, unknown>;
+      if (res.ok) {
+        logger.info('joined the cluster', { id: opts.id, via: opts.join, ...answer });
+        return;
+      }
+      logger.warn('join refused; retrying', { id: opts.id, via: opts.join, status: res.status, error: answer.error, attempt });
+      if (res.status === 409 || res.status === 400) return;
+    } catch (e) {
+      logger.warn('join failed; retrying', { id: opts.id, via: opts.join, error: String(e), attempt });
+    }
+    await new Promise((r) => setTimeout(r, delay));
+    if (running.node.stopped) return;
+  }
+}

@@ -1,0 +1,43 @@
+import type { PeerStatus } from '../raft/index.js';
+
+export type ReadLevel = 'stale' | 'leader' | 'linearizable';
+export const READ_LEVELS: readonly ReadLevel[] = ['stale', 'leader', 'linearizable'];
+
+/** Where a member listens; replicated in the membership change that added it. */
+export interface MemberAddrs {
+  raft: string;
+  http: string;
+  resp?: string;
+}
+
+export function parseMemberAddrs(json: string): MemberAddrs | undefined {
+  try {
+    const a = JSON.parse(json) as Partial<MemberAddrs>;
+    if (typeof a.raft === 'string' && typeof a.http === 'string') return { raft: a.raft, http: a.http, ...(typeof a.resp === 'string' ? { resp: a.resp } : {}) };
+  } catch {
+    // fall through
+  }
+  return undefined;
+}
+
+export interface NodeStatus {
+  id: string;
+  role: string;
+  term: number;
+  leader: string;
+  leaderHttp: string;
+  commit: number;
+  applied: number;
+  firstIndex: number;
+  lastIndex: number;
+  snapshotIndex: number;
+  voters: string[];
+  learners: string[];
+  members: Record<string, MemberAddrs | undefined>;
+  /** Milliseconds since the last message from a leader (0 on the leader). */
+  lastContactMs: number;
+  keys: number;
+  paused: boolean;
+  progress: Record<string, PeerStatus>;
+  addrs: MemberAddrs;
+}

@@ -1,0 +1,461 @@
+// The durable state of one Raft node in one SQLite database (`<dir>/raftkv.db`):
+// the Raft log, hard state, latest snapshot meta, and the key-value state
+// machine's effects (kv, client sessions, applied index).
+//
+// Invariants of what is stored, at every commit (so after any crash):
+//   - log indices are contiguous;
+//   - the log starts at or before snapIndex + 1 (a trailing window may be kept
+//     behind the snapshot): compactLog never deletes past the recorded snapshot;
+//   - snapIndex <= applied <= max(lastIndex, snapIndex): applied moves in the
+//     same transaction as the kv/session rows it describes, and only over
+//     entries already stored;
+//   - an installed snapshot replaces kv, sessions, applied, snapshot meta and
+//     the log it covers in one transaction.
+// Every write is one `BEGIN IMMEDIATE … COMMIT` (or one autocommit statement),
+// and all of them go through one queue, so transactions never interleave on
+// the connection.
+
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { crc32 } from '../raft/snapshot.js';
+import type { ConfState, Entry, EntryKind, HardState, SnapshotMeta } from '../raft/types.js';
+import { Db, type Param } from './db.js';
+import { brokenInvariant, corrupt, StorageError, storeClosed } from './errors.js';
+import { checkHeader, quickCheck } from './integrity.js';
+import { migrate, SCHEMA_VERSION } from './migrations.js';
+import { list, placeholders, writeRows } from './multi-row.js';
+import { SnapshotCapture } from './snapshot-capture.js';
+import { SnapshotFiles } from './snapshot-files.js';
+import type { CapturedSnapshot, Durability, KvWrite, LoadedState, LogRow, OpenOptions, PersistRequest, SessionWrite } from './types.js';
+
+export type { CapturedSnapshot, Durability, KvWrite, LoadedState, LogRow, OpenOptions, PersistRequest, SessionWrite } from './types.js';
+
+export const DB_FILE = 'raftkv.db';
+const NO_HARD_STATE: HardState = { term: 0, vote: '', commit: 0 };
+
+interface LogDbRow {
+  idx: number;
+  term: number;
+  kind: number;
+  data: Uint8Array | null;
+  checksum: number;
+}
+
+interface SnapDbRow {
+  idx: number;
+  term: number;
+  conf_state: string;
+  size: number;
+}
+
+export class SqliteStore {
+  readonly dir: string;
+  readonly durability: Durability;
+  readonly inMemory: boolean;
+  readonly #db: Db;
+  readonly #files: SnapshotFiles;
+  readonly #capture: SnapshotCapture;
+  #queue: Promise<void> = Promise.resolve();
+  #closed = false;
+  /** Operations of the queue running now (0 or 1). */
+  #busy = 0;
+  #closing: Promise<void> | undefined;
+
+  // Mirrors of committed rows, updated only after COMMIT.
+  /** Highest stored log index, 0 when the log table is empty. */
+  #lastIndex = 0;
+  #snapshot: SnapshotMeta | undefined;
+  #applied = 0;
+
+  private constructor(dir: string, durability: Durability, inMemory: boolean, db: Db, files: SnapshotFiles) {
+    this.dir = dir;
+    this.durability = durability;
+    this.inMemory = inMemory;
+    this.#db = db;
+    this.#files = files;
+    this.#capture = new SnapshotCapture(files, db.path, (path, reader) =>
+      // In memory there is no second connection: copy on the main one, between transactions.
+      inMemory ? this.#exclusive(() => db.run('VACUUM INTO ?', [path])) : reader().then((r) => r.run('VACUUM INTO ?', [path])),
+    );
+  }
+
+  /**
+   * Open (creating if needed) the node's database. Refuses, leaving the file
+   * untouched, a file that is not a SQLite database or fails quick_check, a
+   * SQLite database that is not raftkv's, and a newer schema version.
+   */
+  static async open(dir: string, opts: OpenOptions = {}): Promise<SqliteStore> {
+    const durability = opts.durability ?? 'fsync';
+    if (durability !== 'fsync' && durability !== 'os') throw new TypeError(`durability must be "fsync" or "os", not ${JSON.stringify(durability)}`);
+    const inMemory = opts.inMemory === true;
+    await mkdir(dir, { recursive: true });
+    const files = new SnapshotFiles(join(dir, 'snapshots'), durability === 'fsync');
+    await files.init();
+    const path = inMemory ? ':memory:' : join(dir, DB_FILE);
+    const label = inMemory ? 'the in-memory database' : path;
+    if (!inMemory) await checkHeader(path);
+    let db: Db;
+    try {
+      db = await Db.open(path);
+    } catch (e) {
+      throw new Error(`cannot open ${label}: ${(e as Error).message}`, { cause: e });
+    }
+    try {
+      await quickCheck(db, label);
+      if (!inMemory) {
+        const mode = await db.get<{ journal_mode: string }>('PRAGMA journal_mode = WAL');
+        if (mode?.journal_mode !== 'wal') throw new Error(`${label}: could not switch to WAL mode (journal_mode is ${mode?.journal_mode})`);
+      }
+      await db.exec(`PRAGMA synchronous = ${durability === 'fsync' ? 'FULL' : 'NORMAL'}; PRAGMA busy_timeout = 5000;`);
+      await migrate(db, label);
+      const store = new SqliteStore(dir, durability, inMemory, db, files);
+      await store.#init();
+      return store;
+    } catch (e) {
+      await db.close().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  async #init(): Promise<void> {
+    const db = this.#db;
+    const meta = await db.get<{ applied: number; last: number | null }>('SELECT applied, (SELECT MAX(idx) FROM log) AS last FROM meta WHERE id = 0');
+    if (!meta) throw corrupt(`${db.path}: the meta row is missing`);
+    this.#applied = meta.applied;
+    this.#lastIndex = meta.last ?? 0;
+    const snap = await db.get<SnapDbRow>('SELECT idx, term, conf_state, size FROM snapshot_meta WHERE id = 0');
+    this.#snapshot = snap ? toSnapshotMeta(snap) : undefined;
+    // An in-memory database starts empty: no snapshot file on disk belongs to it.
+    await this.#files.reconcile(this.inMemory ? undefined : this.#snapshot);
+  }
+
+  /** sqlite3 calls made on the main connection so far (each is one thread-pool trip). */
+  get sqliteCalls(): number {
+    return this.#db.calls;
+  }
+
+  /** The connection's journal mode and synchronous level, as SQLite reports them (for status views). */
+  settings(): Promise<{ journalMode: string; synchronous: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA' }> {
+    return this.#exclusive(async () => {
+      const jm = await this.#db.get<{ journal_mode: string }>('PRAGMA journal_mode');
+      const sy = await this.#db.get<{ synchronous: number }>('PRAGMA synchronous');
+      const levels = ['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const;
+      return { journalMode: jm?.journal_mode ?? '?', synchronous: levels[sy?.synchronous ?? 0] ?? 'OFF' };
+    });
+  }
+
+  /** Everything the node needs at start-up, read in one read transaction and checked. */
+  load(): Promise<LoadedState> {
+    return this.#exclusive(async () => {
+      const db = this.#db;
+      await db.run('BEGIN');
+      let hs, meta, snap, logRows, kvRows, sessionRows;
+      try {
+        hs = await db.get<{ term: number; vote: string; commit_index: number }>('SELECT term, vote, commit_index FROM hard_state WHERE id = 0');
+        meta = await db.get<{ applied: number }>('SELECT applied FROM meta WHERE id = 0');
+        snap = await db.get<SnapDbRow>('SELECT idx, term, conf_state, size FROM snapshot_meta WHERE id = 0');
+        logRows = await db.all<LogDbRow>('SELECT idx, term, kind, data, checksum FROM log ORDER BY idx');
+        kvRows = await db.all<{ k: string; v: string }>('SELECT k, v FROM kv');
+        sessionRows = await db.all<{ client: string; seq: number; result: string; idx: number }>('SELECT client, seq, result, idx FROM sessions');
+      } finally {
+        await db.run('COMMIT').catch(() => undefined);
+      }
+      const label = this.inMemory ? 'the in-memory database' : db.path;
+      const snapshot = snap ? toSnapshotMeta(snap) : undefined;
+      const snapIndex = snapshot?.index ?? 0;
+      const entries: Entry[] = [];
+      for (const r of logRows) {
+        const e = toLogRow(r);
+        if (!e.valid) throw corrupt(`${label}: log entry ${e.index} fails its checksum (stored ${e.checksum}, data has ${crc32(e.data)})`);
+        const prev = entries[entries.length - 1];
+        if (prev && e.index !== prev.index + 1) throw corrupt(`${label}: the stored log has a gap after ${prev.index}`);
+        entries.push({ index: e.index, term: e.term, kind: e.kind, data: e.data });
+      }
+      if (entries.length > 0 && entries[0]!.index > snapIndex + 1) {
+        throw corrupt(`${label}: the stored log starts at ${entries[0]!.index}, after a gap from the snapshot at ${snapIndex}`);
+      }
+      const applied = meta?.applied ?? 0;
+      const tip = Math.max(entries[entries.length - 1]?.index ?? 0, snapIndex);
+      if (applied < snapIndex || applied > tip) throw corrupt(`${label}: applied index ${applied} is outside [${snapIndex}, ${tip}]`);
+      return {
+        hardState: hs ? { term: hs.term, vote: hs.vote, commit: hs.commit_index } : { ...NO_HARD_STATE },
+        snapshot,
+        entries,
+        applied,
+        kv: new Map(kvRows.map((r) => [r.k, r.v])),
+        sessions: new Map(sessionRows.map((r) => [r.client, { seq: r.seq, result: r.result, index: r.idx }])),
+      };
+    });
+  }
+
+  /**
+   * Make one Ready durable. The snapshot chunk goes to its file first (fsync'ed
+   * with durability "fsync"); then, in ONE transaction: install the snapshot
+   * (kv, sessions, applied, snapshot meta, covered log), replace the log from
+   * entries[0].index on, upsert the hard state.
+   */
+  persist(rd: PersistRequest): Promise<void> {
+    return this.#exclusive(async () => {
+      const db = this.#db;
+      if (rd.snapshotChunk) await this.#files.writeChunk(rd.snapshotChunk);
+      const entries = rd.entries ?? [];
+      const snap = rd.snapshot;
+      if (entries.length === 0 && !rd.hardState && !snap) return;
+      for (let i = 1; i < entries.length; i++) {
+        if (entries[i]!.index !== entries[i - 1]!.index + 1) throw brokenInvariant(`persist: entries are not contiguous after ${entries[i - 1]!.index}`);
+      }
+
+      let lastIndex = this.#lastIndex;
+      let snapIndex = this.#snapshot?.index ?? 0;
+      let applied = this.#applied;
+      let incoming: string | undefined;
+      if (snap) {
+        incoming = this.#files.incomingPath(snap.index, snap.term);
+        const size = await this.#files.size(incoming);
+        if (size !== snap.size) {
+          throw brokenInvariant(`persist: the incoming snapshot ${incoming} holds ${size ?? 'no'} bytes, its meta says ${snap.size}`);
+        }
+        // ATTACH before BEGIN: DETACH is refused inside a transaction, so keep the pair outside it.
+        await db.run('ATTACH DATABASE ? AS incoming', [incoming]);
+      }
+      try {
+        await this.#transaction(async () => {
+          if (snap) {
+            await this.#restoreFromIncoming(snap, rd.snapshotKeepsLog === true);
+            if (rd.snapshotKeepsLog !== true || lastIndex <= snap.index) lastIndex = 0;
+            snapIndex = snap.index;
+            applied = snap.index;
+          }
+          if (entries.length > 0) {
+            const first = entries[0]!.index;
+            const tip = Math.max(lastIndex, snapIndex);
+            if (first > tip + 1) throw brokenInvariant(`persist: entries start at ${first}, after a gap from the stored log's end ${tip}`);
+            if (first <= lastIndex) await db.run('DELETE FROM log WHERE idx >= ?', [first]);
+            await writeRows(db, insertLogSql, entries, bindEntry);
+            lastIndex = entries[entries.length - 1]!.index;
+          }
+          if (rd.hardState) {
+            const hs = rd.hardState;
+            await db.run(
+              `INSERT INTO hard_state (id, term, vote, commit_index) VALUES (0, ?, ?, ?)
+               ON CONFLICT (id) DO UPDATE SET term = excluded.term, vote = excluded.vote, commit_index = excluded.commit_index`,
+              [hs.term, hs.vote, hs.commit],
+            );
+          }
+        });
+      } finally {
+        if (incoming) await db.run('DETACH DATABASE incoming').catch(() => undefined);
+      }
+      this.#lastIndex = lastIndex;
+      this.#applied = applied;
+      if (snap && incoming) {
+        this.#snapshot = snap;
+        // Committed: the received file becomes this node's snapshot to serve. A crash
+        // before this rename is finished by SnapshotFiles.reconcile at the next open.
+        await this.#files.publish(incoming, this.#files.snapshotPath(snap.index));
+        await this.#files.prune(new Set([snap.index]));
+      }
+    });
+  }
+
+  async #restoreFromIncoming(snap: SnapshotMeta, keepLog: boolean): Promise<void> {
+    const db = this.#db;
+    let head;
+    try {
+      head = await db.get<{ version: number | null; applied: number | null }>(
+        'SELECT (SELECT version FROM incoming.schema_version) AS version, (SELECT applied FROM incoming.meta WHERE id = 0) AS applied',
+      );
+    } catch (e) {
+      throw corrupt(`the incoming snapshot at ${snap.index} is not a raftkv snapshot: ${(e as Error).message}`, e);
+    }
+    if (head?.version !== SCHEMA_VERSION) {
+      throw new StorageError('RAFTKV_ERR_STORAGE_SCHEMA', `the incoming snapshot at ${snap.index} has schema version ${head?.version}, this raftkv uses ${SCHEMA_VERSION}`);
+    }
+    if (head.applied !== snap.index) throw corrupt(`the incoming snapshot says applied ${head.applied}, its meta says index ${snap.index}`);
+    await db.exec(`
+      DELETE FROM main.kv;
+      INSERT INTO main.kv (k, v) SELECT k, v FROM incoming.kv;
+      DELETE FROM main.sessions;
+      INSERT INTO main.sessions (client, seq, result, idx) SELECT client, seq, result, idx FROM incoming.sessions;
+    `);
+    await db.run('UPDATE main.meta SET applied = ? WHERE id = 0', [snap.index]);
+    await this.#writeSnapshotMeta(snap);
+    if (keepLog) await db.run('DELETE FROM main.log WHERE idx <= ?', [snap.index]);
+    else await db.run('DELETE FROM main.log');
+  }
+
+  #writeSnapshotMeta(meta: SnapshotMeta): Promise<unknown> {
+    return this.#db.run(
+      `INSERT INTO main.snapshot_meta (id, idx, term, conf_state, size) VALUES (0, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET idx = excluded.idx, term = excluded.term, conf_state = excluded.conf_state, size = excluded.size`,
+      [meta.index, meta.term, JSON.stringify(meta.confState), meta.size],
+    );
+  }
+
+  /**
+   * Store the effects of applying entries up to `appliedIndex`: kv upserts and
+   * deletes, session upserts, expired sessions removed, and the applied index,
+   * all in ONE transaction, so state and applied index never disagree.
+   * Within a batch the last write of a key wins.
+   */
+  applyBatch(writes: readonly KvWrite[], sessions: readonly SessionWrite[], appliedIndex: number, expiredSessions: readonly string[] = []): Promise<void> {
+    return this.#exclusive(async () => {
+      const db = this.#db;
+      if (appliedIndex < this.#applied) throw brokenInvariant(`applyBatch: applied index would go back from ${this.#applied} to ${appliedIndex}`);
+      const tip = Math.max(this.#lastIndex, this.#snapshot?.index ?? 0);
+      if (appliedIndex > tip) throw brokenInvariant(`applyBatch: applied index ${appliedIndex} is beyond the stored log (it ends at ${tip})`);
+      const last = new Map<string, string | null>();
+      for (const w of writes) last.set(w.key, w.value);
+      const upserts: [string, string][] = [];
+      const deletes: string[] = [];
+      for (const [k, v] of last) {
+        if (v === null) deletes.push(k);
+        else upserts.push([k, v]);
+      }
+      const sessionRows = new Map<string, SessionWrite>();
+      for (const s of sessions) sessionRows.set(s.client, s);
+
+      await this.#transaction(async () => {
+        await writeRows(db, upsertKvSql, upserts, (r, out) => out.push(r[0], r[1]));
+        await writeRows(db, deleteKvSql, deletes, (k, out) => out.push(k));
+        // Expiry first: a session written in this batch is live at its end.
+        await writeRows(db, deleteSessionsSql, expiredSessions, (c, out) => out.push(c));
+        await writeRows(db, upsertSessionsSql, [...sessionRows.values()], (s, out) => out.push(s.client, s.seq, s.result, s.index ?? appliedIndex));
+        if (appliedIndex !== this.#applied) await db.run('UPDATE meta SET applied = ? WHERE id = 0', [appliedIndex]);
+      });
+      this.#applied = appliedIndex;
+    });
+  }
+
+  /**
+   * A consistent copy of kv + sessions + applied index, taken with VACUUM INTO
+   * on a second, read-only connection (WAL: writers go on meanwhile), then
+   * stripped of the log and hard state. The file is published as
+   * `snapshots/snapshot-<applied>.db`; older files go, except the one the
+   * recorded snapshot meta names (a transfer of it may be under way until
+   * recordSnapshot moves on).
+   */
+  captureSnapshot(): Promise<CapturedSnapshot> {
+    if (this.#closed) return Promise.reject(storeClosed());
+    return this.#capture.capture(() => this.#snapshot?.index ?? 0);
+  }
+
+  /** Bytes of the captured (or installed) snapshot at `index`, for sending chunks. */
+  readSnapshotChunk(index: number, offset: number, length: number): Promise<Uint8Array> {
+    if (this.#closed) return Promise.reject(storeClosed());
+    return this.#files.read(index, offset, length);
+  }
+
+  /**
+   * Delete log entries <= upTo, but never past the recorded snapshot: the
+   * entries after it are the only copy of that part of the history.
+   */
+  compactLog(upTo: number): Promise<void> {
+    return this.#exclusive(async () => {
+      const limit = Math.min(upTo, this.#snapshot?.index ?? 0);
+      if (limit <= 0) return;
+      await this.#db.run('DELETE FROM log WHERE idx <= ?', [limit]);
+      if (this.#lastIndex <= limit) this.#lastIndex = 0;
+    });
+  }
+
+  /** Remember the latest snapshot (load() returns it); older snapshot files are deleted. */
+  recordSnapshot(meta: SnapshotMeta): Promise<void> {
+    return this.#exclusive(async () => {
+      const current = this.#snapshot?.index ?? 0;
+      if (meta.index < current) return;
+      if (meta.index > this.#applied) throw brokenInvariant(`recordSnapshot: snapshot at ${meta.index} is beyond applied ${this.#applied}`);
+      const at = await this.#db.get<{ term: number }>('SELECT term FROM log WHERE idx = ?', [meta.index]);
+      if (at && at.term !== meta.term) throw brokenInvariant(`recordSnapshot: the entry at ${meta.index} has term ${at.term}, the snapshot says ${meta.term}`);
+      await this.#writeSnapshotMeta(meta);
+      this.#snapshot = meta;
+      if ((await this.#files.size(this.#files.snapshotPath(meta.index))) !== undefined) await this.#files.prune(new Set([meta.index]));
+    });
+  }
+
+  /** Stored entries with from <= index <= to, with their checksums (for `raftkv log DIR`). */
+  readLog(from = 0, to = Number.MAX_SAFE_INTEGER): Promise<LogRow[]> {
+    return this.#exclusive(async () => {
+      const rows = await this.#db.all<LogDbRow>('SELECT idx, term, kind, data, checksum FROM log WHERE idx >= ? AND idx <= ? ORDER BY idx', [from, to]);
+      return rows.map(toLogRow);
+    });
+  }
+
+  /**
+   * Safe with statements in flight: interrupt the running statement (as a
+   * crash would; SQLite rolls its transaction back), let the queue drain (every
+   * operation not yet started fails with RAFTKV_ERR_STORAGE_CLOSED), then
+   * close both connections. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closed = true;
+    this.#closing ??= (async () => {
+      // Interrupt only when something runs: an interrupt with nothing running
+      // stays pending and would abort the checkpoint that a clean close does.
+      const interrupted = this.#busy > 0;
+      if (interrupted) this.#db.interrupt();
+      const captureClosed = this.#capture.close().catch(() => undefined);
+      await this.#queue;
+      // A statement started with none running clears a pending interrupt.
+      if (interrupted) await this.#db.run('SELECT 1').catch(() => undefined);
+      await captureClosed;
+      await this.#db.close().catch(() => undefined);
+    })();
+    return this.#closing;
+  }
+
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(async () => {
+      if (this.#closed) throw storeClosed();
+      this.#busy++;
+      try {
+        return await fn();
+      } catch (e) {
+        if (this.#closed && !(e instanceof StorageError)) {
+          throw new StorageError('RAFTKV_ERR_STORAGE_CLOSED', `the store was closed during the operation: ${(e as Error).message}`, { cause: e });
+        }
+        throw e;
+      } finally {
+        this.#busy--;
+      }
+    });
+    this.#queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  async #transaction(fn: () => Promise<void>): Promise<void> {
+    const db = this.#db;
+    await db.run('BEGIN IMMEDIATE');
+    try {
+      await fn();
+      await db.run('COMMIT');
+    } catch (e) {
+      await db.run('ROLLBACK').catch(() => undefined);
+      throw e;
+    }
+  }
+}
+
+const insertLogSql = (n: number): string => `INSERT INTO log (idx, term, kind, data, checksum) VALUES ${placeholders(n, 5)}`;
+const upsertKvSql = (n: number): string => `INSERT INTO kv (k, v) VALUES ${placeholders(n, 2)} ON CONFLICT (k) DO UPDATE SET v = excluded.v`;
+const deleteKvSql = (n: number): string => `DELETE FROM kv WHERE k IN (${list(n)})`;
+const deleteSessionsSql = (n: number): string => `DELETE FROM sessions WHERE client IN (${list(n)})`;
+const upsertSessionsSql = (n: number): string =>
+  `INSERT INTO sessions (client, seq, result, idx) VALUES ${placeholders(n, 4)}
+   ON CONFLICT (client) DO UPDATE SET seq = excluded.seq, result = excluded.result, idx = excluded.idx`;
+
+function bindEntry(e: Entry, out: Param[]): void {
+  out.push(e.index, e.term, e.kind, e.data, crc32(e.data));
+}
+
+function toLogRow(r: LogDbRow): LogRow {
+  const data = r.data ? new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.byteLength) : new Uint8Array(0);
+  return { index: r.idx, term: r.term, kind: r.kind as EntryKind, data, checksum: r.checksum, valid: crc32(data) === r.checksum };
+}
+
+function toSnapshotMeta(r: SnapDbRow): SnapshotMeta {
+  return { index: r.idx, term: r.term, confState: JSON.parse(r.conf_state) as ConfState, size: r.size };
+}

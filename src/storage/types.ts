@@ -1,0 +1,56 @@
+// The storage layer's public data types.
+
+import type { Entry, HardState, PersistedState, SnapshotChunk, SnapshotMeta } from '../raft/types.js';
+
+export type Durability = 'fsync' | 'os';
+
+/** One key's new value; `null` deletes it. */
+export interface KvWrite {
+  key: string;
+  value: string | null;
+}
+
+/** Exactly-once table: the last applied seq per client, with its JSON result. */
+export interface SessionWrite {
+  client: string;
+  seq: number;
+  result: string;
+  /** Log index of the client's last command (sessions expire by index); defaults to the batch's applied index. */
+  index?: number;
+}
+
+export interface LoadedState extends PersistedState {
+  /** The whole KV state at `applied`. */
+  kv: Map<string, string>;
+  sessions: Map<string, { seq: number; result: string; index: number }>;
+}
+
+export interface PersistRequest {
+  entries: Entry[];
+  hardState?: HardState;
+  snapshotChunk?: SnapshotChunk;
+  snapshot?: SnapshotMeta;
+  snapshotKeepsLog?: boolean;
+}
+
+export interface CapturedSnapshot {
+  /** The applied index the copy was taken at. */
+  index: number;
+  /** Term of the entry at `index`, when known (undefined for an empty state). */
+  term?: number;
+  size: number;
+  path: string;
+}
+
+/** A stored log entry with its stored checksum, as `raftkv log` prints it. */
+export interface LogRow extends Entry {
+  checksum: number;
+  /** Whether the checksum matches the data. */
+  valid: boolean;
+}
+
+export interface OpenOptions {
+  durability?: Durability;
+  /** Keep the database in memory (`--inmem`); snapshot files still go under `<dir>/snapshots`. */
+  inMemory?: boolean;
+}

@@ -1,0 +1,206 @@
+// Peer-to-peer TCP for Raft messages. Each node listens for its peers'
+// connections (receiving only) and dials one connection per peer (sending
+// only). A send groups messages by destination and writes one frame per
+// destination; the link filter can cut, thin or delay any link.
+
+import net from 'node:net';
+import type { Message, NodeId } from '../raft/types.js';
+import { parseHostPort } from './address.js';
+import { encodeBatchFrame, encodeHelloFrame } from './codec.js';
+import { DEFAULT_MAX_FRAME_BYTES } from './framing.js';
+import { InboundConnection } from './inbound-connection.js';
+import { LinkFilter } from './link-filter.js';
+import { PeerLink, type PeerStats } from './peer-link.js';
+
+export type { PeerStats } from './peer-link.js';
+
+export interface TransportOptions {
+  id: NodeId;
+  /** "host:port" to listen on; port 0 picks a free port. */
+  listen: string;
+  /** Peer id -> "host:port". This node's own id, if present, is skipped. */
+  peers: Record<NodeId, string>;
+  /**
+   * Called for every message received, in arrival order per connection. An
+   * exception thrown here is not caught: it is the node's, not the peer's.
+   */
+  onMessage: (m: Message) => void;
+  logger?: (event: string, fields: Record<string, unknown>) => void;
+  /** Larger incoming frames close their connection (and are logged). Default 64 MiB. */
+  maxFrameBytes?: number;
+  /** Per-peer bound on bytes waiting to go out (disconnected, slow or delayed); beyond it, drop. Default 64 MiB. */
+  maxQueuedBytes?: number;
+}
+
+const DEFAULT_MAX_QUEUED_BYTES = 64 * 1024 * 1024;
+
+export class TcpTransport {
+  readonly filter: LinkFilter = new LinkFilter();
+  readonly #id: NodeId;
+  readonly #listen: string;
+  readonly #onMessage: (m: Message) => void;
+  readonly #log: (event: string, fields: Record<string, unknown>) => void;
+  readonly #maxFrameBytes: number;
+  readonly #maxQueuedBytes: number;
+  readonly #hello: Buffer;
+  readonly #links = new Map<NodeId, PeerLink>();
+  readonly #inbound = new Set<InboundConnection>();
+  readonly #unknownPeers = new Set<NodeId>();
+  /** Links of removed peers whose sockets are still closing. */
+  readonly #removed = new Set<Promise<void>>();
+  #server: net.Server | null = null;
+  #listening: Promise<{ host: string; port: number }> | null = null;
+  #started = false;
+  #closing: Promise<void> | null = null;
+
+  constructor(opts: TransportOptions) {
+    this.#id = opts.id;
+    this.#listen = opts.listen;
+    this.#onMessage = opts.onMessage;
+    const logger = opts.logger;
+    const id = opts.id;
+    this.#log = logger ? (event, fields) => logger(event, { id, ...fields }) : () => {};
+    this.#maxFrameBytes = opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    this.#maxQueuedBytes = opts.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
+    this.#hello = encodeHelloFrame(opts.id);
+    parseHostPort(opts.listen); // fail early on a bad address
+    for (const [peer, addr] of Object.entries(opts.peers)) this.setPeer(peer, addr);
+  }
+
+  /** Listen, then dial every peer. Resolves to the address actually bound. */
+  start(): Promise<{ host: string; port: number }> {
+    if (this.#listening) return Promise.reject(new Error('transport already started'));
+    if (this.#closing) return Promise.reject(new Error('transport is closed'));
+    this.#listening = this.#start();
+    return this.#listening;
+  }
+
+  async #start(): Promise<{ host: string; port: number }> {
+    const { host, port } = parseHostPort(this.#listen);
+    const server = net.createServer({ noDelay: true }, (socket) => this.#accept(socket));
+    this.#server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host, port }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (err) => this.#log('transport server error', { error: err.message }));
+    const bound = server.address() as net.AddressInfo;
+    if (this.#closing) throw new Error('transport closed while starting');
+    this.#started = true;
+    this.#log('transport listening', { host: bound.address, port: bound.port });
+    for (const link of this.#links.values()) link.start();
+    return { host: bound.address, port: bound.port };
+  }
+
+  /** Add a peer or change its address (a no-op when unchanged). */
+  setPeer(id: NodeId, addr: string): void {
+    if (id === this.#id || this.#closing) return;
+    const link = this.#links.get(id);
+    if (link !== undefined) {
+      link.setAddr(addr);
+      return;
+    }
+    const created = new PeerLink(id, addr, { maxQueuedBytes: this.#maxQueuedBytes, filter: this.filter, hello: this.#hello, log: this.#log });
+    this.#links.set(id, created);
+    this.#unknownPeers.delete(id);
+    if (this.#started) created.start();
+  }
+
+  /** Forget a peer: its connection is closed and whatever waits for it is dropped. */
+  removePeer(id: NodeId): void {
+    const link = this.#links.get(id);
+    if (link === undefined) return;
+    this.#links.delete(id);
+    const closed = link.close();
+    this.#removed.add(closed);
+    void closed.then(() => this.#removed.delete(closed));
+  }
+
+  /**
+   * Send messages: one frame per destination (so one socket write each).
+   * Never throws for a peer that is down, unknown or cut; such messages are
+   * queued or dropped (Raft retransmits).
+   */
+  send(msgs: readonly Message[]): void {
+    if (this.#closing) return;
+    const filter = this.filter;
+    const touched: PeerLink[] = [];
+    for (let i = 0; i < msgs.length; i++) {
+      const m = msgs[i]!;
+      const link = this.#links.get(m.to);
+      if (link === undefined) {
+        this.#unknownPeer(m.to);
+        continue;
+      }
+      if (filter.dropsTo(m.to)) {
+        link.countDropped(1);
+        continue;
+      }
+      if (link.batch.length === 0) touched.push(link);
+      link.batch.push(m);
+    }
+    try {
+      for (const link of touched) this.#submit(link, link.batch);
+    } finally {
+      for (const link of touched) link.batch.length = 0;
+    }
+  }
+
+  stats(): Record<NodeId, PeerStats> {
+    const out: Record<NodeId, PeerStats> = {};
+    for (const [id, link] of this.#links) out[id] = link.stats();
+    return out;
+  }
+
+  /** Stop listening, close every connection, clear every timer. Idempotent; resolves when all is closed. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    // A start in progress finishes (or fails) first, so its server is seen and closed.
+    await this.#listening?.catch(() => {});
+    const waits: Promise<void>[] = [];
+    const server = this.#server;
+    if (server !== null && server.listening) waits.push(new Promise((resolve) => server.close(() => resolve())));
+    for (const link of this.#links.values()) waits.push(link.close());
+    for (const conn of this.#inbound) waits.push(conn.destroy());
+    waits.push(...this.#removed);
+    await Promise.all(waits);
+    // Let libuv run the close callbacks of the handles just closed.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.#log('transport closed', {});
+  }
+
+  #submit(link: PeerLink, batch: Message[]): void {
+    const frame = encodeBatchFrame(batch);
+    if (frame.length - 4 <= this.#maxFrameBytes) return link.submit(frame, batch.length);
+    // The peer would refuse this frame; send the messages one by one and drop only those too large alone.
+    if (batch.length === 1) {
+      link.countDropped(1);
+      this.#log('transport message too large, dropped', { peer: link.id, type: batch[0]!.type, bytes: frame.length - 4, maxFrameBytes: this.#maxFrameBytes });
+      return;
+    }
+    for (const m of batch) this.#submit(link, [m]);
+  }
+
+  #accept(socket: net.Socket): void {
+    if (this.#closing) {
+      socket.destroy();
+      return;
+    }
+    const conn = new InboundConnection(socket, { maxFrameBytes: this.#maxFrameBytes, filter: this.filter, onMessage: this.#onMessage, log: this.#log });
+    this.#inbound.add(conn);
+    void conn.closed.then(() => this.#inbound.delete(conn));
+  }
+
+  #unknownPeer(id: NodeId): void {
+    if (this.#unknownPeers.has(id)) return;
+    this.#unknownPeers.add(id);
+    this.#log('transport no address for peer, dropping', { peer: id });
+  }
+}

@@ -1,0 +1,125 @@
+// A real cluster for integration tests: worker threads, TCP, SQLite and
+// uWS on free loopback ports, in a temporary directory.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseClusterConfig, type ClusterConfig } from '../../src/cluster/config.js';
+import { Launcher } from '../../src/cluster/launcher.js';
+import { formatRecord, type LogRecord } from '../../src/node/logger.js';
+import type { NodeStatus } from '../../src/node/types.js';
+import { freePorts } from './ports.js';
+
+export interface TestClusterOptions {
+  nodes?: number;
+  snapshotEvery?: number;
+  durability?: 'fsync' | 'os';
+  inMemory?: boolean;
+  requestTimeoutMs?: number;
+  maxBodyBytes?: number;
+  /** Print node logs (RAFTKV_TEST_LOGS=1 does too). */
+  logs?: boolean;
+}
+
+export class TestCluster {
+  readonly launcher: Launcher;
+  readonly config: ClusterConfig;
+  readonly dir: string;
+  readonly logs: LogRecord[] = [];
+
+  private constructor(launcher: Launcher, config: ClusterConfig, dir: string) {
+    this.launcher = launcher;
+    this.config = config;
+    this.dir = dir;
+  }
+
+  static async start(opts: TestClusterOptions = {}): Promise<TestCluster> {
+    const n = opts.nodes ?? 3;
+    const ports = await freePorts(n * 2 + 1);
+    const raw = {
+      dataDir: 'data',
+      durability: opts.durability ?? 'os',
+      raft: { tickMs: 10, heartbeatTicks: 3, electionTicks: [20, 40], snapshotEvery: opts.snapshotEvery ?? 10000 },
+      control: `127.0.0.1:${ports[n * 2]}`,
+      requestTimeoutMs: opts.requestTimeoutMs ?? 5000,
+      maxBodyBytes: opts.maxBodyBytes ?? 1 << 20,
+      nodes: Array.from({ length: n }, (_, i) => ({ id: `node${i}`, http: `127.0.0.1:${ports[i * 2]}`, raft: `127.0.0.1:${ports[i * 2 + 1]}` })),
+    };
+    const { config } = parseClusterConfig(raw, 'test-cluster');
+    const dir = mkdtempSync(path.join(tmpdir(), 'raftkv-test-'));
+    const show = opts.logs || process.env.RAFTKV_TEST_LOGS === '1';
+    let cluster: TestCluster | undefined;
+    const launcher = new Launcher({
+      config,
+      baseDir: dir,
+      inMemory: opts.inMemory,
+      logLevel: 'info',
+      onLog: (r) => {
+        cluster?.logs.push(r);
+        if (show) process.stderr.write(formatRecord(r) + '\n');
+      },
+    });
+    cluster = new TestCluster(launcher, config, dir);
+    try {
+      await launcher.start();
+    } catch (e) {
+      await launcher.stop();
+      throw e;
+    }
+    return cluster;
+  }
+
+  url(id: string, p: string): string {
+    return `http://${this.launcher.entry(id).http}${p}`;
+  }
+
+  /** Wait until some node leads and every live node agrees on it. */
+  async waitForLeader(timeoutMs = 10_000, exclude: string[] = []): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const statuses = [...(await this.launcher.statuses()).values()].filter((s): s is NodeStatus => s !== undefined && !exclude.includes(s.id));
+      const leader = statuses.find((s) => s.role === 'leader');
+      if (leader && statuses.every((s) => s.leader === leader.id && s.term === leader.term)) return leader.id;
+      await sleep(20);
+    }
+    throw new Error(`no leader within ${timeoutMs} ms`);
+  }
+
+  async waitFor(cond: () => Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (await cond()) return;
+      await sleep(25);
+    }
+    throw new Error(`timed out waiting for ${what}`);
+  }
+
+  followers(leader: string): string[] {
+    return this.launcher.ids.filter((id) => id !== leader);
+  }
+
+  async stop(): Promise<void> {
+    await this.launcher.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export async function http(method: string, url: string, body?: unknown, raw = false): Promise<{ status: number; json: any; text: string; headers: Headers }> {
+  const res = await fetch(url, {
+    method,
+    headers: body !== undefined && !raw ? { 'content-type': 'application/json' } : undefined,
+    body: body === undefined ? undefined : raw ? String(body) : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, json, text, headers: res.headers };
+}

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { KvState, decodeEnvelope, encodeEnvelope, parseRedisInteger, type KvWrite, type SessionWrite } from '../../src/node/kv-state.js';
+
+function run(kv: KvState, env: Parameters<KvState['apply']>[0], index: number) {
+  const writes: KvWrite[] = [];
+  const sessions: SessionWrite[] = [];
+  const result = kv.apply(env, index, writes, sessions);
+  return { result, writes, sessions };
+}
+
+test('set applies every key atomically and records one write per key', () => {
+  const kv = new KvState();
+  const { result, writes } = run(kv, { cmd: { op: 'set', kv: [['a', '1'], ['b', '2']] } }, 1);
+  assert.deepEqual(result, { ok: true });
+  assert.deepEqual(writes, [{ key: 'a', value: '1' }, { key: 'b', value: '2' }]);
+  assert.equal(kv.get('b'), '2');
+});
+
+test('delete counts only keys that existed', () => {
+  const kv = new KvState(new Map([['a', '1']]));
+  assert.deepEqual(run(kv, { cmd: { op: 'del', keys: ['a', 'zz'] } }, 1).result, { ok: true, count: 1 });
+  assert.equal(kv.get('a'), undefined);
+});
+
+test('cas swaps only from the expected value; null expects absence', () => {
+  const kv = new KvState();
+  assert.deepEqual(run(kv, { cmd: { op: 'cas', key: 'k', expect: 'x', value: 'y' } }, 1).result, { ok: true, swapped: false, value: null });
+  assert.deepEqual(run(kv, { cmd: { op: 'cas', key: 'k', expect: null, value: 'v1' } }, 2).result, { ok: true, swapped: true, value: 'v1' });
+  assert.deepEqual(run(kv, { cmd: { op: 'cas', key: 'k', expect: null, value: 'v2' } }, 3).result, { ok: true, swapped: false, value: 'v1' });
+  assert.deepEqual(run(kv, { cmd: { op: 'cas', key: 'k', expect: 'v1', value: 'v3' } }, 4).result, { ok: true, swapped: true, value: 'v3' });
+});
+
+test('incr refuses non-integers and overflow, and leaves the value alone', () => {
+  const kv = new KvState(new Map([['n', '41'], ['s', 'abc'], ['z', '007'], ['big', String(Number.MAX_SAFE_INTEGER)]]));
+  assert.deepEqual(run(kv, { cmd: { op: 'incr', key: 'n', by: 1 } }, 1).result, { ok: true, number: 42 });
+  assert.deepEqual(run(kv, { cmd: { op: 'incr', key: 'new', by: -3 } }, 2).result, { ok: true, number: -3 });
+  assert.deepEqual(run(kv, { cmd: { op: 'incr', key: 's', by: 1 } }, 3).result, { ok: false, error: 'not-integer' });
+  assert.deepEqual(run(kv, { cmd: { op: 'incr', key: 'z', by: 1 } }, 4).result, { ok: false, error: 'not-integer' });
+  assert.deepEqual(run(kv, { cmd: { op: 'incr', key: 'big', by: 1 } }, 5).result, { ok: false, error: 'overflow' });
+  assert.equal(kv.get('s'), 'abc');
+});
+
+test('a retried command of a session is applied once and answered with its first result', () => {
+  const kv = new KvState();
+  const first = run(kv, { c: 'c1', s: 1, a: 1, cmd: { op: 'incr', key: 'n', by: 5 } }, 1);
+  const retry = run(kv, { c: 'c1', s: 1, a: 1, cmd: { op: 'incr', key: 'n', by: 5 } }, 2);
+  assert.deepEqual(first.result, { ok: true, number: 5 });
+  assert.deepEqual(retry.result, { ok: true, number: 5 });
+  assert.deepEqual(retry.writes, []);
+  assert.equal(kv.get('n'), '5');
+});
+
+test('concurrent commands of one session may apply out of order; acknowledged ones are refused again', () => {
+  const kv = new KvState();
+  assert.deepEqual(run(kv, { c: 'c', s: 2, a: 1, cmd: { op: 'incr', key: 'n', by: 1 } }, 1).result, { ok: true, number: 1 });
+  assert.deepEqual(run(kv, { c: 'c', s: 1, a: 1, cmd: { op: 'incr', key: 'n', by: 1 } }, 2).result, { ok: true, number: 2 });
+  // The client has answers for 1 and 2 now: its next command says so.
+  run(kv, { c: 'c', s: 3, a: 3, cmd: { op: 'incr', key: 'n', by: 1 } }, 3);
+  assert.deepEqual(run(kv, { c: 'c', s: 1, a: 3, cmd: { op: 'incr', key: 'n', by: 1 } }, 4).result, { ok: false, error: 'stale-session' });
+  assert.equal(kv.get('n'), '3');
+  assert.deepEqual(Object.keys(kv.sessions.get('c')!.results), ['3']);
+});
+
+test('sessions expire by log index, not by time', () => {
+  const kv = new KvState(new Map(), new Map(), 100);
+  run(kv, { c: 'old', s: 1, cmd: { op: 'set', kv: [['a', '1']] } }, 10);
+  run(kv, { c: 'new', s: 1, cmd: { op: 'set', kv: [['a', '2']] } }, 150);
+  assert.deepEqual(kv.expireSessions(200), [{ client: 'old', session: null }]);
+  assert.ok(kv.sessions.has('new'));
+});
+
+test('envelopes survive encoding; garbage is refused', () => {
+  const env = { c: 'x', s: 3, a: 1, cmd: { op: 'set' as const, kv: [['k', 'v']] as [string, string][] } };
+  assert.deepEqual(decodeEnvelope(encodeEnvelope(env)), env);
+  assert.throws(() => decodeEnvelope(new Uint8Array([0xc1])));
+  assert.throws(() => decodeEnvelope(encodeEnvelope({ nope: 1 } as never)), /malformed/);
+});
+
+test('member addresses live beside the data, not in it', () => {
+  const kv = new KvState();
+  const writes: KvWrite[] = [];
+  kv.setMember('n1', '{"raft":"a:1","http":"b:2"}', writes);
+  const reloaded = new KvState(new Map(writes.map((w) => [w.key, w.value!])));
+  assert.equal(reloaded.data.size, 0);
+  assert.equal(reloaded.members.get('n1'), '{"raft":"a:1","http":"b:2"}');
+});
+
+test('Redis integers are canonical', () => {
+  assert.equal(parseRedisInteger('-12'), -12);
+  for (const bad of ['', ' 1', '+1', '01', '-0', '1.5', '99999999999999999999']) assert.equal(parseRedisInteger(bad), undefined, bad);
+});
