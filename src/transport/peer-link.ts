@@ -169,7 +169,8 @@ export class PeerLink {
 
   #transmit(frame: Buffer, count: number): void {
     const max = this.#env.maxQueuedBytes;
-    if (this.#connected) {
+    // A socket that failed but has not emitted 'close' yet counts as down: queue for the next one.
+    if (this.#connected && !this.#socket!.destroyed) {
       const s = this.#socket!;
       // A slow or stalled peer: its unsent bytes count against the same bound.
       if (s.writableLength + frame.length > max) return this.#overflow(count, s.writableLength);

@@ -1,0 +1,97 @@
+// Deliberately broken Raft rules, to prove the simulator's checkers catch
+// them. A mutant patches a rule method on the core's prototypes, inside this
+// process only, and gives back the function that restores it; src/ has no
+// flag for any of this.
+
+import { MessageType, RawNode, type HardState, type Message } from '../../src/raft/index.js';
+import { Raft } from '../../src/raft/raft.js';
+import type { FaultProfile } from './nemesis.js';
+import type { SimOptions } from './simulator.js';
+
+export interface Mutant {
+  name: string;
+  description: string;
+  /** Break the rule; returns the function that restores it. */
+  apply(): () => void;
+  /** Faults that make this bug show up sooner (merged over the defaults). */
+  faults?: Partial<FaultProfile>;
+  /** Core settings that make it show up sooner. */
+  core?: SimOptions['core'];
+  /** The fault mix its runs use (else drawn from the seed). */
+  mix?: string;
+  /** Length of the fault phase for this mutant's runs, when not given. */
+  ticks?: number;
+}
+
+function patch<P extends object, K extends keyof P>(proto: P, key: K, make: (original: P[K]) => P[K]): () => void {
+  const original = proto[key];
+  if (typeof original !== 'function') throw new Error(`mutant: ${String(key)} is not a method of the core`);
+  proto[key] = make(original);
+  return () => {
+    proto[key] = original;
+  };
+}
+
+export const MUTANTS: readonly Mutant[] = [
+  {
+    name: 'commit-previous-term',
+    description: 'a leader commits entries of earlier terms by counting replicas (no §5.4.2 rule)',
+    apply: () => patch(Raft.prototype, 'canCommitAt', () => () => true),
+    // Figure 8 of the paper needs leaders cut off right after they took writes,
+    // and a new leader that sends its predecessors' entries one per message.
+    faults: {
+      partitionChance: 0.2,
+      partitionTicks: [2, 15],
+      partitionKinds: ['isolated'],
+      leaderBias: 1,
+      crashChance: 0.06,
+      downTicks: [1, 15],
+      bounceChance: 0,
+      pauseChance: 0,
+      weatherChance: 0.05,
+    },
+    core: { maxMsgEntries: 1, preVote: false, checkQuorum: false },
+    mix: 'balanced',
+    ticks: 1000,
+  },
+  {
+    name: 'double-vote',
+    description: 'a node grants its vote to every candidate of a term (no one-vote-per-term rule)',
+    apply: () => patch(Raft.prototype, 'canGrantVote', () => (_m: Message) => true),
+  },
+  {
+    name: 'forget-vote',
+    description: 'the vote is never persisted (hard state always carries no vote), so a restart forgets it',
+    apply: () =>
+      patch(Raft.prototype, 'hardState', (original) =>
+        function (this: Raft): HardState {
+          return { ...original.call(this), vote: '' };
+        },
+      ),
+    // Quick restarts in the middle of elections, and campaigns without a pre-vote.
+    faults: { bounceChance: 0.05, crashChance: 0.03, downTicks: [0.5, 10], persistTicks: [0, 0.5] },
+    core: { preVote: false },
+  },
+  {
+    name: 'ack-before-persist',
+    description: 'a follower acknowledges appended entries before they are durable',
+    apply: () =>
+      patch(RawNode.prototype, 'sendsBeforePersist', (original) =>
+        function (this: RawNode, m: Message): boolean {
+          return m.type === MessageType.AppResp || original.call(this, m);
+        },
+      ),
+  },
+  {
+    name: 'early-read-index',
+    description: 'a new leader serves ReadIndex before committing an entry of its own term',
+    apply: () => patch(Raft.prototype, 'readIndexAllowed', () => () => true),
+    faults: { transferChance: 0.04 },
+  },
+];
+
+export function findMutant(name: string): Mutant {
+  const m = MUTANTS.find((x) => x.name === name);
+  if (!m) throw new Error(`unknown mutant "${name}"; known: ${MUTANTS.map((x) => x.name).join(', ')}`);
+  return m;
+}

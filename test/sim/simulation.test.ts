@@ -1,0 +1,108 @@
+// The deterministic simulation: hundreds of seeded runs of 3- and 5-node
+// clusters under crashes, partitions, lossy networks, membership changes and
+// leadership transfers, each checked for Raft's safety properties, a
+// linearizable client history and liveness once the faults stop.
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import { formatFailure, runSeed, type RunResult } from './run.js';
+
+const TICKS = 1000;
+const CHECK_TIMEOUT_MS = 5_000;
+
+function runSeeds(nodes: 3 | 5, first: number, count: number): { failures: RunResult[]; checkTimeouts: number } {
+  const failures: RunResult[] = [];
+  let checkTimeouts = 0;
+  for (let seed = first; seed < first + count; seed++) {
+    const r = runSeed({ seed, nodes, ticks: TICKS, checkTimeoutMs: CHECK_TIMEOUT_MS });
+    if (r.violations.length > 0) failures.push(r);
+    if (r.stats.checkTimedOut) checkTimeouts++;
+  }
+  return { failures, checkTimeouts };
+}
+
+function report(failures: RunResult[]): string {
+  return `${failures.length} seed(s) with violations:\n\n${failures
+    .slice(0, 3)
+    .map((r) => formatFailure(r, TICKS))
+    .join('\n\n')}`;
+}
+
+describe('simulation', () => {
+  it('200 seeds of a 3-node cluster keep every safety property, stay linearizable and recover', (t) => {
+    const { failures, checkTimeouts } = runSeeds(3, 1, 200);
+    if (checkTimeouts > 0) t.diagnostic(`${checkTimeouts} linearizability check(s) timed out`);
+    assert.equal(failures.length, 0, report(failures));
+  });
+
+  it('100 seeds of a 5-node cluster keep every safety property, stay linearizable and recover', (t) => {
+    const { failures, checkTimeouts } = runSeeds(5, 1, 100);
+    if (checkTimeouts > 0) t.diagnostic(`${checkTimeouts} linearizability check(s) timed out`);
+    assert.equal(failures.length, 0, report(failures));
+  });
+
+  it('a run exercises what it claims to: elections, commits, snapshots, membership, faults, clients', () => {
+    const r = runSeed({ seed: 7, nodes: 5, ticks: 1000 });
+    const s = r.stats;
+    assert.deepEqual(r.violations, []);
+    assert.ok(s.leaderTerms >= 2, `leader terms: ${s.leaderTerms}`);
+    assert.ok(s.maxCommit >= 100, `max commit: ${s.maxCommit}`);
+    assert.ok(s.snapshotsCaptured > 0 && s.snapshotsInstalled > 0, `snapshots ${s.snapshotsCaptured}/${s.snapshotsInstalled}`);
+    assert.ok(s.membership.applied > 5, `conf changes applied: ${s.membership.applied}`);
+    assert.ok(s.nemesis.crashes > 0 && s.nemesis.partitions > 0, JSON.stringify(s.nemesis));
+    assert.ok(s.net.dropped > 0 && s.net.duplicated > 0, JSON.stringify(s.net));
+    assert.ok(s.clients.ok > 50 && s.clients.reads > 20, JSON.stringify(s.clients));
+    assert.ok(s.livenessTicks !== undefined, 'the cluster recovered after healing');
+  });
+
+  it('replays a seed exactly: same trace, same history, same stats', () => {
+    for (const nodes of [3, 5] as const) {
+      const a = runSeed({ seed: 42, nodes, ticks: 300 });
+      const b = runSeed({ seed: 42, nodes, ticks: 300 });
+      assert.equal(a.fingerprint, b.fingerprint);
+      assert.deepEqual(a.trace, b.trace);
+      assert.deepEqual(a.history, b.history);
+      assert.deepEqual(a.violations, b.violations);
+      const { wallMs: _a, checkMs: _ca, ...sa } = a.stats;
+      const { wallMs: _b, checkMs: _cb, ...sb } = b.stats;
+      assert.deepEqual(sa, sb);
+      assert.notEqual(a.fingerprint, runSeed({ seed: 43, nodes, ticks: 300 }).fingerprint, 'another seed gives another run');
+    }
+  });
+});
+
+describe('npm run sim (cli)', () => {
+  const cli = fileURLToPath(new URL('./cli.js', import.meta.url));
+  const run = (...args: string[]): { status: number; out: string } => {
+    try {
+      return { status: 0, out: execFileSync(process.execPath, [cli, ...args], { encoding: 'utf8' }) };
+    } catch (e) {
+      const err = e as { status: number; stdout: string };
+      return { status: err.status, out: err.stdout };
+    }
+  };
+
+  it('ends with the seeds and violations line, exit code 0 when clean', () => {
+    const { status, out } = run('--seeds', '3', '--seed', '5', '--nodes', '5');
+    assert.equal(status, 0);
+    assert.equal(out.trimEnd().split('\n').at(-1), 'seeds: 3, violations: 0');
+  });
+
+  it('prints the violation, the replay command and the trace of a failing seed, exit code 1', () => {
+    const { status, out } = run('--seeds', '2', '--mutant', 'ack-before-persist');
+    assert.equal(status, 1);
+    assert.match(out, /commit safety/);
+    assert.match(out, /replay: npm run sim -- --seeds 1 --seed 1 --nodes 3 --mutant ack-before-persist/);
+    assert.match(out, /last \d+ events:/);
+    assert.equal(out.trimEnd().split('\n').at(-1), 'seeds: 2, violations: 2');
+  });
+
+  it('lists the mutants', () => {
+    const { status, out } = run('--list-mutants');
+    assert.equal(status, 0);
+    assert.match(out, /^commit-previous-term +\S/m);
+    assert.equal(out.trim().split('\n').length, 5);
+  });
+});
