@@ -9,6 +9,7 @@ import {
   setSnapshotChunk,
   type ConfChange,
   type Entry,
+  type HardState,
   type Message,
   type Ready,
 } from '../raft/index.js';
@@ -93,9 +94,12 @@ export class RaftNode {
   #lastSnapshotIndex: number;
   #lastContact = Date.now();
   #fatal: Error | undefined;
+  #persistedHard: HardState;
+  #unpersistedHard: HardState | undefined;
 
-  private constructor(opts: RaftNodeOptions, raw: RawNode, store: SqliteStore, transport: TcpTransport, kv: KvState, applied: number, snapshotIndex: number) {
+  private constructor(opts: RaftNodeOptions, raw: RawNode, store: SqliteStore, transport: TcpTransport, kv: KvState, applied: number, snapshotIndex: number, hard: HardState) {
     this.id = opts.id;
+    this.#persistedHard = hard;
     this.#opts = opts;
     this.#raw = raw;
     this.#store = store;
@@ -144,7 +148,7 @@ export class RaftNode {
         },
         logger: (event, fields) => opts.logger.debug(event, fields),
       });
-      node = new RaftNode(opts, raw, store, transport, kv, loaded.applied, loaded.snapshot?.index ?? 0);
+      node = new RaftNode(opts, raw, store, transport, kv, loaded.applied, loaded.snapshot?.index ?? 0, loaded.hardState);
       await transport.start();
       node.#tickTimer = setInterval(() => node!.#onTick(), opts.tickMs);
       node.#kick();
@@ -430,8 +434,18 @@ export class RaftNode {
 
   async #handleReady(rd: Ready): Promise<void> {
     this.#send(rd.messages);
-    if (rd.entries.length > 0 || rd.hardState || rd.snapshot || rd.snapshotChunk) {
-      await this.#store.persist({ entries: rd.entries, hardState: rd.hardState, snapshot: rd.snapshot, snapshotKeepsLog: rd.snapshotKeepsLog, snapshotChunk: rd.snapshotChunk });
+    // A hard state whose term and vote are unchanged carries only a newer
+    // commit index, which safety does not need on disk (it is learned again
+    // from the leader): it is written with the next write instead of costing one.
+    if (rd.hardState) this.#unpersistedHard = rd.hardState;
+    const hs = this.#unpersistedHard;
+    const termOrVote = hs !== undefined && (hs.term !== this.#persistedHard.term || hs.vote !== this.#persistedHard.vote);
+    if (rd.entries.length > 0 || termOrVote || rd.snapshot || rd.snapshotChunk) {
+      await this.#store.persist({ entries: rd.entries, hardState: hs, snapshot: rd.snapshot, snapshotKeepsLog: rd.snapshotKeepsLog, snapshotChunk: rd.snapshotChunk });
+      if (hs) {
+        this.#persistedHard = hs;
+        this.#unpersistedHard = undefined;
+      }
       if (this.#stopped) return;
     }
     if (rd.snapshot) {
@@ -443,7 +457,7 @@ export class RaftNode {
       this.#log.info('snapshot restored', { id: this.id, index: rd.snapshot.index, keys: this.#kv.data.size });
     }
     this.#send(rd.persistedMessages);
-    if (rd.committed.length > 0) await this.#apply(rd.committed);
+    if (rd.committed.length > 0) this.#apply(rd.committed);
     if (this.#stopped) return;
     for (const rs of rd.readStates) {
       const r = this.#reads.get(rs.context);
@@ -485,7 +499,7 @@ export class RaftNode {
     }
   }
 
-  async #apply(entries: Entry[]): Promise<void> {
+  #apply(entries: Entry[]): void {
     const writes: KvWrite[] = [];
     const sessions: SessionWrite[] = [];
     const results: [Entry, KvResult | undefined][] = [];
@@ -514,7 +528,9 @@ export class RaftNode {
     const last = entries[entries.length - 1]!.index;
     if (last > this.#applied) {
       const { upserts, expired } = sessionsToStore(sessions);
-      await this.#store.applyBatch(writes, upserts, last, expired);
+      // Not awaited: the in-memory state answers at once, and the store runs
+      // its calls in order, so this lands before the next log write.
+      this.#store.applyBatch(writes, upserts, last, expired).catch((e: unknown) => this.#fail(e));
       this.#applied = last;
     }
     if (membershipChanged) this.#syncPeers();
@@ -544,14 +560,21 @@ export class RaftNode {
     else if (cc.context) this.#kv.setMember(cc.node, cc.context, writes);
   }
 
+  /**
+   * Addresses learned out of band (a joining node asks a member for them), so
+   * it can answer the leader before the log or a snapshot tells it who is who.
+   */
+  learnPeers(members: Record<string, MemberAddrs | undefined>): void {
+    for (const [id, a] of Object.entries(members)) if (a && id !== this.id && !this.#kv.members.has(id)) this.#transport.setPeer(id, a.raft);
+  }
+
+  /** Point the transport at every member the state machine knows (it forgets removed ones). */
   #syncPeers(): void {
-    const st = this.#raw.status();
-    const members = new Set([...st.confState.voters, ...st.confState.learners]);
     for (const [id, ctx] of this.#kv.members) {
       const a = parseMemberAddrs(ctx);
-      if (a && id !== this.id && members.has(id)) this.#transport.setPeer(id, a.raft);
+      if (a && id !== this.id) this.#transport.setPeer(id, a.raft);
     }
-    for (const id of st.confState.removed) this.#transport.removePeer(id);
+    for (const id of this.#raw.status().confState.removed) this.#transport.removePeer(id);
   }
 
   #finishRead(ctx: number): void {

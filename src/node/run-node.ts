@@ -4,6 +4,7 @@
 import { startHttpFront, type HttpFront } from '../api/http-server.js';
 import type { Logger } from './logger.js';
 import { RaftNode, type RaftNodeOptions } from './raft-node.js';
+import type { NodeStatus } from './types.js';
 
 export interface NodeRunOptions extends Omit<RaftNodeOptions, 'logger'> {
   maxBodyBytes: number;
@@ -55,6 +56,9 @@ async function joinCluster(running: RunningNode, opts: NodeRunOptions, logger: L
   for (let attempt = 1, delay = 100; ; attempt++, delay = Math.min(delay * 2, 2000)) {
     if (running.node.stopped || running.node.status().voters.includes(opts.id)) return;
     try {
+      // Learn where the members are first: the leader's appends must be answered.
+      const st = await fetch(`http://${opts.join}/status`);
+      if (st.ok) running.node.learnPeers(((await st.json()) as NodeStatus).members);
       const res = await fetch(`http://${opts.join}/join`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       const answer = (await res.json()) as Record<string, unknown>;
       if (res.ok) {

@@ -15,6 +15,7 @@
 // and all of them go through one queue, so transactions never interleave on
 // the connection.
 
+import { SqlScript } from './sql-script.js';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from '../raft/snapshot.js';
@@ -218,6 +219,25 @@ export class SqliteStore {
         // ATTACH before BEGIN: DETACH is refused inside a transaction, so keep the pair outside it.
         await db.run('ATTACH DATABASE ? AS incoming', [incoming]);
       }
+      if (!snap) {
+        // The common case, one sqlite3 call: log suffix and hard state in one transaction.
+        const script = new SqlScript().add('BEGIN IMMEDIATE');
+        if (entries.length > 0) {
+          const first = entries[0]!.index;
+          const tip = Math.max(lastIndex, snapIndex);
+          if (first > tip + 1) throw brokenInvariant(`persist: entries start at ${first}, after a gap from the stored log's end ${tip}`);
+          if (first <= lastIndex) script.add(`DELETE FROM log WHERE idx >= ${first}`);
+          script.insertRows('INSERT INTO log (idx, term, kind, data, checksum)', entries.map((e) => [e.index, e.term, e.kind, e.data, crc32(e.data)]));
+          lastIndex = entries[entries.length - 1]!.index;
+        }
+        if (rd.hardState) {
+          const hs = rd.hardState;
+          script.insertRows('INSERT INTO hard_state (id, term, vote, commit_index)', [[0, hs.term, hs.vote, hs.commit]], 'ON CONFLICT (id) DO UPDATE SET term = excluded.term, vote = excluded.vote, commit_index = excluded.commit_index');
+        }
+        await this.#execTransaction(script.add('COMMIT'));
+        this.#lastIndex = lastIndex;
+        return;
+      }
       try {
         await this.#transaction(async () => {
           if (snap) {
@@ -315,14 +335,27 @@ export class SqliteStore {
       const sessionRows = new Map<string, SessionWrite>();
       for (const s of sessions) sessionRows.set(s.client, s);
 
-      await this.#transaction(async () => {
-        await writeRows(db, upsertKvSql, upserts, (r, out) => out.push(r[0], r[1]));
-        await writeRows(db, deleteKvSql, deletes, (k, out) => out.push(k));
-        // Expiry first: a session written in this batch is live at its end.
-        await writeRows(db, deleteSessionsSql, expiredSessions, (c, out) => out.push(c));
-        await writeRows(db, upsertSessionsSql, [...sessionRows.values()], (s, out) => out.push(s.client, s.seq, s.result, s.index ?? appliedIndex));
-        if (appliedIndex !== this.#applied) await db.run('UPDATE meta SET applied = ? WHERE id = 0', [appliedIndex]);
-      });
+      // One sqlite3 call. The applied state can always be rebuilt from the
+      // durable log, so with durability "fsync" this transaction alone skips
+      // the fsync (synchronous=NORMAL keeps it atomic); the next log write's
+      // fsync makes it durable too.
+      const relaxed = this.durability === 'fsync' && !this.inMemory;
+      const script = new SqlScript();
+      if (relaxed) script.add('PRAGMA synchronous = NORMAL');
+      script.add('BEGIN IMMEDIATE');
+      script.insertRows('INSERT INTO kv (k, v)', upserts, 'ON CONFLICT (k) DO UPDATE SET v = excluded.v');
+      script.inList('DELETE FROM kv WHERE k IN', deletes);
+      // Expiry first: a session written in this batch is live at its end.
+      script.inList('DELETE FROM sessions WHERE client IN', expiredSessions);
+      script.insertRows(
+        'INSERT INTO sessions (client, seq, result, idx)',
+        [...sessionRows.values()].map((s) => [s.client, s.seq, s.result, s.index ?? appliedIndex]),
+        'ON CONFLICT (client) DO UPDATE SET seq = excluded.seq, result = excluded.result, idx = excluded.idx',
+      );
+      if (appliedIndex !== this.#applied) script.add(`UPDATE meta SET applied = ${appliedIndex} WHERE id = 0`);
+      script.add('COMMIT');
+      if (relaxed) script.add('PRAGMA synchronous = FULL');
+      await this.#execTransaction(script, relaxed);
       this.#applied = appliedIndex;
     });
   }
@@ -424,6 +457,16 @@ export class SqliteStore {
       () => undefined,
     );
     return run;
+  }
+
+  /** Run a BEGIN … COMMIT script; on failure roll back and restore the synchronous level. */
+  async #execTransaction(script: SqlScript, restoreFull = false): Promise<void> {
+    try {
+      await this.#db.exec(script.toString());
+    } catch (e) {
+      await this.#db.exec(`ROLLBACK${restoreFull ? '; PRAGMA synchronous = FULL' : ''}`).catch(() => undefined);
+      throw e;
+    }
   }
 
   async #transaction(fn: () => Promise<void>): Promise<void> {
