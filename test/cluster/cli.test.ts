@@ -1,0 +1,71 @@
+// The `raftkv` command as a user runs it: a child process, stopped with Ctrl-C.
+
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { freePorts } from '../helpers/ports.js';
+import { http, sleep } from '../helpers/test-cluster.js';
+
+const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+
+async function writeConfig(dir: string): Promise<{ file: string; https: string[] }> {
+  const p = await freePorts(7);
+  const nodes = [0, 1, 2].map((i) => ({ id: `node${i}`, http: `127.0.0.1:${p[i * 2]}`, raft: `127.0.0.1:${p[i * 2 + 1]}` }));
+  const file = path.join(dir, 'cluster.config.json');
+  writeFileSync(file, JSON.stringify({ durability: 'os', control: `127.0.0.1:${p[6]}`, nodes }));
+  return { file, https: nodes.map((n) => n.http) };
+}
+
+test('raftkv cluster serves writes, stops cleanly on SIGINT, and finds its data again', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'raftkv-cli-'));
+  try {
+    const { file, https } = await writeConfig(dir);
+    for (const round of [1, 2]) {
+      const child = spawn(process.execPath, [CLI, 'cluster', '--config', file, '--no-table'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      try {
+        const deadline = Date.now() + 15_000;
+        let ok = false;
+        while (!ok && Date.now() < deadline) {
+          const r = await http('POST', `http://${https[0]}/key`, { [`round${round}`]: 'yes' }).catch(() => undefined);
+          ok = r?.status === 200;
+          if (!ok) await sleep(100);
+        }
+        assert.ok(ok, `no successful write within 15 s:\n${out}`);
+        if (round === 2) assert.deepEqual((await http('GET', `http://${https[2]}/key/round1`)).json, { round1: 'yes' });
+        assert.match(out, /became leader/);
+      } finally {
+        child.kill('SIGINT');
+      }
+      assert.equal(await exited, 0, out);
+      assert.match(out, /cluster stopped/);
+    }
+    // raftkv log prints the replicated entries of a node's data directory.
+    const log = spawnSync(process.execPath, [CLI, 'log', path.join(dir, 'data', 'node1')], { encoding: 'utf8' });
+    assert.equal(log.status, 0, log.stderr);
+    assert.match(log.stdout, /round1/);
+    assert.match(log.stdout, /round2/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a broken config is refused before anything starts, naming the field', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'raftkv-cli-'));
+  try {
+    const file = path.join(dir, 'bad.json');
+    writeFileSync(file, JSON.stringify({ nodes: [{ id: 'a', http: '127.0.0.1:1', raft: '127.0.0.1:1' }] }));
+    const r = spawnSync(process.execPath, [CLI, 'cluster', '--config', file], { encoding: 'utf8' });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /nodes\.0\.raft: address 127\.0\.0\.1:1 is already used by nodes\.0\.http/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
