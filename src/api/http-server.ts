@@ -65,10 +65,11 @@ export function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront> {
     if (match.kind === 'bad-method') {
       return fail(new NodeError('RAFTKV_ERR_METHOD', `${method} is not allowed on ${url}; allowed: ${match.allowed.join(', ')}`));
     }
+    const limit = match.route.internal ? maxBody * 64 : maxBody;
     const declared = contentLength ? Number(contentLength) : 0;
-    if (declared > maxBody) {
+    if (declared > limit) {
       // Answered before the body is read; "Connection: close" ends the upload with the connection.
-      fail(new NodeError('RAFTKV_ERR_TOO_LARGE', `request body of ${declared} bytes exceeds the limit of ${maxBody}`));
+      fail(new NodeError('RAFTKV_ERR_TOO_LARGE', `request body of ${declared} bytes exceeds the limit of ${limit}`));
       return;
     }
 
@@ -89,9 +90,9 @@ export function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront> {
     res.onData((chunk, isLast) => {
       if (refused || aborted) return;
       size += chunk.byteLength;
-      if (size > maxBody) {
+      if (size > limit) {
         refused = true;
-        fail(new NodeError('RAFTKV_ERR_TOO_LARGE', `request body exceeds the limit of ${maxBody} bytes`));
+        fail(new NodeError('RAFTKV_ERR_TOO_LARGE', `request body exceeds the limit of ${limit} bytes`));
         return;
       }
       // The ArrayBuffer is only valid during this call: copy it.

@@ -27,6 +27,8 @@ export interface Route {
   pattern: string;
   /** Whether the handler reads a request body. */
   body: boolean;
+  /** Node-to-node traffic: a forwarded batch may hold many client bodies, so it gets 64× the limit. */
+  internal?: boolean;
   handler: (ctx: RequestContext) => Promise<Reply>;
 }
 

@@ -1,4 +1,5 @@
 import { NodeError, badRequest, toNodeError } from '../node/errors.js';
+import type { ForwardAnswer } from '../node/forwarder.js';
 import { SYSTEM_PREFIX, type Envelope, type KvResult } from '../node/kv-state.js';
 import { READ_LEVELS, type ReadLevel } from '../node/types.js';
 import type { Reply, RequestContext, Route } from './router.js';
@@ -188,10 +189,29 @@ async function clusterView(ctx: RequestContext): Promise<Reply> {
   return ok({ leader: s.leader, term: s.term, members });
 }
 
+/** Commands a follower forwarded, in one batch; each gets its own answer. */
 async function internalPropose(ctx: RequestContext): Promise<Reply> {
-  const env = parseJsonObject(ctx) as unknown as Envelope;
-  if (typeof env.cmd !== 'object' || env.cmd === null) throw badRequest('missing command');
-  return ok({ result: await ctx.node.proposeLocal(env) });
+  let envs: unknown;
+  try {
+    envs = JSON.parse(ctx.body.toString('utf8'));
+  } catch (e) {
+    throw badRequest(`malformed JSON: ${(e as Error).message}`);
+  }
+  if (!Array.isArray(envs) || envs.some((e) => typeof e !== 'object' || e === null || typeof (e as Envelope).cmd !== 'object')) {
+    throw badRequest('expected an array of commands');
+  }
+  const results: ForwardAnswer[] = await Promise.all(
+    (envs as Envelope[]).map((env) =>
+      ctx.node.proposeLocal(env).then(
+        (result): ForwardAnswer => ({ result }),
+        (e: unknown): ForwardAnswer => {
+          const err = toNodeError(e);
+          return { error: err.message, code: err.code, ...(err.leader ? { leader: err.leader } : {}) };
+        },
+      ),
+    ),
+  );
+  return ok({ results });
 }
 
 export const ROUTES: readonly Route[] = [
@@ -209,5 +229,5 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', pattern: '/raft/stats', body: false, handler: stats },
   { method: 'GET', pattern: '/raft/cluster', body: false, handler: clusterView },
   { method: 'POST', pattern: '/raft/transfer-leadership', body: true, handler: transfer },
-  { method: 'POST', pattern: '/internal/propose', body: true, handler: internalPropose },
+  { method: 'POST', pattern: '/internal/propose', body: true, internal: true, handler: internalPropose },
 ];

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { TestCluster, http } from '../helpers/test-cluster.js';
+import { TestCluster, http, writeMany } from '../helpers/test-cluster.js';
 
 describe('HTTP API on a 3-node cluster', () => {
   let c: TestCluster;
@@ -44,6 +44,18 @@ describe('HTTP API on a 3-node cluster', () => {
     const r = await http('POST', c.url(follower, '/key'), { fwd: 'yes' });
     assert.equal(r.status, 200);
     assert.deepEqual((await http('GET', c.url(leader, '/key/fwd?level=leader'))).json, { fwd: 'yes' });
+  });
+
+  test('many concurrent writes to a follower are forwarded (in batches) and each lands once', async () => {
+    const acked = await writeMany(c.url(follower, ''), 'many-', 300, 64);
+    assert.equal(acked.length, 300);
+    for (const key of ['many-0', 'many-150', 'many-299']) assert.equal((await http('GET', c.url(leader, `/key/${key}`))).json[key], `v${key.slice(5)}`);
+  });
+
+  test('the internal forwarding endpoint refuses what is not a batch of commands', async () => {
+    const r = await http('POST', c.url(leader, '/internal/propose'), { cmd: { op: 'set', kv: [['x', 'y']] } });
+    assert.equal(r.status, 400);
+    assert.match(r.json.error, /array of commands/);
   });
 
   test('delete removes a key; a missing key is a 404 with a JSON error', async () => {
