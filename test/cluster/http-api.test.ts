@@ -58,6 +58,15 @@ describe('HTTP API on a 3-node cluster', () => {
     assert.match(r.json.error, /array of commands/);
   });
 
+  test('a forwarded command retried after a lost answer is applied once (client session)', async () => {
+    const env = { c: 'test-client', s: 1, a: 1, cmd: { op: 'incr', key: 'counter', by: 5 } };
+    const first = await http('POST', c.url(leader, '/internal/propose'), [env]);
+    const retry = await http('POST', c.url(leader, '/internal/propose'), [env]);
+    assert.deepEqual(first.json.results, [{ result: { ok: true, number: 5 } }]);
+    assert.deepEqual(retry.json.results, [{ result: { ok: true, number: 5 } }]);
+    assert.deepEqual((await http('GET', c.url(follower, '/key/counter'))).json, { counter: '5' });
+  });
+
   test('delete removes a key; a missing key is a 404 with a JSON error', async () => {
     await http('POST', c.url(leader, '/key'), { gone: 'x' });
     const del = await http('DELETE', c.url(follower, '/key/gone'));
