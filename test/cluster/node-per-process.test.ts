@@ -1,0 +1,62 @@
+// One node per process (`raftkv node`), as on separate machines: hraftd's
+// spellings, a join through the founder, --inmem, and a failover when the
+// leader's process is killed with SIGKILL.
+
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { freePorts } from '../helpers/ports.js';
+import { http, sleep } from '../helpers/test-cluster.js';
+
+const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+
+async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const v = await f().catch(() => undefined);
+    if (v !== undefined) return v;
+    await sleep(50);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+test('three raftkv node processes form a cluster and survive SIGKILL of the leader', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'raftkv-proc-'));
+  const p = await freePorts(6);
+  const httpOf = (i: number) => `127.0.0.1:${p[i * 2]}`;
+  const raftOf = (i: number) => `127.0.0.1:${p[i * 2 + 1]}`;
+  const procs: ChildProcess[] = [];
+  const start = (args: string[]) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: 'ignore' });
+    procs.push(child);
+    return child;
+  };
+  try {
+    // hraftd's spellings for the founder and one joiner; --inmem for the other.
+    start(['-id', 'n0', '-haddr', httpOf(0), '-raddr', raftOf(0), path.join(dir, 'n0')]);
+    await until('n0 to lead', async () => ((await http('GET', `http://${httpOf(0)}/status`)).json.role === 'leader' ? true : undefined));
+    start(['node', '--id', 'n1', '--http', httpOf(1), '--raft', raftOf(1), '--join', httpOf(0), '--inmem']);
+    start(['-id', 'n2', '-haddr', httpOf(2), '-raddr', raftOf(2), '-join', httpOf(0), path.join(dir, 'n2')]);
+    await until('three voters', async () => ((await http('GET', `http://${httpOf(0)}/status`)).json.voters.length === 3 ? true : undefined));
+    assert.equal((await http('POST', `http://${httpOf(1)}/key`, { x: '1' })).status, 200);
+    procs[0]!.kill('SIGKILL');
+    const leader = await until('a new leader', async () => {
+      for (const i of [1, 2]) {
+        const s = (await http('GET', `http://${httpOf(i)}/status`)).json;
+        if (s.role === 'leader') return i;
+      }
+      return undefined;
+    });
+    assert.notEqual(leader, 0);
+    assert.equal((await http('POST', `http://${httpOf(leader)}/key`, { y: '2' })).status, 200);
+    assert.deepEqual((await http('GET', `http://${httpOf(3 - leader)}/key/x`)).json, { x: '1' });
+    assert.deepEqual((await http('GET', `http://${httpOf(3 - leader)}/key/y`)).json, { y: '2' });
+  } finally {
+    await Promise.all(procs.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => { c.once('exit', r); c.kill('SIGTERM'); }))));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
