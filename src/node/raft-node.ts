@@ -685,4 +685,3 @@ function hashId(id: string): number {
   return h >>> 0;
 }
 
-export type { Message };

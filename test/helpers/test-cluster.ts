@@ -108,6 +108,7 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+// `json` is `any` on purpose: tests assert on the shape of answers they just asked for.
 export async function http(method: string, url: string, body?: unknown, raw = false): Promise<{ status: number; json: any; text: string; headers: Headers }> {
   const res = await fetch(url, {
     method,
