@@ -3,6 +3,8 @@ import { cac } from 'cac';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, loadClusterConfig } from './cluster/config.js';
+import { startControlServer } from './cluster/control-server.js';
+import { runCtl } from './cluster/ctl.js';
 import { Launcher } from './cluster/launcher.js';
 import { renderStatusTable } from './cluster/status-table.js';
 import { formatRecord, makeLogger, type LogRecord } from './node/logger.js';
@@ -32,12 +34,14 @@ cli
     const launcher = new Launcher({ config, baseDir, onLog: print, logLevel: opts.logLevel as LogRecord['level'], inMemory: opts.inmem });
     const started = Date.now();
     await launcher.start();
-    print({ level: 'info', msg: 'cluster started', time: Date.now(), nodes: launcher.ids, ms: Date.now() - started, data: path.resolve(baseDir, config.dataDir) });
+    const [controlHost, controlPort] = splitAddr(config.control);
+    const control = await startControlServer(launcher, controlHost, controlPort);
+    print({ level: 'info', msg: 'cluster started', time: Date.now(), nodes: launcher.ids, ms: Date.now() - started, data: path.resolve(baseDir, config.dataDir), control: `${controlHost}:${control.port}` });
     const table = opts.table && process.stdout.isTTY;
     const timer = setInterval(async () => {
       if (!table) return;
       const statuses = await launcher.statuses();
-      const rows = launcher.ids.map((id) => ({ id, state: launcher.stateOf(id), status: statuses.get(id) }));
+      const rows = launcher.ids.map((id) => ({ id, state: launcher.stateOf(id), status: statuses.get(id), cutOff: launcher.isCutOff(id) }));
       process.stdout.write(`\n${renderStatusTable(rows)}\n\n`);
     }, 2000);
     let stopping = false;
@@ -46,6 +50,7 @@ cli
       stopping = true;
       clearInterval(timer);
       print({ level: 'info', msg: `${signal}: stopping every node`, time: Date.now() });
+      await control.close();
       await launcher.stop();
       print({ level: 'info', msg: 'cluster stopped', time: Date.now() });
     };
@@ -93,9 +98,23 @@ cli
     process.on('SIGTERM', shutdown);
   });
 
+cli
+  .command('ctl <command> [...args]', 'Fault injection on a running cluster: status | leader | kill N | restart N | pause N | resume N | partition A,B C | partition A->B | heal | delay MS [N..] | loss PCT [N..]')
+  .option('--control <addr>', 'control API address (default: the config file\'s "control")')
+  .option('--config <file>', 'cluster config file', { default: 'cluster.config.json' })
+  .action(async (command: string, args: string[], opts: { control?: string; config: string }) => {
+    const control = opts.control ?? loadClusterConfig(opts.config).config.control;
+    process.stdout.write((await runCtl(control, command, args)) + '\n');
+  });
+
 cli.command('log <dir>', "Print a node's Raft log, one entry a line (index, term, kind, checksum, command)").action(async (dir: string) => {
   await printLog(path.resolve(dir), (line) => process.stdout.write(line + '\n'));
 });
+
+function splitAddr(addr: string): [string, number] {
+  const i = addr.lastIndexOf(':');
+  return [addr.slice(0, i), Number(addr.slice(i + 1))];
+}
 
 // hraftd spellings: -id -haddr -raddr -join DIR
 function hraftdArgs(argv: string[]): string[] {

@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import type { LogLevel, LogRecord } from '../node/logger.js';
 import type { NodeRunOptions } from '../node/run-node.js';
 import type { MemberAddrs, NodeStatus } from '../node/types.js';
-import type { ParentToWorker, WorkerToParent } from '../node/worker-protocol.js';
+import type { LinkRule, ParentToWorker, WorkerToParent } from '../node/worker-protocol.js';
 import type { ClusterConfig, NodeEntry } from './config.js';
 
 export type NodeState = 'starting' | 'alive' | 'dead' | 'paused';
@@ -37,6 +37,8 @@ export class Launcher {
   readonly #nodes = new Map<string, NodeHandle>();
   #reqId = 0;
   readonly #statusWaiters = new Map<number, (s: NodeStatus | undefined) => void>();
+  /** Link rules in force per node; a restarted node gets them again. */
+  readonly #rules = new Map<string, LinkRule[]>();
 
   constructor(opts: LauncherOptions) {
     this.#opts = opts;
@@ -92,6 +94,7 @@ export class Launcher {
         switch (m.type) {
           case 'ready':
             h.state = 'alive';
+            for (const rule of this.#rules.get(id) ?? []) this.#post(h, { type: 'filter', rule });
             resolve();
             return;
           case 'fatal':
@@ -148,6 +151,84 @@ export class Launcher {
     if (!h.worker) throw new Error(`${id} is not running`);
     this.#post(h, { type: 'resume' });
     h.state = 'alive';
+  }
+
+  /** Kill a node abruptly: pending requests fail, nothing is flushed beyond what was issued. */
+  async killNode(id: string): Promise<void> {
+    const h = this.#handle(id);
+    if (!h.worker) throw new Error(`${id} is not running`);
+    this.#post(h, { type: 'kill' });
+    await h.exited;
+  }
+
+  /** Cut every link between the groups (nodes in no group keep all their links). Replaces earlier cuts. */
+  partition(groups: string[][]): void {
+    const seen = new Set<string>();
+    for (const g of groups) {
+      for (const id of g) {
+        this.#handle(id);
+        if (seen.has(id)) throw new Error(`${id} is in two groups of the partition`);
+        seen.add(id);
+      }
+    }
+    this.heal();
+    for (const [i, g] of groups.entries()) {
+      for (const [j, other] of groups.entries()) {
+        if (i === j) continue;
+        for (const a of g) for (const b of other) this.#addRule(a, { op: 'cut', peer: b });
+      }
+    }
+  }
+
+  /** Cut the link from `from` to `to` only (messages the other way still pass). */
+  cutOneWay(from: string, to: string): void {
+    this.#handle(to);
+    this.#addRule(from, { op: 'cut', peer: to });
+    this.#addRule(to, { op: 'cutFrom', peer: from });
+  }
+
+  /** Remove every cut, delay and loss. */
+  heal(): void {
+    this.#rules.clear();
+    for (const id of this.ids) {
+      const h = this.#handle(id);
+      this.#post(h, { type: 'filter', rule: { op: 'heal' } });
+    }
+  }
+
+  /** Delay (ms) or drop (percent) every message the given nodes send (all nodes by default). */
+  degrade(kind: 'delay' | 'loss', value: number, ids: string[] = this.ids): void {
+    for (const id of ids) this.#addRule(id, kind === 'delay' ? { op: 'delay', peer: '*', ms: value } : { op: 'loss', peer: '*', pct: value });
+  }
+
+  /** The link rules in force, for status views: "A->B" for each cut. */
+  faults(): { cuts: string[]; degraded: string[] } {
+    const cuts = new Set<string>();
+    const degraded: string[] = [];
+    for (const [id, rules] of this.#rules) {
+      for (const r of rules) {
+        if (r.op === 'cut') cuts.add(`${id}->${r.peer}`);
+        else if (r.op === 'cutFrom') cuts.add(`${r.peer}->${id}`);
+        else if (r.op === 'delay') degraded.push(`${id}: delay ${r.ms} ms`);
+        else if (r.op === 'loss') degraded.push(`${id}: loss ${r.pct}%`);
+      }
+    }
+    return { cuts: [...cuts].sort(), degraded };
+  }
+
+  /** Whether every link between this node and each other node is cut in some direction. */
+  isCutOff(id: string): boolean {
+    const cuts = new Set(this.faults().cuts);
+    const others = this.ids.filter((o) => o !== id);
+    return others.length > 0 && others.every((o) => cuts.has(`${id}->${o}`) || cuts.has(`${o}->${id}`));
+  }
+
+  #addRule(id: string, rule: LinkRule): void {
+    const h = this.#handle(id);
+    const rules = this.#rules.get(id) ?? [];
+    rules.push(rule);
+    this.#rules.set(id, rules);
+    this.#post(h, { type: 'filter', rule });
   }
 
   async stop(): Promise<void> {

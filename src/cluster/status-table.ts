@@ -5,14 +5,15 @@ export interface TableRow {
   id: string;
   state: NodeState;
   status: NodeStatus | undefined;
+  cutOff?: boolean;
 }
 
 /** The live status table: one line per node. */
 export function renderStatusTable(rows: TableRow[]): string {
   const header = ['node', 'state', 'role', 'term', 'commit', 'applied', 'last', 'leader', 'contact', 'keys', 'http'];
-  const lines = rows.map(({ id, state, status: s }) => [
+  const lines = rows.map(({ id, state, status: s, cutOff }) => [
     id,
-    state,
+    cutOff && state === 'alive' ? 'cut off' : state,
     s?.role ?? '-',
     s ? String(s.term) : '-',
     s ? String(s.commit) : '-',

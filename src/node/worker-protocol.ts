@@ -1,3 +1,4 @@
+import type { LinkFilter } from '../transport/link-filter.js';
 import type { LogRecord } from './logger.js';
 import type { NodeStatus } from './types.js';
 
@@ -5,10 +6,40 @@ export type ParentToWorker =
   | { type: 'stop'; reason?: string }
   | { type: 'status'; reqId: number }
   | { type: 'pause' }
-  | { type: 'resume' };
+  | { type: 'resume' }
+  | { type: 'kill' }
+  | { type: 'filter'; rule: LinkRule };
+
+/** A change to a node's outbound/inbound link filter (fault injection). */
+export type LinkRule =
+  | { op: 'cut'; peer: string }
+  | { op: 'cutFrom'; peer: string }
+  | { op: 'heal' }
+  | { op: 'loss'; peer: string; pct: number }
+  | { op: 'delay'; peer: string; ms: number };
 
 export type WorkerToParent =
   | { type: 'ready'; httpPort: number; native: boolean }
   | { type: 'fatal'; error: string }
   | { type: 'log'; record: LogRecord }
   | { type: 'status'; reqId: number; status: NodeStatus | undefined };
+
+export function applyLinkRule(filter: LinkFilter, rule: LinkRule): void {
+  switch (rule.op) {
+    case 'cut':
+      filter.cut(rule.peer);
+      return;
+    case 'cutFrom':
+      filter.cutFrom(rule.peer);
+      return;
+    case 'heal':
+      filter.heal();
+      return;
+    case 'loss':
+      filter.setLoss(rule.peer, rule.pct);
+      return;
+    case 'delay':
+      filter.setDelay(rule.peer, rule.ms);
+      return;
+  }
+}

@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { makeLogger, type LogLevel } from './logger.js';
 import { runNode, type NodeRunOptions, type RunningNode } from './run-node.js';
-import type { ParentToWorker, WorkerToParent } from './worker-protocol.js';
+import { applyLinkRule, type ParentToWorker, type WorkerToParent } from './worker-protocol.js';
 
 const port = parentPort!;
 const data = workerData as { options: NodeRunOptions; logLevel: LogLevel };
@@ -48,6 +48,13 @@ port.on('message', (m: ParentToWorker) => {
       return;
     case 'resume':
       running?.node.resume();
+      return;
+    case 'kill':
+      // Abrupt: no hand-off, pending requests fail, the disk keeps what was issued.
+      stop('killed');
+      return;
+    case 'filter':
+      if (running) applyLinkRule(running.node.transport.filter, m.rule);
       return;
   }
 });

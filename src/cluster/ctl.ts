@@ -1,0 +1,89 @@
+// `raftkv ctl`: fault injection against a running cluster, through its control API.
+
+import type { NodeRow } from './control-server.js';
+
+export interface CtlRequest {
+  method: 'GET' | 'POST';
+  path: string;
+  body?: unknown;
+}
+
+/** Turn `raftkv ctl <command> [args]` into a control API request. */
+export function ctlRequest(command: string, args: string[]): CtlRequest {
+  const need = (n: number, usage: string): void => {
+    if (args.length < n) throw new Error(`usage: raftkv ctl ${usage}`);
+  };
+  switch (command) {
+    case 'status':
+      return { method: 'GET', path: '/status' };
+    case 'leader':
+      return { method: 'GET', path: '/leader' };
+    case 'kill':
+    case 'restart':
+    case 'pause':
+    case 'resume':
+      need(1, `${command} NODE`);
+      return { method: 'POST', path: `/${command}/${encodeURIComponent(args[0]!)}` };
+    case 'partition': {
+      need(1, 'partition A,B C  |  partition A->B');
+      if (args.length === 1 && args[0]!.includes('->')) {
+        const [from, to] = args[0]!.split('->');
+        if (!from || !to) throw new Error('usage: raftkv ctl partition A->B');
+        return { method: 'POST', path: '/partition', body: { from, to } };
+      }
+      const groups = args.map((g) => g.split(',').filter((x) => x !== ''));
+      if (groups.length < 2) throw new Error('usage: raftkv ctl partition A,B C (at least two groups)');
+      return { method: 'POST', path: '/partition', body: { groups } };
+    }
+    case 'heal':
+      return { method: 'POST', path: '/heal' };
+    case 'delay':
+    case 'loss': {
+      need(1, `${command} ${command === 'delay' ? 'MS' : 'PCT'} [NODE...]`);
+      const value = Number(args[0]);
+      if (!Number.isFinite(value)) throw new Error(`${command}: ${JSON.stringify(args[0])} is not a number`);
+      const nodes = args.length > 1 ? args.slice(1) : undefined;
+      return { method: 'POST', path: `/${command}`, body: command === 'delay' ? { ms: value, nodes } : { pct: value, nodes } };
+    }
+    default:
+      throw new Error(`unknown ctl command ${JSON.stringify(command)}; use status, leader, kill, restart, pause, resume, partition, heal, delay, loss`);
+  }
+}
+
+export async function runCtl(control: string, command: string, args: string[]): Promise<string> {
+  const req = ctlRequest(command, args);
+  let res: Response;
+  try {
+    res = await fetch(`http://${control}${req.path}`, {
+      method: req.method,
+      headers: req.body ? { 'content-type': 'application/json' } : undefined,
+      body: req.body ? JSON.stringify(req.body) : undefined,
+    });
+  } catch (e) {
+    throw new Error(`no cluster answers on ${control} (is \`raftkv cluster\` running?): ${(e as Error).message}`);
+  }
+  const body = (await res.json()) as Record<string, unknown>;
+  if (!res.ok) throw new Error(String(body.error ?? `control API answered ${res.status}`));
+  if (command === 'leader') return body.leader ? String(body.leader) : '';
+  if (command === 'status') return renderCtlStatus(body.nodes as NodeRow[], body.faults as { cuts: string[]; degraded: string[] });
+  return JSON.stringify(body);
+}
+
+function renderCtlStatus(nodes: NodeRow[], faults: { cuts: string[]; degraded: string[] }): string {
+  const header = ['node', 'state', 'role', 'term', 'commit', 'applied', 'leader'];
+  const rows = nodes.map((n) => [
+    n.id,
+    n.cutOff && n.state === 'alive' ? 'cut off' : n.state,
+    n.role,
+    n.term === null ? '-' : String(n.term),
+    n.commit === null ? '-' : String(n.commit),
+    n.applied === null ? '-' : String(n.applied),
+    n.leader || '-',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const fmt = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const lines = [fmt(header), ...rows.map(fmt)];
+  if (faults.cuts.length > 0) lines.push(`cut links: ${faults.cuts.join(' ')}`);
+  for (const d of faults.degraded) lines.push(`degraded: ${d}`);
+  return lines.join('\n');
+}
