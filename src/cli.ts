@@ -25,18 +25,20 @@ cli
   .option('--log-json', 'print logs as JSON lines')
   .option('--no-table', 'do not draw the live status table')
   .option('--log-level <level>', 'debug, info, warn or error', { default: 'info' })
-  .action(async (opts: { config: string; fresh?: boolean; inmem?: boolean; logJson?: boolean; table: boolean; logLevel: string }) => {
+  .option('--isolation <mode>', 'thread (one worker thread per node) or process (one child process per node: kill is a real SIGKILL)', { default: 'thread' })
+  .action(async (opts: { config: string; fresh?: boolean; inmem?: boolean; logJson?: boolean; table: boolean; logLevel: string; isolation: string }) => {
+    if (opts.isolation !== 'thread' && opts.isolation !== 'process') throw new Error(`--isolation must be "thread" or "process", not ${JSON.stringify(opts.isolation)}`);
     const { config, warnings } = loadClusterConfig(opts.config);
     for (const w of warnings) console.warn(`warning: ${w}`);
     const baseDir = path.dirname(path.resolve(opts.config));
     if (opts.fresh) rmSync(path.resolve(baseDir, config.dataDir), { recursive: true, force: true });
     const print = printer(opts.logJson === true);
-    const launcher = new Launcher({ config, baseDir, onLog: print, logLevel: opts.logLevel as LogRecord['level'], inMemory: opts.inmem });
+    const launcher = new Launcher({ config, baseDir, onLog: print, logLevel: opts.logLevel as LogRecord['level'], inMemory: opts.inmem, isolation: opts.isolation });
     const started = Date.now();
     await launcher.start();
     const [controlHost, controlPort] = splitAddr(config.control);
     const control = await startControlServer(launcher, controlHost, controlPort);
-    print({ level: 'info', msg: 'cluster started', time: Date.now(), nodes: launcher.ids, ms: Date.now() - started, data: path.resolve(baseDir, config.dataDir), control: `${controlHost}:${control.port}` });
+    print({ level: 'info', msg: 'cluster started', time: Date.now(), nodes: launcher.ids, isolation: launcher.isolation, ms: Date.now() - started, data: path.resolve(baseDir, config.dataDir), control: `${controlHost}:${control.port}` });
     const table = opts.table && process.stdout.isTTY;
     const timer = setInterval(async () => {
       if (!table) return;

@@ -19,6 +19,8 @@ export interface NodeRow {
   applied: number | null;
   leader: string;
   cutOff: boolean;
+  /** OS process id: its own in process isolation, the launcher's in thread isolation. */
+  pid: number | null;
 }
 
 class ControlError extends Error {
@@ -40,6 +42,7 @@ export async function clusterRows(launcher: Launcher): Promise<NodeRow[]> {
       applied: s?.applied ?? null,
       leader: s?.leader ?? '',
       cutOff: launcher.isCutOff(id),
+      pid: launcher.pidOf(id) ?? null,
     };
   });
 }
@@ -50,7 +53,7 @@ export function startControlServer(launcher: Launcher, host: string, port: numbe
     return id;
   };
   const routes: Record<string, (arg: string | undefined, body: Record<string, unknown>) => Promise<unknown>> = {
-    'GET status': async () => ({ nodes: await clusterRows(launcher), faults: launcher.faults() }),
+    'GET status': async () => ({ isolation: launcher.isolation, nodes: await clusterRows(launcher), faults: launcher.faults() }),
     'GET leader': async () => ({ leader: (await launcher.leader()) ?? null }),
     'POST kill': async (id) => {
       await launcher.killNode(known(id));

@@ -65,12 +65,12 @@ export async function runCtl(control: string, command: string, args: string[]): 
   const body = (await res.json()) as Record<string, unknown>;
   if (!res.ok) throw new Error(String(body.error ?? `control API answered ${res.status}`));
   if (command === 'leader') return body.leader ? String(body.leader) : '';
-  if (command === 'status') return renderCtlStatus(body.nodes as NodeRow[], body.faults as { cuts: string[]; degraded: string[] });
+  if (command === 'status') return renderCtlStatus(body.nodes as NodeRow[], body.faults as { cuts: string[]; degraded: string[] }, String(body.isolation ?? 'thread'));
   return JSON.stringify(body);
 }
 
-function renderCtlStatus(nodes: NodeRow[], faults: { cuts: string[]; degraded: string[] }): string {
-  const header = ['node', 'state', 'role', 'term', 'commit', 'applied', 'leader'];
+function renderCtlStatus(nodes: NodeRow[], faults: { cuts: string[]; degraded: string[] }, isolation: string): string {
+  const header = ['node', 'state', 'role', 'term', 'commit', 'applied', 'leader', ...(isolation === 'process' ? ['pid'] : [])];
   const rows = nodes.map((n) => [
     n.id,
     n.cutOff && n.state === 'alive' ? 'cut off' : n.state,
@@ -79,6 +79,7 @@ function renderCtlStatus(nodes: NodeRow[], faults: { cuts: string[]; degraded: s
     n.commit === null ? '-' : String(n.commit),
     n.applied === null ? '-' : String(n.applied),
     n.leader || '-',
+    ...(isolation === 'process' ? [n.pid === null ? '-' : String(n.pid)] : []),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();

@@ -1,18 +1,18 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import type { LogLevel, LogRecord } from '../node/logger.js';
 import type { NodeRunOptions } from '../node/run-node.js';
 import type { MemberAddrs, NodeStatus } from '../node/types.js';
 import type { LinkRule, ParentToWorker, WorkerToParent } from '../node/worker-protocol.js';
 import type { ClusterConfig, NodeEntry } from './config.js';
+import { spawnNode, type Isolation, type NodeProc } from './node-proc.js';
 
 export type NodeState = 'starting' | 'alive' | 'dead' | 'paused';
 
 interface NodeHandle {
   entry: NodeEntry;
   state: NodeState;
-  worker: Worker | undefined;
+  proc: NodeProc | undefined;
   exited: Promise<void>;
   lastStatus: NodeStatus | undefined;
   startError: string | undefined;
@@ -25,12 +25,15 @@ export interface LauncherOptions {
   onLog: (r: LogRecord) => void;
   logLevel?: LogLevel;
   inMemory?: boolean;
+  /** Worker threads (default) or child processes, where kill is a real SIGKILL. */
+  isolation?: Isolation;
 }
 
 /**
- * Runs every node of a cluster in its own worker thread and keeps the
- * launcher alive whatever a node does: a node is stopped by asking it to
- * close its handles (STACK.md), and a node that dies is only marked dead.
+ * Runs every node of a cluster in its own worker thread (or child process)
+ * and keeps the launcher alive whatever a node does: a node is stopped by
+ * asking it to close its handles (STACK.md), and a node that dies is only
+ * marked dead.
  */
 export class Launcher {
   readonly #opts: LauncherOptions;
@@ -43,8 +46,12 @@ export class Launcher {
   constructor(opts: LauncherOptions) {
     this.#opts = opts;
     for (const entry of opts.config.nodes) {
-      this.#nodes.set(entry.id, { entry, state: 'dead', worker: undefined, exited: Promise.resolve(), lastStatus: undefined, startError: undefined });
+      this.#nodes.set(entry.id, { entry, state: 'dead', proc: undefined, exited: Promise.resolve(), lastStatus: undefined, startError: undefined });
     }
+  }
+
+  get isolation(): Isolation {
+    return this.#opts.isolation ?? 'thread';
   }
 
   get ids(): string[] {
@@ -62,7 +69,7 @@ export class Launcher {
 
   async startNode(id: string): Promise<void> {
     const h = this.#handle(id);
-    if (h.worker) throw new Error(`${id} is already running`);
+    if (h.proc) throw new Error(`${id} is already running`);
     const { config } = this.#opts;
     const founders: Record<string, MemberAddrs> = {};
     for (const n of config.nodes) founders[n.id] = { raft: n.raft, http: n.http, ...(n.resp ? { resp: n.resp } : {}) };
@@ -83,14 +90,14 @@ export class Launcher {
       requestTimeoutMs: config.requestTimeoutMs,
       maxBodyBytes: config.maxBodyBytes,
     };
-    const worker = new Worker(new URL('../node/worker.js', import.meta.url), { workerData: { options, logLevel: this.#opts.logLevel ?? 'info' } });
-    h.worker = worker;
+    const proc = spawnNode(this.isolation, { options, logLevel: this.#opts.logLevel ?? 'info' });
+    h.proc = proc;
     h.state = 'starting';
     h.startError = undefined;
     let resolveExit!: () => void;
     h.exited = new Promise((r) => (resolveExit = r));
     const ready = new Promise<void>((resolve, reject) => {
-      worker.on('message', (m: WorkerToParent) => {
+      proc.onMessage((m: WorkerToParent) => {
         switch (m.type) {
           case 'ready':
             h.state = 'alive';
@@ -111,14 +118,15 @@ export class Launcher {
             return;
         }
       });
-      worker.on('error', (e) => {
+      proc.onError((e) => {
         this.#opts.onLog({ level: 'error', msg: 'node worker error', time: Date.now(), id, error: e.stack ?? String(e) });
         reject(e);
       });
-      worker.on('exit', (code) => {
-        h.worker = undefined;
+      proc.onExit((code, signal) => {
+        h.proc = undefined;
         h.state = 'dead';
-        this.#opts.onLog({ level: code === 0 ? 'info' : 'warn', msg: 'node worker exited', time: Date.now(), id, code });
+        const what = this.isolation === 'process' ? 'node process exited' : 'node worker exited';
+        this.#opts.onLog({ level: code === 0 ? 'info' : 'warn', msg: what, time: Date.now(), id, code, ...(signal ? { signal } : {}) });
         reject(new Error(`${id} exited during start-up`));
         resolveExit();
       });
@@ -129,7 +137,7 @@ export class Launcher {
   /** Stop one node: it closes its sockets and database, then its thread ends. */
   async stopNode(id: string, reason = 'stopped by the launcher'): Promise<void> {
     const h = this.#handle(id);
-    if (!h.worker) return;
+    if (!h.proc) return;
     this.#post(h, { type: 'stop', reason });
     await h.exited;
   }
@@ -141,14 +149,14 @@ export class Launcher {
 
   pauseNode(id: string): void {
     const h = this.#handle(id);
-    if (!h.worker) throw new Error(`${id} is not running`);
+    if (!h.proc) throw new Error(`${id} is not running`);
     this.#post(h, { type: 'pause' });
     h.state = 'paused';
   }
 
   resumeNode(id: string): void {
     const h = this.#handle(id);
-    if (!h.worker) throw new Error(`${id} is not running`);
+    if (!h.proc) throw new Error(`${id} is not running`);
     this.#post(h, { type: 'resume' });
     h.state = 'alive';
   }
@@ -156,8 +164,8 @@ export class Launcher {
   /** Kill a node abruptly: pending requests fail, nothing is flushed beyond what was issued. */
   async killNode(id: string): Promise<void> {
     const h = this.#handle(id);
-    if (!h.worker) throw new Error(`${id} is not running`);
-    this.#post(h, { type: 'kill' });
+    if (!h.proc) throw new Error(`${id} is not running`);
+    h.proc.kill();
     await h.exited;
   }
 
@@ -235,6 +243,11 @@ export class Launcher {
     await Promise.all(this.ids.map((id) => this.stopNode(id, 'cluster shutting down')));
   }
 
+  /** The node's OS process id (the launcher's own in thread mode), while it runs. */
+  pidOf(id: string): number | undefined {
+    return this.#handle(id).proc?.pid;
+  }
+
   stateOf(id: string): NodeState {
     return this.#handle(id).state;
   }
@@ -242,7 +255,7 @@ export class Launcher {
   /** Ask a node for its status (undefined when it is not running or does not answer in time). */
   async status(id: string, timeoutMs = 1000): Promise<NodeStatus | undefined> {
     const h = this.#handle(id);
-    if (!h.worker || h.state === 'starting') return undefined;
+    if (!h.proc || h.state === 'starting') return undefined;
     const reqId = ++this.#reqId;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -279,6 +292,6 @@ export class Launcher {
   }
 
   #post(h: NodeHandle, m: ParentToWorker): void {
-    h.worker?.postMessage(m);
+    h.proc?.post(m);
   }
 }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseClusterConfig, type ClusterConfig } from '../../src/cluster/config.js';
 import { Launcher } from '../../src/cluster/launcher.js';
+import type { Isolation } from '../../src/cluster/node-proc.js';
 import { formatRecord, type LogRecord } from '../../src/node/logger.js';
 import type { NodeStatus } from '../../src/node/types.js';
 import { freePorts } from './ports.js';
@@ -17,6 +18,7 @@ export interface TestClusterOptions {
   inMemory?: boolean;
   requestTimeoutMs?: number;
   maxBodyBytes?: number;
+  isolation?: Isolation;
   /** Print node logs (RAFTKV_TEST_LOGS=1 does too). */
   logs?: boolean;
 }
@@ -53,6 +55,7 @@ export class TestCluster {
       config,
       baseDir: dir,
       inMemory: opts.inMemory,
+      isolation: opts.isolation,
       logLevel: 'info',
       onLog: (r) => {
         cluster?.logs.push(r);

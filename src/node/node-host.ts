@@ -1,0 +1,80 @@
+// What runs a node for the launcher, whether in a worker thread or a child
+// process: it answers the launcher's messages and, on any stop, closes the
+// node's uWS and sqlite3 handles before its thread or process ends (STACK.md:
+// ending with those handles open aborts the whole launcher).
+
+import { makeLogger, type LogLevel } from './logger.js';
+import { runNode, type NodeRunOptions, type RunningNode } from './run-node.js';
+import { applyLinkRule, type ParentToWorker, type WorkerToParent } from './worker-protocol.js';
+
+export interface HostData {
+  options: NodeRunOptions;
+  logLevel: LogLevel;
+}
+
+/** The link to the launcher: a MessagePort in a worker, the IPC channel in a child process. */
+export interface HostChannel {
+  post(m: WorkerToParent): void;
+  onMessage(fn: (m: ParentToWorker) => void): void;
+  /** The node's handles are closed: let the thread or process end. */
+  end(): void;
+}
+
+export async function hostNode(channel: HostChannel, data: HostData): Promise<void> {
+  const logger = makeLogger((record) => channel.post({ type: 'log', record }), data.logLevel, { id: data.options.id });
+  let running: RunningNode | undefined;
+  let dead = false;
+
+  const stop = (reason: string): void => {
+    if (dead) return;
+    dead = true;
+    logger.info('node stopping', { reason });
+    const done = running ? running.stop() : Promise.resolve();
+    done.catch((e: unknown) => logger.error('error while stopping', { error: String(e) })).finally(() => channel.end());
+  };
+
+  process.on('uncaughtException', (e) => {
+    logger.error('uncaught exception; stopping the node', { error: e.stack ?? String(e) });
+    stop('uncaught exception');
+  });
+  process.on('unhandledRejection', (e) => {
+    logger.error('unhandled rejection; stopping the node', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+    stop('unhandled rejection');
+  });
+
+  channel.onMessage((m) => {
+    if (dead) return;
+    switch (m.type) {
+      case 'stop':
+        stop(m.reason ?? 'stop requested');
+        return;
+      case 'status':
+        channel.post({ type: 'status', reqId: m.reqId, status: running?.node.status() });
+        return;
+      case 'pause':
+        running?.node.pause();
+        return;
+      case 'resume':
+        running?.node.resume();
+        return;
+      case 'kill':
+        // A thread cannot be killed outright (STACK.md), so this is the
+        // closest: no hand-off, pending requests fail, and the disk keeps
+        // only what was already issued. A child process gets SIGKILL instead.
+        stop('killed');
+        return;
+      case 'filter':
+        if (running) applyLinkRule(running.node.transport.filter, m.rule);
+        return;
+    }
+  });
+
+  try {
+    running = await runNode(data.options, logger);
+    if (dead) await running.stop();
+    else channel.post({ type: 'ready', httpPort: running.http.port, native: running.http.native });
+  } catch (e) {
+    channel.post({ type: 'fatal', error: e instanceof Error ? e.message : String(e) });
+    stop('start-up failed');
+  }
+}
