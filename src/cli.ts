@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 import { cac } from 'cac';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, loadClusterConfig } from './cluster/config.js';
 import { startControlServer } from './cluster/control-server.js';
 import { runCtl } from './cluster/ctl.js';
+import { formatChaosReport } from './chaos/report.js';
+import { DEFAULT_CHAOS, runChaos } from './chaos/run-chaos.js';
+import { FAULT_KINDS, type FaultKind } from './chaos/nemesis.js';
 import { Launcher } from './cluster/launcher.js';
 import { renderStatusTable } from './cluster/status-table.js';
 import { formatRecord, makeLogger, type LogRecord } from './node/logger.js';
@@ -107,6 +110,55 @@ cli
   .action(async (command: string, args: string[], opts: { control?: string; config: string }) => {
     const control = opts.control ?? loadClusterConfig(opts.config).config.control;
     process.stdout.write((await runCtl(control, command, args)) + '\n');
+  });
+
+cli
+  .command('chaos', 'Chaos test: a cluster on free loopback ports, clients, a nemesis; then a linearizability check and a read-back of every acknowledged write')
+  .option('--duration <s>', 'seconds of load and faults', { default: DEFAULT_CHAOS.durationS })
+  .option('--isolation <mode>', 'thread or process', { default: DEFAULT_CHAOS.isolation })
+  .option('--seed <n>', 'seed of the nemesis and the clients', { default: DEFAULT_CHAOS.seed })
+  .option('--nodes <n>', 'cluster size', { default: DEFAULT_CHAOS.nodes })
+  .option('--clients <n>', 'history clients (checked for linearizability)', { default: DEFAULT_CHAOS.clients })
+  .option('--writers <n>', 'extra write connections on unique keys (read back at the end)', { default: DEFAULT_CHAOS.writers })
+  .option('--keys <n>', 'hot keys of the history clients', { default: DEFAULT_CHAOS.keys })
+  .option('--faults <list>', `comma-separated: ${FAULT_KINDS.join(',')}, or none`, { default: FAULT_KINDS.join(',') })
+  .option('--cycles <n>', 'instead of random faults: kill and restart random nodes (the leader included) this many times')
+  .option('--durability <d>', 'fsync or os', { default: DEFAULT_CHAOS.durability })
+  .option('--unsafe <what>', 'deliberately break the nodes to prove the checker fails: stale-reads')
+  .option('--json <file>', 'also write the report as JSON')
+  .option('--node-logs', 'print node warnings and errors')
+  .action(async (opts: Record<string, string | number | boolean | undefined>) => {
+    const isolation = String(opts.isolation);
+    if (isolation !== 'thread' && isolation !== 'process') throw new Error(`--isolation must be "thread" or "process", not ${JSON.stringify(isolation)}`);
+    const faults = String(opts.faults) === 'none' ? [] : String(opts.faults).split(',').filter(Boolean);
+    for (const f of faults) if (!(FAULT_KINDS as readonly string[]).includes(f)) throw new Error(`unknown fault ${JSON.stringify(f)}; use ${FAULT_KINDS.join(', ')} or none`);
+    if (opts.unsafe !== undefined && opts.unsafe !== 'stale-reads') throw new Error(`--unsafe knows only "stale-reads"`);
+    const num = (name: string, min: number): number => {
+      const v = Number(opts[name]);
+      if (!Number.isInteger(v) || v < min) throw new Error(`--${name} must be an integer >= ${min}`);
+      return v;
+    };
+    const durability = String(opts.durability);
+    if (durability !== 'fsync' && durability !== 'os') throw new Error('--durability must be fsync or os');
+    const report = await runChaos({
+      ...DEFAULT_CHAOS,
+      durationS: num('duration', 1),
+      isolation,
+      seed: num('seed', 0),
+      nodes: num('nodes', 1),
+      clients: num('clients', 1),
+      writers: num('writers', 0),
+      keys: num('keys', 1),
+      faults: faults as FaultKind[],
+      ...(opts.cycles !== undefined ? { cycles: num('cycles', 1) } : {}),
+      durability,
+      ...(opts.unsafe === 'stale-reads' ? { unsafe: 'stale-reads' as const } : {}),
+      say: (line) => process.stdout.write(line + '\n'),
+      ...(opts.nodeLogs ? { onNodeLog: (r: LogRecord) => r.level !== 'info' && r.level !== 'debug' && process.stderr.write(formatRecord(r) + '\n') } : {}),
+    });
+    if (opts.json) writeFileSync(String(opts.json), JSON.stringify(report, null, 2) + '\n');
+    for (const line of formatChaosReport(report)) process.stdout.write(line + '\n');
+    if (report.violations > 0 || report.lost > 0) process.exitCode = 1;
   });
 
 cli.command('log <dir>', "Print a node's Raft log, one entry a line (index, term, kind, checksum, command)").action(async (dir: string) => {

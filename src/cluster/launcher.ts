@@ -27,6 +27,8 @@ export interface LauncherOptions {
   inMemory?: boolean;
   /** Worker threads (default) or child processes, where kill is a real SIGKILL. */
   isolation?: Isolation;
+  /** Deliberately broken behaviour, only for proving that the chaos checker can fail. */
+  unsafe?: { staleReads?: boolean };
 }
 
 /**
@@ -89,6 +91,7 @@ export class Launcher {
       compactionTrailing: config.raft.compactionTrailing,
       requestTimeoutMs: config.requestTimeoutMs,
       maxBodyBytes: config.maxBodyBytes,
+      ...(this.#opts.unsafe?.staleReads ? { unsafeStaleReads: true } : {}),
     };
     const proc = spawnNode(this.isolation, { options, logLevel: this.#opts.logLevel ?? 'info' });
     h.proc = proc;
@@ -270,8 +273,8 @@ export class Launcher {
     });
   }
 
-  async statuses(): Promise<Map<string, NodeStatus | undefined>> {
-    const entries = await Promise.all(this.ids.map(async (id) => [id, await this.status(id)] as const));
+  async statuses(timeoutMs = 1000): Promise<Map<string, NodeStatus | undefined>> {
+    const entries = await Promise.all(this.ids.map(async (id) => [id, await this.status(id, timeoutMs)] as const));
     return new Map(entries);
   }
 

@@ -39,6 +39,11 @@ export interface RaftNodeOptions {
   requestTimeoutMs?: number;
   logger: Logger;
   seed?: number;
+  /**
+   * Deliberately broken, for proving the chaos checker can fail: serve
+   * linearizable reads from local state without ReadIndex. Never set it otherwise.
+   */
+  unsafeStaleReads?: boolean;
 }
 
 interface Waiter {
@@ -77,6 +82,7 @@ export class RaftNode {
   readonly #log: Logger;
   readonly #forwarder: Forwarder;
   readonly #requestTimeoutMs: number;
+  readonly #unsafeStaleReads: boolean;
 
   #tickTimer: NodeJS.Timeout | undefined;
   #driveScheduled = false;
@@ -109,6 +115,8 @@ export class RaftNode {
     this.#applied = applied;
     this.#lastSnapshotIndex = snapshotIndex;
     this.#requestTimeoutMs = opts.requestTimeoutMs ?? 5000;
+    this.#unsafeStaleReads = opts.unsafeStaleReads === true;
+    if (this.#unsafeStaleReads) opts.logger.warn('UNSAFE: linearizable reads are served without ReadIndex (a chaos-checker proof run)', { id: opts.id });
     this.#forwarder = new Forwarder(opts.id, this.#requestTimeoutMs);
   }
 
@@ -201,7 +209,7 @@ export class RaftNode {
    */
   async readBarrier(level: ReadLevel): Promise<void> {
     this.#checkUp();
-    if (level === 'stale') return;
+    if (level === 'stale' || this.#unsafeStaleReads) return;
     if (level === 'leader') {
       if (this.#raw.status().role !== Role.Leader) throw this.#notLeaderError();
       return;

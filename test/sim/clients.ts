@@ -10,7 +10,7 @@
 
 import { RaftError, type NodeId, type SeededRand } from '../../src/raft/index.js';
 import { TICK, type EventQueue } from './event-queue.js';
-import type { KvInput, Operation } from './linearizability.js';
+import type { KvInput, Operation } from '../../src/check/linearizability.js';
 import { NodeDownError, isNotLeader, type ReadOutcome, type SimNode, type WriteOutcome } from './sim-node.js';
 import type { WriteCommand } from './state-machine.js';
 

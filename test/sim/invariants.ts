@@ -28,7 +28,7 @@
 //   appliers had at that index).
 
 import type { Entry, NodeId } from '../../src/raft/index.js';
-import { checkKvHistory, type Operation } from './linearizability.js';
+import { checkKvHistory, type Operation } from '../../src/check/linearizability.js';
 
 const decoder = new TextDecoder();
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkKvHistory, describeOperation, type KvInput, type KvOutput, type Operation } from './linearizability.js';
+import { checkKvHistory, describeOperation, type KvInput, type KvOutput, type Operation } from '../../src/check/linearizability.js';
 
 // --- helpers -----------------------------------------------------------------
 

@@ -11,7 +11,7 @@ import { ConfChangeType, InvariantError, MessageType, Role, SeededRand, type Con
 import { Clients, type ClientStats } from './clients.js';
 import { EventQueue, TICK } from './event-queue.js';
 import { Invariants } from './invariants.js';
-import type { Operation } from './linearizability.js';
+import type { Operation } from '../../src/check/linearizability.js';
 import { Membership, type MembershipStats } from './membership.js';
 import { DEFAULT_FAULTS, FAULT_MIXES, Nemesis, type FaultProfile, type NemesisStats } from './nemesis.js';
 import { CALM, Network, type NetStats } from './network.js';

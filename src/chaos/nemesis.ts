@@ -1,0 +1,188 @@
+// The nemesis: kills, restarts, pauses, partitions and degrades nodes at
+// random, one fault at a time and always followed by a full heal, so a
+// majority is whole again every few seconds. Each kill of the leader is
+// timed: from the kill to the first write that succeeds anywhere.
+
+import { performance } from 'node:perf_hooks';
+import type { Launcher } from '../cluster/launcher.js';
+import type { SeededRand } from '../raft/rand.js';
+import { call } from './http-client.js';
+
+export type FaultKind = 'kill' | 'pause' | 'partition' | 'oneway' | 'degrade';
+export const FAULT_KINDS: readonly FaultKind[] = ['kill', 'pause', 'partition', 'oneway', 'degrade'];
+
+export interface NemesisLog {
+  counts: Record<FaultKind, number>;
+  leaderKills: number;
+  /** Milliseconds from a leader's kill to the first successful write. */
+  failoversMs: number[];
+  /** Leader kills after which no write succeeded within the probe's bound. */
+  failoverTimeouts: number;
+  errors: string[];
+}
+
+export const newNemesisLog = (): NemesisLog => ({
+  counts: { kill: 0, pause: 0, partition: 0, oneway: 0, degrade: 0 },
+  leaderKills: 0,
+  failoversMs: [],
+  failoverTimeouts: 0,
+  errors: [],
+});
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const between = (rand: SeededRand, lo: number, hi: number): number => lo + rand.next() * (hi - lo);
+
+export interface NemesisOptions {
+  launcher: Launcher;
+  rand: SeededRand;
+  faults: readonly FaultKind[];
+  until: number;
+  log: NemesisLog;
+  onEvent: (line: string) => void;
+}
+
+export async function runNemesis(o: NemesisOptions): Promise<void> {
+  const { launcher, rand } = o;
+  while (Date.now() < o.until) {
+    await sleep(between(rand, 500, 1500));
+    if (Date.now() >= o.until) break;
+    if (o.faults.length === 0) continue;
+    const kind = o.faults[rand.int(o.faults.length)]!;
+    const leader = await launcher.leader();
+    const ids = launcher.ids;
+    const victim = leader && rand.chance(0.5) ? leader : ids[rand.int(ids.length)]!;
+    const hold = between(rand, 500, 3000);
+    o.log.counts[kind]++;
+    try {
+      switch (kind) {
+        case 'kill': {
+          const wasLeader = victim === leader;
+          o.onEvent(`kill ${victim}${wasLeader ? ' (leader)' : ''}`);
+          const started = performance.now();
+          const killed = launcher.killNode(victim);
+          if (wasLeader) {
+            o.log.leaderKills++;
+            const ms = await probeFailover(launcher, victim, started);
+            if (ms === undefined) o.log.failoverTimeouts++;
+            else {
+              o.log.failoversMs.push(ms);
+              o.onEvent(`failover ${ms.toFixed(0)} ms`);
+            }
+          }
+          await killed;
+          await sleep(Math.max(0, hold - (performance.now() - started)));
+          await restart(launcher, victim);
+          break;
+        }
+        case 'pause':
+          o.onEvent(`pause ${victim}`);
+          launcher.pauseNode(victim);
+          await sleep(hold);
+          launcher.resumeNode(victim);
+          break;
+        case 'partition': {
+          // A minority of one (often the leader) against the rest.
+          const rest = ids.filter((id) => id !== victim);
+          o.onEvent(`partition ${victim} | ${rest.join(',')}`);
+          launcher.partition([[victim], rest]);
+          await sleep(hold);
+          launcher.heal();
+          break;
+        }
+        case 'oneway': {
+          const others = ids.filter((id) => id !== victim);
+          const to = others[rand.int(others.length)]!;
+          o.onEvent(`cut ${victim}->${to}`);
+          launcher.cutOneWay(victim, to);
+          await sleep(hold);
+          launcher.heal();
+          break;
+        }
+        case 'degrade': {
+          const delay = rand.chance(0.5);
+          const value = delay ? Math.round(between(rand, 5, 60)) : Math.round(between(rand, 5, 30));
+          o.onEvent(delay ? `delay ${value} ms` : `loss ${value}%`);
+          launcher.degrade(delay ? 'delay' : 'loss', value);
+          await sleep(hold);
+          launcher.heal();
+          break;
+        }
+      }
+    } catch (e) {
+      o.log.errors.push(`${kind} ${victim}: ${(e as Error).message}`);
+      o.onEvent(`nemesis error: ${kind} ${victim}: ${(e as Error).message}`);
+    }
+  }
+}
+
+/** Start a dead node again, retrying a few times (its ports may take a moment to free). */
+export async function restart(launcher: Launcher, id: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    if (launcher.stateOf(id) !== 'dead') return;
+    try {
+      await launcher.startNode(id);
+      return;
+    } catch (e) {
+      if (attempt >= 5) throw e;
+      await sleep(200 * attempt);
+    }
+  }
+}
+
+/**
+ * Every 10 ms, a write to a random node other than the killed one, each
+ * bounded to 2 s; the failover time is when the first of them succeeds.
+ */
+async function probeFailover(launcher: Launcher, killed: string, started: number, boundMs = 10_000): Promise<number | undefined> {
+  const urls = launcher.ids.filter((id) => id !== killed).map((id) => `http://${launcher.entry(id).http}`);
+  let done: number | undefined;
+  let n = 0;
+  const inFlight: Promise<void>[] = [];
+  while (done === undefined && performance.now() - started < boundMs) {
+    const url = urls[n % urls.length]!;
+    const key = `__failover-probe-${killed}-${n++}`;
+    inFlight.push(
+      call('POST', `${url}/key`, { [key]: 'x' }, 2000).then((r) => {
+        if ('answer' in r && r.answer.status === 200) done ??= performance.now() - started;
+      }),
+    );
+    await sleep(10);
+  }
+  await Promise.all(inFlight);
+  return done;
+}
+
+/**
+ * `cycles` kills of random nodes (the leader among them), each restarted at
+ * once from its data directory; between cycles, wait (bounded) for a leader
+ * so that the load keeps being served.
+ */
+export async function runKillCycles(o: Omit<NemesisOptions, 'faults' | 'until'> & { cycles: number; until: number }): Promise<number> {
+  const { launcher, rand } = o;
+  let done = 0;
+  for (; done < o.cycles && Date.now() < o.until; done++) {
+    const leader = await launcher.leader();
+    const ids = launcher.ids;
+    const victim = leader && rand.chance(1 / ids.length) ? leader : ids[rand.int(ids.length)]!;
+    o.log.counts.kill++;
+    try {
+      const started = performance.now();
+      const killed = launcher.killNode(victim);
+      if (victim === leader) {
+        o.log.leaderKills++;
+        const ms = await probeFailover(launcher, victim, started);
+        if (ms === undefined) o.log.failoverTimeouts++;
+        else o.log.failoversMs.push(ms);
+      }
+      await killed;
+      await restart(launcher, victim);
+      if ((done + 1) % 10 === 0) o.onEvent(`kill/restart cycle ${done + 1}/${o.cycles}`);
+    } catch (e) {
+      o.log.errors.push(`cycle ${done + 1} (${victim}): ${(e as Error).message}`);
+      o.onEvent(`cycle ${done + 1} error: ${(e as Error).message}`);
+    }
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline && !(await launcher.leader())) await sleep(20);
+  }
+  return done;
+}

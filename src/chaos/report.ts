@@ -1,0 +1,40 @@
+// What a chaos run prints: availability, failover times, leader changes, and
+// the one line scripts read (`chaos: ops N, violations V, lost L`).
+
+import type { ChaosReport } from './run-chaos.js';
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+const ms = (x: number): string => `${Math.round(x)} ms`;
+
+export function formatChaosReport(r: ChaosReport): string[] {
+  const o = r.options;
+  const lines: string[] = [];
+  const c = r.clientStats;
+  const n = r.nemesis;
+  const mode = r.cyclesDone !== undefined ? `${r.cyclesDone} kill/restart cycles` : `faults ${o.faults.length > 0 ? o.faults.join(',') : 'none'}`;
+  lines.push(`run: ${o.durationS} s max, ${o.nodes} nodes, ${o.isolation} isolation, ${o.durability}, seed ${o.seed}, ${mode}${o.unsafe ? `, UNSAFE ${o.unsafe}` : ''}`);
+  lines.push(`nemesis: kill ${n.counts.kill} (leader ${n.leaderKills}), pause ${n.counts.pause}, partition ${n.counts.partition}, one-way ${n.counts.oneway}, degrade ${n.counts.degrade}${n.errors.length > 0 ? `, errors ${n.errors.length}` : ''}`);
+  for (const e of n.errors.slice(0, 5)) lines.push(`  nemesis error: ${e}`);
+  lines.push(
+    `history: ${r.ops} operations by ${o.clients} clients on ${o.keys} keys (get ${c.byOp.get}, put ${c.byOp.put}, cas ${c.byOp.cas}, delete ${c.byOp.delete}); ` +
+      `availability ${(r.availability * 100).toFixed(1)}% (${c.ok} ok, ${c.failed} failed, of which ${c.unknownWrites} writes of unknown outcome)`,
+  );
+  lines.push(`writers: ${o.writers} connections, ${r.writes.ok} acknowledged writes, ${r.writes.failed} failed; ${r.ackedChecked} read back, ${r.lost} lost`);
+  for (const e of r.lostExamples) lines.push(`  lost: ${e}`);
+  const f = [...n.failoversMs].sort((a, b) => a - b);
+  lines.push(
+    f.length === 0
+      ? `failover (leader killed -> first successful write, probed every 10 ms): no leader kill${n.failoverTimeouts > 0 ? `, ${n.failoverTimeouts} without a write within 10 s` : ''}`
+      : `failover (leader killed -> first successful write, probed every 10 ms): n ${f.length}, min ${ms(f[0]!)}, median ${ms(percentile(f, 50))}, p90 ${ms(percentile(f, 90))}, max ${ms(f[f.length - 1]!)}${n.failoverTimeouts > 0 ? `, ${n.failoverTimeouts} without a write within 10 s` : ''}`,
+  );
+  lines.push(`leader changes: ${r.leaderChanges}`);
+  lines.push(`linearizability: ${r.violations} of ${o.keys} keys violate it (checked in ${(r.checkMs / 1000).toFixed(1)} s)${r.checkTimedOut.length > 0 ? `; UNPROVEN, the check ran out of time on ${r.checkTimedOut.join(', ')}` : ''}`);
+  for (const d of r.violationDetails.slice(0, 3)) lines.push(...d.split('\n').slice(0, 30).map((l) => `  ${l}`));
+  lines.push(`chaos: ops ${r.ops}, violations ${r.violations}, lost ${r.lost}`);
+  return lines;
+}

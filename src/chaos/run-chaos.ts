@@ -1,0 +1,286 @@
+// `raftkv chaos`: a real cluster on free loopback ports, clients recording a
+// history while the nemesis breaks things, then every acknowledged write is
+// read back and the history is checked for linearizability.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { checkKvHistory, type Operation } from '../check/linearizability.js';
+import { parseClusterConfig } from '../cluster/config.js';
+import { freePorts } from '../cluster/free-ports.js';
+import { Launcher } from '../cluster/launcher.js';
+import type { Isolation } from '../cluster/node-proc.js';
+import type { LogRecord } from '../node/logger.js';
+import { SeededRand } from '../raft/rand.js';
+import { History } from './history.js';
+import { call } from './http-client.js';
+import { FAULT_KINDS, newNemesisLog, restart, runKillCycles, runNemesis, type FaultKind, type NemesisLog } from './nemesis.js';
+import { newClientStats, runHistoryClient, runWriter, type ClientStats, type StopAt, type Target } from './workload.js';
+
+export interface ChaosOptions {
+  durationS: number;
+  isolation: Isolation;
+  seed: number;
+  nodes: number;
+  /** History clients (checked for linearizability). */
+  clients: number;
+  /** Extra write load: connections writing unique keys. */
+  writers: number;
+  keys: number;
+  faults: readonly FaultKind[];
+  /** Instead of random faults: this many kill/restart cycles (the duration then only bounds them). */
+  cycles?: number;
+  durability: 'fsync' | 'os';
+  /** Deliberately broken node behaviour: the run must then report violations. */
+  unsafe?: 'stale-reads';
+  opTimeoutMs: number;
+  checkTimeoutMs: number;
+  /** Progress lines. */
+  say: (line: string) => void;
+  /** Node log records at warn and above (default: dropped). */
+  onNodeLog?: (r: LogRecord) => void;
+}
+
+export interface ChaosReport {
+  options: Omit<ChaosOptions, 'say' | 'onNodeLog'>;
+  ops: number;
+  clientStats: ClientStats;
+  availability: number;
+  writes: { ok: number; failed: number };
+  nemesis: NemesisLog;
+  cyclesDone?: number;
+  leaderChanges: number;
+  violations: number;
+  violationDetails: string[];
+  checkTimedOut: string[];
+  checkMs: number;
+  lost: number;
+  lostExamples: string[];
+  ackedChecked: number;
+}
+
+export const DEFAULT_CHAOS: Omit<ChaosOptions, 'say'> = {
+  durationS: 60,
+  isolation: 'thread',
+  seed: 1,
+  nodes: 3,
+  clients: 6,
+  writers: 8,
+  keys: 8,
+  faults: FAULT_KINDS,
+  durability: 'fsync',
+  opTimeoutMs: 3000,
+  checkTimeoutMs: 120_000,
+};
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
+  const ports = await freePorts(opts.nodes * 2 + 1);
+  // The default config's Raft timing: the failover figures are for it.
+  const { config } = parseClusterConfig(
+    {
+      durability: opts.durability,
+      control: `127.0.0.1:${ports[opts.nodes * 2]}`,
+      nodes: Array.from({ length: opts.nodes }, (_, i) => ({ id: `node${i}`, http: `127.0.0.1:${ports[i * 2]}`, raft: `127.0.0.1:${ports[i * 2 + 1]}` })),
+    },
+    'chaos cluster',
+  );
+  const dir = mkdtempSync(path.join(tmpdir(), 'raftkv-chaos-'));
+  const launcher = new Launcher({
+    config,
+    baseDir: dir,
+    isolation: opts.isolation,
+    logLevel: 'warn',
+    onLog: (r) => opts.onNodeLog?.(r),
+    ...(opts.unsafe === 'stale-reads' ? { unsafe: { staleReads: true } } : {}),
+  });
+  const rand = new SeededRand(opts.seed);
+  try {
+    await launcher.start();
+    opts.say(`chaos: ${opts.nodes} nodes (${opts.isolation} isolation, ${opts.durability}) in ${dir}; seed ${opts.seed}`);
+    await waitForLeader(launcher, 10_000);
+
+    const target: Target = {
+      live: () => launcher.ids.filter((id) => launcher.stateOf(id) !== 'dead').map((id) => `http://${launcher.entry(id).http}`),
+    };
+    const history = new History();
+    const clientStats = newClientStats();
+    const writes = { ok: 0, failed: 0 };
+    const acked = new Map<string, string>();
+    const keys = Array.from({ length: opts.keys }, (_, i) => `k${i}`);
+    const until = Date.now() + opts.durationS * 1000;
+    const stop: StopAt = { at: until };
+    const monitor = watchLeaders(launcher);
+    const nemesisLog = newNemesisLog();
+    const say = (line: string): void => opts.say(`  ${((opts.durationS * 1000 - (until - Date.now())) / 1000).toFixed(1).padStart(5)} s  ${line}`);
+
+    const load = [
+      ...Array.from({ length: opts.clients }, (_, i) =>
+        runHistoryClient({ id: i, keys, rand: new SeededRand(opts.seed * 1000 + i), history, target, stop, timeoutMs: opts.opTimeoutMs, stats: clientStats }),
+      ),
+      ...Array.from({ length: opts.writers }, (_, i) =>
+        runWriter({ id: i, rand: new SeededRand(opts.seed * 1000 + 500 + i), target, stop, timeoutMs: opts.opTimeoutMs, acked, stats: writes }),
+      ),
+    ];
+    let cyclesDone: number | undefined;
+    if (opts.cycles !== undefined) {
+      cyclesDone = await runKillCycles({ launcher, rand, cycles: opts.cycles, until, log: nemesisLog, onEvent: say });
+    } else {
+      await runNemesis({ launcher, rand, faults: opts.faults, until, log: nemesisLog, onEvent: say });
+    }
+    // With kill cycles the load stops once they are done.
+    if (opts.cycles !== undefined) stop.at = Math.min(stop.at, Date.now());
+    await Promise.all(load);
+    const leaderChanges = monitor.stop();
+
+    opts.say('chaos: healing every node, then reading every acknowledged write back');
+    launcher.heal();
+    for (const id of launcher.ids) {
+      if (launcher.stateOf(id) === 'paused') launcher.resumeNode(id);
+      if (launcher.stateOf(id) === 'dead') await restart(launcher, id);
+    }
+    const leader = await waitForLeader(launcher, 15_000);
+    await waitForApplied(launcher, 15_000);
+
+    // Final reads of the hot keys go into the history: the end state must fit it too.
+    const finalClient = opts.clients;
+    for (const key of keys) {
+      const done = history.begin(finalClient, { op: 'get', key });
+      const r = await call('GET', `http://${launcher.entry(leader).http}/key/${key}?level=linearizable`, undefined, 5000);
+      if ('answer' in r && r.answer.status === 200 && typeof r.answer.json?.[key] === 'string') done({ ok: true, value: r.answer.json[key] });
+      else if ('answer' in r && r.answer.status === 404) done({ ok: true, value: null });
+      else throw new Error(`final read of ${key} failed: ${JSON.stringify(r)}`);
+    }
+    const lostExamples: string[] = [];
+    const lost = await readBack(launcher, acked, lostExamples);
+
+    opts.say(`chaos: checking ${history.ops.length} operations on ${keys.length} keys for linearizability`);
+    const started = performance.now();
+    const { violations, details, timedOut } = checkPerKey(history.ops, opts.checkTimeoutMs);
+    const checkMs = performance.now() - started;
+    const ops = history.ops.length;
+    const attempted = clientStats.ok + clientStats.failed;
+    return {
+      options: stripCallbacks(opts),
+      ops,
+      clientStats,
+      availability: attempted === 0 ? 0 : clientStats.ok / attempted,
+      writes,
+      nemesis: nemesisLog,
+      ...(cyclesDone !== undefined ? { cyclesDone } : {}),
+      leaderChanges,
+      violations,
+      violationDetails: details,
+      checkTimedOut: timedOut,
+      checkMs,
+      lost,
+      lostExamples,
+      ackedChecked: acked.size,
+    };
+  } finally {
+    await launcher.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function stripCallbacks(o: ChaosOptions): ChaosReport['options'] {
+  const { say: _say, onNodeLog: _log, ...rest } = o;
+  return rest;
+}
+
+/** Check each key on its own so that every bad key is counted (and a slow key does not hide the others). */
+function checkPerKey(ops: readonly Operation[], timeoutMs: number): { violations: number; details: string[]; timedOut: string[] } {
+  const byKey = new Map<string, Operation[]>();
+  for (const op of ops) {
+    const list = byKey.get(op.input.key) ?? [];
+    list.push(op);
+    byKey.set(op.input.key, list);
+  }
+  let violations = 0;
+  const details: string[] = [];
+  const timedOut: string[] = [];
+  for (const [key, list] of byKey) {
+    const r = checkKvHistory(list, { timeoutMs });
+    if (r.timedOut) timedOut.push(key);
+    if (!r.ok) {
+      violations++;
+      details.push(`key ${JSON.stringify(key)}: ${r.explanation ?? 'not linearizable'}`);
+    }
+  }
+  return { violations, details, timedOut };
+}
+
+async function readBack(launcher: Launcher, acked: Map<string, string>, examples: string[]): Promise<number> {
+  const entries = [...acked];
+  const urls = launcher.ids.map((id) => `http://${launcher.entry(id).http}`);
+  let lost = 0;
+  let next = 0;
+  const reader = async (): Promise<void> => {
+    while (next < entries.length) {
+      const i = next++;
+      const [key, value] = entries[i]!;
+      let got: string | undefined;
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const r = await call('GET', `${urls[i % urls.length]}/key/${key}?level=linearizable`, undefined, 5000);
+        if ('answer' in r && (r.answer.status === 200 || r.answer.status === 404)) {
+          const v = r.answer.json?.[key];
+          got = typeof v === 'string' ? v : '(absent)';
+          break;
+        }
+        await sleep(100);
+      }
+      if (got !== value) {
+        lost++;
+        if (examples.length < 10) examples.push(`${key}: wrote ${JSON.stringify(value)}, read ${got === undefined ? '(no answer)' : JSON.stringify(got)}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: 32 }, reader));
+  return lost;
+}
+
+async function waitForLeader(launcher: Launcher, timeoutMs: number): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const statuses = [...(await launcher.statuses()).values()].filter((s) => s !== undefined);
+    const leader = statuses.find((s) => s.role === 'leader');
+    if (leader && statuses.length === launcher.ids.length && statuses.every((s) => s.leader === leader.id && s.term === leader.term)) return leader.id;
+    await sleep(20);
+  }
+  throw new Error(`no leader agreed by every node within ${timeoutMs} ms`);
+}
+
+async function waitForApplied(launcher: Launcher, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const statuses = [...(await launcher.statuses()).values()];
+    const top = Math.max(...statuses.map((s) => s?.commit ?? 0));
+    if (statuses.every((s) => s !== undefined && s.applied >= top)) return;
+    await sleep(50);
+  }
+}
+
+/** Counts changes of leadership seen by polling every node's status. */
+function watchLeaders(launcher: Launcher): { stop(): number } {
+  let last: { id: string; term: number } | undefined;
+  let changes = 0;
+  let running = true;
+  void (async () => {
+    while (running) {
+      const statuses = [...(await launcher.statuses(500)).values()];
+      let best: { id: string; term: number } | undefined;
+      for (const s of statuses) if (s && s.role === 'leader' && (!best || s.term > best.term)) best = { id: s.id, term: s.term };
+      if (best && last && best.term > last.term) changes++;
+      if (best && (!last || best.term >= last.term)) last = best;
+      await sleep(50);
+    }
+  })();
+  return {
+    stop: () => {
+      running = false;
+      return changes;
+    },
+  };
+}

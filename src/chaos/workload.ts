@@ -1,0 +1,150 @@
+// The chaos load: history clients run put / get / delete / cas on a few hot
+// keys (every written value unique, so the checker can tell writes apart),
+// and writers add a plain write load on unique keys, each acknowledged one
+// to be read back at the end.
+
+import type { KvInput, KvOutput } from '../check/linearizability.js';
+import type { SeededRand } from '../raft/rand.js';
+import type { History } from './history.js';
+import { call } from './http-client.js';
+
+export interface Target {
+  /** Base URLs of the nodes worth sending to now (not known dead). */
+  live(): string[];
+}
+
+export interface ClientStats {
+  ok: number;
+  failed: number;
+  unknownWrites: number;
+  byOp: Record<KvInput['op'], number>;
+}
+
+export const newClientStats = (): ClientStats => ({ ok: 0, failed: 0, unknownWrites: 0, byOp: { get: 0, put: 0, delete: 0, cas: 0 } });
+
+/** When the load stops; shared so that it can be moved earlier. */
+export interface StopAt {
+  at: number;
+}
+
+export interface ClientOptions {
+  id: number;
+  keys: string[];
+  rand: SeededRand;
+  history: History;
+  target: Target;
+  stop: StopAt;
+  timeoutMs: number;
+  stats: ClientStats;
+}
+
+function pick<T>(rand: SeededRand, xs: readonly T[]): T {
+  return xs[rand.int(xs.length)]!;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** One history client: one op at a time, like a real client, until the stop time. */
+export async function runHistoryClient(o: ClientOptions): Promise<void> {
+  let seq = 0;
+  const seen = new Map<string, string | null>();
+  while (Date.now() < o.stop.at) {
+    const urls = o.target.live();
+    if (urls.length === 0) {
+      await sleep(50);
+      continue;
+    }
+    const base = pick(o.rand, urls);
+    const key = pick(o.rand, o.keys);
+    const value = `c${o.id}-${++seq}`;
+    const r = o.rand.next();
+    const input: KvInput =
+      r < 0.4 ? { op: 'get', key } : r < 0.7 ? { op: 'put', key, value } : r < 0.9 ? { op: 'cas', key, expect: seen.get(key) ?? null, value } : { op: 'delete', key };
+    o.stats.byOp[input.op]++;
+    const done = o.history.begin(o.id, input);
+    const output = await perform(base, input, o.timeoutMs);
+    if ('unknown' in output) {
+      o.stats.failed++;
+      // A failed read changed nothing: leave it out. A failed write may still take effect.
+      if (input.op === 'get') o.history.forget(o.id, input);
+      else {
+        o.stats.unknownWrites++;
+        done(output);
+      }
+      await sleep(10);
+      continue;
+    }
+    o.stats.ok++;
+    done(output);
+    if (input.op === 'get') seen.set(key, output.value ?? null);
+    else if (input.op === 'cas') seen.set(key, output.swapped ? input.value : (output.value ?? null));
+    else seen.set(key, input.op === 'put' ? input.value : null);
+  }
+}
+
+async function perform(base: string, input: KvInput, timeoutMs: number): Promise<KvOutput> {
+  const key = encodeURIComponent(input.key);
+  switch (input.op) {
+    case 'get': {
+      const o = await call('GET', `${base}/key/${key}?level=linearizable`, undefined, timeoutMs);
+      if ('failure' in o) return { unknown: true };
+      if (o.answer.status === 200) {
+        const v = o.answer.json?.[input.key];
+        return typeof v === 'string' ? { ok: true, value: v } : { unknown: true };
+      }
+      if (o.answer.status === 404 && o.answer.json?.code === 'RAFTKV_ERR_NOT_FOUND') return { ok: true, value: null };
+      return { unknown: true };
+    }
+    case 'put': {
+      const o = await call('POST', `${base}/key`, { [input.key]: input.value }, timeoutMs);
+      return 'answer' in o && o.answer.status === 200 ? { ok: true } : { unknown: true };
+    }
+    case 'delete': {
+      const o = await call('DELETE', `${base}/key/${key}`, undefined, timeoutMs);
+      return 'answer' in o && o.answer.status === 200 ? { ok: true } : { unknown: true };
+    }
+    case 'cas': {
+      const o = await call('POST', `${base}/cas`, { key: input.key, expect: input.expect, value: input.value }, timeoutMs);
+      if ('failure' in o || o.answer.status !== 200) return { unknown: true };
+      const swapped = o.answer.json?.swapped;
+      const value = o.answer.json?.value;
+      if (typeof swapped !== 'boolean') return { unknown: true };
+      // The checker's cas value is the one seen before the op; a swap answers with the new one.
+      if (swapped) return { ok: true, swapped };
+      return { ok: true, swapped, value: typeof value === 'string' ? value : null };
+    }
+  }
+}
+
+export interface WriterOptions {
+  id: number;
+  rand: SeededRand;
+  target: Target;
+  stop: StopAt;
+  timeoutMs: number;
+  /** Acknowledged writes: key -> value. */
+  acked: Map<string, string>;
+  stats: { ok: number; failed: number };
+}
+
+/** A plain write load: unique keys, one request at a time per writer. */
+export async function runWriter(o: WriterOptions): Promise<void> {
+  let seq = 0;
+  while (Date.now() < o.stop.at) {
+    const urls = o.target.live();
+    if (urls.length === 0) {
+      await sleep(50);
+      continue;
+    }
+    const key = `w${o.id}-${++seq}`;
+    const value = `v${seq}`;
+    const r = await call('POST', `${pick(o.rand, urls)}/key`, { [key]: value }, o.timeoutMs);
+    if ('answer' in r && r.answer.status === 200) {
+      o.stats.ok++;
+      o.acked.set(key, value);
+    } else {
+      o.stats.failed++;
+      await sleep(10);
+    }
+  }
+}
