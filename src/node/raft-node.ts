@@ -154,6 +154,10 @@ export class RaftNode {
         onMessage: (m) => {
           if (node) node.#onMessage(m);
         },
+        onPeerDown: (peer) => {
+          // A paused node hears nothing, so it learns nothing either.
+          if (node && !node.#paused && !node.#stopped) node.#raw.peerUnreachable(peer);
+        },
         logger: (event, fields) => opts.logger.debug(event, fields),
       });
       node = new RaftNode(opts, raw, store, transport, kv, loaded.applied, loaded.snapshot?.index ?? 0, loaded.hardState);

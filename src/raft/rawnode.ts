@@ -85,6 +85,11 @@ export class RawNode {
     this.#raft.campaign();
   }
 
+  /** Tell the node its connection to `peer` broke (the peer process died or closed it). */
+  peerUnreachable(peer: NodeId): void {
+    this.#raft.leaderLost(peer);
+  }
+
   propose(data: Uint8Array): ProposalRef {
     return this.#raft.propose([data]);
   }

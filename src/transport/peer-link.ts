@@ -33,6 +33,8 @@ export interface PeerLinkEnv {
   /** This node's hello frame, written first on every connection. */
   hello: Buffer;
   log: (event: string, fields: Record<string, unknown>) => void;
+  /** An established connection to the peer closed (its process died, or it closed the link). */
+  onDown?: (peer: NodeId) => void;
 }
 
 interface HeldFrame {
@@ -295,7 +297,10 @@ export class PeerLink {
     this.#socket = null;
     this.#connected = false;
     if (this.#closed) return;
-    if (wasConnected) this.#env.log('transport peer disconnected', { peer: this.id, addr: this.#addr });
+    if (wasConnected) {
+      this.#env.log('transport peer disconnected', { peer: this.id, addr: this.#addr });
+      this.#env.onDown?.(this.id);
+    }
     // Backoff doubles from 20 ms to 1 s, with jitter so that peers do not dial in lockstep.
     const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** this.#attempt);
     this.#attempt = Math.min(this.#attempt + 1, 30);

@@ -30,6 +30,8 @@ export interface TransportOptions {
   maxFrameBytes?: number;
   /** Per-peer bound on bytes waiting to go out (disconnected, slow or delayed); beyond it, drop. Default 64 MiB. */
   maxQueuedBytes?: number;
+  /** An established outbound connection to a peer closed: a hint that the peer is down. */
+  onPeerDown?: (peer: NodeId) => void;
 }
 
 const DEFAULT_MAX_QUEUED_BYTES = 64 * 1024 * 1024;
@@ -39,6 +41,7 @@ export class TcpTransport {
   readonly #id: NodeId;
   readonly #listen: string;
   readonly #onMessage: (m: Message) => void;
+  readonly #onPeerDown: ((peer: NodeId) => void) | undefined;
   readonly #log: (event: string, fields: Record<string, unknown>) => void;
   readonly #maxFrameBytes: number;
   readonly #maxQueuedBytes: number;
@@ -57,6 +60,7 @@ export class TcpTransport {
     this.#id = opts.id;
     this.#listen = opts.listen;
     this.#onMessage = opts.onMessage;
+    this.#onPeerDown = opts.onPeerDown;
     const logger = opts.logger;
     const id = opts.id;
     this.#log = logger ? (event, fields) => logger(event, { id, ...fields }) : () => {};
@@ -103,7 +107,7 @@ export class TcpTransport {
       link.setAddr(addr);
       return;
     }
-    const created = new PeerLink(id, addr, { maxQueuedBytes: this.#maxQueuedBytes, filter: this.filter, hello: this.#hello, log: this.#log });
+    const created = new PeerLink(id, addr, { maxQueuedBytes: this.#maxQueuedBytes, filter: this.filter, hello: this.#hello, log: this.#log, ...(this.#onPeerDown ? { onDown: this.#onPeerDown } : {}) });
     this.#links.set(id, created);
     this.#unknownPeers.delete(id);
     if (this.#started) created.start();

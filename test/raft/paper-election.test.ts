@@ -494,3 +494,67 @@ test('§5.2 only followers and candidates start elections: campaign() on the lea
     assert.equal(ofType(drainAll(n).all, preVote ? MessageType.PreVote : MessageType.Vote).length, 0);
   }
 });
+
+// ---- A lost connection to the leader (raftkv's fast failover) ----
+
+test('leader connection lost: the follower drops the lease and campaigns within half an election timeout', () => {
+  const opts: Opts = { preVote: true, checkQuorum: true, electionTicks: [20, 40] };
+  const b = founder('b', ABC, opts);
+  drainAll(b);
+  b.step(msg(MessageType.Heartbeat, 'c', 'b', 1, { commit: 3 }));
+  drainAll(b);
+  // Still in the lease: a pre-vote is refused.
+  b.step(msg(MessageType.PreVote, 'a', 'b', 2, { index: 3, logTerm: 1 }));
+  assert.equal(ofType(drainAll(b).all, MessageType.PreVoteResp, 'a')[0]!.reject, true);
+
+  b.peerUnreachable('c');
+  // The lease is gone at once: the same pre-vote is granted now.
+  b.step(msg(MessageType.PreVote, 'a', 'b', 2, { index: 3, logTerm: 1 }));
+  assert.ok(!ofType(drainAll(b).all, MessageType.PreVoteResp, 'a')[0]!.reject);
+  // And it campaigns itself well before a full election timeout (20 ticks).
+  const ticks = ticksUntil(b, () => b.status().role !== Role.Follower);
+  assert.ok(ticks <= 10, `campaigned after ${ticks} ticks`);
+  assert.equal(b.status().role, Role.PreCandidate);
+  assert.equal(b.status().term, 1, 'a pre-election does not bump the term');
+});
+
+test('leader connection lost: only the leader counts; another peer, or a node that is not a follower, changes nothing', () => {
+  const opts: Opts = { preVote: true, checkQuorum: true, electionTicks: [20, 40] };
+  const b = founder('b', ABC, opts);
+  drainAll(b);
+  b.step(msg(MessageType.Heartbeat, 'c', 'b', 1, { commit: 3 }));
+  drainAll(b);
+  b.peerUnreachable('a');
+  b.step(msg(MessageType.PreVote, 'a', 'b', 2, { index: 3, logTerm: 1 }));
+  assert.equal(ofType(drainAll(b).all, MessageType.PreVoteResp, 'a')[0]!.reject, true, 'the lease of leader c still holds');
+  assert.ok(ticksUntil(b, () => b.status().role !== Role.Follower) >= 20, 'no early campaign');
+
+  const leader = founder('a', ABC, opts);
+  elect(leader);
+  leader.peerUnreachable('b');
+  assert.equal(leader.status().role, Role.Leader);
+});
+
+test('leader connection lost while the leader is alive: the others refuse the pre-vote and the term never moves', () => {
+  // Pre-vote is what makes the early campaign harmless: a lone follower with a broken link cannot depose a live leader.
+  const opts: Opts = { preVote: true, checkQuorum: true, electionTicks: [20, 40] };
+  const b = founder('b', ABC, opts);
+  const c = founder('c', ABC, opts);
+  drainAll(b);
+  drainAll(c);
+  for (const n of [b, c]) {
+    n.step(msg(MessageType.Heartbeat, 'a', n.status().id, 1, { commit: 3 }));
+    drainAll(n);
+  }
+  b.peerUnreachable('a');
+  let preVote: ReturnType<typeof msg> | undefined;
+  for (let t = 0; t < 20 && !preVote; t++) {
+    b.tick();
+    preVote = ofType(drainAll(b).all, MessageType.PreVote, 'c')[0];
+  }
+  assert.ok(preVote, 'b campaigns early');
+  c.step(preVote);
+  assert.equal(ofType(drainAll(c).all, MessageType.PreVoteResp, 'b')[0]!.reject, true);
+  assert.equal(c.status().term, 1);
+  assert.equal(c.status().leader, 'a');
+});

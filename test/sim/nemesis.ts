@@ -31,6 +31,8 @@ export interface FaultProfile {
   pauseTicks: [number, number];
   /** Per tick: chance that every node crashes at once. */
   powerCutChance: number;
+  /** Per tick: chance that a live node is told its connection to a live peer broke. */
+  blipChance?: number;
   /** Chance that a crash or an isolation picks the leader. */
   leaderBias: number;
   /** Per tick: chance that the network weather changes. */
@@ -52,6 +54,7 @@ export const DEFAULT_FAULTS: FaultProfile = {
   partitionTicks: [5, 60],
   partitionKinds: PARTITION_KINDS,
   crashChance: 0.012,
+  blipChance: 0.01,
   downTicks: [2, 50],
   bounceChance: 0.006,
   powerCutChance: 0.0015,
@@ -135,6 +138,7 @@ export class Nemesis {
     }
     if (r.chance(f.memberChance)) this.#membership.step();
     if (r.chance(f.transferChance)) this.#transfer();
+    if (r.chance(f.blipChance ?? 0)) this.#blip();
   }
 
   #victim(candidates: SimNode[]): SimNode | undefined {
@@ -149,7 +153,20 @@ export class Nemesis {
     if (!node) return;
     this.stats.crashes++;
     node.crash();
+    // As the TCP transport does: the others see their connection to it close.
+    for (const other of this.#host.nodes()) if (other !== node && other.alive && !other.paused) other.raw?.peerUnreachable(node.id);
     this.#restartLater(node, downTicks);
+  }
+
+  /** A connection blip: a live node is told a live peer (often its leader) went away. */
+  #blip(): void {
+    const nodes = this.#host.nodes().filter((n) => n.alive && !n.paused);
+    if (nodes.length < 2) return;
+    const node = this.#rand.pick(nodes);
+    const lead = node.raw?.status().leader;
+    const peer = lead && this.#rand.chance(0.7) ? lead : this.#rand.pick(nodes.filter((n) => n !== node)).id;
+    this.#host.trace(`nemesis: ${node.id} loses its connection to ${peer}`);
+    node.raw?.peerUnreachable(peer);
   }
 
   #pause(): void {
