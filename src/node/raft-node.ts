@@ -99,6 +99,8 @@ export class RaftNode {
   #capturing = false;
   #lastSnapshotIndex: number;
   #lastContact = Date.now();
+  #lastTickAt = performance.now();
+  readonly #stallWarnMs: number;
   #fatal: Error | undefined;
   #persistedHard: HardState;
   #unpersistedHard: HardState | undefined;
@@ -116,6 +118,7 @@ export class RaftNode {
     this.#lastSnapshotIndex = snapshotIndex;
     this.#requestTimeoutMs = opts.requestTimeoutMs ?? 5000;
     this.#unsafeStaleReads = opts.unsafeStaleReads === true;
+    this.#stallWarnMs = Math.max(50, (opts.electionTicks[0] * opts.tickMs) / 3);
     if (this.#unsafeStaleReads) opts.logger.warn('UNSAFE: linearizable reads are served without ReadIndex (a chaos-checker proof run)', { id: opts.id });
     this.#forwarder = new Forwarder(opts.id, this.#requestTimeoutMs);
   }
@@ -371,6 +374,12 @@ export class RaftNode {
   }
 
   #onTick(): void {
+    // A late tick means this thread did not run: past a third of an election
+    // timeout it is what makes the others elect a new leader, so say so.
+    const now = performance.now();
+    const gap = now - this.#lastTickAt;
+    this.#lastTickAt = now;
+    if (gap > this.#stallWarnMs) this.#log.warn('event loop stalled', { id: this.id, ms: Math.round(gap), role: this.#raw.status().role });
     if (this.#paused || this.#stopped) return;
     this.#raw.tick();
     this.#kick();
