@@ -118,7 +118,7 @@ export class RaftNode {
     this.#lastSnapshotIndex = snapshotIndex;
     this.#requestTimeoutMs = opts.requestTimeoutMs ?? 5000;
     this.#unsafeStaleReads = opts.unsafeStaleReads === true;
-    this.#stallWarnMs = Math.max(50, (opts.electionTicks[0] * opts.tickMs) / 3);
+    this.#stallWarnMs = Math.max(50, (opts.electionTicks[0] * opts.tickMs) / 2);
     if (this.#unsafeStaleReads) opts.logger.warn('UNSAFE: linearizable reads are served without ReadIndex (a chaos-checker proof run)', { id: opts.id });
     this.#forwarder = new Forwarder(opts.id, this.#requestTimeoutMs);
   }
@@ -374,7 +374,7 @@ export class RaftNode {
   }
 
   #onTick(): void {
-    // A late tick means this thread did not run: past a third of an election
+    // A late tick means this thread did not run: past half of an election
     // timeout it is what makes the others elect a new leader, so say so.
     const now = performance.now();
     const gap = now - this.#lastTickAt;
