@@ -99,7 +99,7 @@ cli
   });
 
 cli
-  .command('ctl <command> [...args]', 'Fault injection on a running cluster: status | leader | kill N | restart N | pause N | resume N | partition A,B C | partition A->B | heal | delay MS [N..] | loss PCT [N..]')
+  .command('ctl <command> [...args]', 'Fault injection on a running cluster: status | leader | memory | kill N | restart N | pause N | resume N | partition A,B C | partition A->B | heal | delay MS [N..] | loss PCT [N..]')
   .option('--control <addr>', 'control API address (default: the config file\'s "control")')
   .option('--config <file>', 'cluster config file', { default: 'cluster.config.json' })
   .action(async (command: string, args: string[], opts: { control?: string; config: string }) => {

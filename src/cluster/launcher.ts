@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import type { LogLevel, LogRecord } from '../node/logger.js';
 import type { NodeRunOptions } from '../node/run-node.js';
 import type { MemberAddrs, NodeStatus } from '../node/types.js';
-import type { LinkRule, ParentToWorker, WorkerToParent } from '../node/worker-protocol.js';
+import type { HeapUsage, LinkRule, ParentToWorker, WorkerToParent } from '../node/worker-protocol.js';
 import type { ClusterConfig, NodeEntry } from './config.js';
 
 export type NodeState = 'starting' | 'alive' | 'dead' | 'paused';
@@ -37,6 +37,7 @@ export class Launcher {
   readonly #nodes = new Map<string, NodeHandle>();
   #reqId = 0;
   readonly #statusWaiters = new Map<number, (s: NodeStatus | undefined) => void>();
+  readonly #memoryWaiters = new Map<number, (m: HeapUsage | undefined) => void>();
   /** Link rules in force per node; a restarted node gets them again. */
   readonly #rules = new Map<string, LinkRule[]>();
 
@@ -108,6 +109,10 @@ export class Launcher {
             this.#statusWaiters.get(m.reqId)?.(m.status);
             this.#statusWaiters.delete(m.reqId);
             if (m.status) h.lastStatus = m.status;
+            return;
+          case 'memory':
+            this.#memoryWaiters.get(m.reqId)?.(m.memory);
+            this.#memoryWaiters.delete(m.reqId);
             return;
         }
       });
@@ -254,6 +259,24 @@ export class Launcher {
         resolve(s);
       });
       this.#post(h, { type: 'status', reqId });
+    });
+  }
+
+  /** A node thread's V8 heap (undefined when it is not running or does not answer in time). */
+  async heap(id: string, timeoutMs = 1000): Promise<HeapUsage | undefined> {
+    const h = this.#handle(id);
+    if (!h.worker || h.state === 'starting') return undefined;
+    const reqId = ++this.#reqId;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#memoryWaiters.delete(reqId);
+        resolve(undefined);
+      }, timeoutMs);
+      this.#memoryWaiters.set(reqId, (m) => {
+        clearTimeout(timer);
+        resolve(m);
+      });
+      this.#post(h, { type: 'memory', reqId });
     });
   }
 

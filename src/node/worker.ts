@@ -2,6 +2,7 @@
 // a node holding uWS and sqlite3 handles must end by closing them (see
 // STACK.md): never by worker.terminate(), which aborts the whole process.
 
+import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { makeLogger, type LogLevel } from './logger.js';
 import { runNode, type NodeRunOptions, type RunningNode } from './run-node.js';
@@ -43,6 +44,11 @@ port.on('message', (m: ParentToWorker) => {
     case 'status':
       post({ type: 'status', reqId: m.reqId, status: running?.node.status() });
       return;
+    case 'memory': {
+      const h = getHeapStatistics();
+      post({ type: 'memory', reqId: m.reqId, memory: { heapUsed: h.used_heap_size, heapTotal: h.total_heap_size, external: h.external_memory } });
+      return;
+    }
     case 'pause':
       running?.node.pause();
       return;
