@@ -30,6 +30,8 @@ export interface Measurement {
   seconds: number;
   /** Requests per benny op. */
   batch: number;
+  /** CPU time of this whole process (load-generator threads and all) per request, microseconds. */
+  loadgenCpuUsPerRequest: number;
   /** benny's figure for the same case: ops × batch, with its relative margin of error (%) and sample count. */
   benny: { opsPerSec: number; margin: number; samples: number };
   bennyCase: CaseResult | undefined;
@@ -75,21 +77,25 @@ export async function measure(pool: LoadPool, target: LoadTarget, name: string, 
     suite.on('start', () => (armed = true));
     return suite;
   };
+  const cpuBefore = process.cpuUsage();
   const summary = await b.suite(
     name,
     b.add(name, () => round(), { maxTime: o.seconds, minSamples: o.minSamples, delay: 0, initCount: 1 }),
     arm as unknown as Parameters<typeof b.suite>[1],
     b.cycle(() => undefined),
   );
+  const cpu = process.cpuUsage(cpuBefore);
   const bennyCase = summary.results[0];
+  const requests = totals.ok + totals.errors;
   return {
     opsPerSec: totals.wallMs > 0 ? (totals.ok / totals.wallMs) * 1000 : 0,
     latency: summarize(histogram),
-    requests: totals.ok + totals.errors,
+    requests,
     errors: totals.errors,
     errorSamples: totals.errorSamples,
     seconds: totals.wallMs / 1000,
     batch,
+    loadgenCpuUsPerRequest: requests > 0 ? (cpu.user + cpu.system) / requests : 0,
     benny: { opsPerSec: (bennyCase?.ops ?? 0) * batch, margin: bennyCase?.margin ?? 0, samples: bennyCase?.samples ?? 0 },
     bennyCase,
   };

@@ -24,6 +24,8 @@ export interface WorkloadResult {
   errors: number;
   errorSamples: string[];
   seconds: number;
+  /** CPU time of the harness process per request (load generator efficiency), microseconds. */
+  loadgenCpuUsPerRequest: number;
   /** benny's view of the same case (ops × batch), with its margin of error in percent. */
   benny: { opsPerSec: number; margin: number; samples: number; batch: number };
 }

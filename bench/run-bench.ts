@@ -174,13 +174,14 @@ export async function runBench(opts: BenchOptions, io: BenchIo): Promise<BenchOu
         errors: m.errors,
         errorSamples: m.errorSamples,
         seconds: m.seconds,
+        loadgenCpuUsPerRequest: m.loadgenCpuUsPerRequest,
         benny: { opsPerSec: m.benny.opsPerSec, margin: m.benny.margin, samples: m.benny.samples, batch: m.batch },
       };
       results.push(r);
       if (m.bennyCase) bennyCases.push({ name, result: m.bennyCase, batch: m.batch });
       say(
         `${name.padEnd(24)} ${formatRate(r.opsPerSec).padStart(9)}/s  p50 ${formatMs(r.p50Ms)} ms  p90 ${formatMs(r.p90Ms)}  p99 ${formatMs(r.p99Ms)}  max ${formatMs(r.maxMs)}` +
-          `  errors ${r.errors}${r.errors ? ` (${r.errorSamples.join('; ')})` : ''}  [benny ${formatRate(r.benny.opsPerSec)}/s ±${r.benny.margin.toFixed(1)}%, ${r.benny.samples} rounds of ${m.batch}]`,
+          `  errors ${r.errors}${r.errors ? ` (${r.errorSamples.join('; ')})` : ''}  [benny ${formatRate(r.benny.opsPerSec)}/s ±${r.benny.margin.toFixed(1)}%, ${r.benny.samples} rounds of ${m.batch}; load generator ${r.loadgenCpuUsPerRequest.toFixed(1)} us CPU/request]`,
       );
       await extra?.(w, r, endpoint);
     }
@@ -244,7 +245,7 @@ export async function runBench(opts: BenchOptions, io: BenchIo): Promise<BenchOu
             return;
           }
           loadgenCheck = { workload: 'raftkv getstale64', ours: r.opsPerSec, wrk, oursOverWrk: r.opsPerSec / wrk.opsPerSec };
-          say(`load-generator check: ours ${formatRate(r.opsPerSec)}/s vs wrk ${formatRate(wrk.opsPerSec)}/s (p50 ${wrk.p50Ms ?? '?'} ms, p99 ${wrk.p99Ms ?? '?'} ms) = ${formatRatio(loadgenCheck.oursOverWrk)}`);
+          say(`load-generator check: ours ${loadgenLine(r.opsPerSec, r.loadgenCpuUsPerRequest)} vs wrk ${loadgenLine(wrk.opsPerSec, wrk.cpuUsPerRequest)}, p50 ${wrk.p50Ms ?? '?'} ms, p99 ${wrk.p99Ms ?? '?'} ms: ours/wrk ${formatRatio(loadgenCheck.oursOverWrk)}`);
         });
         if (!opts.target && opts.memoryKeys > 0) {
           checkAbort();
@@ -358,7 +359,10 @@ export async function runBench(opts: BenchOptions, io: BenchIo): Promise<BenchOu
     extras.push([`memory, ${formatRate(memory.keysLoaded)} keys x 100 B`, `launcher RSS ${mib(memory.rssBytes)}`]);
     for (const [id, b] of Object.entries(memory.heapUsedBytes)) extras.push([`  heap ${id}`, `${mib(b)} (${formatRate(memory.keysPerNode[id] ?? 0)} keys)`]);
   }
-  if (loadgenCheck) extras.push([`load generator vs wrk (${loadgenCheck.workload})`, `${formatRate(loadgenCheck.ours)}/s vs ${formatRate(loadgenCheck.wrk.opsPerSec)}/s = ${formatRatio(loadgenCheck.oursOverWrk)}`]);
+  if (loadgenCheck) {
+    const ours = results.find((r) => `${r.system} ${r.workload}` === loadgenCheck!.workload);
+    extras.push([`load generator vs wrk (${loadgenCheck.workload})`, `ours ${loadgenLine(loadgenCheck.ours, ours?.loadgenCpuUsPerRequest)} vs wrk ${loadgenLine(loadgenCheck.wrk.opsPerSec, loadgenCheck.wrk.cpuUsPerRequest)}: ${formatRatio(loadgenCheck.oursOverWrk)}`]);
+  }
   if (extras.length > 0) io.out(`\n${renderTable(['measure', 'value'], extras, 2)}`);
   for (const s of skipped) if (!notes.some((n) => n.includes(s.reason))) notes.push(`${s.system} ${s.workload ?? ''}: skipped (${s.reason})`);
   if (notes.length > 0) io.out(`\nnotes\n${notes.map((n) => `- ${n}`).join('\n')}`);
@@ -409,6 +413,10 @@ export async function runBench(opts: BenchOptions, io: BenchIo): Promise<BenchOu
   }
   io.out(summary);
   return { exitCode: failure ? 1 : abortReason ? 130 : 0, resultFile, summary, results, pids: [...procs.started] };
+}
+
+function loadgenLine(rate: number, cpuUs: number | undefined): string {
+  return `${formatRate(rate)}/s${cpuUs === undefined ? '' : ` (${cpuUs.toFixed(1)} us CPU/request)`}`;
 }
 
 function mib(bytes: number | undefined): string {

@@ -14,6 +14,8 @@ export interface WrkResult {
   p99Ms: number | undefined;
   /** Non-2xx answers and socket errors. */
   errors: number;
+  /** wrk's CPU time per request, microseconds (sampled from /proc during the run). */
+  cpuUsPerRequest: number | undefined;
   command: string;
 }
 
@@ -24,7 +26,7 @@ export function wrkScript(keys: number, pathOf: (i: number) => string): string {
   return `request = function()\n  return wrk.format("GET", string.format("${prefix}%05d${suffix}", math.random(0, ${keys - 1})))\nend\n`;
 }
 
-export function parseWrkOutput(out: string): Omit<WrkResult, 'command'> | undefined {
+export function parseWrkOutput(out: string): Omit<WrkResult, 'command' | 'cpuUsPerRequest'> | undefined {
   const rate = /Requests\/sec:\s+([\d.]+)/.exec(out);
   if (!rate) return undefined;
   const ms = (label: string): number | undefined => {
@@ -46,8 +48,32 @@ export async function runWrk(o: { binary: string; procs: ChildProcesses; dir: st
   const args = [`-t${o.threads}`, `-c${o.conns}`, `-d${o.seconds}s`, '--latency', '-s', script, `http://${o.endpoint.host}:${o.endpoint.port}`];
   const child = o.procs.spawn('wrk', o.binary, args, log);
   const timer = setTimeout(() => void o.procs.stop(child, 1000), (o.seconds + 15) * 1000);
+  // wrk's CPU between 0.5 s in and 0.5 s before its end: a share of a core, turned into time per request below.
+  const window = Math.max(0.5, o.seconds - 1);
+  const sampled = (async () => {
+    await sleep(500);
+    const a = await cpuSecondsOf(child.pid);
+    await sleep(window * 1000);
+    const b = await cpuSecondsOf(child.pid);
+    return a !== undefined && b !== undefined ? (b - a) / window : undefined;
+  })();
   await child.exited;
   clearTimeout(timer);
+  const coreShare = await sampled;
   const parsed = parseWrkOutput(await readFile(log, 'utf8'));
-  return parsed ? { ...parsed, command: `wrk ${args.join(' ')}` } : undefined;
+  if (!parsed) return undefined;
+  return { ...parsed, cpuUsPerRequest: coreShare !== undefined && parsed.opsPerSec > 0 ? (coreShare * 1e6) / parsed.opsPerSec : undefined, command: `wrk ${args.join(' ')}` };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** User + system CPU seconds of a running process (Linux /proc), undefined once it is gone. */
+export async function cpuSecondsOf(pid: number): Promise<number | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return undefined;
+  }
 }

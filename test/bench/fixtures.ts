@@ -21,6 +21,7 @@ export function result(system: SystemName, workload: string, opsPerSec: number, 
     errors: 0,
     errorSamples: [],
     seconds: 8,
+    loadgenCpuUsPerRequest: 5,
     benny: { opsPerSec, margin: 1.5, samples: 30, batch: 100 },
   };
 }
