@@ -65,3 +65,18 @@ export function profilesIn(dir: string): string[] {
     return [];
   }
 }
+
+/** Print the hot functions of every profile in `dir`. */
+export function printProfiles(dir: string, out: (line: string) => void, renderTable: (header: string[], rows: string[][], left: number) => string): void {
+  const files = profilesIn(dir);
+  if (files.length === 0) {
+    out(`(no CPU profiles in ${dir})`);
+    return;
+  }
+  out(`\nCPU profiles of the raftkv cluster process (fsync) in ${dir}, one per thread (the main thread is the launcher):`);
+  for (const f of files) {
+    const p = summarizeProfile(f);
+    out(`${p.file}: ${p.totalMs.toFixed(0)} ms, idle ${p.idlePercent.toFixed(1)}%`);
+    out(renderTable(['self %', 'function', 'where'], p.top.map((h) => [h.selfPercent.toFixed(1), h.name, h.where]), 0));
+  }
+}

@@ -3,42 +3,29 @@
 // process it starts is stopped by its PID at the end of its phase, and all
 // of them on Ctrl-C, on an error or when the time limit is reached.
 
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadClusterConfig, parseClusterConfig, type ClusterConfig } from '../src/cluster/config.js';
 import type { BenchOptions } from './bench-options.js';
-import { combinedSummary, saveBennyFiles, type BennyCase } from './benny-files.js';
-import { profilesIn, summarizeProfile } from './cpu-profile.js';
+import type { BennyCase } from './benny-files.js';
+import { printProfiles } from './cpu-profile.js';
+import { collectVersions, finishRun, loadgenLine, mib, type LoadgenCheck } from './final-report.js';
 import { LeaderWatch, type LeaderTerm, type LeaderWatchResult } from './leader-watch.js';
 import { LoadPool, type LoadTarget } from './load/load-pool.js';
 import { keyName, type KeySpace } from './load/requests.js';
 import { measure } from './measure.js';
 import { loadAndMeasureMemory, type MemoryLoadResult } from './memory-load.js';
-import {
-  formatMs,
-  formatRate,
-  formatRatio,
-  previousTable,
-  ratios,
-  ratioTable,
-  renderTable,
-  resultsTable,
-  summaryLine,
-  targetChecks,
-  targetsTable,
-} from './report.js';
-import { compareWithPrevious, findPreviousResult, readResultFile, resultBaseName, writeResultFile, type BenchResultFile, type PreviousComparison, type WorkloadResult } from './result-file.js';
-import { findBinary, versionLine } from './systems/binaries.js';
+import { formatMs, formatRate, formatRatio, renderTable } from './report.js';
+import type { BenchResultFile, WorkloadResult } from './result-file.js';
+import { findBinary } from './systems/binaries.js';
 import { ChildProcesses } from './systems/child-processes.js';
 import type { Endpoint, Topology } from './systems/endpoint.js';
 import { EtcdCluster } from './systems/etcd-cluster.js';
 import { RaftkvCluster } from './systems/raftkv-cluster.js';
 import { RedisServer, type RedisPersistence } from './systems/redis-server.js';
-import { runWrk, wrkScript, type WrkResult } from './wrk-check.js';
-import { requestFor, SYSTEM_TITLES, workloadsFor, type SystemName, type Workload } from './workloads.js';
+import { runWrk, wrkScript } from './wrk-check.js';
+import { requestFor, workloadsFor, type SystemName, type Workload } from './workloads.js';
 
 export interface BenchIo {
   /** A line of the report. */
@@ -56,7 +43,6 @@ export interface BenchOutcome {
   pids: number[];
 }
 
-const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const INSTALL_HINT = 'apt-get install etcd-server redis-server';
 
 class Aborted extends Error {}
@@ -107,7 +93,7 @@ export async function runBench(opts: BenchOptions, io: BenchIo): Promise<BenchOu
   const firstWrite: Record<string, number> = {};
   const leaderChanges: Record<string, LeaderWatchResult> = {};
   let memory: MemoryLoadResult | undefined;
-  let loadgenCheck: { workload: string; ours: number; wrk: WrkResult; oursOverWrk: number } | undefined;
+  let loadgenCheck: LoadgenCheck | undefined;
   let failure: Error | undefined;
 
   const space: KeySpace = { keys: opts.keys, valueBytes: opts.valueBytes, prefix: 'k' };
@@ -263,7 +249,7 @@ export async function runBench(opts: BenchOptions, io: BenchIo): Promise<BenchOu
         leaderChanges.raftkv = await watch.stop();
         await cluster.stop();
       }
-      if (opts.cpuProf && !opts.target) reportProfiles(path.resolve(opts.cpuProf), io);
+      if (opts.cpuProf && !opts.target) printProfiles(path.resolve(opts.cpuProf), io.out, renderTable);
     }
 
     // raftkv, durability os: what fsync costs.
@@ -336,109 +322,27 @@ export async function runBench(opts: BenchOptions, io: BenchIo): Promise<BenchOu
   if (failure) io.out(`logs of the failed run are kept in ${tmp}`);
   else rmSync(tmp, { recursive: true, force: true });
 
-  // The report.
-  const finishedAt = new Date();
-  const summary = summaryLine(results);
-  const etcdRows = ratios(results, 'raftkv', 'etcd');
-  const redisRows = ratios(results, 'raftkv', 'redis-always');
-  const redisNoneRows = ratios(results, 'raftkv', 'redis-none');
-  const osRows = ratios(results, 'raftkv-os', 'raftkv');
-  const targets = targetChecks(results);
-  io.out('');
-  io.out(`results (${((performance.now() - t0) / 1000).toFixed(0)} s, load average now ${os.loadavg().map((l) => l.toFixed(2)).join(' ')})`);
-  io.out(resultsTable(results));
-  if (etcdRows.length > 0) io.out(`\nraftkv / etcd (same workload, same run)\n${ratioTable(etcdRows, 'raftkv', 'etcd')}`);
-  if (redisRows.length > 0) io.out(`\nraftkv / Redis appendfsync always\n${ratioTable(redisRows, 'raftkv', 'redis')}`);
-  if (redisNoneRows.length > 0) io.out(`\nraftkv / Redis without persistence\n${ratioTable(redisNoneRows, 'raftkv', 'redis')}`);
-  if (osRows.length > 0) io.out(`\ndurability os / fsync (raftkv)\n${ratioTable(osRows, 'os', 'fsync')}`);
-  io.out(`\ntargets (issue 5)\n${targetsTable(targets)}`);
-  const extras: string[][] = [];
-  for (const [s, ms] of Object.entries(firstWrite)) extras.push([`start to first write, ${s}`, `${formatMs(ms)} ms`]);
-  for (const [s, lc] of Object.entries(leaderChanges)) extras.push([`leader changes, ${s}`, `${lc.changes} (${lc.observations} polls, term ${lc.first?.term ?? '?'} -> ${lc.last?.term ?? '?'}${lc.leaderless ? `, ${lc.leaderless} without a leader` : ''})`]);
-  if (memory) {
-    extras.push([`memory, ${formatRate(memory.keysLoaded)} keys x 100 B`, `launcher RSS ${mib(memory.rssBytes)}`]);
-    for (const [id, b] of Object.entries(memory.heapUsedBytes)) extras.push([`  heap ${id}`, `${mib(b)} (${formatRate(memory.keysPerNode[id] ?? 0)} keys)`]);
-  }
-  if (loadgenCheck) {
-    const ours = results.find((r) => `${r.system} ${r.workload}` === loadgenCheck!.workload);
-    extras.push([`load generator vs wrk (${loadgenCheck.workload})`, `ours ${loadgenLine(loadgenCheck.ours, ours?.loadgenCpuUsPerRequest)} vs wrk ${loadgenLine(loadgenCheck.wrk.opsPerSec, loadgenCheck.wrk.cpuUsPerRequest)}: ${formatRatio(loadgenCheck.oursOverWrk)}`]);
-  }
-  if (extras.length > 0) io.out(`\n${renderTable(['measure', 'value'], extras, 2)}`);
-  for (const s of skipped) if (!notes.some((n) => n.includes(s.reason))) notes.push(`${s.system} ${s.workload ?? ''}: skipped (${s.reason})`);
-  if (notes.length > 0) io.out(`\nnotes\n${notes.map((n) => `- ${n}`).join('\n')}`);
-
-  const commit = gitCommit();
-  const baseName = resultBaseName(startedAt, commit);
-  const resultsDir = path.resolve(opts.resultsDir);
-  let previous: PreviousComparison | null = null;
-  const machine = { cores: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryBytes: os.totalmem(), os: `${os.type()} ${os.release()}`, loadavgStart: [], loadavgEnd: os.loadavg() };
-  const prevFile = findPreviousResult(resultsDir, `${baseName}.json`);
-  if (prevFile) {
-    try {
-      previous = compareWithPrevious({ results, machine }, prevFile, readResultFile(prevFile));
-      io.out(`\ncompared with ${previous.file} (commit ${previous.commit}, ${previous.mode}${previous.otherMachine ? ', ANOTHER MACHINE' : ''})`);
-      io.out(previousTable(previous.workloads));
-    } catch (e) {
-      io.out(`\n(could not read the previous result file ${prevFile}: ${(e as Error).message})`);
-    }
-  }
-  let resultFile: string | undefined;
-  if (opts.save && results.length > 0 && !abortReason && !failure) {
-    const data: BenchResultFile = {
-      schema: 1,
-      startedAt: startedAt.toISOString(),
-      finishedAt: finishedAt.toISOString(),
-      mode: opts.quick ? 'quick' : 'full',
-      compare: opts.compare,
-      target: opts.target ?? null,
-      commit,
-      machine: { ...machine, loadavgStart: loadavgAtStart },
-      versions,
-      options: { seconds: opts.seconds, warmupSeconds: opts.warmupSeconds, threads: opts.threads, keys: opts.keys, valueBytes: opts.valueBytes, memoryKeys: opts.memoryKeys, only: opts.only },
-      config: opts.target ? null : { source: configSource, durability: 'fsync (and a second cluster with os)', cluster: baseConfig },
+  const { summary, resultFile } = finishRun(
+    {
+      opts,
+      startedAt,
+      loadavgAtStart,
+      elapsedSeconds: (performance.now() - t0) / 1000,
       results,
       skipped,
-      ratios: { etcd: etcdRows.map(compactRatio), redisAlways: redisRows.map(compactRatio), redisNone: redisNoneRows.map(compactRatio), osOverFsync: osRows.map(compactRatio) },
-      targets,
-      startToFirstWriteMs: firstWrite,
+      notes,
+      bennyCases,
+      firstWrite,
       leaderChanges,
-      memory: memory ?? null,
-      loadgenCheck: loadgenCheck ?? null,
-      previous,
-      summary,
-    };
-    resultFile = writeResultFile(resultsDir, baseName, data);
-    const benny = saveBennyFiles(resultsDir, baseName, combinedSummary(`raftkv bench ${baseName}`, startedAt, bennyCases), `raftkv ${versions.raftkv}`);
-    io.out(`\nsaved ${path.relative(process.cwd(), resultFile)}${benny.map((f) => `, ${path.relative(process.cwd(), f)}`).join('')}`);
-  }
-  io.out(summary);
+      memory,
+      loadgenCheck,
+      versions,
+      config: { source: configSource, cluster: baseConfig },
+      complete: !abortReason && !failure,
+    },
+    io.out,
+  );
   return { exitCode: failure ? 1 : abortReason ? 130 : 0, resultFile, summary, results, pids: [...procs.started] };
-}
-
-function loadgenLine(rate: number, cpuUs: number | undefined): string {
-  return `${formatRate(rate)}/s${cpuUs === undefined ? '' : ` (${cpuUs.toFixed(1)} us CPU/request)`}`;
-}
-
-function mib(bytes: number | undefined): string {
-  return bytes === undefined ? 'n/a' : `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
-}
-
-function compactRatio(r: ReturnType<typeof ratios>[number]): Record<string, unknown> {
-  return { workload: r.workload, opsPerSec: r.raftkv?.opsPerSec, peerOpsPerSec: r.peer?.opsPerSec, opsRatio: r.opsRatio, p50Ms: r.raftkv?.p50Ms, peerP50Ms: r.peer?.p50Ms, p50Ratio: r.p50Ratio };
-}
-
-function reportProfiles(dir: string, io: BenchIo): void {
-  const files = profilesIn(dir);
-  if (files.length === 0) {
-    io.out(`(no CPU profiles in ${dir})`);
-    return;
-  }
-  io.out(`\nCPU profiles of the raftkv cluster process (fsync) in ${dir}:`);
-  for (const f of files) {
-    const p = summarizeProfile(f);
-    io.out(`${p.file}: ${p.totalMs.toFixed(0)} ms, idle ${p.idlePercent.toFixed(1)}%`);
-    io.out(renderTable(['self %', 'function', 'where'], p.top.map((h) => [h.selfPercent.toFixed(1), h.name, h.where]), 0));
-  }
 }
 
 /** The cluster config to copy (node ids, Raft tuning); the built-in 3-node default when the file does not exist. */
@@ -446,25 +350,4 @@ function baseClusterConfig(file: string): { config: ClusterConfig; source: strin
   if (existsSync(file)) return { config: loadClusterConfig(file).config, source: file };
   const nodes = [0, 1, 2].map((i) => ({ id: `node${i}`, http: `127.0.0.1:${11000 + i}`, raft: `127.0.0.1:${12000 + i}` }));
   return { config: parseClusterConfig({ nodes }, 'default').config, source: 'the built-in default' };
-}
-
-function gitCommit(): string {
-  try {
-    const opts = { cwd: PACKAGE_ROOT, encoding: 'utf8' as const, stdio: ['ignore', 'pipe', 'ignore'] as ['ignore', 'pipe', 'ignore'] };
-    const hash = execFileSync('git', ['rev-parse', '--short', 'HEAD'], opts).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], opts).trim() !== '';
-    return dirty ? `${hash}-dirty` : hash;
-  } catch {
-    return 'nogit';
-  }
-}
-
-function collectVersions(bin: { etcd?: string; redis?: string; wrk?: string }): Record<string, string> {
-  const pkg = JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string> };
-  const v: Record<string, string> = { node: process.version, raftkv: pkg.version };
-  for (const name of ['uWebSockets.js', 'sqlite3', 'benny', 'piscina', 'hdr-histogram-js', 'cac']) if (pkg.dependencies[name]) v[name] = pkg.dependencies[name];
-  if (bin.etcd) v.etcd = versionLine(bin.etcd) ?? 'unknown';
-  if (bin.redis) v.redis = versionLine(bin.redis) ?? 'unknown';
-  if (bin.wrk) v.wrk = versionLine(bin.wrk, ['-v']) ?? 'unknown';
-  return v;
 }
