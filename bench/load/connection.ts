@@ -4,7 +4,7 @@
 // a workload.
 
 import net from 'node:net';
-import { HttpResponseParser } from './http-response-parser.js';
+import { HttpResponseParser, type ResponseHead } from './http-response-parser.js';
 import { RespReplyParser } from './resp-reply-parser.js';
 
 export interface ConnectionListener {
@@ -15,6 +15,9 @@ export interface ConnectionListener {
 }
 
 const NO_LISTENER: ConnectionListener = { reply: () => {}, failure: () => {} };
+
+/** One read buffer for every connection of a thread: a read is handled before the next one starts. */
+const READ_BUFFER = Buffer.alloc(256 * 1024);
 
 export class LoadConnection {
   readonly #host: string;
@@ -50,24 +53,35 @@ export class LoadConnection {
     this.#closing = false;
     this.#ready = false;
     this.#closeAfterReply = false;
-    const socket = net.connect({ host: this.#host, port: this.#port, noDelay: true });
-    this.#socket = socket;
     const http = this.#proto === 'http' ? new HttpResponseParser() : undefined;
     const resp = this.#proto === 'resp' ? new RespReplyParser() : undefined;
-    socket.on('data', (chunk: Buffer) => {
-      try {
-        if (http) {
-          http.push(chunk, (head) => {
-            if (head.close) this.#closeAfterReply = true;
-            this.#listener.reply(head.status >= 200 && head.status < 300 ? undefined : `HTTP ${head.status}`);
-          });
-        } else {
-          resp!.push(chunk, (isError, line) => this.#listener.reply(isError ? `RESP -${line}` : undefined));
-        }
-      } catch (e) {
-        this.#fail(socket, (e as Error).message);
-      }
+    const onHead = (head: ResponseHead): void => {
+      if (head.close) this.#closeAfterReply = true;
+      this.#listener.reply(head.status >= 200 && head.status < 300 ? undefined : `HTTP ${head.status}`);
+    };
+    const onReply = (isError: boolean, line: string): void => this.#listener.reply(isError ? `RESP -${line}` : undefined);
+    // `onread` hands each read over in one buffer reused by every connection of
+    // this thread, with no stream 'data' event or Buffer per read; the parsers
+    // copy what they keep of a partial reply.
+    const socket: net.Socket = net.connect({
+      host: this.#host,
+      port: this.#port,
+      noDelay: true,
+      onread: {
+        buffer: READ_BUFFER,
+        callback: (nread: number, buf: Uint8Array): boolean => {
+          const chunk = Buffer.from(buf.buffer, buf.byteOffset, nread);
+          try {
+            if (http) http.push(chunk, onHead);
+            else resp!.push(chunk, onReply);
+          } catch (e) {
+            this.#fail(socket, (e as Error).message);
+          }
+          return true;
+        },
+      },
     });
+    this.#socket = socket;
     socket.on('error', (e) => this.#fail(socket, e.message));
     socket.on('close', () => this.#fail(socket, this.#closeAfterReply ? 'server closed the connection' : 'connection closed'));
     const connecting = new Promise<void>((resolve, reject) => {
