@@ -64,7 +64,8 @@ export function resolveBenchOptions(raw: Record<string, unknown>, cores: number)
     config: typeof raw.config === 'string' ? raw.config : 'cluster.config.json',
     seconds: num(raw.seconds, 'seconds', quick ? 1.5 : 8, 0.1),
     warmupSeconds: num(raw.warmup, 'warmup', quick ? 0.3 : 1, 0),
-    threads: Math.floor(num(raw.threads, 'threads', Math.min(2, Math.max(1, cores)), 1)),
+    // Half the cores: the server under test needs the rest (on 2 cores a second load thread only competes with it).
+    threads: Math.floor(num(raw.threads, 'threads', Math.max(1, Math.floor(cores / 2)), 1)),
     keys: Math.floor(num(raw.keys, 'keys', 10_000, 1)),
     valueBytes: Math.floor(num(raw.valueSize, 'value-size', 16, 1)),
     memoryKeys: Math.floor(num(raw.memoryKeys, 'memory-keys', quick ? 100_000 : 1_000_000, 0)),

@@ -115,7 +115,7 @@ cli
   .option('--config <file>', 'cluster config to copy node ids and Raft tuning from', { default: 'cluster.config.json' })
   .option('--seconds <s>', 'measuring time per workload (default 8, quick 1.5)')
   .option('--warmup <s>', 'warm-up per workload (default 1, quick 0.3)')
-  .option('--threads <n>', 'load-generator threads (default: 2, or 1 on one core)')
+  .option('--threads <n>', 'load-generator threads (default: half the cores, at least 1)')
   .option('--keys <n>', 'key space of the workloads', { default: 10000 })
   .option('--value-size <bytes>', 'value size of the workloads', { default: 16 })
   .option('--memory-keys <n>', 'keys of 100 bytes loaded for the memory figures, 0 to skip (default 1000000, quick 100000)')

@@ -9,14 +9,14 @@ import { BenchOptionError, resolveBenchOptions } from '../../bench/bench-options
 const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 
 test('a full run and a quick run get their own defaults', () => {
-  const full = resolveBenchOptions({ save: true, wrk: true }, 2);
+  const full = resolveBenchOptions({ save: true, wrk: true }, 4);
   assert.equal(full.quick, false);
   assert.equal(full.seconds, 8);
   assert.equal(full.memoryKeys, 1_000_000);
   assert.equal(full.wrk, true);
   assert.equal(full.threads, 2);
   assert.equal(full.resultsDir, 'bench/results');
-  const quick = resolveBenchOptions({ quick: true, save: true, wrk: true }, 1);
+  const quick = resolveBenchOptions({ quick: true, save: true, wrk: true }, 2);
   assert.equal(quick.seconds, 1.5);
   assert.equal(quick.memoryKeys, 100_000);
   assert.equal(quick.wrk, false);
