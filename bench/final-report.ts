@@ -73,6 +73,7 @@ export function finishRun(run: RunRecord, out: (line: string) => void): { summar
   const machine = { cores: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryBytes: os.totalmem(), os: `${os.type()} ${os.release()}`, loadavgStart: run.loadavgAtStart, loadavgEnd: os.loadavg() };
   let previous: PreviousComparison | null = null;
   const prevFile = findPreviousResult(resultsDir, `${baseName}.json`);
+  if (!prevFile) out(`\nno previous result file in ${path.relative(process.cwd(), resultsDir) || '.'} to compare with`);
   if (prevFile) {
     try {
       previous = compareWithPrevious({ results, machine }, prevFile, readResultFile(prevFile));

@@ -24,7 +24,7 @@ export interface WorkloadResult {
   errors: number;
   errorSamples: string[];
   seconds: number;
-  /** CPU time of the harness process per request (load generator efficiency), microseconds. */
+  /** CPU time of the harness process per request, microseconds: the load generator's cost at high rates (fixed costs dominate at low ones). */
   loadgenCpuUsPerRequest: number;
   /** benny's view of the same case (ops × batch), with its margin of error in percent. */
   benny: { opsPerSec: number; margin: number; samples: number; batch: number };

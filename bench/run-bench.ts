@@ -167,7 +167,7 @@ export async function runBench(opts: BenchOptions, io: BenchIo): Promise<BenchOu
       if (m.bennyCase) bennyCases.push({ name, result: m.bennyCase, batch: m.batch });
       say(
         `${name.padEnd(24)} ${formatRate(r.opsPerSec).padStart(9)}/s  p50 ${formatMs(r.p50Ms)} ms  p90 ${formatMs(r.p90Ms)}  p99 ${formatMs(r.p99Ms)}  max ${formatMs(r.maxMs)}` +
-          `  errors ${r.errors}${r.errors ? ` (${r.errorSamples.join('; ')})` : ''}  [benny ${formatRate(r.benny.opsPerSec)}/s ±${r.benny.margin.toFixed(1)}%, ${r.benny.samples} rounds of ${m.batch}; load generator ${r.loadgenCpuUsPerRequest.toFixed(1)} us CPU/request]`,
+          `  errors ${r.errors}${r.errors ? ` (${r.errorSamples.join('; ')})` : ''}  [benny ${formatRate(r.benny.opsPerSec)}/s ±${r.benny.margin.toFixed(1)}%, ${r.benny.samples} rounds of ${m.batch}]`,
       );
       await extra?.(w, r, endpoint);
     }
