@@ -104,7 +104,7 @@ cli
   });
 
 cli
-  .command('ctl <command> [...args]', 'Fault injection on a running cluster: status | leader | kill N | restart N | pause N | resume N | partition A,B C | partition A->B | heal | delay MS [N..] | loss PCT [N..]')
+  .command('ctl <command> [...args]', 'Fault injection on a running cluster: status | leader | memory | kill N | restart N | pause N | resume N | partition A,B C | partition A->B | heal | delay MS [N..] | loss PCT [N..]')
   .option('--control <addr>', 'control API address (default: the config file\'s "control")')
   .option('--config <file>', 'cluster config file', { default: 'cluster.config.json' })
   .action(async (command: string, args: string[], opts: { control?: string; config: string }) => {
@@ -159,6 +159,47 @@ cli
     if (opts.json) writeFileSync(String(opts.json), JSON.stringify(report, null, 2) + '\n');
     for (const line of formatChaosReport(report)) process.stdout.write(line + '\n');
     if (report.violations > 0 || report.lost > 0) process.exitCode = 1;
+  });
+
+cli
+  .command('bench', 'Benchmark: set/get throughput and latency on a 3-node cluster; --compare runs the same workloads on etcd and Redis')
+  .option('--quick', 'a smoke check in under 2 minutes (short phases, 100k keys for the memory figures, no wrk check)')
+  .option('--compare', 'also start a 3-node etcd and a Redis on loopback and print the ratios')
+  .option('--target <url>', 'measure the running cluster of this node (loopback) instead of starting one')
+  .option('--config <file>', 'cluster config to copy node ids and Raft tuning from', { default: 'cluster.config.json' })
+  .option('--seconds <s>', 'measuring time per workload (default 8, quick 1.5)')
+  .option('--warmup <s>', 'warm-up per workload (default 1, quick 0.3)')
+  .option('--threads <n>', 'load-generator threads (default: half the cores, at least 1)')
+  .option('--keys <n>', 'key space of the workloads', { default: 10000 })
+  .option('--value-size <bytes>', 'value size of the workloads', { default: 16 })
+  .option('--memory-keys <n>', 'keys of 100 bytes loaded for the memory figures, 0 to skip (default 1000000, quick 100000)')
+  .option('--only <ids>', 'comma-separated workloads: set1,set16,set64,setfwd64,getlin64,getleader64,getstale64,rset50,rget50,rset50p16,rget50p16')
+  .option('--results <dir>', 'where result files go', { default: 'bench/results' })
+  .option('--no-save', 'do not write a result file')
+  .option('--no-wrk', 'do not cross-check the load generator with wrk')
+  .option('--cpu-prof [dir]', 'write V8 CPU profiles of the raftkv cluster (every node thread) to dir (default bench/profiles)')
+  .option('--time-limit <s>', 'stop everything after this long (default 1200, quick 180)')
+  .action(async (opts: Record<string, unknown>) => {
+    const [{ resolveBenchOptions }, { runBench }, { cpus }] = await Promise.all([import('../bench/bench-options.js'), import('../bench/run-bench.js'), import('node:os')]);
+    const options = resolveBenchOptions(opts, cpus().length);
+    const tty = process.stdout.isTTY === true;
+    let dirty = false;
+    const clear = (): void => {
+      if (dirty) process.stdout.write('\r\x1b[K');
+      dirty = false;
+    };
+    const outcome = await runBench(options, {
+      out: (line) => {
+        clear();
+        process.stdout.write(line + '\n');
+      },
+      progress: (text) => {
+        if (!tty) return;
+        process.stdout.write(`\r\x1b[K${text.slice(0, (process.stdout.columns || 100) - 1)}`);
+        dirty = true;
+      },
+    });
+    process.exitCode = outcome.exitCode;
   });
 
 cli.command('log <dir>', "Print a node's Raft log, one entry a line (index, term, kind, checksum, command)").action(async (dir: string) => {

@@ -49,8 +49,20 @@ export function matchRoute(routes: readonly Route[], method: string, path: strin
   return allowed.length > 0 ? { kind: 'bad-method', allowed } : { kind: 'not-found' };
 }
 
+/** Each route pattern split into segments once, not on every request. */
+const PATTERN_SEGMENTS = new Map<string, string[]>();
+
+function patternSegments(pattern: string): string[] {
+  let segs = PATTERN_SEGMENTS.get(pattern);
+  if (!segs) {
+    segs = pattern.split('/').filter((s) => s !== '');
+    PATTERN_SEGMENTS.set(pattern, segs);
+  }
+  return segs;
+}
+
 function matchPattern(pattern: string, segs: string[]): string[] | undefined {
-  const pat = pattern.split('/').filter((s) => s !== '');
+  const pat = patternSegments(pattern);
   if (pat.length !== segs.length) return undefined;
   const params: string[] = [];
   for (let i = 0; i < pat.length; i++) {

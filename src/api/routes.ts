@@ -73,7 +73,9 @@ async function readKey(ctx: RequestContext, key: string, level: ReadLevel): Prom
   const value = ctx.node.kv.get(key);
   if (value === undefined) throw new NodeError('RAFTKV_ERR_NOT_FOUND', `key ${JSON.stringify(key)} not found`);
   if (ctx.query.has('raw')) return { status: 200, raw: value, contentType: 'application/octet-stream' };
-  return ok({ [key]: value });
+  // The same bytes as JSON.stringify({ [key]: value }), without an object whose
+  // property name is the key: every distinct name is a new V8 hidden class.
+  return { status: 200, raw: `{${JSON.stringify(key)}:${JSON.stringify(value)}}`, contentType: 'application/json' };
 }
 
 async function putRaw(ctx: RequestContext): Promise<Reply> {

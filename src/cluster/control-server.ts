@@ -55,6 +55,11 @@ export function startControlServer(launcher: Launcher, host: string, port: numbe
   const routes: Record<string, (arg: string | undefined, body: Record<string, unknown>) => Promise<unknown>> = {
     'GET status': async () => ({ isolation: launcher.isolation, nodes: await clusterRows(launcher), faults: launcher.faults() }),
     'GET leader': async () => ({ leader: (await launcher.leader()) ?? null }),
+    'GET memory': async () => {
+      const heaps = await Promise.all(launcher.ids.map(async (id) => [id, (await launcher.heap(id)) ?? null] as const));
+      const { rss, heapUsed } = process.memoryUsage();
+      return { rss, launcherHeapUsed: heapUsed, nodes: Object.fromEntries(heaps) };
+    },
     'POST kill': async (id) => {
       await launcher.killNode(known(id));
       return { ok: true, killed: id };

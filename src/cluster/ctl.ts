@@ -18,6 +18,8 @@ export function ctlRequest(command: string, args: string[]): CtlRequest {
       return { method: 'GET', path: '/status' };
     case 'leader':
       return { method: 'GET', path: '/leader' };
+    case 'memory':
+      return { method: 'GET', path: '/memory' };
     case 'kill':
     case 'restart':
     case 'pause':
@@ -46,7 +48,7 @@ export function ctlRequest(command: string, args: string[]): CtlRequest {
       return { method: 'POST', path: `/${command}`, body: command === 'delay' ? { ms: value, nodes } : { pct: value, nodes } };
     }
     default:
-      throw new Error(`unknown ctl command ${JSON.stringify(command)}; use status, leader, kill, restart, pause, resume, partition, heal, delay, loss`);
+      throw new Error(`unknown ctl command ${JSON.stringify(command)}; use status, leader, memory, kill, restart, pause, resume, partition, heal, delay, loss`);
   }
 }
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { LogLevel, LogRecord } from '../node/logger.js';
 import type { NodeRunOptions } from '../node/run-node.js';
 import type { MemberAddrs, NodeStatus } from '../node/types.js';
-import type { LinkRule, ParentToWorker, WorkerToParent } from '../node/worker-protocol.js';
+import type { HeapUsage, LinkRule, ParentToWorker, WorkerToParent } from '../node/worker-protocol.js';
 import type { ClusterConfig, NodeEntry } from './config.js';
 import { spawnNode, type Isolation, type NodeProc } from './node-proc.js';
 
@@ -42,6 +42,7 @@ export class Launcher {
   readonly #nodes = new Map<string, NodeHandle>();
   #reqId = 0;
   readonly #statusWaiters = new Map<number, (s: NodeStatus | undefined) => void>();
+  readonly #memoryWaiters = new Map<number, (m: HeapUsage | undefined) => void>();
   /** Link rules in force per node; a restarted node gets them again. */
   readonly #rules = new Map<string, LinkRule[]>();
 
@@ -118,6 +119,10 @@ export class Launcher {
             this.#statusWaiters.get(m.reqId)?.(m.status);
             this.#statusWaiters.delete(m.reqId);
             if (m.status) h.lastStatus = m.status;
+            return;
+          case 'memory':
+            this.#memoryWaiters.get(m.reqId)?.(m.memory);
+            this.#memoryWaiters.delete(m.reqId);
             return;
         }
       });
@@ -270,6 +275,24 @@ export class Launcher {
         resolve(s);
       });
       this.#post(h, { type: 'status', reqId });
+    });
+  }
+
+  /** A node thread's V8 heap (undefined when it is not running or does not answer in time). */
+  async heap(id: string, timeoutMs = 1000): Promise<HeapUsage | undefined> {
+    const h = this.#handle(id);
+    if (!h.proc || h.state === 'starting') return undefined;
+    const reqId = ++this.#reqId;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#memoryWaiters.delete(reqId);
+        resolve(undefined);
+      }, timeoutMs);
+      this.#memoryWaiters.set(reqId, (m) => {
+        clearTimeout(timer);
+        resolve(m);
+      });
+      this.#post(h, { type: 'memory', reqId });
     });
   }
 

@@ -3,6 +3,7 @@
 // node's uWS and sqlite3 handles before its thread or process ends (STACK.md:
 // ending with those handles open aborts the whole launcher).
 
+import { getHeapStatistics } from 'node:v8';
 import { makeLogger, type LogLevel } from './logger.js';
 import { runNode, type NodeRunOptions, type RunningNode } from './run-node.js';
 import { applyLinkRule, type ParentToWorker, type WorkerToParent } from './worker-protocol.js';
@@ -51,6 +52,11 @@ export async function hostNode(channel: HostChannel, data: HostData): Promise<vo
       case 'status':
         channel.post({ type: 'status', reqId: m.reqId, status: running?.node.status() });
         return;
+      case 'memory': {
+        const h = getHeapStatistics();
+        channel.post({ type: 'memory', reqId: m.reqId, memory: { heapUsed: h.used_heap_size, heapTotal: h.total_heap_size, external: h.external_memory } });
+        return;
+      }
       case 'pause':
         running?.node.pause();
         return;

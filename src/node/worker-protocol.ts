@@ -5,6 +5,7 @@ import type { NodeStatus } from './types.js';
 export type ParentToWorker =
   | { type: 'stop'; reason?: string }
   | { type: 'status'; reqId: number }
+  | { type: 'memory'; reqId: number }
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'kill' }
@@ -22,7 +23,15 @@ export type WorkerToParent =
   | { type: 'ready'; httpPort: number; native: boolean }
   | { type: 'fatal'; error: string }
   | { type: 'log'; record: LogRecord }
-  | { type: 'status'; reqId: number; status: NodeStatus | undefined };
+  | { type: 'status'; reqId: number; status: NodeStatus | undefined }
+  | { type: 'memory'; reqId: number; memory: HeapUsage };
+
+/** A node thread's own V8 heap (the process's RSS is shared by every thread). */
+export interface HeapUsage {
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+}
 
 export function applyLinkRule(filter: LinkFilter, rule: LinkRule): void {
   switch (rule.op) {

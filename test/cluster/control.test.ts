@@ -14,6 +14,7 @@ const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 test('ctl commands map to control requests; bad ones are refused with usage', () => {
   assert.deepEqual(ctlRequest('partition', ['a,b', 'c']), { method: 'POST', path: '/partition', body: { groups: [['a', 'b'], ['c']] } });
   assert.deepEqual(ctlRequest('partition', ['a->b']), { method: 'POST', path: '/partition', body: { from: 'a', to: 'b' } });
+  assert.deepEqual(ctlRequest('memory', []), { method: 'GET', path: '/memory' });
   assert.deepEqual(ctlRequest('loss', ['30', 'n1']), { method: 'POST', path: '/loss', body: { pct: 30, nodes: ['n1'] } });
   assert.throws(() => ctlRequest('kill', []), /usage: raftkv ctl kill NODE/);
   assert.throws(() => ctlRequest('partition', ['a,b']), /at least two groups/);
@@ -36,6 +37,11 @@ for (const isolation of ['thread', 'process'] as const) {
     try {
       const leader = await c.waitForLeader();
       assert.equal((await ctl('leader')).out, leader);
+      // Memory: the launcher's RSS and each node's own heap.
+      const mem = await api('GET', '/memory');
+      assert.equal(mem.status, 200);
+      assert.ok(mem.json.rss > 0);
+      for (const id of c.launcher.ids) assert.ok(mem.json.nodes[id].heapUsed > 0, `${id} reports its heap`);
 
       // Kill the leader: the others elect a new one and take writes; the launcher lives on.
       assert.equal((await ctl('kill', leader)).status, 0);

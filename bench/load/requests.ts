@@ -1,0 +1,70 @@
+// The bytes a load generator sends: one pre-built request per key, so the
+// hot loop only picks a key and writes a buffer.
+
+export type ReadLevel = 'linearizable' | 'leader' | 'stale';
+
+/** What one request does, per API. */
+export type RequestSpec =
+  | { api: 'raftkv'; op: 'set' }
+  | { api: 'raftkv'; op: 'get'; level: ReadLevel }
+  | { api: 'etcd'; op: 'put' }
+  /** `serializable`: answered from the receiving member's local state, without a quorum round. */
+  | { api: 'etcd'; op: 'range'; serializable: boolean }
+  | { api: 'resp'; op: 'set' | 'get' };
+
+export interface KeySpace {
+  keys: number;
+  valueBytes: number;
+  /** Prefix of every key name (the rest is a zero-padded index). */
+  prefix: string;
+}
+
+export function keyName(space: KeySpace, i: number): string {
+  return space.prefix + String(i).padStart(Math.max(5, String(space.keys - 1).length), '0');
+}
+
+/** A printable value of the given length, the same for every key. */
+export function valueOf(bytes: number): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  let v = '';
+  for (let i = 0; i < bytes; i++) v += alphabet[i % alphabet.length];
+  return v;
+}
+
+function httpRequest(method: string, path: string, host: string, body?: string): Buffer {
+  const head = `${method} ${path} HTTP/1.1\r\nHost: ${host}\r\n`;
+  if (body === undefined) return Buffer.from(`${head}\r\n`, 'latin1');
+  return Buffer.from(`${head}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`, 'utf8');
+}
+
+function respCommand(args: string[]): Buffer {
+  let s = `*${args.length}\r\n`;
+  for (const a of args) s += `$${Buffer.byteLength(a)}\r\n${a}\r\n`;
+  return Buffer.from(s, 'utf8');
+}
+
+const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
+
+/** The request for key `i`. `host` is "host:port", for the Host header. */
+export function buildRequest(spec: RequestSpec, space: KeySpace, i: number, host: string): Buffer {
+  const key = keyName(space, i);
+  const value = valueOf(space.valueBytes);
+  switch (spec.api) {
+    case 'raftkv':
+      if (spec.op === 'set') return httpRequest('POST', '/key', host, JSON.stringify({ [key]: value }));
+      return httpRequest('GET', `/key/${encodeURIComponent(key)}?level=${spec.level}`, host);
+    case 'etcd':
+      if (spec.op === 'put') return httpRequest('POST', '/v3/kv/put', host, JSON.stringify({ key: b64(key), value: b64(value) }));
+      return httpRequest('POST', '/v3/kv/range', host, JSON.stringify(spec.serializable ? { key: b64(key), serializable: true } : { key: b64(key) }));
+    case 'resp':
+      return spec.op === 'set' ? respCommand(['SET', key, value]) : respCommand(['GET', key]);
+  }
+}
+
+export function buildRequests(spec: RequestSpec, space: KeySpace, host: string): Buffer[] {
+  return Array.from({ length: space.keys }, (_, i) => buildRequest(spec, space, i, host));
+}
+
+export function isWrite(spec: RequestSpec): boolean {
+  return spec.op === 'set' || spec.op === 'put';
+}

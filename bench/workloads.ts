@@ -1,0 +1,66 @@
+// The workloads of issue 5 and how each system serves them.
+
+import type { ReadLevel, RequestSpec } from './load/requests.js';
+
+export interface Workload {
+  id: string;
+  title: string;
+  proto: 'http' | 'resp';
+  op: 'set' | 'get';
+  conns: number;
+  /** RESP commands written at once per connection. */
+  pipeline: number;
+  level?: ReadLevel;
+  /** Which member the connections go to. */
+  node: 'leader' | 'follower';
+}
+
+export const WORKLOADS: readonly Workload[] = [
+  { id: 'set1', title: 'HTTP set, 1 connection', proto: 'http', op: 'set', conns: 1, pipeline: 1, node: 'leader' },
+  { id: 'set16', title: 'HTTP set, 16 connections', proto: 'http', op: 'set', conns: 16, pipeline: 1, node: 'leader' },
+  { id: 'set64', title: 'HTTP set, 64 connections', proto: 'http', op: 'set', conns: 64, pipeline: 1, node: 'leader' },
+  { id: 'setfwd64', title: 'HTTP set, 64 connections to a follower (forwarded)', proto: 'http', op: 'set', conns: 64, pipeline: 1, node: 'follower' },
+  { id: 'getlin64', title: 'HTTP get linearizable, 64 connections', proto: 'http', op: 'get', conns: 64, pipeline: 1, level: 'linearizable', node: 'leader' },
+  { id: 'getleader64', title: 'HTTP get leader, 64 connections', proto: 'http', op: 'get', conns: 64, pipeline: 1, level: 'leader', node: 'leader' },
+  { id: 'getstale64', title: 'HTTP get stale, 64 connections to a follower', proto: 'http', op: 'get', conns: 64, pipeline: 1, level: 'stale', node: 'follower' },
+  { id: 'rset50', title: 'RESP SET, 50 connections', proto: 'resp', op: 'set', conns: 50, pipeline: 1, node: 'leader' },
+  { id: 'rget50', title: 'RESP GET, 50 connections', proto: 'resp', op: 'get', conns: 50, pipeline: 1, node: 'leader' },
+  { id: 'rset50p16', title: 'RESP SET, 50 connections, pipelining 16', proto: 'resp', op: 'set', conns: 50, pipeline: 16, node: 'leader' },
+  { id: 'rget50p16', title: 'RESP GET, 50 connections, pipelining 16', proto: 'resp', op: 'get', conns: 50, pipeline: 16, node: 'leader' },
+];
+
+export type SystemName = 'raftkv' | 'raftkv-os' | 'etcd' | 'redis-always' | 'redis-none';
+
+export const SYSTEM_TITLES: Record<SystemName, string> = {
+  raftkv: 'raftkv (3 nodes, durability fsync)',
+  'raftkv-os': 'raftkv (3 nodes, durability os)',
+  etcd: 'etcd 3.4 (3 nodes, JSON gateway)',
+  'redis-always': 'Redis (appendfsync always)',
+  'redis-none': 'Redis (no persistence)',
+};
+
+/** Workloads each system runs (before --only filters them). raftkv-os runs the writes that show what fsync costs. */
+export function workloadsFor(system: SystemName): Workload[] {
+  switch (system) {
+    case 'raftkv':
+      return [...WORKLOADS];
+    case 'raftkv-os':
+      return WORKLOADS.filter((w) => w.id === 'set1' || w.id === 'set64');
+    case 'etcd':
+      return WORKLOADS.filter((w) => w.proto === 'http');
+    case 'redis-always':
+    case 'redis-none':
+      return WORKLOADS.filter((w) => w.proto === 'resp');
+  }
+}
+
+/**
+ * The request a workload sends to a system. etcd's serializable range is
+ * answered from the receiving member's state without a quorum round: on the
+ * leader that is raftkv's `leader` level, on a follower its `stale` level.
+ */
+export function requestFor(system: SystemName, w: Workload): RequestSpec {
+  if (w.proto === 'resp') return { api: 'resp', op: w.op };
+  if (system === 'etcd') return w.op === 'set' ? { api: 'etcd', op: 'put' } : { api: 'etcd', op: 'range', serializable: w.level !== 'linearizable' };
+  return w.op === 'set' ? { api: 'raftkv', op: 'set' } : { api: 'raftkv', op: 'get', level: w.level ?? 'linearizable' };
+}
