@@ -62,7 +62,7 @@ port.on('message', (m: ParentToWorker) => {
 try {
   running = await runNode(data.options, logger);
   if (dead) await running.stop();
-  else post({ type: 'ready', httpPort: running.http.port, native: running.http.native });
+  else post({ type: 'ready', httpPort: running.http.port, ...(running.resp ? { respPort: running.resp.port } : {}), native: running.http.native });
 } catch (e) {
   post({ type: 'fatal', error: e instanceof Error ? e.message : String(e) });
   stop('start-up failed');
