@@ -86,33 +86,29 @@ export class RespConnection {
     if (this.#running) return;
     this.#running = true;
     try {
-      while (this.#head < this.#queue.length && !this.#closed) {
+      // Every complete command that arrived runs, even when the client has
+      // gone meanwhile: what is applied does not depend on when it left.
+      while (this.#head < this.#queue.length) {
         const run = this.#takeRun();
         const reply = await this.#execute(run);
-        if (this.#closed) return;
+        if (this.#closed) continue;
         const flushed = this.#socket.write(reply);
         if (this.client.quit) {
           this.#socket.end();
           this.#closed = true;
+          this.#queue = [];
+          this.#head = 0;
           return;
         }
-        if (!flushed) await new Promise<void>((resolve) => {
-          const done = (): void => {
-            this.#socket.off('drain', done);
-            this.#socket.off('close', done);
-            resolve();
-          };
-          this.#socket.on('drain', done);
-          this.#socket.on('close', done);
-        });
+        if (!flushed) await this.#drained();
         if (this.#paused && this.#queue.length - this.#head <= MAX_QUEUED / 2) {
           this.#paused = false;
           this.#socket.resume();
         }
       }
-      if (this.#closed) return;
       this.#queue = [];
       this.#head = 0;
+      if (this.#closed) return;
       if (this.#protocolError) {
         // Redis answers a broken frame with the error, then closes.
         this.#socket.end(respErrorReply(this.#protocolError));
@@ -124,6 +120,18 @@ export class RespConnection {
     } finally {
       this.#running = false;
     }
+  }
+
+  #drained(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.#socket.off('drain', done);
+        this.#socket.off('close', done);
+        resolve();
+      };
+      this.#socket.on('drain', done);
+      this.#socket.on('close', done);
+    });
   }
 
   /** The next run: consecutive writes or consecutive reads, with the local commands among them. */

@@ -114,14 +114,14 @@ const del: WriteCommand = {
   reply: (r) => integer(count(checkResult(r))),
 };
 
-function incrCommand(name: string, arity: number, summary: string, by: (args: Buffer[]) => number): WriteCommand {
+function incrCommand(name: string, arity: number, summary: string, by: (args: Buffer[]) => number, argName = 'increment'): WriteCommand {
   return {
     kind: 'write',
     name,
     arity,
     flags: ['write', 'denyoom', 'fast'],
     keys: [1, 1, 1],
-    doc: { summary, group: 'string', since: '1.0.0', args: arity === 3 ? [KEY, { name: 'increment', type: 'integer' }] : [KEY] },
+    doc: { summary, group: 'string', since: '1.0.0', args: arity === 3 ? [KEY, { name: argName, type: 'integer' }] : [KEY] },
     prepare: (args) => ({ op: 'incr', key: keyArg(args[1]!), by: by(args) }),
     reply: (r) => integer(number(r)),
   };
@@ -130,7 +130,7 @@ function incrCommand(name: string, arity: number, summary: string, by: (args: Bu
 const incr = incrCommand('incr', 2, 'Increments the integer value of a key by one.', () => 1);
 const decr = incrCommand('decr', 2, 'Decrements the integer value of a key by one.', () => -1);
 const incrby = incrCommand('incrby', 3, 'Increments the integer value of a key by a number.', (args) => intArg(args[2]!));
-const decrby = incrCommand('decrby', 3, 'Decrements the integer value of a key by a number.', (args) => -intArg(args[2]!));
+const decrby = incrCommand('decrby', 3, 'Decrements the integer value of a key by a number.', (args) => -intArg(args[2]!), 'decrement');
 
 const append: WriteCommand = {
   kind: 'write',
