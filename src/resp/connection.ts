@@ -35,6 +35,12 @@ export class RespConnection {
   readonly #server: ServerView;
   readonly #parser: RespParser;
   readonly #ctx: CommandContext;
+  /**
+   * A follower forwards a batch as one command in one HTTP body, which the
+   * leader accepts up to 64 × maxBodyBytes for up to 64 commands: half the
+   * bulk limit per batch leaves room for the JSON around it.
+   */
+  readonly #batchBytes: number;
   #queue: Buffer[][] = [];
   #head = 0;
   #running = false;
@@ -48,6 +54,7 @@ export class RespConnection {
     this.#socket = socket;
     this.#server = server;
     this.#parser = new RespParser(limits);
+    this.#batchBytes = Math.min(MAX_BATCH_BYTES, Math.floor(limits.maxBulkBytes / 2));
     this.client = { id, addr: `${socket.remoteAddress}:${socket.remotePort}`, connectedAt: Date.now(), name: '', level: 'linearizable', quit: false };
     this.#ctx = { client: this.client, server };
     socket.setNoDelay(true);
@@ -222,7 +229,7 @@ export class RespConnection {
     let bytes = 0;
     for (const w of writes) {
       const last = batches[batches.length - 1];
-      if (!last || last.length >= MAX_BATCH_COMMANDS || bytes + w.bytes > MAX_BATCH_BYTES) {
+      if (!last || last.length >= MAX_BATCH_COMMANDS || bytes + w.bytes > this.#batchBytes) {
         batches.push([w]);
         bytes = w.bytes;
       } else {

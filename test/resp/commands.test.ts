@@ -151,6 +151,14 @@ describe('RESP front on a 3-node cluster', () => {
     assert.equal(await cl.one('GET', 'batch-63'), '63');
   });
 
+  test('a pipeline of large values through a follower stays within the forwarding limits', async () => {
+    const f = await connect(follower);
+    const value = 'v'.repeat(3500);
+    const cmds = Array.from({ length: 80 }, (_, i) => ['SET', `large-${i}`, value]);
+    assert.deepEqual(await f.call(...cmds), cmds.map(() => 'OK'));
+    assert.equal(await f.one('STRLEN', 'large-79'), 3500);
+  });
+
   test('READLEVEL: linearizable by default; stale and leader per connection', async () => {
     const f = await connect(follower);
     assert.deepEqual(await f.call(['READLEVEL'], ['READLEVEL', 'stale'], ['READLEVEL'], ['READLEVEL', 'bogus']), [
