@@ -98,16 +98,16 @@ export class RespConnection {
       while (this.#head < this.#queue.length) {
         const run = this.#takeRun();
         const reply = await this.#execute(run);
-        if (this.#closed) continue;
-        const flushed = this.#socket.write(reply);
         if (this.client.quit) {
-          this.#socket.end();
+          // QUIT ends the run it is in: nothing after it runs.
+          if (!this.#closed) this.#socket.end(reply);
           this.#closed = true;
           this.#queue = [];
           this.#head = 0;
           return;
         }
-        if (!flushed) await this.#drained();
+        if (this.#closed) continue;
+        if (!this.#socket.write(reply)) await this.#drained();
         if (this.#paused && this.#queue.length - this.#head <= MAX_QUEUED / 2) {
           this.#paused = false;
           this.#socket.resume();
