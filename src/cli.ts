@@ -97,7 +97,7 @@ cli
       },
       logger,
     );
-    logger.info('node listening', { http: running.http.port, raft: addrs.raft });
+    logger.info('node listening', { http: running.http.port, raft: addrs.raft, ...(running.resp ? { resp: running.resp.port } : {}) });
     const shutdown = (): void => void running.stop().then(() => logger.info('node stopped'));
     process.on('SIGINT', shutdown);
     process.on('SIGTERM', shutdown);

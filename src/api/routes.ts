@@ -1,17 +1,9 @@
 import { NodeError, badRequest, toNodeError } from '../node/errors.js';
 import type { ForwardAnswer } from '../node/forwarder.js';
-import { SYSTEM_PREFIX, type Envelope, type KvResult } from '../node/kv-state.js';
-import { READ_LEVELS, type ReadLevel } from '../node/types.js';
+import type { Envelope } from '../node/kv-state.js';
+import type { ReadLevel } from '../node/types.js';
+import { checkResult, parseReadLevel, validateKey } from './kv-rules.js';
 import type { Reply, RequestContext, Route } from './router.js';
-
-const MAX_KEY_BYTES = 64 * 1024;
-
-export function validateKey(key: string): string {
-  if (key === '') throw badRequest('the key is empty');
-  if (key.startsWith(SYSTEM_PREFIX)) throw badRequest('keys may not start with a NUL character');
-  if (Buffer.byteLength(key) > MAX_KEY_BYTES) throw badRequest(`the key is longer than ${MAX_KEY_BYTES} bytes`);
-  return key;
-}
 
 function parseJsonObject(ctx: RequestContext): Record<string, unknown> {
   if (ctx.body.length === 0) throw badRequest('the request body is empty; expected a JSON object');
@@ -26,9 +18,7 @@ function parseJsonObject(ctx: RequestContext): Record<string, unknown> {
 }
 
 function readLevel(ctx: RequestContext): ReadLevel {
-  const level = ctx.query.get('level') ?? 'linearizable';
-  if (!(READ_LEVELS as readonly string[]).includes(level)) throw badRequest(`unknown read level ${JSON.stringify(level)}; use stale, leader or linearizable`);
-  return level as ReadLevel;
+  return parseReadLevel(ctx.query.get('level') ?? 'linearizable');
 }
 
 function stringField(o: Record<string, unknown>, name: string, optional = false): string | undefined {
@@ -40,13 +30,6 @@ function stringField(o: Record<string, unknown>, name: string, optional = false)
 
 const ok = (json: unknown): Reply => ({ status: 200, json });
 
-function check(result: KvResult): KvResult {
-  if (result.ok) return result;
-  if (result.error === 'not-integer') throw new NodeError('RAFTKV_ERR_NOT_INTEGER', 'value is not an integer or out of range');
-  if (result.error === 'overflow') throw new NodeError('RAFTKV_ERR_NOT_INTEGER', 'increment or decrement would overflow');
-  throw new NodeError('RAFTKV_ERR_BAD_REQUEST', `refused: ${result.error}`);
-}
-
 async function setKeys(ctx: RequestContext): Promise<Reply> {
   const body = parseJsonObject(ctx);
   const kv: [string, string][] = [];
@@ -56,7 +39,7 @@ async function setKeys(ctx: RequestContext): Promise<Reply> {
     kv.push([k, v]);
   }
   if (kv.length === 0) throw badRequest('the body names no key');
-  check(await ctx.node.propose({ op: 'set', kv }));
+  checkResult(await ctx.node.propose({ op: 'set', kv }));
   return ok({ ok: true });
 }
 
@@ -80,7 +63,7 @@ async function readKey(ctx: RequestContext, key: string, level: ReadLevel): Prom
 
 async function putRaw(ctx: RequestContext): Promise<Reply> {
   const key = validateKey(ctx.params[0]!);
-  check(await ctx.node.propose({ op: 'set', kv: [[key, ctx.body.toString('utf8')]] }));
+  checkResult(await ctx.node.propose({ op: 'set', kv: [[key, ctx.body.toString('utf8')]] }));
   return ok({ ok: true });
 }
 
@@ -91,7 +74,7 @@ async function getRaw(ctx: RequestContext): Promise<Reply> {
 
 async function deleteKey(ctx: RequestContext): Promise<Reply> {
   const key = validateKey(ctx.params[0]!);
-  const r = check(await ctx.node.propose({ op: 'del', keys: [key] }));
+  const r = checkResult(await ctx.node.propose({ op: 'del', keys: [key] }));
   return ok({ ok: true, deleted: 'count' in r ? r.count : 0 });
 }
 
@@ -102,7 +85,7 @@ async function cas(ctx: RequestContext): Promise<Reply> {
   const value = body.value;
   if (expect !== null && typeof expect !== 'string') throw badRequest('field "expect" must be a string, or null for "the key must be absent"');
   if (typeof value !== 'string') throw badRequest('field "value" must be a string');
-  const r = check(await ctx.node.propose({ op: 'cas', key, expect, value }));
+  const r = checkResult(await ctx.node.propose({ op: 'cas', key, expect, value }));
   return ok(r);
 }
 

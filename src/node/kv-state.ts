@@ -3,6 +3,7 @@
 // The node keeps it in memory and writes its effects to SQLite per batch.
 
 import { Packr } from 'msgpackr';
+import { concatStored, storedByteLength } from './stored-bytes.js';
 
 export type KvCommand =
   /** Set several keys atomically (POST /key, MSET). */
@@ -12,7 +13,10 @@ export type KvCommand =
   | { op: 'del'; keys: string[] }
   | { op: 'cas'; key: string; expect: string | null; value: string }
   | { op: 'incr'; key: string; by: number }
-  | { op: 'append'; key: string; value: string };
+  /** Append the bytes of `value`; answers the new length in bytes. */
+  | { op: 'append'; key: string; value: string }
+  /** Several commands of one client applied in order in one entry (a Redis pipeline); one result each. */
+  | { op: 'batch'; cmds: KvCommand[] };
 
 export type KvResult =
   | { ok: true }
@@ -20,6 +24,7 @@ export type KvResult =
   | { ok: true; swapped: boolean; value: string | null }
   | { ok: true; value: string | null }
   | { ok: true; number: number }
+  | { ok: true; results: KvResult[] }
   | { ok: false; error: 'not-integer' | 'overflow' | 'stale-session' };
 
 /**
@@ -189,10 +194,14 @@ export class KvState {
         return { ok: true, number: next };
       }
       case 'append': {
-        const next = (this.data.get(cmd.key) ?? '') + cmd.value;
+        const next = concatStored(this.data.get(cmd.key) ?? '', cmd.value);
         this.#set(cmd.key, next, writes);
-        return { ok: true, number: next.length };
+        return { ok: true, number: storedByteLength(next) };
       }
+      case 'batch':
+        // Not atomic in the Redis sense (a failed INCR does not undo the others), but
+        // applied together, in order, and retried as a whole under one session sequence.
+        return { ok: true, results: cmd.cmds.map((c) => this.#run(c, writes)) };
     }
   }
 }

@@ -78,7 +78,7 @@ export async function hostNode(channel: HostChannel, data: HostData): Promise<vo
   try {
     running = await runNode(data.options, logger);
     if (dead) await running.stop();
-    else channel.post({ type: 'ready', httpPort: running.http.port, native: running.http.native });
+    else channel.post({ type: 'ready', httpPort: running.http.port, ...(running.resp ? { respPort: running.resp.port } : {}), native: running.http.native });
   } catch (e) {
     channel.post({ type: 'fatal', error: e instanceof Error ? e.message : String(e) });
     stop('start-up failed');

@@ -2,6 +2,7 @@
 // `raftkv node` each run.
 
 import { startHttpFront, type HttpFront } from '../api/http-server.js';
+import { startRespFront, type RespFront } from '../resp/server.js';
 import type { Logger } from './logger.js';
 import { RaftNode, type RaftNodeOptions } from './raft-node.js';
 import type { NodeStatus } from './types.js';
@@ -15,6 +16,8 @@ export interface NodeRunOptions extends Omit<RaftNodeOptions, 'logger'> {
 export interface RunningNode {
   node: RaftNode;
   http: HttpFront;
+  /** The Redis protocol front, when the node has a `resp` address. */
+  resp: RespFront | undefined;
   stop(): Promise<void>;
 }
 
@@ -25,11 +28,17 @@ function splitHostPort(addr: string): { host: string; port: number } {
 
 export async function runNode(opts: NodeRunOptions, logger: Logger): Promise<RunningNode> {
   const node = await RaftNode.start({ ...opts, logger });
-  let http: HttpFront;
+  let http: HttpFront | undefined;
+  let resp: RespFront | undefined;
   try {
     const { host, port } = splitHostPort(opts.addrs.http);
     http = await startHttpFront({ host, port, node, logger, maxBodyBytes: opts.maxBodyBytes });
+    if (opts.addrs.resp) {
+      const r = splitHostPort(opts.addrs.resp);
+      resp = await startRespFront({ host: r.host, port: r.port, node, logger, maxBulkBytes: opts.maxBodyBytes });
+    }
   } catch (e) {
+    http?.close();
     await node.stop();
     throw e;
   }
@@ -38,9 +47,12 @@ export async function runNode(opts: NodeRunOptions, logger: Logger): Promise<Run
   const running: RunningNode = {
     node,
     http,
+    resp,
     stop: () => {
       stopped ??= (async () => {
+        // The fronts first (listeners and every connection), then the node's transport and database.
         http.close();
+        await resp?.close();
         await node.stop();
       })();
       return stopped;

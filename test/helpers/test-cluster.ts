@@ -37,7 +37,7 @@ export class TestCluster {
 
   static async start(opts: TestClusterOptions = {}): Promise<TestCluster> {
     const n = opts.nodes ?? 3;
-    const ports = await freePorts(n * 2 + 1);
+    const ports = await freePorts(n * 3 + 1);
     const raw = {
       dataDir: 'data',
       durability: opts.durability ?? 'os',
@@ -45,7 +45,7 @@ export class TestCluster {
       control: `127.0.0.1:${ports[n * 2]}`,
       requestTimeoutMs: opts.requestTimeoutMs ?? 5000,
       maxBodyBytes: opts.maxBodyBytes ?? 1 << 20,
-      nodes: Array.from({ length: n }, (_, i) => ({ id: `node${i}`, http: `127.0.0.1:${ports[i * 2]}`, raft: `127.0.0.1:${ports[i * 2 + 1]}` })),
+      nodes: Array.from({ length: n }, (_, i) => ({ id: `node${i}`, http: `127.0.0.1:${ports[i * 2]}`, raft: `127.0.0.1:${ports[i * 2 + 1]}`, resp: `127.0.0.1:${ports[n * 2 + 1 + i]}` })),
     };
     const { config } = parseClusterConfig(raw, 'test-cluster');
     const dir = mkdtempSync(path.join(tmpdir(), 'raftkv-test-'));
@@ -74,6 +74,12 @@ export class TestCluster {
 
   url(id: string, p: string): string {
     return `http://${this.launcher.entry(id).http}${p}`;
+  }
+
+  /** The node's Redis protocol port. */
+  respPort(id: string): number {
+    const addr = this.launcher.entry(id).resp!;
+    return Number(addr.slice(addr.lastIndexOf(':') + 1));
   }
 
   /** Wait until some node leads and every live node agrees on it. */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { KvState, decodeEnvelope, encodeEnvelope, parseRedisInteger, type KvWrite, type SessionWrite } from '../../src/node/kv-state.js';
+import { bytesToStored, isBinaryForm } from '../../src/node/stored-bytes.js';
 
 function run(kv: KvState, env: Parameters<KvState['apply']>[0], index: number) {
   const writes: KvWrite[] = [];
@@ -89,4 +90,81 @@ test('member addresses live beside the data, not in it', () => {
 test('Redis integers are canonical', () => {
   assert.equal(parseRedisInteger('-12'), -12);
   for (const bad of ['', ' 1', '+1', '01', '-0', '1.5', '99999999999999999999']) assert.equal(parseRedisInteger(bad), undefined, bad);
+});
+
+test('set1: NX only when absent, XX only when present, GET answers the old value', () => {
+  const kv = new KvState();
+  assert.deepEqual(run(kv, { cmd: { op: 'set1', key: 'k', value: 'a', cond: 'xx' } }, 1).result, { ok: true, count: 0 });
+  assert.equal(kv.get('k'), undefined);
+  assert.deepEqual(run(kv, { cmd: { op: 'set1', key: 'k', value: 'a', cond: 'nx' } }, 2).result, { ok: true, count: 1 });
+  assert.deepEqual(run(kv, { cmd: { op: 'set1', key: 'k', value: 'b', cond: 'nx' } }, 3).result, { ok: true, count: 0 });
+  assert.deepEqual(run(kv, { cmd: { op: 'set1', key: 'k', value: 'c', cond: 'xx', get: true } }, 4).result, { ok: true, value: 'a' });
+  assert.deepEqual(run(kv, { cmd: { op: 'set1', key: 'k', value: 'd', cond: 'nx', get: true } }, 5).result, { ok: true, value: 'c' });
+  assert.equal(kv.get('k'), 'c');
+  assert.deepEqual(run(kv, { cmd: { op: 'set1', key: 'n', value: 'e', get: true } }, 6).result, { ok: true, value: null });
+  assert.equal(kv.get('n'), 'e');
+});
+
+test('incr by any delta (INCRBY, DECRBY) is applied in the state machine', () => {
+  const kv = new KvState(new Map([['n', '10']]));
+  assert.deepEqual(run(kv, { cmd: { op: 'incr', key: 'n', by: 32 } }, 1).result, { ok: true, number: 42 });
+  assert.deepEqual(run(kv, { cmd: { op: 'incr', key: 'n', by: -50 } }, 2).result, { ok: true, number: -8 });
+  assert.equal(kv.get('n'), '-8');
+});
+
+test('append concatenates bytes and answers the length in bytes, binary values included', () => {
+  const kv = new KvState();
+  assert.deepEqual(run(kv, { cmd: { op: 'append', key: 'k', value: 'é' } }, 1).result, { ok: true, number: 2 });
+  assert.deepEqual(run(kv, { cmd: { op: 'append', key: 'k', value: 'x' } }, 2).result, { ok: true, number: 3 });
+  assert.equal(kv.get('k'), 'éx');
+  // Half of a UTF-8 character, then the other half: binary first, text once whole.
+  run(kv, { cmd: { op: 'append', key: 'b', value: bytesToStored(Buffer.from([0xc3])) } }, 3);
+  assert.ok(isBinaryForm(kv.get('b')!));
+  assert.deepEqual(run(kv, { cmd: { op: 'append', key: 'b', value: bytesToStored(Buffer.from([0xa9])) } }, 4).result, { ok: true, number: 2 });
+  assert.equal(kv.get('b'), 'é');
+});
+
+test('a batch applies its commands in order in one entry, one result each; a failing one does not stop the rest', () => {
+  const kv = new KvState(new Map([['s', 'abc']]));
+  const { result, writes } = run(
+    kv,
+    {
+      cmd: {
+        op: 'batch',
+        cmds: [
+          { op: 'set', kv: [['a', '1']] },
+          { op: 'incr', key: 'a', by: 1 },
+          { op: 'incr', key: 's', by: 1 },
+          { op: 'set1', key: 'a', value: 'x', cond: 'nx' },
+          { op: 'del', keys: ['s'] },
+        ],
+      },
+    },
+    1,
+  );
+  assert.deepEqual(result, {
+    ok: true,
+    results: [{ ok: true }, { ok: true, number: 2 }, { ok: false, error: 'not-integer' }, { ok: true, count: 0 }, { ok: true, count: 1 }],
+  });
+  assert.equal(kv.get('a'), '2');
+  assert.equal(kv.get('s'), undefined);
+  assert.equal(writes.length, 3);
+});
+
+test('a retried batch of a session is applied once', () => {
+  const kv = new KvState();
+  const env = { c: 'fwd', s: 1, a: 1, cmd: { op: 'batch' as const, cmds: [{ op: 'incr' as const, key: 'n', by: 1 }, { op: 'append' as const, key: 't', value: 'z' }] } };
+  const first = run(kv, env, 1);
+  const retry = run(kv, env, 2);
+  assert.deepEqual(retry.result, first.result);
+  assert.deepEqual(retry.writes, []);
+  assert.equal(kv.get('n'), '1');
+  assert.equal(kv.get('t'), 'z');
+});
+
+test('the old command kinds still decode as they were written', () => {
+  // Entries written before batch existed must apply the same way.
+  for (const cmd of [{ op: 'set', kv: [['k', 'v']] }, { op: 'del', keys: ['k'] }, { op: 'cas', key: 'k', expect: null, value: 'v' }] as const) {
+    assert.deepEqual(decodeEnvelope(encodeEnvelope({ cmd } as never)).cmd, cmd);
+  }
 });

@@ -1,0 +1,28 @@
+// Rules both fronts (HTTP and RESP) apply the same way: what a key may be,
+// which read levels exist, and which results of the state machine are errors.
+
+import { NodeError, badRequest } from '../node/errors.js';
+import { SYSTEM_PREFIX, type KvResult } from '../node/kv-state.js';
+import { READ_LEVELS, type ReadLevel } from '../node/types.js';
+
+export const MAX_KEY_BYTES = 64 * 1024;
+
+export function validateKey(key: string): string {
+  if (key === '') throw badRequest('the key is empty');
+  if (key.startsWith(SYSTEM_PREFIX)) throw badRequest('keys may not start with a NUL character');
+  if (Buffer.byteLength(key) > MAX_KEY_BYTES) throw badRequest(`the key is longer than ${MAX_KEY_BYTES} bytes`);
+  return key;
+}
+
+export function parseReadLevel(level: string): ReadLevel {
+  if (!(READ_LEVELS as readonly string[]).includes(level)) throw badRequest(`unknown read level ${JSON.stringify(level)}; use stale, leader or linearizable`);
+  return level as ReadLevel;
+}
+
+/** A state machine result, or the error it stands for. */
+export function checkResult(result: KvResult): KvResult {
+  if (result.ok) return result;
+  if (result.error === 'not-integer') throw new NodeError('RAFTKV_ERR_NOT_INTEGER', 'value is not an integer or out of range');
+  if (result.error === 'overflow') throw new NodeError('RAFTKV_ERR_NOT_INTEGER', 'increment or decrement would overflow');
+  throw new NodeError('RAFTKV_ERR_BAD_REQUEST', `refused: ${result.error}`);
+}

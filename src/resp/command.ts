@@ -1,0 +1,128 @@
+// What a RESP command is: its arity and documentation (for COMMAND and
+// redis-cli's hints), and one of three kinds, which decides how the
+// connection runs it. Writes become state machine commands (replicated,
+// several of one pipeline in one proposal); reads run after a read barrier
+// at the connection's read level; local commands touch no data.
+
+import type { NodeApi } from '../api/node-api.js';
+import { validateKey } from '../api/kv-rules.js';
+import { NodeError } from '../node/errors.js';
+import { parseRedisInteger, type KvCommand, type KvResult, type KvState } from '../node/kv-state.js';
+import { bytesToStored } from '../node/stored-bytes.js';
+import type { ReadLevel } from '../node/types.js';
+import type { Reply } from './encoder.js';
+
+/** A connection's own state. */
+export interface ClientState {
+  readonly id: number;
+  readonly addr: string;
+  readonly connectedAt: number;
+  name: string;
+  level: ReadLevel;
+  /** Set by QUIT: the connection closes once this reply is out. */
+  quit: boolean;
+}
+
+/** What commands may see of the server they run in. */
+export interface ServerView {
+  readonly node: NodeApi;
+  readonly port: number;
+  readonly startedAt: number;
+  readonly commands: ReadonlyMap<string, Command>;
+  connectedClients(): number;
+  /** RESP address of a member, for NOTLEADER answers and INFO. */
+  respOf(id: string): string | undefined;
+}
+
+export interface CommandContext {
+  client: ClientState;
+  server: ServerView;
+}
+
+/** One argument as COMMAND DOCS describes it (redis-cli builds its hints from these). */
+export interface ArgDoc {
+  name: string;
+  type: 'key' | 'string' | 'integer' | 'pattern' | 'oneof' | 'block' | 'pure-token';
+  token?: string;
+  optional?: boolean;
+  multiple?: boolean;
+  args?: ArgDoc[];
+}
+
+export interface CommandDoc {
+  summary: string;
+  group: string;
+  since: string;
+  args?: ArgDoc[];
+}
+
+interface CommandBase {
+  /** Lower case. */
+  name: string;
+  /** Redis arity: N means exactly N words with the name, -N at least N. */
+  arity: number;
+  /** COMMAND's flags: write, readonly, fast, ... */
+  flags: string[];
+  /** First key, last key (-1: the last argument), step; 0 0 0 without keys. */
+  keys: [number, number, number];
+  doc: CommandDoc;
+  /** Container commands (CLIENT, CONFIG, COMMAND): their subcommands, lower case. */
+  subcommands?: Record<string, { arity: number; summary: string; args?: ArgDoc[] }>;
+}
+
+export interface WriteCommand extends CommandBase {
+  kind: 'write';
+  /** The state machine command; throws for bad arguments (nothing is proposed then). */
+  prepare(args: Buffer[]): KvCommand;
+  reply(result: KvResult): Reply;
+}
+
+export interface ReadCommand extends CommandBase {
+  kind: 'read';
+  /** Runs once the read barrier passed: synchronous, from the local state. */
+  read(args: Buffer[], kv: KvState): Reply;
+}
+
+export interface LocalCommand extends CommandBase {
+  kind: 'local';
+  /** Changes what the next reads of the connection need (READLEVEL, QUIT): ends a batch of commands. */
+  endsRun?: boolean;
+  run(args: Buffer[], ctx: CommandContext): Reply;
+}
+
+export type Command = WriteCommand | ReadCommand | LocalCommand;
+
+// ---- argument helpers ----
+
+/** A key argument as stored (binary-safe), checked like every key. */
+export function keyArg(b: Buffer): string {
+  return validateKey(bytesToStored(b));
+}
+
+export function valueArg(b: Buffer): string {
+  return bytesToStored(b);
+}
+
+/** An integer argument; Redis's error otherwise. */
+export function intArg(b: Buffer): number {
+  const n = parseRedisInteger(b.toString('latin1'));
+  if (n === undefined) throw new NodeError('RAFTKV_ERR_NOT_INTEGER', 'value is not an integer or out of range');
+  return n;
+}
+
+/** An option word, upper case. */
+export function word(b: Buffer): string {
+  return b.toString('latin1').toUpperCase();
+}
+
+export function syntaxError(): NodeError {
+  return new NodeError('RAFTKV_ERR_BAD_REQUEST', 'syntax error');
+}
+
+export function wrongArity(name: string): NodeError {
+  return new NodeError('RAFTKV_ERR_BAD_REQUEST', `wrong number of arguments for '${name}' command`);
+}
+
+export function unknownSubcommand(name: string, sub: Buffer): NodeError {
+  return new NodeError('RAFTKV_ERR_BAD_REQUEST', `unknown subcommand '${sub.toString('utf8').slice(0, 128)}'. Try ${name.toUpperCase()} HELP.`);
+}

@@ -1,0 +1,189 @@
+// The string commands: reads are served from the local state after the read
+// barrier; every read-modify-write (SET NX/XX/GET, INCR..., APPEND) is one
+// state machine command, so retries and concurrent clients are exact.
+
+import { checkResult } from '../../api/kv-rules.js';
+import type { KvCommand, KvResult } from '../../node/kv-state.js';
+import { storedByteLength } from '../../node/stored-bytes.js';
+import { RespError } from '../errors-resp.js';
+import { NIL, OK, array, bulk, integer, type Reply } from '../encoder.js';
+import { intArg, keyArg, syntaxError, valueArg, word, wrongArity, type ArgDoc, type Command, type ReadCommand, type WriteCommand } from '../command.js';
+
+const KEY: ArgDoc = { name: 'key', type: 'key' };
+const KEYS: ArgDoc = { name: 'key', type: 'key', multiple: true };
+const VALUE: ArgDoc = { name: 'value', type: 'string' };
+
+function count(r: KvResult): number {
+  return 'count' in r ? r.count : 0;
+}
+
+function number(r: KvResult): number {
+  const ok = checkResult(r);
+  return 'number' in ok ? ok.number : 0;
+}
+
+const get: ReadCommand = {
+  kind: 'read',
+  name: 'get',
+  arity: 2,
+  flags: ['readonly', 'fast'],
+  keys: [1, 1, 1],
+  doc: { summary: 'Returns the string value of a key.', group: 'string', since: '1.0.0', args: [KEY] },
+  read: (args, kv) => bulk(kv.get(keyArg(args[1]!))),
+};
+
+/** SET key value [NX | XX] [GET] [KEEPTTL]; raftkv keys do not expire, so EX, PX, EXAT and PXAT are refused. */
+function prepareSet(args: Buffer[]): KvCommand {
+  const key = keyArg(args[1]!);
+  const value = valueArg(args[2]!);
+  let cond: 'nx' | 'xx' | undefined;
+  let getOld = false;
+  for (let i = 3; i < args.length; i++) {
+    const w = word(args[i]!);
+    if ((w === 'NX' || w === 'XX') && cond === undefined) cond = w === 'NX' ? 'nx' : 'xx';
+    else if (w === 'GET' && !getOld) getOld = true;
+    else if (w === 'KEEPTTL') continue;
+    else if (w === 'EX' || w === 'PX' || w === 'EXAT' || w === 'PXAT') throw new RespError('ERR', `raftkv keys do not expire: ${w} is not supported`);
+    else throw syntaxError();
+  }
+  if (cond === undefined && !getOld) return { op: 'set', kv: [[key, value]] };
+  return { op: 'set1', key, value, ...(cond ? { cond } : {}), ...(getOld ? { get: true } : {}) };
+}
+
+const set: WriteCommand = {
+  kind: 'write',
+  name: 'set',
+  arity: -3,
+  flags: ['write', 'denyoom'],
+  keys: [1, 1, 1],
+  doc: {
+    summary: 'Sets the string value of a key. NX: only if it does not exist; XX: only if it exists; GET: return the old value.',
+    group: 'string',
+    since: '1.0.0',
+    args: [
+      KEY,
+      VALUE,
+      { name: 'condition', type: 'oneof', optional: true, args: [{ name: 'nx', type: 'pure-token', token: 'NX' }, { name: 'xx', type: 'pure-token', token: 'XX' }] },
+      { name: 'get', type: 'pure-token', token: 'GET', optional: true },
+    ],
+  },
+  prepare: prepareSet,
+  reply: (r) => {
+    const ok = checkResult(r);
+    if ('value' in ok) return bulk(ok.value);
+    if ('count' in ok && ok.count === 0) return NIL;
+    return OK;
+  },
+};
+
+const setnx: WriteCommand = {
+  kind: 'write',
+  name: 'setnx',
+  arity: 3,
+  flags: ['write', 'denyoom', 'fast'],
+  keys: [1, 1, 1],
+  doc: { summary: 'Set the string value of a key only when the key does not exist.', group: 'string', since: '1.0.0', args: [KEY, VALUE] },
+  prepare: (args) => ({ op: 'set1', key: keyArg(args[1]!), value: valueArg(args[2]!), cond: 'nx' }),
+  reply: (r) => integer(count(checkResult(r))),
+};
+
+const mset: WriteCommand = {
+  kind: 'write',
+  name: 'mset',
+  arity: -3,
+  flags: ['write', 'denyoom'],
+  keys: [1, -1, 2],
+  doc: { summary: 'Atomically sets the string values of one or more keys (one log entry).', group: 'string', since: '1.0.1', args: [{ name: 'data', type: 'block', multiple: true, args: [KEY, VALUE] }] },
+  prepare: (args) => {
+    if (args.length % 2 !== 1) throw wrongArity('mset');
+    const kv: [string, string][] = [];
+    for (let i = 1; i < args.length; i += 2) kv.push([keyArg(args[i]!), valueArg(args[i + 1]!)]);
+    return { op: 'set', kv };
+  },
+  reply: (r) => (checkResult(r), OK),
+};
+
+const del: WriteCommand = {
+  kind: 'write',
+  name: 'del',
+  arity: -2,
+  flags: ['write'],
+  keys: [1, -1, 1],
+  doc: { summary: 'Deletes one or more keys; returns how many existed.', group: 'generic', since: '1.0.0', args: [KEYS] },
+  prepare: (args) => ({ op: 'del', keys: args.slice(1).map(keyArg) }),
+  reply: (r) => integer(count(checkResult(r))),
+};
+
+function incrCommand(name: string, arity: number, summary: string, by: (args: Buffer[]) => number, argName = 'increment'): WriteCommand {
+  return {
+    kind: 'write',
+    name,
+    arity,
+    flags: ['write', 'denyoom', 'fast'],
+    keys: [1, 1, 1],
+    doc: { summary, group: 'string', since: '1.0.0', args: arity === 3 ? [KEY, { name: argName, type: 'integer' }] : [KEY] },
+    prepare: (args) => ({ op: 'incr', key: keyArg(args[1]!), by: by(args) }),
+    reply: (r) => integer(number(r)),
+  };
+}
+
+const incr = incrCommand('incr', 2, 'Increments the integer value of a key by one.', () => 1);
+const decr = incrCommand('decr', 2, 'Decrements the integer value of a key by one.', () => -1);
+const incrby = incrCommand('incrby', 3, 'Increments the integer value of a key by a number.', (args) => intArg(args[2]!));
+const decrby = incrCommand('decrby', 3, 'Decrements the integer value of a key by a number.', (args) => -intArg(args[2]!), 'decrement');
+
+const append: WriteCommand = {
+  kind: 'write',
+  name: 'append',
+  arity: 3,
+  flags: ['write', 'denyoom', 'fast'],
+  keys: [1, 1, 1],
+  doc: { summary: 'Appends a string to the value of a key; returns the new length.', group: 'string', since: '2.0.0', args: [KEY, VALUE] },
+  prepare: (args) => ({ op: 'append', key: keyArg(args[1]!), value: valueArg(args[2]!) }),
+  reply: (r) => integer(number(r)),
+};
+
+const exists: ReadCommand = {
+  kind: 'read',
+  name: 'exists',
+  arity: -2,
+  flags: ['readonly', 'fast'],
+  keys: [1, -1, 1],
+  doc: { summary: 'Counts how many of the keys exist (a key named twice counts twice).', group: 'generic', since: '1.0.0', args: [KEYS] },
+  read: (args, kv) => integer(args.slice(1).reduce((n, k) => n + (kv.get(keyArg(k)) === undefined ? 0 : 1), 0)),
+};
+
+const mget: ReadCommand = {
+  kind: 'read',
+  name: 'mget',
+  arity: -2,
+  flags: ['readonly', 'fast'],
+  keys: [1, -1, 1],
+  doc: { summary: 'Returns the string values of one or more keys.', group: 'string', since: '1.0.0', args: [KEYS] },
+  read: (args, kv) => array(args.slice(1).map((k): Reply => bulk(kv.get(keyArg(k))))),
+};
+
+const strlen: ReadCommand = {
+  kind: 'read',
+  name: 'strlen',
+  arity: 2,
+  flags: ['readonly', 'fast'],
+  keys: [1, 1, 1],
+  doc: { summary: 'Returns the length of a string value in bytes.', group: 'string', since: '2.2.0', args: [KEY] },
+  read: (args, kv) => {
+    const v = kv.get(keyArg(args[1]!));
+    return integer(v === undefined ? 0 : storedByteLength(v));
+  },
+};
+
+const dbsize: ReadCommand = {
+  kind: 'read',
+  name: 'dbsize',
+  arity: 1,
+  flags: ['readonly', 'fast'],
+  keys: [0, 0, 0],
+  doc: { summary: 'Returns the number of keys.', group: 'server', since: '1.0.0' },
+  read: (_args, kv) => integer(kv.data.size),
+};
+
+export const STRING_COMMANDS: readonly Command[] = [get, set, setnx, mset, del, incr, incrby, decr, decrby, append, exists, mget, strlen, dbsize];

@@ -1,0 +1,63 @@
+// INFO: Redis's sections, with the Raft state in "replication".
+
+import type { CommandContext } from './command.js';
+
+const SECTIONS = ['server', 'clients', 'persistence', 'replication', 'keyspace'] as const;
+type Section = (typeof SECTIONS)[number];
+
+export function infoText(ctx: CommandContext, wanted: string[]): string {
+  const all = wanted.length === 0 || wanted.some((w) => w === 'all' || w === 'everything' || w === 'default');
+  const chosen = SECTIONS.filter((s) => all || wanted.includes(s));
+  return chosen.map((s) => `# ${s[0]!.toUpperCase()}${s.slice(1)}\r\n${lines(section(s, ctx))}`).join('\r\n');
+}
+
+function lines(fields: [string, string | number][]): string {
+  return fields.map(([k, v]) => `${k}:${v}\r\n`).join('');
+}
+
+function section(s: Section, ctx: CommandContext): [string, string | number][] {
+  const { server } = ctx;
+  const st = server.node.status();
+  switch (s) {
+    case 'server':
+      return [
+        ['redis_version', '7.0.0'],
+        ['raftkv_version', '0.1.0'],
+        ['redis_mode', 'standalone'],
+        ['os', `${process.platform} ${process.arch}`],
+        ['process_id', process.pid],
+        ['run_id', st.id],
+        ['tcp_port', server.port],
+        ['uptime_in_seconds', Math.floor((Date.now() - server.startedAt) / 1000)],
+        ['node_id', st.id],
+      ];
+    case 'clients':
+      return [['connected_clients', server.connectedClients()]];
+    case 'persistence':
+      return [['loading', 0], ['raft_snapshot_index', st.snapshotIndex]];
+    case 'replication': {
+      const leaderResp = st.leader ? server.respOf(st.leader) : undefined;
+      const fields: [string, string | number][] = [
+        // Redis's words, for tools that only know them: the Raft leader is the master.
+        ['role', st.role === 'leader' ? 'master' : 'slave'],
+        ['raft_role', st.role],
+        ['raft_leader', st.leader],
+        ['raft_leader_resp', leaderResp ?? ''],
+        ['raft_term', st.term],
+        ['raft_commit_index', st.commit],
+        ['raft_applied_index', st.applied],
+        ['raft_last_index', st.lastIndex],
+        ['raft_voters', st.voters.join(',')],
+        ['raft_learners', st.learners.join(',')],
+      ];
+      if (st.role === 'leader') fields.push(['connected_slaves', st.voters.length + st.learners.length - 1]);
+      else if (leaderResp) {
+        const i = leaderResp.lastIndexOf(':');
+        fields.push(['master_host', leaderResp.slice(0, i)], ['master_port', leaderResp.slice(i + 1)], ['master_link_status', st.leader ? 'up' : 'down']);
+      }
+      return fields;
+    }
+    case 'keyspace':
+      return st.keys > 0 ? [['db0', `keys=${st.keys},expires=0,avg_ttl=0`]] : [];
+  }
+}

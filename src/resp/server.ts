@@ -1,0 +1,67 @@
+// The Redis protocol (RESP2) front of one node, on node:net. Like the HTTP
+// front it reaches the node only through NodeApi.
+
+import net from 'node:net';
+import type { NodeApi } from '../api/node-api.js';
+import type { Logger } from '../node/logger.js';
+import type { Command, ServerView } from './command.js';
+import { COMMANDS } from './commands/index.js';
+import { RespConnection } from './connection.js';
+
+export interface RespFrontOptions {
+  host: string;
+  port: number;
+  node: NodeApi;
+  logger: Logger;
+  /** Largest bulk string accepted (a value, a key); a larger one is a protocol error. */
+  maxBulkBytes?: number;
+}
+
+export interface RespFront {
+  port: number;
+  connections(): number;
+  /** Stop listening and close every connection. */
+  close(): Promise<void>;
+}
+
+export function startRespFront(opts: RespFrontOptions): Promise<RespFront> {
+  const connections = new Set<RespConnection>();
+  let nextId = 1;
+  let port = opts.port;
+  const limits = { maxBulkBytes: opts.maxBulkBytes ?? 1 << 20 };
+  const view: ServerView = {
+    node: opts.node,
+    get port() {
+      return port;
+    },
+    startedAt: Date.now(),
+    commands: COMMANDS as ReadonlyMap<string, Command>,
+    connectedClients: () => connections.size,
+    respOf: (id) => opts.node.status().members[id]?.resp,
+  };
+  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+    const conn = new RespConnection(socket, view, nextId++, limits);
+    connections.add(conn);
+    socket.once('close', () => connections.delete(conn));
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      server.on('error', (e) => opts.logger.error('RESP front error', { error: String(e) }));
+      port = (server.address() as net.AddressInfo).port;
+      let closing: Promise<void> | undefined;
+      resolve({
+        port,
+        connections: () => connections.size,
+        close: () => {
+          closing ??= new Promise((done) => {
+            server.close(() => done());
+            for (const c of connections) c.destroy();
+          });
+          return closing;
+        },
+      });
+    });
+  });
+}
