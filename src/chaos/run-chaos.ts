@@ -222,18 +222,23 @@ async function readBack(launcher: Launcher, acked: Map<string, string>, examples
       const i = next++;
       const [key, value] = entries[i]!;
       let got: string | undefined;
-      for (let attempt = 0; attempt < 5; attempt++) {
-        const r = await call('GET', `${urls[i % urls.length]}/key/${key}?level=linearizable`, undefined, 5000);
+      let why = '';
+      // A node may refuse for a while (it just restarted and has not heard
+      // from the leader yet): try every node in turn for up to 30 s.
+      const deadline = Date.now() + 30_000;
+      for (let attempt = 0; got === undefined && Date.now() < deadline; attempt++) {
+        const r = await call('GET', `${urls[(i + attempt) % urls.length]}/key/${key}?level=linearizable`, undefined, 5000);
         if ('answer' in r && (r.answer.status === 200 || r.answer.status === 404)) {
           const v = r.answer.json?.[key];
           got = typeof v === 'string' ? v : '(absent)';
-          break;
+        } else {
+          why = 'failure' in r ? r.failure : `${r.answer.status} ${String(r.answer.json?.code ?? '')}`;
+          await sleep(Math.min(1000, 50 * 2 ** Math.min(attempt, 5)));
         }
-        await sleep(100);
       }
       if (got !== value) {
         lost++;
-        if (examples.length < 10) examples.push(`${key}: wrote ${JSON.stringify(value)}, read ${got === undefined ? '(no answer)' : JSON.stringify(got)}`);
+        if (examples.length < 10) examples.push(`${key}: wrote ${JSON.stringify(value)}, read ${got === undefined ? `nothing in 30 s (last answer: ${why})` : JSON.stringify(got)}`);
       }
     }
   };

@@ -40,6 +40,9 @@ test('raftkv cluster serves writes, stops cleanly on SIGINT, and finds its data 
         }
         assert.ok(ok, `no successful write within 15 s:\n${out}`);
         if (round === 2) assert.deepEqual((await http('GET', `http://${https[2]}/key/round1`)).json, { round1: 'yes' });
+        // The log line travels through the launcher's stdout and may trail the write's answer.
+        const logDeadline = Date.now() + 10_000;
+        while (!/became leader/.test(out) && Date.now() < logDeadline) await sleep(50);
         assert.match(out, /became leader/);
       } finally {
         child.kill('SIGINT');

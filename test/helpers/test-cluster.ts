@@ -134,18 +134,27 @@ export async function http(method: string, url: string, body?: unknown, raw = fa
   return { status: res.status, json, text, headers: res.headers };
 }
 
-/** Write `n` distinct keys (prefix + i) through `url`'s node with `concurrency` clients; returns the acknowledged keys. */
-export async function writeMany(baseUrl: string, prefix: string, n: number, concurrency = 32): Promise<string[]> {
+/**
+ * Write `n` distinct keys (prefix + i) through `url`'s node with `concurrency`
+ * clients; returns the acknowledged keys. A failed write (a timeout on a
+ * loaded machine) is retried a few times: the same value, so a retry of a
+ * write that did land changes nothing.
+ */
+export async function writeMany(baseUrl: string, prefix: string, n: number, concurrency = 32, attempts = 5): Promise<string[]> {
   const acked: string[] = [];
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < n) {
       const i = next++;
       const key = `${prefix}${i}`;
-      const r = await fetch(`${baseUrl}/key`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ [key]: `v${i}` }) }).catch(() => undefined);
-      if (r) {
-        await r.arrayBuffer();
-        if (r.ok) acked.push(key);
+      for (let attempt = 0; attempt < attempts; attempt++) {
+        const r = await fetch(`${baseUrl}/key`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ [key]: `v${i}` }) }).catch(() => undefined);
+        if (r) await r.arrayBuffer();
+        if (r?.ok) {
+          acked.push(key);
+          break;
+        }
+        await sleep(100);
       }
     }
   };
