@@ -230,10 +230,10 @@ export class Launcher {
     return { cuts: [...cuts].sort(), degraded };
   }
 
-  /** Whether every link between this node and each other node is cut in some direction. */
+  /** Whether every link between this node and each other node (of its shard) is cut in some direction. */
   isCutOff(id: string): boolean {
     const cuts = new Set(this.faults().cuts);
-    const others = this.ids.filter((o) => o !== id);
+    const others = this.ids.filter((o) => o !== id && this.shardOf(o) === this.shardOf(id));
     return others.length > 0 && others.every((o) => cuts.has(`${id}->${o}`) || cuts.has(`${o}->${id}`));
   }
 
