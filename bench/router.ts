@@ -1,7 +1,7 @@
 // Writes through the router, in one run: 64 connections (wrk) writing unique
 // keys through the router to 1 shard and to 2 shards (3 nodes each, the
-// default config's Raft timing and durability), with one shard leader
-// written to directly as a reference. Then the failover time of one shard as
+// default config's Raft timing and durability), each next to the same load
+// sent straight to the shards' leaders (no router) as the reference. Then the failover time of one shard as
 // seen through the router: kill its leader, probe writes of that shard's
 // keys through the router every 10 ms, time to the first acknowledged one.
 //
@@ -111,6 +111,11 @@ function wrk(url: string, o: Options, prefix: string, dir: string): Promise<{ rp
   });
 }
 
+/** A hash tag whose keys belong to `shard`. */
+function tagOn(map: SlotMap, shard: string): string {
+  for (let i = 0; ; i++) if (map.shardOfKey(`t${i}`).id === shard) return `t${i}`;
+}
+
 async function post(url: string, body: unknown, ms: number): Promise<boolean> {
   try {
     const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(ms) });
@@ -125,19 +130,17 @@ async function post(url: string, body: unknown, ms: number): Promise<boolean> {
 async function failoverOnce(c: Cluster, round: number): Promise<number | undefined> {
   const leaders = await waitForLeaders(c.launcher, c.config);
   const victim = leaders.get('s0')!;
-  const map = new SlotMap(c.config.shards!);
-  let tag = 0;
-  while (map.shardOfKey(`t${tag}`).id !== 's0') tag++;
+  const tag = tagOn(new SlotMap(c.config.shards!), 's0');
   const url = `http://${c.router.httpAddr}/key`;
   // The router has just written to this shard: it knows the leader before the kill.
-  if (!(await post(url, { [`{t${tag}}warm-${round}`]: 'x' }, 2000))) throw new Error('the warm-up write failed');
+  if (!(await post(url, { [`{${tag}}warm-${round}`]: 'x' }, 2000))) throw new Error('the warm-up write failed');
   const started = performance.now();
   const killed = c.launcher.killNode(victim);
   let done: number | undefined;
   const inFlight: Promise<void>[] = [];
   for (let n = 0; done === undefined && performance.now() - started < 10_000; n++) {
     inFlight.push(
-      post(url, { [`{t${tag}}probe-${round}-${n}`]: 'x' }, 2000).then((ok) => {
+      post(url, { [`{${tag}}probe-${round}-${n}`]: 'x' }, 2000).then((ok) => {
         if (ok) done ??= performance.now() - started;
       }),
     );
@@ -159,13 +162,18 @@ async function main(o: Options): Promise<void> {
     for (const shards of [1, 2]) {
       const c = await startCluster(shards, o.durability);
       try {
-        if (shards === 1) {
-          const leader = (await waitForLeaders(c.launcher, c.config)).get('s0')!;
-          await wrk(`http://${c.launcher.entry(leader).http}/key`, { ...o, seconds: 2 }, 'warm-direct-', work);
-          const r = await wrk(`http://${c.launcher.entry(leader).http}/key`, o, 'direct-', work);
-          rows.push(`1 shard, straight to its leader (no router): ${Math.round(r.rps)} writes/s (${r.latency}; non-2xx ${r.non2xx}) ${r.errors}`);
-          say(rows[rows.length - 1]!);
-        }
+        // The reference: the same load straight to the shards' leaders (each its own keys), no router.
+        const leaders = await waitForLeaders(c.launcher, c.config);
+        const map = new SlotMap(c.config.shards!);
+        const direct = c.config.shards!.map((s) => ({ url: `http://${c.launcher.entry(leaders.get(s.id)!).http}/key`, tag: tagOn(map, s.id) }));
+        const each = { ...o, connections: Math.floor(o.connections / shards) };
+        await Promise.all(direct.map((d, i) => wrk(d.url, { ...each, seconds: 2 }, `{${d.tag}}warm-direct-${i}-`, work)));
+        const parts = await Promise.all(direct.map((d, i) => wrk(d.url, each, `{${d.tag}}direct-${i}-`, work)));
+        rows.push(
+          `${shards} shard${shards > 1 ? 's' : ''}, straight to ${shards > 1 ? 'each leader' : 'its leader'} (no router${shards > 1 ? `, ${each.connections} connections each` : ''}): ` +
+            `${Math.round(parts.reduce((n, r) => n + r.rps, 0))} writes/s (${parts.map((r) => r.latency).join(' / ')}; non-2xx ${parts.reduce((n, r) => n + r.non2xx, 0)}) ${parts.map((r) => r.errors).join(' ')}`,
+        );
+        say(rows[rows.length - 1]!);
         const url = `http://${c.router.httpAddr}/key`;
         await wrk(url, { ...o, seconds: 2 }, `warm-${shards}-`, work);
         const r = await wrk(url, o, `router-${shards}-`, work);
