@@ -643,11 +643,23 @@ export class RaftNode {
   }
 
   async #changeMembership(cc: ConfChange): Promise<void> {
+    const deadline = Date.now() + this.#requestTimeoutMs;
     let ref;
-    try {
-      ref = this.#raw.proposeConfChange(cc);
-    } catch (e) {
-      throw toNodeError(e);
+    for (;;) {
+      try {
+        ref = this.#raw.proposeConfChange(cc);
+        break;
+      } catch (e) {
+        const err = toNodeError(e);
+        // The core takes one change at a time: while entries are unapplied an earlier change may
+        // still be pending (two nodes joining at once, or a fresh leader), so wait for it rather
+        // than refuse. With everything applied, a refusal is about this change itself.
+        const unapplied = this.#raw.status().lastIndex > this.#applied;
+        if (err.code !== 'RAFTKV_ERR_CONF_CHANGE' || !unapplied || Date.now() >= deadline) throw err;
+        await sleep(this.#opts.tickMs);
+        this.#checkUp();
+        if (this.#raw.status().role !== Role.Leader) throw this.#notLeaderError();
+      }
     }
     this.#kick();
     await new Promise<KvResult>((resolve, reject) => {
