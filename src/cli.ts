@@ -2,7 +2,7 @@
 import { cac } from 'cac';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, loadClusterConfig } from './cluster/config.js';
+import { ConfigError, loadClusterConfig, type ClusterConfig } from './cluster/config.js';
 import { startControlServer } from './cluster/control-server.js';
 import { runCtl } from './cluster/ctl.js';
 import { formatChaosReport } from './chaos/report.js';
@@ -12,6 +12,8 @@ import { Launcher } from './cluster/launcher.js';
 import { renderStatusTable } from './cluster/status-table.js';
 import { formatRecord, makeLogger, type LogRecord } from './node/logger.js';
 import { runNode } from './node/run-node.js';
+import { formatSlotRanges } from './shard/slots.js';
+import { runRouter, type RunningRouter } from './shard/run-router.js';
 import { printLog } from './storage/print-log.js';
 
 const cli = cac('raftkv');
@@ -42,12 +44,21 @@ cli
     const [controlHost, controlPort] = splitAddr(config.control);
     const control = await startControlServer(launcher, controlHost, controlPort);
     print({ level: 'info', msg: 'cluster started', time: Date.now(), nodes: launcher.ids, isolation: launcher.isolation, ms: Date.now() - started, data: path.resolve(baseDir, config.dataDir), control: `${controlHost}:${control.port}` });
+    let router: RunningRouter | undefined;
+    try {
+      if (config.router) router = await startClusterRouter(config, print, opts.logLevel as LogRecord['level']);
+    } catch (e) {
+      await control.close();
+      await launcher.stop();
+      throw e;
+    }
+    const shardSlots = Object.fromEntries((config.shards ?? []).map((s) => [s.id, formatSlotRanges(s.slots)]));
     const table = opts.table && process.stdout.isTTY;
     const timer = setInterval(async () => {
       if (!table) return;
       const statuses = await launcher.statuses();
-      const rows = launcher.ids.map((id) => ({ id, state: launcher.stateOf(id), status: statuses.get(id), cutOff: launcher.isCutOff(id) }));
-      process.stdout.write(`\n${renderStatusTable(rows)}\n\n`);
+      const rows = launcher.ids.map((id) => ({ id, state: launcher.stateOf(id), status: statuses.get(id), cutOff: launcher.isCutOff(id), shard: launcher.shardOf(id) }));
+      process.stdout.write(`\n${renderStatusTable(rows, shardSlots)}\n\n`);
     }, 2000);
     let stopping = false;
     const shutdown = async (signal: string): Promise<void> => {
@@ -55,6 +66,7 @@ cli
       stopping = true;
       clearInterval(timer);
       print({ level: 'info', msg: `${signal}: stopping every node`, time: Date.now() });
+      await router?.stop();
       await control.close();
       await launcher.stop();
       print({ level: 'info', msg: 'cluster stopped', time: Date.now() });
@@ -104,7 +116,7 @@ cli
   });
 
 cli
-  .command('ctl <command> [...args]', 'Fault injection on a running cluster: status | leader | memory | kill N | restart N | pause N | resume N | partition A,B C | partition A->B | heal | delay MS [N..] | loss PCT [N..]')
+  .command('ctl <command> [...args]', 'Fault injection on a running cluster: status | leader [SHARD] | memory | kill N | restart N | pause N | resume N | partition A,B C | partition A->B | heal | delay MS [N..] | loss PCT [N..]')
   .option('--control <addr>', 'control API address (default: the config file\'s "control")')
   .option('--config <file>', 'cluster config file', { default: 'cluster.config.json' })
   .action(async (command: string, args: string[], opts: { control?: string; config: string }) => {
@@ -117,7 +129,8 @@ cli
   .option('--duration <s>', 'seconds of load and faults', { default: DEFAULT_CHAOS.durationS })
   .option('--isolation <mode>', 'thread or process', { default: DEFAULT_CHAOS.isolation })
   .option('--seed <n>', 'seed of the nemesis and the clients', { default: DEFAULT_CHAOS.seed })
-  .option('--nodes <n>', 'cluster size', { default: DEFAULT_CHAOS.nodes })
+  .option('--nodes <n>', 'cluster size (per shard, with --shards)', { default: DEFAULT_CHAOS.nodes })
+  .option('--shards <n>', 'run this many shards (Raft groups) behind a router, every client going through the router (0: one group, no router)', { default: 0 })
   .option('--clients <n>', 'history clients (checked for linearizability)', { default: DEFAULT_CHAOS.clients })
   .option('--writers <n>', 'extra write connections on unique keys (read back at the end)', { default: DEFAULT_CHAOS.writers })
   .option('--keys <n>', 'hot keys of the history clients', { default: DEFAULT_CHAOS.keys })
@@ -146,6 +159,7 @@ cli
       isolation,
       seed: num('seed', 0),
       nodes: num('nodes', 1),
+      shards: num('shards', 0),
       clients: num('clients', 1),
       writers: num('writers', 0),
       keys: num('keys', 1),
@@ -205,6 +219,15 @@ cli
 cli.command('log <dir>', "Print a node's Raft log, one entry a line (index, term, kind, checksum, command)").action(async (dir: string) => {
   await printLog(path.resolve(dir), (line) => process.stdout.write(line + '\n'));
 });
+
+/** The router of a sharded cluster, in this process (see src/shard/run-router.ts for why). */
+async function startClusterRouter(config: ClusterConfig, print: (r: LogRecord) => void, level: LogRecord['level']): Promise<RunningRouter> {
+  const logger = makeLogger(print, level, { id: 'router' });
+  const running = await runRouter({ config, logger });
+  logger.info('router listening', { http: running.httpAddr, shards: config.shards!.map((s) => `${s.id}:${formatSlotRanges(s.slots)}`).join(' ') });
+  if (config.router?.resp) logger.warn('router.resp is not served yet: the router has no Redis protocol front in this build', { resp: config.router.resp });
+  return running;
+}
 
 function splitAddr(addr: string): [string, number] {
   const i = addr.lastIndexOf(':');

@@ -17,12 +17,14 @@ const STATUS: Record<NodeErrorCode, number> = {
   RAFTKV_ERR_NOT_FOUND: 404,
   RAFTKV_ERR_METHOD: 405,
   RAFTKV_ERR_TOO_LARGE: 413,
+  RAFTKV_ERR_WRONG_SHARD: 421,
+  RAFTKV_ERR_CROSSSLOT: 400,
   RAFTKV_ERR_INTERNAL: 500,
 };
 
 const REASON: Record<number, string> = {
   200: 'OK', 204: 'No Content', 400: 'Bad Request', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict',
-  413: 'Payload Too Large', 500: 'Internal Server Error', 503: 'Service Unavailable', 504: 'Gateway Timeout',
+  413: 'Payload Too Large', 421: 'Misdirected Request', 500: 'Internal Server Error', 503: 'Service Unavailable', 504: 'Gateway Timeout',
 };
 
 export function statusLine(status: number): string {
@@ -31,7 +33,7 @@ export function statusLine(status: number): string {
 
 export interface HttpError {
   status: number;
-  body: { error: string; code: NodeErrorCode; leader?: string };
+  body: { error: string; code: NodeErrorCode; leader?: string; [detail: string]: string | number | undefined };
   /** Seconds, for 503 answers the client should retry. */
   retryAfter?: number;
 }
@@ -41,7 +43,7 @@ export function httpError(e: unknown): HttpError {
   const status = STATUS[err.code];
   return {
     status,
-    body: { error: err.message, code: err.code, ...(err.leader ? { leader: err.leader } : {}) },
+    body: { ...err.details, error: err.message, code: err.code, ...(err.leader ? { leader: err.leader } : {}) },
     retryAfter: status === 503 ? 1 : undefined,
   };
 }

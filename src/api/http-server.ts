@@ -3,7 +3,7 @@ import { NodeError, badRequest } from '../node/errors.js';
 import type { Logger } from '../node/logger.js';
 import { httpError, statusLine } from './errors-http.js';
 import type { NodeApi } from './node-api.js';
-import { matchRoute, type Reply, type RequestContext } from './router.js';
+import { matchRoute, type Reply, type RequestBase, type Route } from './router.js';
 import { ROUTES } from './routes.js';
 
 export interface HttpFrontOptions {
@@ -13,6 +13,16 @@ export interface HttpFrontOptions {
   logger: Logger;
   /** Largest accepted request body (413 beyond it). */
   maxBodyBytes?: number;
+}
+
+/** What an HTTP server on uWS serves: a route table and what its handlers get besides the request. */
+export interface HttpServeOptions<C extends RequestBase> {
+  host: string;
+  port: number;
+  logger: Logger;
+  maxBodyBytes?: number;
+  routes: readonly Route<C>[];
+  context(request: RequestBase): C;
 }
 
 export interface HttpFront {
@@ -25,6 +35,12 @@ export interface HttpFront {
 
 /** The hraftd-compatible HTTP API of one node, on uWebSockets.js. */
 export function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront> {
+  const { node, ...rest } = opts;
+  return serveHttp({ ...rest, routes: ROUTES, context: (request) => ({ ...request, node }) });
+}
+
+/** A JSON-over-HTTP server on uWebSockets.js: routing, body limits, the one error mapping. */
+export function serveHttp<C extends RequestBase>(opts: HttpServeOptions<C>): Promise<HttpFront> {
   const maxBody = opts.maxBodyBytes ?? 1 << 20;
   const app = uWS.App();
   app.any('/*', (res, req) => {
@@ -60,7 +76,7 @@ export function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront> {
     };
 
     if (url.startsWith('/hraftd/') || url === '/hraftd') url = url.slice('/hraftd'.length) || '/';
-    const match = matchRoute(ROUTES, method, url);
+    const match = matchRoute(opts.routes, method, url);
     if (match.kind === 'not-found') return fail(new NodeError('RAFTKV_ERR_NOT_FOUND', `no route ${method} ${url}`));
     if (match.kind === 'bad-method') {
       return fail(new NodeError('RAFTKV_ERR_METHOD', `${method} is not allowed on ${url}; allowed: ${match.allowed.join(', ')}`));
@@ -74,9 +90,9 @@ export function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront> {
     }
 
     const run = (body: Buffer): void => {
-      let ctx: RequestContext;
+      let ctx: C;
       try {
-        ctx = { method, path: url, params: match.params.map(decodeParam), query, body, contentType, node: opts.node, logger: opts.logger };
+        ctx = opts.context({ method, path: url, params: match.params.map(decodeParam), query, body, contentType, logger: opts.logger });
       } catch (e) {
         return fail(e);
       }

@@ -8,8 +8,8 @@ export interface NodeApi {
   propose(cmd: KvCommand): Promise<KvResult>;
   /** A forwarded command, with its client session; this node must lead. */
   proposeLocal(env: Envelope): Promise<KvResult>;
-  /** Resolves when a read at `level` may be served from `kv`. */
-  readBarrier(level: ReadLevel): Promise<void>;
+  /** Resolves when a read at `level` of `keys` may be served from `kv` (refuses keys of another shard). */
+  readBarrier(level: ReadLevel, keys?: readonly string[]): Promise<void>;
   readonly kv: KvState;
   status(): NodeStatus;
   join(id: string, addrs: MemberAddrs): Promise<{ alreadyMember: boolean }>;

@@ -9,7 +9,8 @@ export interface Reply {
   retryAfter?: number;
 }
 
-export interface RequestContext {
+/** A request as the HTTP server parsed it, whatever serves it. */
+export interface RequestBase {
   method: string;
   path: string;
   /** Decoded `:name` segments, in order. */
@@ -17,11 +18,15 @@ export interface RequestContext {
   query: URLSearchParams;
   body: Buffer;
   contentType: string;
-  node: NodeApi;
   logger: Logger;
 }
 
-export interface Route {
+/** A request to a node's front. */
+export interface RequestContext extends RequestBase {
+  node: NodeApi;
+}
+
+export interface Route<C extends RequestBase = RequestContext> {
   method: string;
   /** Segments; ':x' matches one segment. */
   pattern: string;
@@ -29,15 +34,15 @@ export interface Route {
   body: boolean;
   /** Node-to-node traffic: a forwarded batch may hold many client bodies, so it gets 64× the limit. */
   internal?: boolean;
-  handler: (ctx: RequestContext) => Promise<Reply>;
+  handler: (ctx: C) => Promise<Reply>;
 }
 
-export type RouteMatch =
-  | { kind: 'ok'; route: Route; params: string[] }
+export type RouteMatch<C extends RequestBase = RequestContext> =
+  | { kind: 'ok'; route: Route<C>; params: string[] }
   | { kind: 'bad-method'; allowed: string[] }
   | { kind: 'not-found' };
 
-export function matchRoute(routes: readonly Route[], method: string, path: string): RouteMatch {
+export function matchRoute<C extends RequestBase>(routes: readonly Route<C>[], method: string, path: string): RouteMatch<C> {
   const segs = path.split('/').filter((s) => s !== '');
   const allowed: string[] = [];
   for (const r of routes) {

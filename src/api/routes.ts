@@ -52,7 +52,7 @@ async function getKey(ctx: RequestContext): Promise<Reply> {
 }
 
 async function readKey(ctx: RequestContext, key: string, level: ReadLevel): Promise<Reply> {
-  await ctx.node.readBarrier(level);
+  await ctx.node.readBarrier(level, [key]);
   const value = ctx.node.kv.get(key);
   if (value === undefined) throw new NodeError('RAFTKV_ERR_NOT_FOUND', `key ${JSON.stringify(key)} not found`);
   if (ctx.query.has('raw')) return { status: 200, raw: value, contentType: 'application/octet-stream' };
@@ -174,6 +174,31 @@ async function clusterView(ctx: RequestContext): Promise<Reply> {
   return ok({ leader: s.leader, term: s.term, members });
 }
 
+/**
+ * Several keys read at one level, behind one read barrier: `GET /mget?k=a&k=b`
+ * or `POST /mget` with `{"keys": ["a", "b"]}`; answers `{"a": "1", "b": null}`
+ * (null: absent). The router gathers a multi-key GET from these, one per shard.
+ */
+async function getMany(ctx: RequestContext): Promise<Reply> {
+  const keys = (ctx.method === 'GET' ? ctx.query.getAll('k') : mgetBody(parseJsonObject(ctx))).map(validateKey);
+  if (keys.length === 0) throw badRequest('name at least one key');
+  const level = readLevel(ctx);
+  const read = async (): Promise<Reply> => {
+    await ctx.node.readBarrier(level, keys);
+    // No prototype: a key named "__proto__" is a key like any other.
+    const values: Record<string, string | null> = Object.create(null);
+    for (const k of keys) values[k] = ctx.node.kv.get(k) ?? null;
+    return ok(values);
+  };
+  return level === 'leader' ? onLeader(ctx, read) : read();
+}
+
+export function mgetBody(body: Record<string, unknown>): string[] {
+  const keys = body.keys;
+  if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string')) throw badRequest('field "keys" must be an array of strings');
+  return keys as string[];
+}
+
 /** Commands a follower forwarded, in one batch; each gets its own answer. */
 async function internalPropose(ctx: RequestContext): Promise<Reply> {
   let envs: unknown;
@@ -207,6 +232,8 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', pattern: '/files/:name', body: true, handler: putRaw },
   { method: 'GET', pattern: '/files/:name', body: false, handler: getRaw },
   { method: 'POST', pattern: '/cas', body: true, handler: cas },
+  { method: 'GET', pattern: '/mget', body: false, handler: getMany },
+  { method: 'POST', pattern: '/mget', body: true, handler: getMany },
   { method: 'POST', pattern: '/join', body: true, handler: join },
   { method: 'DELETE', pattern: '/raft/remove', body: true, handler: remove },
   { method: 'POST', pattern: '/raft/remove', body: true, handler: remove },

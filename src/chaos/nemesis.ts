@@ -32,10 +32,23 @@ export const newNemesisLog = (): NemesisLog => ({
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const between = (rand: SeededRand, lo: number, hi: number): number => lo + rand.next() * (hi - lo);
 
+/** Where the failover probe writes after `killed` died: base URLs and the n-th probe key. */
+export type ProbeTarget = (killed: string) => { urls: string[]; key: (n: number) => string };
+
+/** The default probe: every other node, directly. */
+const directProbe =
+  (launcher: Launcher): ProbeTarget =>
+  (killed) => ({
+    urls: launcher.ids.filter((id) => id !== killed).map((id) => `http://${launcher.entry(id).http}`),
+    key: (n) => `__failover-probe-${killed}-${n}`,
+  });
+
 export interface NemesisOptions {
   launcher: Launcher;
   rand: SeededRand;
   faults: readonly FaultKind[];
+  /** Where failover probes go (default: straight to the surviving nodes). */
+  probe?: ProbeTarget;
   until: number;
   log: NemesisLog;
   onEvent: (line: string) => void;
@@ -62,7 +75,7 @@ export async function runNemesis(o: NemesisOptions): Promise<void> {
           const killed = launcher.killNode(victim);
           if (wasLeader) {
             o.log.leaderKills++;
-            const ms = await probeFailover(launcher, victim, started);
+            const ms = await probeFailover((o.probe ?? directProbe(launcher))(victim), started);
             if (ms === undefined) o.log.failoverTimeouts++;
             else {
               o.log.failoversMs.push(ms);
@@ -90,7 +103,8 @@ export async function runNemesis(o: NemesisOptions): Promise<void> {
           break;
         }
         case 'oneway': {
-          const others = ids.filter((id) => id !== victim);
+          // A link within the victim's Raft group (nodes of other shards share none).
+          const others = ids.filter((id) => id !== victim && launcher.shardOf(id) === launcher.shardOf(victim));
           const to = others[rand.int(others.length)]!;
           o.onEvent(`cut ${victim}->${to}`);
           launcher.cutOneWay(victim, to);
@@ -130,17 +144,18 @@ export async function restart(launcher: Launcher, id: string): Promise<void> {
 }
 
 /**
- * Every 10 ms, a write to a random node other than the killed one, each
- * bounded to 2 s; the failover time is when the first of them succeeds.
+ * Every 10 ms, a write to the probe target (by default the nodes other than
+ * the killed one, in turn; through a router, a key of the killed node's
+ * shard), each bounded to 2 s; the failover time is when the first succeeds.
  */
-async function probeFailover(launcher: Launcher, killed: string, started: number, boundMs = 10_000): Promise<number | undefined> {
-  const urls = launcher.ids.filter((id) => id !== killed).map((id) => `http://${launcher.entry(id).http}`);
+async function probeFailover(target: ReturnType<ProbeTarget>, started: number, boundMs = 10_000): Promise<number | undefined> {
+  const { urls } = target;
   let done: number | undefined;
   let n = 0;
   const inFlight: Promise<void>[] = [];
   while (done === undefined && performance.now() - started < boundMs) {
     const url = urls[n % urls.length]!;
-    const key = `__failover-probe-${killed}-${n++}`;
+    const key = target.key(n++);
     inFlight.push(
       call('POST', `${url}/key`, { [key]: 'x' }, 2000).then((r) => {
         if ('answer' in r && r.answer.status === 200) done ??= performance.now() - started;
@@ -170,7 +185,7 @@ export async function runKillCycles(o: Omit<NemesisOptions, 'faults' | 'until'> 
       const killed = launcher.killNode(victim);
       if (victim === leader) {
         o.log.leaderKills++;
-        const ms = await probeFailover(launcher, victim, started);
+        const ms = await probeFailover((o.probe ?? directProbe(launcher))(victim), started);
         if (ms === undefined) o.log.failoverTimeouts++;
         else o.log.failoversMs.push(ms);
       }

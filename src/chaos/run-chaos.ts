@@ -11,18 +11,23 @@ import { parseClusterConfig } from '../cluster/config.js';
 import { freePorts } from '../cluster/free-ports.js';
 import { Launcher } from '../cluster/launcher.js';
 import type { Isolation } from '../cluster/node-proc.js';
-import type { LogRecord } from '../node/logger.js';
+import { makeLogger, type LogRecord } from '../node/logger.js';
 import { SeededRand } from '../raft/rand.js';
+import { runRouter, type RunningRouter } from '../shard/run-router.js';
+import { SlotMap, type ShardSlots } from '../shard/slot-map.js';
 import { History } from './history.js';
 import { call } from './http-client.js';
-import { FAULT_KINDS, newNemesisLog, restart, runKillCycles, runNemesis, type FaultKind, type NemesisLog } from './nemesis.js';
+import { FAULT_KINDS, newNemesisLog, restart, runKillCycles, runNemesis, type FaultKind, type NemesisLog, type ProbeTarget } from './nemesis.js';
 import { newClientStats, runHistoryClient, runWriter, type ClientStats, type StopAt, type Target } from './workload.js';
 
 export interface ChaosOptions {
   durationS: number;
   isolation: Isolation;
   seed: number;
+  /** Nodes (per shard, with `shards`). */
   nodes: number;
+  /** Run this many shards behind a router, and every client through the router (0: one group, clients on the nodes). */
+  shards?: number;
   /** History clients (checked for linearizability). */
   clients: number;
   /** Extra write load: connections writing unique keys. */
@@ -77,13 +82,21 @@ export const DEFAULT_CHAOS: Omit<ChaosOptions, 'say'> = {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
-  const ports = await freePorts(opts.nodes * 2 + 1);
+  const shards = opts.shards ?? 0;
+  const total = opts.nodes * Math.max(1, shards);
+  const ports = await freePorts(total * 2 + 2);
+  const nodeEntry = (i: number) => ({ id: `node${i}`, http: `127.0.0.1:${ports[i * 2]}`, raft: `127.0.0.1:${ports[i * 2 + 1]}` });
   // The default config's Raft timing: the failover figures are for it.
   const { config } = parseClusterConfig(
     {
       durability: opts.durability,
-      control: `127.0.0.1:${ports[opts.nodes * 2]}`,
-      nodes: Array.from({ length: opts.nodes }, (_, i) => ({ id: `node${i}`, http: `127.0.0.1:${ports[i * 2]}`, raft: `127.0.0.1:${ports[i * 2 + 1]}` })),
+      control: `127.0.0.1:${ports[total * 2]}`,
+      ...(shards > 0
+        ? {
+            router: { http: `127.0.0.1:${ports[total * 2 + 1]}` },
+            shards: Array.from({ length: shards }, (_, s) => ({ id: `s${s}`, nodes: Array.from({ length: opts.nodes }, (_, j) => nodeEntry(s * opts.nodes + j)) })),
+          }
+        : { nodes: Array.from({ length: opts.nodes }, (_, i) => nodeEntry(i)) }),
     },
     'chaos cluster',
   );
@@ -97,14 +110,23 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     ...(opts.unsafe === 'stale-reads' ? { unsafe: { staleReads: true } } : {}),
   });
   const rand = new SeededRand(opts.seed);
+  let router: RunningRouter | undefined;
   try {
     await launcher.start();
-    opts.say(`chaos: ${opts.nodes} nodes (${opts.isolation} isolation, ${opts.durability}) in ${dir}; seed ${opts.seed}`);
+    if (shards > 0) {
+      router = await runRouter({ config, logger: makeLogger((r) => opts.onNodeLog?.(r), 'warn', { id: 'router' }) });
+      opts.say(`chaos: ${shards} shards of ${opts.nodes} nodes behind the router ${router.httpAddr} (${opts.isolation} isolation, ${opts.durability}) in ${dir}; seed ${opts.seed}`);
+    } else {
+      opts.say(`chaos: ${opts.nodes} nodes (${opts.isolation} isolation, ${opts.durability}) in ${dir}; seed ${opts.seed}`);
+    }
     await waitForLeader(launcher, 10_000);
 
+    // Through the router every client sends to it; otherwise to any node not known dead.
+    const routerUrl = router ? `http://${router.httpAddr}` : undefined;
     const target: Target = {
-      live: () => launcher.ids.filter((id) => launcher.stateOf(id) !== 'dead').map((id) => `http://${launcher.entry(id).http}`),
+      live: () => (routerUrl ? [routerUrl] : launcher.ids.filter((id) => launcher.stateOf(id) !== 'dead').map((id) => `http://${launcher.entry(id).http}`)),
     };
+    const probe = routerUrl ? routerProbe(launcher, config.shards!, routerUrl) : undefined;
     const history = new History();
     const clientStats = newClientStats();
     const writes = { ok: 0, failed: 0 };
@@ -126,9 +148,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     ];
     let cyclesDone: number | undefined;
     if (opts.cycles !== undefined) {
-      cyclesDone = await runKillCycles({ launcher, rand, cycles: opts.cycles, until, log: nemesisLog, onEvent: say });
+      cyclesDone = await runKillCycles({ launcher, rand, cycles: opts.cycles, until, log: nemesisLog, onEvent: say, ...(probe ? { probe } : {}) });
     } else {
-      await runNemesis({ launcher, rand, faults: opts.faults, until, log: nemesisLog, onEvent: say });
+      await runNemesis({ launcher, rand, faults: opts.faults, until, log: nemesisLog, onEvent: say, ...(probe ? { probe } : {}) });
     }
     // With kill cycles the load stops once they are done.
     if (opts.cycles !== undefined) stop.at = Math.min(stop.at, Date.now());
@@ -148,13 +170,13 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const finalClient = opts.clients;
     for (const key of keys) {
       const done = history.begin(finalClient, { op: 'get', key });
-      const r = await call('GET', `http://${launcher.entry(leader).http}/key/${key}?level=linearizable`, undefined, 5000);
+      const r = await call('GET', `${routerUrl ?? `http://${launcher.entry(leader).http}`}/key/${key}?level=linearizable`, undefined, 5000);
       if ('answer' in r && r.answer.status === 200 && typeof r.answer.json?.[key] === 'string') done({ ok: true, value: r.answer.json[key] });
       else if ('answer' in r && r.answer.status === 404) done({ ok: true, value: null });
       else throw new Error(`final read of ${key} failed: ${JSON.stringify(r)}`);
     }
     const lostExamples: string[] = [];
-    const lost = await readBack(launcher, acked, lostExamples);
+    const lost = await readBack(routerUrl ? [routerUrl] : launcher.ids.map((id) => `http://${launcher.entry(id).http}`), acked, lostExamples);
 
     opts.say(`chaos: checking ${history.ops.length} operations on ${keys.length} keys for linearizability`);
     const started = performance.now();
@@ -180,9 +202,25 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       ackedChecked: acked.size,
     };
   } finally {
+    await router?.stop();
     await launcher.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Failover probes through the router: keys of the killed node's shard (a hash tag that lands there). */
+function routerProbe(launcher: Launcher, shards: readonly ShardSlots[], routerUrl: string): ProbeTarget {
+  const map = new SlotMap(shards);
+  const tags = new Map<string, string>();
+  for (let i = 0; tags.size < shards.length; i++) {
+    const tag = `probe${i}`;
+    const shard = map.shardOfKey(tag).id;
+    if (!tags.has(shard)) tags.set(shard, tag);
+  }
+  return (killed) => {
+    const tag = tags.get(launcher.shardOf(killed) ?? '')!;
+    return { urls: [routerUrl], key: (n) => `{${tag}}__failover-probe-${killed}-${n}` };
+  };
 }
 
 function stripCallbacks(o: ChaosOptions): ChaosReport['options'] {
@@ -212,9 +250,8 @@ function checkPerKey(ops: readonly Operation[], timeoutMs: number): { violations
   return { violations, details, timedOut };
 }
 
-async function readBack(launcher: Launcher, acked: Map<string, string>, examples: string[]): Promise<number> {
+async function readBack(urls: string[], acked: Map<string, string>, examples: string[]): Promise<number> {
   const entries = [...acked];
-  const urls = launcher.ids.map((id) => `http://${launcher.entry(id).http}`);
   let lost = 0;
   let next = 0;
   const reader = async (): Promise<void> => {
@@ -246,39 +283,68 @@ async function readBack(launcher: Launcher, acked: Map<string, string>, examples
   return lost;
 }
 
+/** Wait until each Raft group (each shard) has a leader all its nodes agree on; returns the first group's. */
 async function waitForLeader(launcher: Launcher, timeoutMs: number): Promise<string> {
   const deadline = Date.now() + timeoutMs;
+  const groups = groupsOf(launcher);
   while (Date.now() < deadline) {
-    const statuses = [...(await launcher.statuses()).values()].filter((s) => s !== undefined);
-    const leader = statuses.find((s) => s.role === 'leader');
-    if (leader && statuses.length === launcher.ids.length && statuses.every((s) => s.leader === leader.id && s.term === leader.term)) return leader.id;
+    const all = await launcher.statuses();
+    const leaders = groups.map((ids) => {
+      const statuses = ids.map((id) => all.get(id));
+      const leader = statuses.find((s) => s?.role === 'leader');
+      return leader && statuses.every((s) => s !== undefined && s.leader === leader.id && s.term === leader.term) ? leader.id : undefined;
+    });
+    if (leaders.every((l) => l !== undefined)) return leaders[0]!;
     await sleep(20);
   }
-  throw new Error(`no leader agreed by every node within ${timeoutMs} ms`);
+  throw new Error(`no leader agreed by every node${groups.length > 1 ? ' of every shard' : ''} within ${timeoutMs} ms`);
 }
 
+/** The node ids of each Raft group: one group, or one per shard. */
+function groupsOf(launcher: Launcher): string[][] {
+  const groups = new Map<string, string[]>();
+  for (const id of launcher.ids) {
+    const g = launcher.shardOf(id) ?? '';
+    groups.set(g, [...(groups.get(g) ?? []), id]);
+  }
+  return [...groups.values()];
+}
+
+/** Wait (bounded) until every node has applied what its group committed (log indexes differ between shards). */
 async function waitForApplied(launcher: Launcher, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  const groups = groupsOf(launcher);
   while (Date.now() < deadline) {
-    const statuses = [...(await launcher.statuses()).values()];
-    const top = Math.max(...statuses.map((s) => s?.commit ?? 0));
-    if (statuses.every((s) => s !== undefined && s.applied >= top)) return;
+    const all = await launcher.statuses();
+    const caughtUp = groups.every((ids) => {
+      const statuses = ids.map((id) => all.get(id));
+      const top = Math.max(...statuses.map((s) => s?.commit ?? 0));
+      return statuses.every((s) => s !== undefined && s.applied >= top);
+    });
+    if (caughtUp) return;
     await sleep(50);
   }
 }
 
-/** Counts changes of leadership seen by polling every node's status. */
+/** Counts changes of leadership (in every shard) seen by polling every node's status. */
 function watchLeaders(launcher: Launcher): { stop(): number } {
-  let last: { id: string; term: number } | undefined;
+  const groups = groupsOf(launcher);
+  const last: ({ id: string; term: number } | undefined)[] = groups.map(() => undefined);
   let changes = 0;
   let running = true;
   void (async () => {
     while (running) {
-      const statuses = [...(await launcher.statuses(500)).values()];
-      let best: { id: string; term: number } | undefined;
-      for (const s of statuses) if (s && s.role === 'leader' && (!best || s.term > best.term)) best = { id: s.id, term: s.term };
-      if (best && last && best.term > last.term) changes++;
-      if (best && (!last || best.term >= last.term)) last = best;
+      const all = await launcher.statuses(500);
+      groups.forEach((ids, g) => {
+        let best: { id: string; term: number } | undefined;
+        for (const id of ids) {
+          const s = all.get(id);
+          if (s && s.role === 'leader' && (!best || s.term > best.term)) best = { id: s.id, term: s.term };
+        }
+        const prev = last[g];
+        if (best && prev && best.term > prev.term) changes++;
+        if (best && (!prev || best.term >= prev.term)) last[g] = best;
+      });
       await sleep(50);
     }
   })();

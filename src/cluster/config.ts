@@ -3,6 +3,8 @@
 
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { slotProblems } from '../shard/slot-map.js';
+import { parseSlotRanges, splitSlotsEvenly, type SlotRange } from '../shard/slots.js';
 
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be "host:port", for example "127.0.0.1:11000"').refine((a) => {
   const port = Number(a.slice(a.lastIndexOf(':') + 1));
@@ -29,6 +31,19 @@ const raftSchema = z
   .refine((r) => r.electionTicks[0] > r.heartbeatTicks, { message: 'electionTicks[0] must be greater than heartbeatTicks', path: ['electionTicks'] })
   .refine((r) => r.electionTicks[1] > r.electionTicks[0], { message: 'electionTicks must be [min, max) with max > min', path: ['electionTicks'] });
 
+/** One Raft group of a sharded cluster: its own members, data directories and slot ranges. */
+const shardSchema = z.strictObject({
+  id: nodeId,
+  /** "0-8191", or several ranges "0-99,200-299"; omitted on every shard: split evenly. */
+  slots: z.string().optional(),
+  nodes: z.array(nodeSchema).min(1, 'a shard needs at least one node'),
+});
+
+const routerSchema = z.strictObject({
+  http: hostPort,
+  resp: hostPort.optional(),
+});
+
 export const clusterConfigSchema = z.strictObject({
   dataDir: z.string().min(1).default('data'),
   durability: z.enum(['fsync', 'os']).default('fsync'),
@@ -36,12 +51,28 @@ export const clusterConfigSchema = z.strictObject({
   control: hostPort.default('127.0.0.1:10999'),
   maxBodyBytes: z.int().min(1).default(1 << 20),
   requestTimeoutMs: z.int().min(1).default(5000),
-  nodes: z.array(nodeSchema).min(1, 'a cluster needs at least one node'),
+  nodes: z.array(nodeSchema).min(1, 'a cluster needs at least one node').optional(),
+  /** Instead of `nodes`: several Raft groups, each owning hash slots. */
+  shards: z.array(shardSchema).min(1, 'a sharded cluster needs at least one shard').optional(),
+  /** The router in front of the shards (only with `shards`). */
+  router: routerSchema.optional(),
 });
 
-export type ClusterConfig = z.infer<typeof clusterConfigSchema>;
-export type NodeEntry = ClusterConfig['nodes'][number];
-export type RaftTuning = ClusterConfig['raft'];
+type RawConfig = z.infer<typeof clusterConfigSchema>;
+export type NodeEntry = z.infer<typeof nodeSchema>;
+export type RaftTuning = RawConfig['raft'];
+
+export interface ShardEntry {
+  id: string;
+  slots: SlotRange[];
+  nodes: NodeEntry[];
+}
+
+/** A checked config: `nodes` is every node (of every shard); `shards` is set for a sharded cluster. */
+export type ClusterConfig = Omit<RawConfig, 'nodes' | 'shards'> & {
+  nodes: NodeEntry[];
+  shards?: ShardEntry[];
+};
 
 export class ConfigError extends Error {
   constructor(file: string, problems: string[]) {
@@ -64,28 +95,72 @@ export function parseClusterConfig(raw: unknown, file = 'config'): LoadedConfig 
       parsed.error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(top level)'}: ${i.message}`),
     );
   }
-  const config = parsed.data;
+  const { nodes: flatNodes, shards: rawShards, ...rest } = parsed.data;
+  if ((flatNodes === undefined) === (rawShards === undefined)) {
+    throw new ConfigError(file, [flatNodes ? 'shards: give either nodes or shards, not both' : '(top level): give either nodes (one Raft group) or shards (several)']);
+  }
+  if (rest.router && !rawShards) throw new ConfigError(file, ['router: a router needs shards']);
   const problems: string[] = [];
+  // Every node with the path that names it in messages.
+  const placed: [NodeEntry, string][] = flatNodes
+    ? flatNodes.map((n, i) => [n, `nodes.${i}`])
+    : rawShards!.flatMap((s, si) => s.nodes.map((n, i): [NodeEntry, string] => [n, `shards.${si}.nodes.${i}`]));
   const seen = new Map<string, string>();
-  config.nodes.forEach((n, i) => {
-    const where = `nodes.${i}`;
+  const claim = (addr: string | undefined, where: string): void => {
+    if (!addr || addr.endsWith(':0')) return;
+    const other = seen.get(`addr:${addr}`);
+    if (other) problems.push(`${where}: address ${addr} is already used by ${other}`);
+    seen.set(`addr:${addr}`, where);
+  };
+  for (const [n, where] of placed) {
     if (seen.has(`id:${n.id}`)) problems.push(`${where}.id: duplicate node id ${JSON.stringify(n.id)} (also ${seen.get(`id:${n.id}`)})`);
     seen.set(`id:${n.id}`, `${where}.id`);
-    for (const field of ['http', 'raft', 'resp'] as const) {
-      const addr = n[field];
-      if (!addr || addr.endsWith(':0')) continue;
-      const other = seen.get(`addr:${addr}`);
-      if (other) problems.push(`${where}.${field}: address ${addr} is already used by ${other}`);
-      seen.set(`addr:${addr}`, `${where}.${field}`);
-    }
-  });
-  if (seen.has(`addr:${config.control}`) && !config.control.endsWith(':0')) problems.push(`control: address ${config.control} is already used by ${seen.get(`addr:${config.control}`)}`);
+    for (const field of ['http', 'raft', 'resp'] as const) claim(n[field], `${where}.${field}`);
+  }
+  claim(rest.router?.http, 'router.http');
+  claim(rest.router?.resp, 'router.resp');
+  if (seen.has(`addr:${rest.control}`) && !rest.control.endsWith(':0')) problems.push(`control: address ${rest.control} is already used by ${seen.get(`addr:${rest.control}`)}`);
+  const shards = rawShards ? resolveShards(rawShards, seen, problems) : undefined;
   if (problems.length > 0) throw new ConfigError(file, problems);
+  const config: ClusterConfig = { ...rest, nodes: placed.map(([n]) => n), ...(shards ? { shards } : {}) };
   const warnings: string[] = [];
-  if (config.nodes.length % 2 === 0) {
-    warnings.push(`${file}: ${config.nodes.length} nodes tolerate no more failures than ${config.nodes.length - 1}; an odd size is recommended`);
+  for (const group of shards ?? [{ id: '', nodes: config.nodes }]) {
+    const n = group.nodes.length;
+    if (n % 2 === 0) warnings.push(`${file}: ${group.id ? `shard ${group.id}: ` : ''}${n} nodes tolerate no more failures than ${n - 1}; an odd size is recommended`);
   }
   return { config, warnings };
+}
+
+/** Slot ranges of every shard: as written, or split evenly when no shard names any. */
+function resolveShards(raw: NonNullable<RawConfig['shards']>, seen: Map<string, string>, problems: string[]): ShardEntry[] {
+  const ids = new Set<string>();
+  raw.forEach((s, i) => {
+    if (ids.has(s.id)) problems.push(`shards.${i}.id: duplicate shard id ${JSON.stringify(s.id)}`);
+    else if (seen.has(`id:${s.id}`)) problems.push(`shards.${i}.id: shard id ${JSON.stringify(s.id)} is also a node id (${seen.get(`id:${s.id}`)}); ctl names both`);
+    ids.add(s.id);
+  });
+  const written = raw.filter((s) => s.slots !== undefined).length;
+  if (written === 0) {
+    const even = splitSlotsEvenly(raw.length);
+    return raw.map((s, i) => ({ id: s.id, slots: [even[i]!], nodes: s.nodes }));
+  }
+  if (written !== raw.length) {
+    raw.forEach((s, i) => {
+      if (s.slots === undefined) problems.push(`shards.${i}.slots: give slots for every shard, or for none (then they are split evenly)`);
+    });
+    return [];
+  }
+  const shards = raw.map((s, i) => {
+    let slots: SlotRange[] = [];
+    try {
+      slots = parseSlotRanges(s.slots!);
+    } catch (e) {
+      problems.push(`shards.${i}.slots: ${(e as Error).message}`);
+    }
+    return { id: s.id, slots, nodes: s.nodes };
+  });
+  if (problems.length === 0) for (const p of slotProblems(shards)) problems.push(`shards: ${p}`);
+  return shards;
 }
 
 export function loadClusterConfig(file: string): LoadedConfig {

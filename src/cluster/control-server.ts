@@ -21,6 +21,8 @@ export interface NodeRow {
   cutOff: boolean;
   /** OS process id: its own in process isolation, the launcher's in thread isolation. */
   pid: number | null;
+  /** The node's shard, in a sharded cluster. */
+  shard?: string;
 }
 
 class ControlError extends Error {
@@ -43,6 +45,7 @@ export async function clusterRows(launcher: Launcher): Promise<NodeRow[]> {
       leader: s?.leader ?? '',
       cutOff: launcher.isCutOff(id),
       pid: launcher.pidOf(id) ?? null,
+      ...(launcher.shardOf(id) !== undefined ? { shard: launcher.shardOf(id) } : {}),
     };
   });
 }
@@ -54,7 +57,15 @@ export function startControlServer(launcher: Launcher, host: string, port: numbe
   };
   const routes: Record<string, (arg: string | undefined, body: Record<string, unknown>) => Promise<unknown>> = {
     'GET status': async () => ({ isolation: launcher.isolation, nodes: await clusterRows(launcher), faults: launcher.faults() }),
-    'GET leader': async () => ({ leader: (await launcher.leader()) ?? null }),
+    'GET leader': async (shard) => {
+      const shards = [...new Set(launcher.ids.map((id) => launcher.shardOf(id)).filter((s) => s !== undefined))];
+      if (shard !== undefined && !shards.includes(shard)) throw new ControlError(404, shards.length > 0 ? `unknown shard ${JSON.stringify(shard)}; shards: ${shards.join(', ')}` : 'this cluster has no shards');
+      if (shard === undefined && shards.length > 0) {
+        // Every shard's leader, for a sharded cluster.
+        return { leaders: Object.fromEntries(await Promise.all(shards.map(async (s) => [s, (await launcher.leader(s)) ?? null] as const))) };
+      }
+      return { leader: (await launcher.leader(shard)) ?? null };
+    },
     'GET memory': async () => {
       const heaps = await Promise.all(launcher.ids.map(async (id) => [id, (await launcher.heap(id)) ?? null] as const));
       const { rss, heapUsed } = process.memoryUsage();

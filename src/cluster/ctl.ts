@@ -17,7 +17,7 @@ export function ctlRequest(command: string, args: string[]): CtlRequest {
     case 'status':
       return { method: 'GET', path: '/status' };
     case 'leader':
-      return { method: 'GET', path: '/leader' };
+      return { method: 'GET', path: args[0] ? `/leader/${encodeURIComponent(args[0])}` : '/leader' };
     case 'memory':
       return { method: 'GET', path: '/memory' };
     case 'kill':
@@ -66,14 +66,20 @@ export async function runCtl(control: string, command: string, args: string[]): 
   }
   const body = (await res.json()) as Record<string, unknown>;
   if (!res.ok) throw new Error(String(body.error ?? `control API answered ${res.status}`));
-  if (command === 'leader') return body.leader ? String(body.leader) : '';
+  if (command === 'leader') {
+    // A sharded cluster without a shard named: one "shard leader" line per shard.
+    if (body.leaders) return Object.entries(body.leaders as Record<string, string | null>).map(([s, l]) => `${s} ${l ?? '-'}`).join('\n');
+    return body.leader ? String(body.leader) : '';
+  }
   if (command === 'status') return renderCtlStatus(body.nodes as NodeRow[], body.faults as { cuts: string[]; degraded: string[] }, String(body.isolation ?? 'thread'));
   return JSON.stringify(body);
 }
 
 function renderCtlStatus(nodes: NodeRow[], faults: { cuts: string[]; degraded: string[] }, isolation: string): string {
-  const header = ['node', 'state', 'role', 'term', 'commit', 'applied', 'leader', ...(isolation === 'process' ? ['pid'] : [])];
+  const sharded = nodes.some((n) => n.shard !== undefined);
+  const header = [...(sharded ? ['shard'] : []), 'node', 'state', 'role', 'term', 'commit', 'applied', 'leader', ...(isolation === 'process' ? ['pid'] : [])];
   const rows = nodes.map((n) => [
+    ...(sharded ? [n.shard ?? '-'] : []),
     n.id,
     n.cutOff && n.state === 'alive' ? 'cut off' : n.state,
     n.role,

@@ -74,8 +74,10 @@ export class Launcher {
     const h = this.#handle(id);
     if (h.proc) throw new Error(`${id} is already running`);
     const { config } = this.#opts;
+    // In a sharded cluster each shard is its own Raft group: its founders are its own nodes.
+    const shard = config.shards?.find((s) => s.nodes.some((n) => n.id === id));
     const founders: Record<string, MemberAddrs> = {};
-    for (const n of config.nodes) founders[n.id] = { raft: n.raft, http: n.http, ...(n.resp ? { resp: n.resp } : {}) };
+    for (const n of shard?.nodes ?? config.nodes) founders[n.id] = { raft: n.raft, http: n.http, ...(n.resp ? { resp: n.resp } : {}) };
     const dir = this.dataDirOf(id);
     if (!this.#opts.inMemory) mkdirSync(dir, { recursive: true });
     const options: NodeRunOptions = {
@@ -93,6 +95,7 @@ export class Launcher {
       requestTimeoutMs: config.requestTimeoutMs,
       maxBodyBytes: config.maxBodyBytes,
       ...(this.#opts.unsafe?.staleReads ? { unsafeStaleReads: true } : {}),
+      ...(shard ? { shard: { shard: shard.id, shards: config.shards!.map((s) => ({ id: s.id, slots: s.slots })) } } : {}),
     };
     const proc = spawnNode(this.isolation, { options, logLevel: this.#opts.logLevel ?? 'info' });
     h.proc = proc;
@@ -232,10 +235,10 @@ export class Launcher {
     return { cuts: [...cuts].sort(), degraded };
   }
 
-  /** Whether every link between this node and each other node is cut in some direction. */
+  /** Whether every link between this node and each other node (of its shard) is cut in some direction. */
   isCutOff(id: string): boolean {
     const cuts = new Set(this.faults().cuts);
-    const others = this.ids.filter((o) => o !== id);
+    const others = this.ids.filter((o) => o !== id && this.shardOf(o) === this.shardOf(id));
     return others.length > 0 && others.every((o) => cuts.has(`${id}->${o}`) || cuts.has(`${o}->${id}`));
   }
 
@@ -301,10 +304,15 @@ export class Launcher {
     return new Map(entries);
   }
 
-  /** The node every live node agrees is leader, if any. */
-  async leader(): Promise<string | undefined> {
-    for (const s of (await this.statuses()).values()) if (s && s.role === 'leader') return s.id;
+  /** A node that leads (of `shard` only, when given), if any. */
+  async leader(shard?: string): Promise<string | undefined> {
+    for (const s of (await this.statuses()).values()) if (s && s.role === 'leader' && (shard === undefined || this.shardOf(s.id) === shard)) return s.id;
     return undefined;
+  }
+
+  /** The shard a node belongs to (undefined in a cluster without shards). */
+  shardOf(id: string): string | undefined {
+    return this.#opts.config.shards?.find((s) => s.nodes.some((n) => n.id === id))?.id;
   }
 
   entry(id: string): NodeEntry {

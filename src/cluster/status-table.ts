@@ -6,10 +6,12 @@ export interface TableRow {
   state: NodeState;
   status: NodeStatus | undefined;
   cutOff?: boolean;
+  /** The node's shard, in a sharded cluster: rows are grouped by it. */
+  shard?: string;
 }
 
-/** The live status table: one line per node. */
-export function renderStatusTable(rows: TableRow[]): string {
+/** The live status table: one line per node; in a sharded cluster, one group per shard under a line naming it and its slots. */
+export function renderStatusTable(rows: TableRow[], shardSlots: Record<string, string> = {}): string {
   const header = ['node', 'state', 'role', 'term', 'commit', 'applied', 'last', 'leader', 'contact', 'keys', 'http'];
   const lines = rows.map(({ id, state, status: s, cutOff }) => [
     id,
@@ -26,5 +28,15 @@ export function renderStatusTable(rows: TableRow[]): string {
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const fmt = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
-  return [fmt(header), ...lines.map(fmt)].join('\n');
+  if (!rows.some((r) => r.shard !== undefined)) return [fmt(header), ...lines.map(fmt)].join('\n');
+  const out: string[] = [];
+  const shards = [...new Set(rows.map((r) => r.shard ?? '-'))];
+  for (const shard of shards) {
+    if (out.length > 0) out.push('');
+    out.push(`shard ${shard}${shardSlots[shard] ? `  slots ${shardSlots[shard]}` : ''}`, fmt(header));
+    rows.forEach((r, i) => {
+      if ((r.shard ?? '-') === shard) out.push(fmt(lines[i]!));
+    });
+  }
+  return out.join('\n');
 }

@@ -18,18 +18,25 @@ export type NodeErrorCode =
   | 'RAFTKV_ERR_TOO_LARGE'
   | 'RAFTKV_ERR_SHUTTING_DOWN'
   | 'RAFTKV_ERR_NOT_INTEGER'
+  /** A key this node's shard does not own (sharded clusters). */
+  | 'RAFTKV_ERR_WRONG_SHARD'
+  /** A multi-key write whose keys belong to several shards (Redis's CROSSSLOT). */
+  | 'RAFTKV_ERR_CROSSSLOT'
   | 'RAFTKV_ERR_INTERNAL';
 
 export class NodeError extends Error {
   readonly code: NodeErrorCode;
   /** For NOT_LEADER: the leader's id, when known. */
   readonly leader: string;
+  /** Machine-readable facts for the answer body (for WRONG_SHARD: the owning shard and the slot). */
+  readonly details: Readonly<Record<string, string | number>> | undefined;
 
-  constructor(code: NodeErrorCode, message: string, leader = '') {
+  constructor(code: NodeErrorCode, message: string, leader = '', details?: Record<string, string | number>) {
     super(message);
     this.name = 'NodeError';
     this.code = code;
     this.leader = leader;
+    this.details = details;
   }
 }
 

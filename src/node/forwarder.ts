@@ -43,7 +43,8 @@ export class Forwarder {
   withSession(env: Envelope): Envelope {
     const s = ++this.#seq;
     this.#outstanding.add(s);
-    return { ...env, c: this.#client, s, a: Math.min(...this.#outstanding) };
+    // Sequence numbers enter the set in increasing order, so its first is the lowest (O(1), not a spread of every outstanding one).
+    return { ...env, c: this.#client, s, a: this.#outstanding.values().next().value! };
   }
 
   done(env: Envelope): void {

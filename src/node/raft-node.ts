@@ -17,6 +17,8 @@ import { SqliteStore } from '../storage/sqlite-store.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
 import { NodeError, shuttingDown, timeout, toNodeError } from './errors.js';
 import { Forwarder } from './forwarder.js';
+import type { ShardAssignment } from '../shard/slot-map.js';
+import { ShardGuard, commandKeys } from './shard-guard.js';
 import { KvState, decodeEnvelope, encodeEnvelope, type Envelope, type KvCommand, type KvResult, type KvWrite, type Session, type SessionWrite } from './kv-state.js';
 import type { SessionWrite as StoredSessionWrite } from '../storage/types.js';
 import type { Logger } from './logger.js';
@@ -39,6 +41,8 @@ export interface RaftNodeOptions {
   requestTimeoutMs?: number;
   logger: Logger;
   seed?: number;
+  /** In a sharded cluster: this node's shard and the slot map; keys of other shards are refused. */
+  shard?: ShardAssignment;
   /**
    * Deliberately broken, for proving the chaos checker can fail: serve
    * linearizable reads from local state without ReadIndex. Never set it otherwise.
@@ -83,6 +87,7 @@ export class RaftNode {
   readonly #forwarder: Forwarder;
   readonly #requestTimeoutMs: number;
   readonly #unsafeStaleReads: boolean;
+  readonly #guard: ShardGuard | undefined;
 
   #tickTimer: NodeJS.Timeout | undefined;
   #driveScheduled = false;
@@ -121,6 +126,7 @@ export class RaftNode {
     this.#stallWarnMs = Math.max(50, (opts.electionTicks[0] * opts.tickMs) / 2);
     if (this.#unsafeStaleReads) opts.logger.warn('UNSAFE: linearizable reads are served without ReadIndex (a chaos-checker proof run)', { id: opts.id });
     this.#forwarder = new Forwarder(opts.id, this.#requestTimeoutMs);
+    this.#guard = opts.shard ? new ShardGuard(opts.id, opts.shard) : undefined;
   }
 
   static async start(opts: RaftNodeOptions): Promise<RaftNode> {
@@ -180,6 +186,7 @@ export class RaftNode {
   /** Replicate a command; resolves once it is committed on a majority and applied here. */
   async propose(cmd: KvCommand): Promise<KvResult> {
     this.#checkUp();
+    this.#guard?.check(commandKeys(cmd));
     if (this.#raw.status().role !== Role.Leader) return this.#forward({ cmd });
     return this.proposeLocal({ cmd });
   }
@@ -188,6 +195,9 @@ export class RaftNode {
   proposeLocal(env: Envelope): Promise<KvResult> {
     this.#checkUp();
     return new Promise((resolve, reject) => {
+      // Forwarded batches and the router land here too: never store a key of another shard.
+      // (Inside the promise: one misrouted command must fail alone, not its whole batch.)
+      this.#guard?.check(commandKeys(env.cmd));
       this.#proposals.push({ env, data: encodeEnvelope(env), resolve, reject });
       this.#kick();
     });
@@ -205,7 +215,7 @@ export class RaftNode {
   }
 
   async read(key: string, level: ReadLevel = 'linearizable'): Promise<string | undefined> {
-    await this.readBarrier(level);
+    await this.readBarrier(level, [key]);
     return this.#kv.get(key);
   }
 
@@ -213,9 +223,12 @@ export class RaftNode {
    * Wait until a read at `level` may be served from this node's state:
    * linearizable = ReadIndex (also on followers: the leader confirms the index);
    * leader = this node must be the leader; stale = at once.
+   * `keys` are the keys about to be read: in a sharded cluster, a key of
+   * another shard is refused here.
    */
-  async readBarrier(level: ReadLevel): Promise<void> {
+  async readBarrier(level: ReadLevel, keys?: readonly string[]): Promise<void> {
     this.#checkUp();
+    if (keys) this.#guard?.check(keys);
     if (level === 'stale' || this.#unsafeStaleReads) return;
     if (level === 'leader') {
       if (this.#raw.status().role !== Role.Leader) throw this.#notLeaderError();
@@ -322,6 +335,7 @@ export class RaftNode {
       paused: this.#paused,
       progress: st.progress,
       addrs: this.#opts.addrs,
+      ...(this.#guard ? { shard: this.#guard.shard } : {}),
     };
   }
 
@@ -629,11 +643,23 @@ export class RaftNode {
   }
 
   async #changeMembership(cc: ConfChange): Promise<void> {
+    const deadline = Date.now() + this.#requestTimeoutMs;
     let ref;
-    try {
-      ref = this.#raw.proposeConfChange(cc);
-    } catch (e) {
-      throw toNodeError(e);
+    for (;;) {
+      try {
+        ref = this.#raw.proposeConfChange(cc);
+        break;
+      } catch (e) {
+        const err = toNodeError(e);
+        // The core takes one change at a time: while entries are unapplied an earlier change may
+        // still be pending (two nodes joining at once, or a fresh leader), so wait for it rather
+        // than refuse. With everything applied, a refusal is about this change itself.
+        const unapplied = this.#raw.status().lastIndex > this.#applied;
+        if (err.code !== 'RAFTKV_ERR_CONF_CHANGE' || !unapplied || Date.now() >= deadline) throw err;
+        await sleep(this.#opts.tickMs);
+        this.#checkUp();
+        if (this.#raw.status().role !== Role.Leader) throw this.#notLeaderError();
+      }
     }
     this.#kick();
     await new Promise<KvResult>((resolve, reject) => {

@@ -40,4 +40,6 @@ export interface NodeStatus {
   paused: boolean;
   progress: Record<string, PeerStatus>;
   addrs: MemberAddrs;
+  /** The node's shard, in a sharded cluster. */
+  shard?: string;
 }

@@ -11,7 +11,7 @@ import type { KvCommand, KvResult } from '../node/kv-state.js';
 import { join, type Reply } from './encoder.js';
 import { respErrorReply } from './errors-resp.js';
 import { RespParser, type RespParserLimits } from './parser.js';
-import type { ClientState, Command, CommandContext, ServerView, WriteCommand } from './command.js';
+import { keyArg, type ClientState, type Command, type CommandContext, type ServerView, type WriteCommand } from './command.js';
 import { NodeError } from '../node/errors.js';
 
 /** Commands read but not yet run, past which the connection stops reading (backpressure). */
@@ -173,6 +173,8 @@ export class RespConnection {
     const replies: Reply[] = new Array<Reply>(run.length);
     const writes: { i: number; cmd: WriteCommand; kv: KvCommand; bytes: number }[] = [];
     let reads = false;
+    // The keys the reads touch: a node of a sharded cluster refuses keys of other shards.
+    const readKeys: string[] = [];
     run.forEach((r, i) => {
       if (r.reply !== undefined) replies[i] = r.reply;
       else if (r.cmd!.kind === 'write') {
@@ -181,13 +183,17 @@ export class RespConnection {
         } catch (e) {
           replies[i] = this.#error(e);
         }
-      } else if (r.cmd!.kind === 'read') reads = true;
+      } else if (r.cmd!.kind === 'read') {
+        reads = true;
+        const [first, last, step] = r.cmd!.keys;
+        if (first > 0) for (let k = first; k <= (last < 0 ? r.args.length + last : last) && k < r.args.length; k += Math.max(1, step)) readKeys.push(keyArg(r.args[k]!));
+      }
     });
     if (writes.length > 0) await this.#propose(writes, replies);
     let barrierError: Reply | undefined;
     if (reads) {
       try {
-        await this.#server.node.readBarrier(this.client.level);
+        await this.#server.node.readBarrier(this.client.level, readKeys);
       } catch (e) {
         barrierError = this.#error(e);
       }

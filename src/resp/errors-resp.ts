@@ -21,6 +21,10 @@ const PREFIX: Record<NodeErrorCode, string> = {
   RAFTKV_ERR_METHOD: 'ERR',
   RAFTKV_ERR_TOO_LARGE: 'ERR',
   RAFTKV_ERR_INTERNAL: 'ERR',
+  // Redis Cluster's word for keys of one command in different slots.
+  RAFTKV_ERR_CROSSSLOT: 'CROSSSLOT',
+  // Not MOVED: cluster-aware clients would parse our message as a redirect.
+  RAFTKV_ERR_WRONG_SHARD: 'WRONGSHARD',
 };
 
 /** An error only the Redis protocol has, with its own code word (NOPROTO, ...). */

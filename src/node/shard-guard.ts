@@ -1,0 +1,64 @@
+// A node of a sharded cluster serves only the keys of its shard's slots: a
+// misrouted key is refused (never stored, never read) with an error naming
+// the shard that owns it.
+
+import { SlotMap, type ShardAssignment } from '../shard/slot-map.js';
+import { formatSlotRanges, keySlot } from '../shard/slots.js';
+import { NodeError } from './errors.js';
+import type { KvCommand } from './kv-state.js';
+
+/** Every key a command touches. */
+export function commandKeys(cmd: KvCommand): string[] {
+  switch (cmd.op) {
+    case 'set':
+      return cmd.kv.map(([k]) => k);
+    case 'del':
+      return cmd.keys;
+    case 'set1':
+    case 'cas':
+    case 'incr':
+    case 'append':
+      return [cmd.key];
+    case 'batch':
+      return cmd.cmds.flatMap(commandKeys);
+    default: {
+      // A new command kind must say which keys it touches, or misrouted keys would slip through.
+      const unknown: never = cmd;
+      throw new Error(`commandKeys: unknown command ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+export class ShardGuard {
+  readonly #nodeId: string;
+  readonly #map: SlotMap;
+  readonly #mine: number;
+
+  constructor(nodeId: string, assignment: ShardAssignment) {
+    this.#nodeId = nodeId;
+    this.#map = new SlotMap(assignment.shards);
+    this.#mine = assignment.shards.findIndex((s) => s.id === assignment.shard);
+    if (this.#mine < 0) throw new Error(`shard ${assignment.shard} is not in the slot map`);
+  }
+
+  get shard(): string {
+    return this.#map.shards[this.#mine]!.id;
+  }
+
+  /** Throws RAFTKV_ERR_WRONG_SHARD for the first key another shard owns. */
+  check(keys: Iterable<string>): void {
+    for (const key of keys) {
+      const slot = keySlot(key);
+      const owner = this.#map.indexOfSlot(slot);
+      if (owner === this.#mine) continue;
+      const s = this.#map.shards[owner]!;
+      throw new NodeError(
+        'RAFTKV_ERR_WRONG_SHARD',
+        `key ${JSON.stringify(key.length > 64 ? key.slice(0, 64) + '...' : key)} hashes to slot ${slot}, owned by shard ${s.id} (slots ${formatSlotRanges(s.slots)}); ` +
+          `${this.#nodeId} serves shard ${this.shard}: send it to shard ${s.id} (or through the router)`,
+        '',
+        { shard: s.id, slot },
+      );
+    }
+  }
+}

@@ -1,0 +1,71 @@
+// The router with its HTTP front, as `raftkv cluster` runs it for a sharded
+// config: in the launcher's own process, whose main thread has little else
+// to do (the nodes run in worker threads or child processes).
+
+import { serveHttp, type HttpFront } from '../api/http-server.js';
+import type { ClusterConfig } from '../cluster/config.js';
+import type { Logger } from '../node/logger.js';
+import { Router } from './router.js';
+import { ROUTER_ROUTES } from './router-routes.js';
+
+export interface RunRouterOptions {
+  config: ClusterConfig;
+  logger: Logger;
+  /** Listen here instead of the config's router.http (tests: port 0). */
+  http?: string;
+  pollMs?: number;
+}
+
+export interface RunningRouter {
+  router: Router;
+  http: HttpFront;
+  /** Where it listens, with the real port. */
+  httpAddr: string;
+  stop(): Promise<void>;
+}
+
+/** The router of a sharded config: one shard client per shard (with the config's members). */
+export function routerForConfig(config: ClusterConfig, logger?: Logger, pollMs?: number): Router {
+  if (!config.shards) throw new Error('a router needs a config with shards');
+  return new Router({
+    shards: config.shards.map((s) => ({ id: s.id, slots: s.slots, members: s.nodes.map((n) => ({ id: n.id, http: n.http, raft: n.raft, ...(n.resp ? { resp: n.resp } : {}) })) })),
+    timeoutMs: config.requestTimeoutMs,
+    ...(pollMs !== undefined ? { pollMs } : {}),
+    ...(logger ? { log: (msg: string, fields: Record<string, unknown>) => logger.info(msg, { router: true, ...fields }) } : {}),
+  });
+}
+
+export async function runRouter(opts: RunRouterOptions): Promise<RunningRouter> {
+  const addr = opts.http ?? opts.config.router?.http;
+  if (!addr) throw new Error('the config has no router.http address');
+  const router = routerForConfig(opts.config, opts.logger, opts.pollMs);
+  const i = addr.lastIndexOf(':');
+  const host = addr.slice(0, i);
+  let http: HttpFront;
+  try {
+    http = await serveHttp({
+      host,
+      port: Number(addr.slice(i + 1)),
+      logger: opts.logger,
+      maxBodyBytes: opts.config.maxBodyBytes,
+      routes: ROUTER_ROUTES,
+      context: (request) => ({ ...request, router }),
+    });
+  } catch (e) {
+    router.close();
+    throw e;
+  }
+  router.start();
+  let stopped = false;
+  return {
+    router,
+    http,
+    httpAddr: `${host}:${http.port}`,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      http.close();
+      router.close();
+    },
+  };
+}

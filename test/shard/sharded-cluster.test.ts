@@ -1,0 +1,214 @@
+// A sharded cluster from the shipped cluster.sharded.json (moved to free
+// ports): 2 Raft groups of 3 nodes behind the router. Keys land on the shard
+// that owns their slot, hash tags keep keys together, misrouted keys and
+// cross-shard writes are refused, and a shard's leader dying costs the
+// other shard nothing.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { performance } from 'node:perf_hooks';
+import { Router } from '../../src/shard/router.js';
+import { keySlot } from '../../src/shard/slots.js';
+import { http, sleep } from '../helpers/test-cluster.js';
+import { ShardedTestCluster, onFreePorts, readShippedShardedConfig } from '../helpers/sharded-cluster.js';
+
+let c: ShardedTestCluster;
+
+before(async () => {
+  c = await ShardedTestCluster.start({ raw: await onFreePorts(readShippedShardedConfig()) });
+  await c.waitForLeaders();
+});
+
+after(async () => {
+  await c?.stop();
+});
+
+const shardOfSlot = (slot: number): string => (slot <= 8191 ? 's0' : 's1');
+
+/** `n` keys with `prefix` that hash to `shard`. */
+function keysOn(shard: string, prefix: string, n: number): string[] {
+  const keys: string[] = [];
+  for (let i = 0; keys.length < n; i++) if (shardOfSlot(keySlot(`${prefix}${i}`)) === shard) keys.push(`${prefix}${i}`);
+  return keys;
+}
+
+test('keys land on the shard that owns their slot, and only there', async () => {
+  const keys = Array.from({ length: 40 }, (_, i) => `user:${i}`);
+  for (const k of keys) assert.equal((await http('POST', c.routerUrl('/key'), { [k]: `v-${k}` })).status, 200, k);
+  const owners = new Set(keys.map((k) => shardOfSlot(keySlot(k))));
+  assert.deepEqual([...owners].sort(), ['s0', 's1'], 'the keys spread over both shards');
+  for (const k of keys) {
+    const owner = shardOfSlot(keySlot(k));
+    for (const id of c.launcher.ids) {
+      const r = await http('GET', c.nodeUrl(id, `/key/${encodeURIComponent(k)}`));
+      if (c.launcher.shardOf(id) === owner) assert.deepEqual(r.json, { [k]: `v-${k}` }, `${k} on ${id}`);
+      else {
+        assert.equal(r.status, 421, `${k} refused on ${id} of the other shard`);
+        assert.equal(r.json.code, 'RAFTKV_ERR_WRONG_SHARD');
+        assert.equal(r.json.shard, owner);
+      }
+    }
+  }
+  // And nothing else is stored anywhere: each node holds exactly its shard's keys (this runs first, on empty shards).
+  for (const id of c.launcher.ids) {
+    const mine = keys.filter((k) => shardOfSlot(keySlot(k)) === c.launcher.shardOf(id)).length;
+    assert.equal((await http('GET', c.nodeUrl(id, '/status'))).json.keys, mine, `${id} holds the ${mine} keys of its shard`);
+  }
+});
+
+test('a misrouted key is refused on a node, leader or follower, naming the shard that owns it', async () => {
+  const leaders = await c.waitForLeaders();
+  const key = 'foo'; // slot 12182: shard s1
+  for (const id of c.nodesOf('s0')) {
+    const w = await http('POST', c.nodeUrl(id, '/key'), { [key]: 'x' });
+    assert.equal(w.status, 421, `${id} (${leaders.get('s0') === id ? 'leader' : 'follower'}): ${w.text}`);
+    assert.equal(w.json.code, 'RAFTKV_ERR_WRONG_SHARD');
+    assert.match(w.json.error, /slot 12182, owned by shard s1 \(slots 8192-16383\)/);
+    assert.equal(w.json.slot, 12182);
+    assert.equal((await http('POST', c.nodeUrl(id, '/cas'), { key, expect: null, value: 'y' })).status, 421);
+    assert.equal((await http('DELETE', c.nodeUrl(id, `/key/${key}`))).status, 421);
+    assert.equal((await http('GET', c.nodeUrl(id, `/mget?k=bar&k=${key}`))).status, 421);
+  }
+  // A write of several keys with one misrouted is refused whole.
+  const s0Key = keysOn('s0', 'whole-', 1)[0]!;
+  assert.equal((await http('POST', c.nodeUrl(leaders.get('s0')!, '/key'), { [s0Key]: 'a', [key]: 'b' })).status, 421);
+  assert.equal((await http('GET', c.nodeUrl(leaders.get('s0')!, `/key/${s0Key}`))).status, 404);
+});
+
+test('hash tags keep keys on one shard: a multi-key write of tagged keys is atomic there', async () => {
+  const following = '{user1000}.following';
+  const followers = '{user1000}.followers';
+  assert.equal(keySlot(following), keySlot(followers));
+  const r = await http('POST', c.routerUrl('/key'), { [following]: 'a,b', [followers]: 'c' });
+  assert.equal(r.status, 200, r.text);
+  const owner = c.nodesOf(shardOfSlot(keySlot(following)))[0]!;
+  assert.deepEqual((await http('GET', c.nodeUrl(owner, `/mget?k=${encodeURIComponent(following)}&k=${encodeURIComponent(followers)}`))).json, { [following]: 'a,b', [followers]: 'c' });
+  // Different keys of one shard (different slots) may be written together too.
+  const [a, b] = keysOn('s1', 'same-shard-', 2);
+  assert.equal((await http('POST', c.routerUrl('/key'), { [a!]: '1', [b!]: '2' })).status, 200);
+});
+
+test('a write of keys on several shards is refused (CROSSSLOT) and nothing of it is written', async () => {
+  const [a] = keysOn('s0', 'cross-', 1);
+  const [b] = keysOn('s1', 'cross-', 1);
+  const r = await http('POST', c.routerUrl('/key'), { [a!]: '1', [b!]: '2' });
+  assert.equal(r.status, 400, r.text);
+  assert.equal(r.json.code, 'RAFTKV_ERR_CROSSSLOT');
+  assert.match(r.json.error, /one shard/);
+  assert.match(r.json.error, /hash tag/);
+  for (const k of [a!, b!]) assert.equal((await http('GET', c.routerUrl(`/key/${k}`))).status, 404);
+});
+
+test('the router serves the node API: reads at every level, delete, cas, raw values, multi-key reads gathered across shards', async () => {
+  const [a] = keysOn('s0', 'api-', 1);
+  const [b] = keysOn('s1', 'api-', 1);
+  assert.equal((await http('POST', c.routerUrl('/key'), { [a!]: 'A' })).status, 200);
+  assert.equal((await http('PUT', c.routerUrl(`/key/${b}`), 'B raw', true)).status, 200);
+  for (const level of ['stale', 'leader', 'linearizable']) assert.deepEqual((await http('GET', c.routerUrl(`/key/${a}?level=${level}`))).json, { [a!]: 'A' }, level);
+  assert.equal((await http('GET', c.routerUrl(`/key/${b}?raw`))).text, 'B raw');
+  assert.equal((await http('GET', c.routerUrl(`/key/${a}?level=soon`))).status, 400);
+  const m = await http('GET', c.routerUrl(`/mget?k=${a}&k=${b}&k=absent-key`));
+  assert.deepEqual(m.json, { [a!]: 'A', [b!]: 'B raw', 'absent-key': null });
+  assert.deepEqual((await http('POST', c.routerUrl('/mget'), { keys: [b, a] })).json, { [b!]: 'B raw', [a!]: 'A' });
+  assert.deepEqual((await http('POST', c.routerUrl('/cas'), { key: a, expect: 'A', value: 'A2' })).json, { ok: true, swapped: true, value: 'A2' });
+  assert.deepEqual((await http('POST', c.routerUrl('/cas'), { key: a, expect: 'A', value: 'A3' })).json, { ok: true, swapped: false, value: 'A2' });
+  assert.deepEqual((await http('DELETE', c.routerUrl(`/key/${b}`))).json, { ok: true, deleted: 1 });
+  const gone = await http('GET', c.routerUrl(`/key/${b}`));
+  assert.equal(gone.status, 404);
+  assert.equal(gone.json.code, 'RAFTKV_ERR_NOT_FOUND');
+  assert.equal((await http('POST', c.routerUrl('/key'), { [a!]: 7 })).status, 400);
+  assert.equal((await http('GET', c.routerUrl('/nowhere'))).status, 404);
+});
+
+test("POST /set takes the old distributor's {clave, valor} and {key, value}", async () => {
+  const r1 = await http('POST', c.routerUrl('/set'), { clave: 'foo', valor: 'uno' });
+  assert.deepEqual(r1.json, { ok: true, shard: 's1' });
+  const r2 = await http('POST', c.routerUrl('/set'), { key: 'bar', value: 'dos' });
+  assert.deepEqual(r2.json, { ok: true, shard: 's0' });
+  assert.deepEqual((await http('GET', c.routerUrl('/mget?k=foo&k=bar'))).json, { foo: 'uno', bar: 'dos' });
+  assert.equal((await http('POST', c.routerUrl('/set'), { clave: 'foo' })).status, 400);
+});
+
+test('GET /shards shows slot ranges, members, leaders and terms', async () => {
+  const leaders = await c.waitForLeaders();
+  const v = (await http('GET', c.routerUrl('/shards'))).json;
+  assert.equal(v.slots, 16384);
+  assert.deepEqual(v.shards.map((s: { id: string; slots: string }) => [s.id, s.slots]), [['s0', '0-8191'], ['s1', '8192-16383']]);
+  for (const s of v.shards) {
+    assert.equal(s.leader, leaders.get(s.id));
+    assert.ok(s.term >= 1);
+    assert.deepEqual(s.members.map((m: { id: string }) => m.id), c.nodesOf(s.id));
+    assert.equal(s.members.filter((m: { role: string }) => m.role === 'leader').length, 1);
+  }
+});
+
+test('killing the leader of shard 0 under writes to both shards: shard 1 never notices, shard 0 recovers through the router', async (t) => {
+  const leaders = await c.waitForLeaders();
+  const victim = leaders.get('s0')!;
+  const failures = { s0: 0, s1: 0 };
+  const acked: string[] = [];
+  let stop = false;
+  let killedAt = 0;
+  let dead = false;
+  let recoveredMs: number | undefined;
+  const writer = async (shard: 's0' | 's1', w: number): Promise<void> => {
+    const keys = keysOn(shard, `kill-${w}-`, 400);
+    for (let i = 0; !stop && i < keys.length; i++) {
+      // Only a write sent once the old leader is gone shows the new one at work.
+      const afterKill = dead;
+      const r = await http('POST', c.routerUrl('/key'), { [keys[i]!]: 'v' }).catch(() => undefined);
+      if (r?.status === 200) {
+        acked.push(keys[i]!);
+        if (shard === 's0' && afterKill && recoveredMs === undefined) recoveredMs = performance.now() - killedAt;
+      } else failures[shard]++;
+    }
+  };
+  const load = [writer('s0', 0), writer('s0', 1), writer('s1', 2), writer('s1', 3)];
+  await sleep(300);
+  killedAt = performance.now();
+  await c.launcher.killNode(victim);
+  dead = true;
+  // Bounded in time: the new leader must take shard 0's writes well within 10 s.
+  const deadline = Date.now() + 10_000;
+  while (recoveredMs === undefined && Date.now() < deadline) await sleep(20);
+  await sleep(300);
+  stop = true;
+  await Promise.all(load);
+  assert.ok(recoveredMs !== undefined, 'shard 0 took writes again after its leader died');
+  assert.equal(failures.s1, 0, 'shard 1 lost no write');
+  t.diagnostic(`shard 0 leader killed -> first write acknowledged through the router: ${recoveredMs!.toFixed(0)} ms; shard 0 writes failed meanwhile: ${failures.s0}`);
+  const newLeaders = await c.waitForLeaders(10_000, [victim]);
+  assert.notEqual(newLeaders.get('s0'), victim);
+  assert.equal(newLeaders.get('s1'), leaders.get('s1'), 'shard 1 kept its leader');
+  await c.launcher.startNode(victim);
+  const values = await Promise.all(acked.map((k) => http('GET', c.routerUrl(`/key/${k}`))));
+  values.forEach((r, i) => assert.equal(r.status, 200, acked[i]));
+});
+
+test('restarting the router loses nothing: a new router finds the leaders and every acknowledged write', async () => {
+  const keys = Array.from({ length: 100 }, (_, i) => `restart-${i}`);
+  for (const k of keys) assert.equal((await http('POST', c.routerUrl('/key'), { [k]: k })).status, 200);
+  await c.stopRouter();
+  // Let this process's HTTP client see its keep-alive connections to the old router close
+  // (a POST on a connection the server already closed fails, whatever the server).
+  await sleep(100);
+  await c.startRouter();
+  const values = await http('POST', c.routerUrl('/mget'), { keys });
+  assert.equal(values.status, 200, values.text);
+  for (const k of keys) assert.equal(values.json[k], k);
+  // A write right after the restart, before any status poll, finds its way too.
+  assert.equal((await http('POST', c.routerUrl('/key'), { 'after-restart': 'yes' })).status, 200);
+});
+
+test('the Router class, as a RESP front would call it: get, mget, set, del, cas, propose, CROSSSLOT', async () => {
+  const router = c.router!.router;
+  assert.ok(router instanceof Router);
+  await router.set([['{t}a', '1'], ['{t}b', '2']]);
+  assert.deepEqual(await router.mget(['{t}a', '{t}b', 'foo', 'nope']), ['1', '2', 'uno', undefined]);
+  assert.equal(await router.get('{t}a', 'stale'), '1');
+  assert.deepEqual(await router.cas('{t}a', '1', '10'), { swapped: true, value: '10' });
+  assert.deepEqual(await router.propose({ op: 'incr', key: '{t}n', by: 5 }), { ok: true, number: 5 });
+  assert.equal(await router.del(['{t}a', '{t}b', '{t}c']), 2);
+  await assert.rejects(router.del(['foo', 'bar']), (e: Error & { code?: string }) => e.code === 'RAFTKV_ERR_CROSSSLOT');
+  await assert.rejects(router.get(''), (e: Error & { code?: string }) => e.code === 'RAFTKV_ERR_BAD_REQUEST');
+});
