@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { Router } from '../../src/shard/router.js';
 import { keySlot } from '../../src/shard/slots.js';
 import { http, sleep } from '../helpers/test-cluster.js';
+import { RespTestClient } from '../helpers/resp-client.js';
 import { ShardedTestCluster, onFreePorts, readShippedShardedConfig } from '../helpers/sharded-cluster.js';
 
 let c: ShardedTestCluster;
@@ -73,6 +74,18 @@ test('a misrouted key is refused on a node, leader or follower, naming the shard
   const s0Key = keysOn('s0', 'whole-', 1)[0]!;
   assert.equal((await http('POST', c.nodeUrl(leaders.get('s0')!, '/key'), { [s0Key]: 'a', [key]: 'b' })).status, 421);
   assert.equal((await http('GET', c.nodeUrl(leaders.get('s0')!, `/key/${s0Key}`))).status, 404);
+});
+
+test('a misrouted key is refused on a node\'s Redis port too, reads included', async () => {
+  const leader = (await c.waitForLeaders()).get('s0')!;
+  const resp = c.launcher.entry(leader).resp!;
+  const client = await RespTestClient.connect(Number(resp.slice(resp.lastIndexOf(':') + 1)));
+  try {
+    const [set, get, mget] = await client.call(['SET', 'foo', 'x'], ['GET', 'foo'], ['MGET', 'bar', 'foo']);
+    for (const reply of [set, get, mget]) assert.match(JSON.stringify(reply), /WRONGSHARD .*slot 12182, owned by shard s1/);
+  } finally {
+    client.close();
+  }
 });
 
 test('hash tags keep keys on one shard: a multi-key write of tagged keys is atomic there', async () => {
