@@ -26,3 +26,16 @@ export function checkResult(result: KvResult): KvResult {
   if (result.error === 'overflow') throw new NodeError('RAFTKV_ERR_NOT_INTEGER', 'increment or decrement would overflow');
   throw new NodeError('RAFTKV_ERR_BAD_REQUEST', `refused: ${result.error}`);
 }
+
+/** An HTTP body that must be a JSON object (the node's and the router's routes). */
+export function parseJsonObject(body: Buffer): Record<string, unknown> {
+  if (body.length === 0) throw badRequest('the request body is empty; expected a JSON object');
+  let v: unknown;
+  try {
+    v = JSON.parse(body.toString('utf8'));
+  } catch (e) {
+    throw badRequest(`malformed JSON: ${(e as Error).message}`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw badRequest('the body must be a JSON object');
+  return v as Record<string, unknown>;
+}

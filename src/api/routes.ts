@@ -2,20 +2,8 @@ import { NodeError, badRequest, toNodeError } from '../node/errors.js';
 import type { ForwardAnswer } from '../node/forwarder.js';
 import type { Envelope } from '../node/kv-state.js';
 import type { ReadLevel } from '../node/types.js';
-import { checkResult, parseReadLevel, validateKey } from './kv-rules.js';
+import { checkResult, parseJsonObject, parseReadLevel, validateKey } from './kv-rules.js';
 import type { Reply, RequestContext, Route } from './router.js';
-
-function parseJsonObject(ctx: RequestContext): Record<string, unknown> {
-  if (ctx.body.length === 0) throw badRequest('the request body is empty; expected a JSON object');
-  let v: unknown;
-  try {
-    v = JSON.parse(ctx.body.toString('utf8'));
-  } catch (e) {
-    throw badRequest(`malformed JSON: ${(e as Error).message}`);
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw badRequest('the body must be a JSON object');
-  return v as Record<string, unknown>;
-}
 
 function readLevel(ctx: RequestContext): ReadLevel {
   return parseReadLevel(ctx.query.get('level') ?? 'linearizable');
@@ -31,7 +19,7 @@ function stringField(o: Record<string, unknown>, name: string, optional = false)
 const ok = (json: unknown): Reply => ({ status: 200, json });
 
 async function setKeys(ctx: RequestContext): Promise<Reply> {
-  const body = parseJsonObject(ctx);
+  const body = parseJsonObject(ctx.body);
   const kv: [string, string][] = [];
   for (const [k, v] of Object.entries(body)) {
     validateKey(k);
@@ -79,7 +67,7 @@ async function deleteKey(ctx: RequestContext): Promise<Reply> {
 }
 
 async function cas(ctx: RequestContext): Promise<Reply> {
-  const body = parseJsonObject(ctx);
+  const body = parseJsonObject(ctx.body);
   const key = validateKey(stringField(body, 'key')!);
   const expect = body.expect;
   const value = body.value;
@@ -119,7 +107,7 @@ function isReply(r: unknown): r is Reply {
 }
 
 async function join(ctx: RequestContext): Promise<Reply> {
-  const body = parseJsonObject(ctx);
+  const body = parseJsonObject(ctx.body);
   const id = stringField(body, 'id')!;
   const raft = stringField(body, 'addr')!;
   const http = stringField(body, 'http', true) ?? '';
@@ -128,7 +116,7 @@ async function join(ctx: RequestContext): Promise<Reply> {
 }
 
 async function remove(ctx: RequestContext): Promise<Reply> {
-  const body = parseJsonObject(ctx);
+  const body = parseJsonObject(ctx.body);
   const id = stringField(body, 'id')!;
   return onLeader(ctx, async () => {
     await ctx.node.remove(id);
@@ -137,7 +125,7 @@ async function remove(ctx: RequestContext): Promise<Reply> {
 }
 
 async function transfer(ctx: RequestContext): Promise<Reply> {
-  const body = ctx.body.length > 0 ? parseJsonObject(ctx) : {};
+  const body = ctx.body.length > 0 ? parseJsonObject(ctx.body) : {};
   const id = stringField(body, 'id', true);
   return onLeader(ctx, async () => ({ ok: true, leader: await ctx.node.transferLeadership(id) }));
 }
@@ -180,7 +168,7 @@ async function clusterView(ctx: RequestContext): Promise<Reply> {
  * (null: absent). The router gathers a multi-key GET from these, one per shard.
  */
 async function getMany(ctx: RequestContext): Promise<Reply> {
-  const keys = (ctx.method === 'GET' ? ctx.query.getAll('k') : mgetBody(parseJsonObject(ctx))).map(validateKey);
+  const keys = (ctx.method === 'GET' ? ctx.query.getAll('k') : mgetBody(parseJsonObject(ctx.body))).map(validateKey);
   if (keys.length === 0) throw badRequest('name at least one key');
   const level = readLevel(ctx);
   const read = async (): Promise<Reply> => {

@@ -264,38 +264,30 @@ export class Launcher {
   }
 
   /** Ask a node for its status (undefined when it is not running or does not answer in time). */
-  async status(id: string, timeoutMs = 1000): Promise<NodeStatus | undefined> {
-    const h = this.#handle(id);
-    if (!h.proc || h.state === 'starting') return undefined;
-    const reqId = ++this.#reqId;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#statusWaiters.delete(reqId);
-        resolve(undefined);
-      }, timeoutMs);
-      this.#statusWaiters.set(reqId, (s) => {
-        clearTimeout(timer);
-        resolve(s);
-      });
-      this.#post(h, { type: 'status', reqId });
-    });
+  status(id: string, timeoutMs = 1000): Promise<NodeStatus | undefined> {
+    return this.#ask(id, 'status', this.#statusWaiters, timeoutMs);
   }
 
-  /** A node thread's V8 heap (undefined when it is not running or does not answer in time). */
-  async heap(id: string, timeoutMs = 1000): Promise<HeapUsage | undefined> {
+  /** A node's V8 heap (undefined when it is not running or does not answer in time). */
+  heap(id: string, timeoutMs = 1000): Promise<HeapUsage | undefined> {
+    return this.#ask(id, 'memory', this.#memoryWaiters, timeoutMs);
+  }
+
+  /** One request to a node and its answer, matched by request id; undefined on no answer in time. */
+  #ask<T>(id: string, type: 'status' | 'memory', waiters: Map<number, (v: T | undefined) => void>, timeoutMs: number): Promise<T | undefined> {
     const h = this.#handle(id);
-    if (!h.proc || h.state === 'starting') return undefined;
+    if (!h.proc || h.state === 'starting') return Promise.resolve(undefined);
     const reqId = ++this.#reqId;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
-        this.#memoryWaiters.delete(reqId);
+        waiters.delete(reqId);
         resolve(undefined);
       }, timeoutMs);
-      this.#memoryWaiters.set(reqId, (m) => {
+      waiters.set(reqId, (v) => {
         clearTimeout(timer);
-        resolve(m);
+        resolve(v);
       });
-      this.#post(h, { type: 'memory', reqId });
+      this.#post(h, { type, reqId });
     });
   }
 

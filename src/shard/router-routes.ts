@@ -3,10 +3,10 @@
 // old distributor's POST /set.
 
 import type { Reply, RequestBase, Route } from '../api/router.js';
-import { validateKey } from '../api/kv-rules.js';
+import { parseJsonObject, parseReadLevel, validateKey } from '../api/kv-rules.js';
 import { mgetBody } from '../api/routes.js';
 import { NodeError, badRequest } from '../node/errors.js';
-import { READ_LEVELS, type ReadLevel } from '../node/types.js';
+import type { ReadLevel } from '../node/types.js';
 import type { Router } from './router.js';
 
 export interface RouterContext extends RequestBase {
@@ -15,22 +15,8 @@ export interface RouterContext extends RequestBase {
 
 const ok = (json: unknown): Reply => ({ status: 200, json });
 
-function jsonObject(ctx: RouterContext): Record<string, unknown> {
-  if (ctx.body.length === 0) throw badRequest('the request body is empty; expected a JSON object');
-  let v: unknown;
-  try {
-    v = JSON.parse(ctx.body.toString('utf8'));
-  } catch (e) {
-    throw badRequest(`malformed JSON: ${(e as Error).message}`);
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw badRequest('the body must be a JSON object');
-  return v as Record<string, unknown>;
-}
-
 function readLevel(ctx: RouterContext): ReadLevel {
-  const level = ctx.query.get('level') ?? 'linearizable';
-  if (!(READ_LEVELS as readonly string[]).includes(level)) throw badRequest(`unknown read level ${JSON.stringify(level)}; use stale, leader or linearizable`);
-  return level as ReadLevel;
+  return parseReadLevel(ctx.query.get('level') ?? 'linearizable');
 }
 
 function stringValue(o: Record<string, unknown>, name: string): string {
@@ -40,7 +26,7 @@ function stringValue(o: Record<string, unknown>, name: string): string {
 }
 
 async function setKeys(ctx: RouterContext): Promise<Reply> {
-  const body = jsonObject(ctx);
+  const body = parseJsonObject(ctx.body);
   const kv: [string, string][] = Object.keys(body).map((k) => [validateKey(k), stringValue(body, k)]);
   if (kv.length === 0) throw badRequest('the body names no key');
   await ctx.router.set(kv);
@@ -70,7 +56,7 @@ async function deleteKey(ctx: RouterContext): Promise<Reply> {
 }
 
 async function cas(ctx: RouterContext): Promise<Reply> {
-  const body = jsonObject(ctx);
+  const body = parseJsonObject(ctx.body);
   const key = body.key;
   if (typeof key !== 'string' || key === '') throw badRequest('field "key" must be a non-empty string');
   const { expect, value } = body;
@@ -81,7 +67,7 @@ async function cas(ctx: RouterContext): Promise<Reply> {
 
 /** GET /mget?k=a&k=b or POST /mget {"keys": [...]}: gathered from every shard concerned. */
 async function getMany(ctx: RouterContext): Promise<Reply> {
-  const keys = ctx.method === 'GET' ? ctx.query.getAll('k') : mgetBody(jsonObject(ctx));
+  const keys = ctx.method === 'GET' ? ctx.query.getAll('k') : mgetBody(parseJsonObject(ctx.body));
   const values = await ctx.router.mget(keys, readLevel(ctx));
   const out: Record<string, string | null> = Object.create(null);
   keys.forEach((k, i) => (out[k] = values[i] ?? null));
@@ -90,7 +76,7 @@ async function getMany(ctx: RouterContext): Promise<Reply> {
 
 /** The old distributor's write: {"clave": K, "valor": V} or {"key": K, "value": V}. */
 async function distributorSet(ctx: RouterContext): Promise<Reply> {
-  const body = jsonObject(ctx);
+  const body = parseJsonObject(ctx.body);
   const [kf, vf] = 'clave' in body || 'valor' in body ? ['clave', 'valor'] : ['key', 'value'];
   const key = body[kf];
   if (typeof key !== 'string') throw badRequest(`expected {"clave": K, "valor": V} or {"key": K, "value": V}; field ${JSON.stringify(kf)} must be a string`);
