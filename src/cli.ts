@@ -224,8 +224,7 @@ cli.command('log <dir>', "Print a node's Raft log, one entry a line (index, term
 async function startClusterRouter(config: ClusterConfig, print: (r: LogRecord) => void, level: LogRecord['level']): Promise<RunningRouter> {
   const logger = makeLogger(print, level, { id: 'router' });
   const running = await runRouter({ config, logger });
-  logger.info('router listening', { http: running.httpAddr, shards: config.shards!.map((s) => `${s.id}:${formatSlotRanges(s.slots)}`).join(' ') });
-  if (config.router?.resp) logger.warn('router.resp is not served yet: the router has no Redis protocol front in this build', { resp: config.router.resp });
+  logger.info('router listening', { http: running.httpAddr, ...(running.respAddr ? { resp: running.respAddr } : {}), shards: config.shards!.map((s) => `${s.id}:${formatSlotRanges(s.slots)}`).join(' ') });
   return running;
 }
 

@@ -11,7 +11,8 @@ import { RespConnection } from './connection.js';
 export interface RespFrontOptions {
   host: string;
   port: number;
-  node: NodeApi;
+  /** The node served; a function gives each connection its own (the router's per-connection read view). */
+  node: NodeApi | (() => NodeApi);
   logger: Logger;
   /** Largest bulk string accepted (a value, a key); a larger one is a protocol error. */
   maxBulkBytes?: number;
@@ -29,17 +30,20 @@ export function startRespFront(opts: RespFrontOptions): Promise<RespFront> {
   let nextId = 1;
   let port = opts.port;
   const limits = { maxBulkBytes: opts.maxBulkBytes ?? 1 << 20 };
-  const view: ServerView = {
-    node: opts.node,
+  const startedAt = Date.now();
+  const viewOf = (node: NodeApi): ServerView => ({
+    node,
     get port() {
       return port;
     },
-    startedAt: Date.now(),
+    startedAt,
     commands: COMMANDS as ReadonlyMap<string, Command>,
     connectedClients: () => connections.size,
-    respOf: (id) => opts.node.status().members[id]?.resp,
-  };
+    respOf: (id) => node.status().members[id]?.resp,
+  });
+  const shared = typeof opts.node === 'function' ? undefined : viewOf(opts.node);
   const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+    const view = shared ?? viewOf((opts.node as () => NodeApi)());
     const conn = new RespConnection(socket, view, nextId++, limits);
     connections.add(conn);
     socket.once('close', () => connections.delete(conn));

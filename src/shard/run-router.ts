@@ -5,7 +5,9 @@
 import { serveHttp, type HttpFront } from '../api/http-server.js';
 import type { ClusterConfig } from '../cluster/config.js';
 import type { Logger } from '../node/logger.js';
+import { startRespFront, type RespFront } from '../resp/server.js';
 import { Router } from './router.js';
+import { routerNodeApi } from './router-resp.js';
 import { ROUTER_ROUTES } from './router-routes.js';
 
 export interface RunRouterOptions {
@@ -13,6 +15,8 @@ export interface RunRouterOptions {
   logger: Logger;
   /** Listen here instead of the config's router.http (tests: port 0). */
   http?: string;
+  /** Listen here instead of the config's router.resp (tests: port 0). */
+  resp?: string;
   pollMs?: number;
 }
 
@@ -21,6 +25,9 @@ export interface RunningRouter {
   http: HttpFront;
   /** Where it listens, with the real port. */
   httpAddr: string;
+  /** The Redis protocol front, when the config has router.resp. */
+  resp: RespFront | undefined;
+  respAddr: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -55,16 +62,39 @@ export async function runRouter(opts: RunRouterOptions): Promise<RunningRouter> 
     router.close();
     throw e;
   }
+  const respAddr = opts.resp ?? opts.config.router?.resp;
+  let resp: RespFront | undefined;
+  if (respAddr) {
+    const j = respAddr.lastIndexOf(':');
+    const httpAddr = `${host}:${http.port}`;
+    try {
+      resp = await startRespFront({
+        host: respAddr.slice(0, j),
+        port: Number(respAddr.slice(j + 1)),
+        // One view per connection: a read's fetched keys are that connection's own.
+        node: () => routerNodeApi(router, { http: httpAddr, resp: `${respAddr.slice(0, j)}:${resp?.port ?? respAddr.slice(j + 1)}` }),
+        logger: opts.logger,
+        maxBulkBytes: opts.config.maxBodyBytes,
+      });
+    } catch (e) {
+      http.close();
+      router.close();
+      throw e;
+    }
+  }
   router.start();
   let stopped = false;
   return {
     router,
     http,
     httpAddr: `${host}:${http.port}`,
+    resp,
+    respAddr: resp && respAddr ? `${respAddr.slice(0, respAddr.lastIndexOf(':'))}:${resp.port}` : undefined,
     stop: async () => {
       if (stopped) return;
       stopped = true;
       http.close();
+      await resp?.close();
       router.close();
     },
   };

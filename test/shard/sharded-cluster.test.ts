@@ -88,6 +88,33 @@ test('a misrouted key is refused on a node\'s Redis port too, reads included', a
   }
 });
 
+test('the router speaks RESP: a pipeline spanning both shards lands on each owner; cross-shard MSET is refused', async () => {
+  const leaders = await c.waitForLeaders();
+  const addr = c.router!.respAddr!;
+  const client = await RespTestClient.connect(Number(addr.slice(addr.lastIndexOf(':') + 1)));
+  try {
+    const s0 = keysOn('s0', 'resp-', 2);
+    const s1 = keysOn('s1', 'resp-', 2);
+    // One pipeline, writes to both shards, then reads of the same keys: in order, each read sees the writes before it.
+    const replies = await client.call(['SET', s0[0]!, 'a'], ['SET', s1[0]!, 'b'], ['INCR', s0[1]!], ['MGET', s0[0]!, s1[0]!, s0[1]!, 'missing'], ['PING']);
+    assert.deepEqual(replies, ['OK', 'OK', 1, ['a', 'b', '1', null], 'PONG']);
+    // Each key is on the shard that owns it.
+    assert.deepEqual((await http('GET', c.nodeUrl(leaders.get('s1')!, `/key/${s1[0]}`))).json, { [s1[0]!]: 'b' });
+    assert.deepEqual((await http('GET', c.nodeUrl(leaders.get('s0')!, `/key/${s0[0]}`))).json, { [s0[0]!]: 'a' });
+    const [cross] = await client.call(['MSET', s0[1]!, 'x', s1[1]!, 'y']);
+    assert.match(JSON.stringify(cross), /CROSSSLOT/);
+    // A pipeline's writes go as one batch per shard: one command spanning shards refuses the batch, as a misrouted key does on a node.
+    const [alsoRefused, refused] = await client.call(['SET', s0[0]!, 'changed'], ['MSET', s0[1]!, 'x', s1[1]!, 'y']);
+    assert.match(JSON.stringify(alsoRefused), /CROSSSLOT/);
+    assert.match(JSON.stringify(refused), /CROSSSLOT/);
+    const [tagged, got] = await client.call(['MSET', '{t}a', '1', '{t}b', '2'], ['MGET', s0[0]!, s0[1]!, s1[1]!, '{t}a', '{t}b']);
+    assert.equal(tagged, 'OK');
+    assert.deepEqual(got, ['a', '1', null, '1', '2'], 'nothing of the refused writes was written');
+  } finally {
+    client.close();
+  }
+});
+
 test('hash tags keep keys on one shard: a multi-key write of tagged keys is atomic there', async () => {
   const following = '{user1000}.following';
   const followers = '{user1000}.followers';
