@@ -3,22 +3,10 @@
 
 import { Piscina } from 'piscina';
 import { decodeHistogram, newLatencyHistogram, type Histogram } from '../histogram.js';
-import type { KeySpace, RequestSpec } from './requests.js';
 import type { LoadTask, LoadTaskResult } from './task.js';
 
-/** Where and how one workload sends its requests. */
-export interface LoadTarget {
-  /** Identifies the workload: threads keep its connections between rounds. */
-  cacheKey: string;
-  proto: 'http' | 'resp';
-  host: string;
-  port: number;
-  spec: RequestSpec;
-  space: KeySpace;
-  conns: number;
-  pipeline: number;
-  requestTimeoutMs: number;
-}
+/** Where and how one workload sends its requests: a task's fields, with `conns` the workload's total (split over the threads). */
+export type LoadTarget = Pick<LoadTask, 'cacheKey' | 'proto' | 'host' | 'port' | 'spec' | 'space' | 'conns' | 'pipeline' | 'requestTimeoutMs'>;
 
 export interface LoadRound {
   ok: number;

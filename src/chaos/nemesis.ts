@@ -71,18 +71,7 @@ export async function runNemesis(o: NemesisOptions): Promise<void> {
         case 'kill': {
           const wasLeader = victim === leader;
           o.onEvent(`kill ${victim}${wasLeader ? ' (leader)' : ''}`);
-          const started = performance.now();
-          const killed = launcher.killNode(victim);
-          if (wasLeader) {
-            o.log.leaderKills++;
-            const ms = await probeFailover((o.probe ?? directProbe(launcher))(victim), started);
-            if (ms === undefined) o.log.failoverTimeouts++;
-            else {
-              o.log.failoversMs.push(ms);
-              o.onEvent(`failover ${ms.toFixed(0)} ms`);
-            }
-          }
-          await killed;
+          const started = await timedKill(o, victim, wasLeader, (ms) => o.onEvent(`failover ${ms.toFixed(0)} ms`));
           await sleep(Math.max(0, hold - (performance.now() - started)));
           await restart(launcher, victim);
           break;
@@ -127,6 +116,26 @@ export async function runNemesis(o: NemesisOptions): Promise<void> {
       o.onEvent(`nemesis error: ${kind} ${victim}: ${(e as Error).message}`);
     }
   }
+}
+
+/**
+ * Kill `victim`; when it led, time the failover (kill -> first successful
+ * write anywhere) into the log. Resolves once it is dead, with when the kill began.
+ */
+async function timedKill(o: Pick<NemesisOptions, 'launcher' | 'log' | 'probe'>, victim: string, wasLeader: boolean, onFailover?: (ms: number) => void): Promise<number> {
+  const started = performance.now();
+  const killed = o.launcher.killNode(victim);
+  if (wasLeader) {
+    o.log.leaderKills++;
+    const ms = await probeFailover((o.probe ?? directProbe(o.launcher))(victim), started);
+    if (ms === undefined) o.log.failoverTimeouts++;
+    else {
+      o.log.failoversMs.push(ms);
+      onFailover?.(ms);
+    }
+  }
+  await killed;
+  return started;
 }
 
 /** Start a dead node again, retrying a few times (its ports may take a moment to free). */
@@ -181,15 +190,7 @@ export async function runKillCycles(o: Omit<NemesisOptions, 'faults' | 'until'> 
     const victim = leader && rand.chance(1 / ids.length) ? leader : ids[rand.int(ids.length)]!;
     o.log.counts.kill++;
     try {
-      const started = performance.now();
-      const killed = launcher.killNode(victim);
-      if (victim === leader) {
-        o.log.leaderKills++;
-        const ms = await probeFailover((o.probe ?? directProbe(launcher))(victim), started);
-        if (ms === undefined) o.log.failoverTimeouts++;
-        else o.log.failoversMs.push(ms);
-      }
-      await killed;
+      await timedKill(o, victim, victim === leader);
       await restart(launcher, victim);
       if ((done + 1) % 10 === 0) o.onEvent(`kill/restart cycle ${done + 1}/${o.cycles}`);
     } catch (e) {
