@@ -68,7 +68,7 @@ async function startCluster(shards: number, durability: Options['durability']): 
   const dir = mkdtempSync(path.join(tmpdir(), 'raftkv-bench-router-'));
   const launcher = new Launcher({ config, baseDir: dir, logLevel: 'warn', onLog: () => {} });
   await launcher.start();
-  const router = await runRouter({ config, logger: makeLogger(() => {}, 'error') });
+  const router = await runRouter({ config, clusterToken: launcher.clusterToken, logger: makeLogger(() => {}, 'error') });
   await waitForLeaders(launcher, config);
   return { config, launcher, router, dir };
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { cac } from 'cac';
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, loadClusterConfig, type ClusterConfig } from './cluster/config.js';
 import { startControlServer } from './cluster/control-server.js';
@@ -10,7 +10,8 @@ import { DEFAULT_CHAOS, runChaos } from './chaos/run-chaos.js';
 import { FAULT_KINDS, type FaultKind } from './chaos/nemesis.js';
 import { Launcher } from './cluster/launcher.js';
 import { renderStatusTable } from './cluster/status-table.js';
-import { formatRecord, makeLogger, type LogRecord } from './node/logger.js';
+import { clusterIdentity, loadOrCreateToken, newClusterToken } from './node/cluster-identity.js';
+import { formatRecord, makeLogger, type Logger, type LogRecord } from './node/logger.js';
 import { runNode } from './node/run-node.js';
 import { formatSlotRanges } from './shard/slots.js';
 import { runRouter, type RunningRouter } from './shard/run-router.js';
@@ -46,7 +47,7 @@ cli
     print({ level: 'info', msg: 'cluster started', time: Date.now(), nodes: launcher.ids, isolation: launcher.isolation, ms: Date.now() - started, data: path.resolve(baseDir, config.dataDir), control: `${controlHost}:${control.port}` });
     let router: RunningRouter | undefined;
     try {
-      if (config.router) router = await startClusterRouter(config, print, opts.logLevel as LogRecord['level']);
+      if (config.router) router = await startClusterRouter(config, launcher.clusterToken, print, opts.logLevel as LogRecord['level']);
     } catch (e) {
       await control.close();
       await launcher.stop();
@@ -82,6 +83,8 @@ cli
   .option('--raft <addr>', 'Raft peer address', { default: '127.0.0.1:12000' })
   .option('--resp <addr>', 'Redis protocol address')
   .option('--join <addr>', 'HTTP address of a member to join through')
+  .option('--token <token>', 'the cluster token (or RAFTKV_CLUSTER_TOKEN); a founding node without one makes one in DIR/cluster.token')
+  .option('--token-file <file>', 'read the cluster token from this file')
   .option('--inmem', 'keep the log and state in memory only')
   .option('--durability <d>', 'fsync or os', { default: 'fsync' })
   .option('--tick-ms <ms>', 'tick length', { default: 10 })
@@ -92,6 +95,7 @@ cli
     if (!dir && !opts.inmem) throw new Error('a data directory is required (or --inmem)');
     const addrs = { raft: String(opts.raft), http: String(opts.http), ...(opts.resp ? { resp: String(opts.resp) } : {}) };
     const logger = makeLogger(printer(opts.logJson === true), 'info', { id });
+    const clusterToken = nodeToken(opts, dir, logger);
     const running = await runNode(
       {
         id,
@@ -105,6 +109,7 @@ cli
         electionTicks: [30, 60],
         snapshotEvery: 10000,
         maxBodyBytes: 1 << 20,
+        clusterToken,
         join: opts.join ? String(opts.join) : undefined,
       },
       logger,
@@ -114,6 +119,10 @@ cli
     process.on('SIGINT', shutdown);
     process.on('SIGTERM', shutdown);
   });
+
+cli.command('token', 'Print a new cluster token, for nodes started with --token').action(() => {
+  console.log(newClusterToken());
+});
 
 cli
   .command('ctl <command> [...args]', 'Fault injection on a running cluster: status | leader [SHARD] | memory | kill N | restart N | pause N | resume N | partition A,B C | partition A->B | heal | delay MS [N..] | loss PCT [N..]')
@@ -221,9 +230,9 @@ cli.command('log <dir>', "Print a node's Raft log, one entry a line (index, term
 });
 
 /** The router of a sharded cluster, in this process (see src/shard/run-router.ts for why). */
-async function startClusterRouter(config: ClusterConfig, print: (r: LogRecord) => void, level: LogRecord['level']): Promise<RunningRouter> {
+async function startClusterRouter(config: ClusterConfig, clusterToken: string, print: (r: LogRecord) => void, level: LogRecord['level']): Promise<RunningRouter> {
   const logger = makeLogger(print, level, { id: 'router' });
-  const running = await runRouter({ config, logger });
+  const running = await runRouter({ config, clusterToken, logger });
   logger.info('router listening', { http: running.httpAddr, ...(running.respAddr ? { resp: running.respAddr } : {}), shards: config.shards!.map((s) => `${s.id}:${formatSlotRanges(s.slots)}`).join(' ') });
   return running;
 }
@@ -252,4 +261,35 @@ try {
   if (e instanceof ConfigError) console.error(e.message);
   else console.error(`raftkv: ${e instanceof Error ? e.message : String(e)}`);
   process.exitCode = 1;
+}
+
+/**
+ * The token of `raftkv node`: given (--token, RAFTKV_CLUSTER_TOKEN, --token-file),
+ * else the one kept in the data directory, else (founding a cluster) a new one.
+ * A node keeps the token it was given in its data directory, so a restart needs none.
+ */
+function nodeToken(opts: Record<string, string | boolean | undefined>, dir: string | undefined, logger: Logger): string {
+  const file = dir && !opts.inmem ? path.join(path.resolve(dir), 'cluster.token') : undefined;
+  let given = typeof opts.token === 'string' ? opts.token : process.env.RAFTKV_CLUSTER_TOKEN || undefined;
+  if (given === undefined && typeof opts.tokenFile === 'string') given = readFileSync(opts.tokenFile, 'utf8').trim();
+  if (given !== undefined) {
+    clusterIdentity(given);
+    if (file) {
+      mkdirSync(path.dirname(file), { recursive: true });
+      if (!existsSync(file)) writeFileSync(file, `${given}\n`, { mode: 0o600 });
+      else if (readFileSync(file, 'utf8').trim() !== given) throw new Error(`${file} holds another cluster's token; this data directory belongs to that cluster`);
+    }
+    return given;
+  }
+  if (file && existsSync(file)) return loadOrCreateToken(file);
+  if (opts.join) throw new Error('a joining node needs the cluster token: --token, --token-file or RAFTKV_CLUSTER_TOKEN (the founding node keeps it in its DIR/cluster.token)');
+  if (!file) {
+    const token = newClusterToken();
+    logger.info('new cluster token; other nodes join with --token', { token });
+    return token;
+  }
+  mkdirSync(path.dirname(file), { recursive: true });
+  const token = loadOrCreateToken(file);
+  logger.info('new cluster token; other nodes join with --token-file', { file });
+  return token;
 }

@@ -1,4 +1,5 @@
 import uWS from 'uWebSockets.js';
+import { sameSecret, TOKEN_HEADER } from '../node/cluster-identity.js';
 import { NodeError, badRequest } from '../node/errors.js';
 import type { Logger } from '../node/logger.js';
 import { httpError, statusLine } from './errors-http.js';
@@ -13,6 +14,8 @@ export interface HttpFrontOptions {
   logger: Logger;
   /** Largest accepted request body (413 beyond it). */
   maxBodyBytes?: number;
+  /** The cluster token that members-only routes require. */
+  clusterToken: string;
 }
 
 /** What an HTTP server on uWS serves: a route table and what its handlers get besides the request. */
@@ -21,6 +24,8 @@ export interface HttpServeOptions<C extends RequestBase> {
   port: number;
   logger: Logger;
   maxBodyBytes?: number;
+  /** The token members-only routes require; without it, those routes are refused to everyone. */
+  clusterToken?: string;
   routes: readonly Route<C>[];
   context(request: RequestBase): C;
 }
@@ -36,7 +41,7 @@ export interface HttpFront {
 /** The hraftd-compatible HTTP API of one node, on uWebSockets.js. */
 export function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront> {
   const { node, ...rest } = opts;
-  return serveHttp({ ...rest, routes: ROUTES, context: (request) => ({ ...request, node }) });
+  return serveHttp({ ...rest, routes: ROUTES, context: (request) => ({ ...request, node, clusterToken: opts.clusterToken }) });
 }
 
 /** A JSON-over-HTTP server on uWebSockets.js: routing, body limits, the one error mapping. */
@@ -81,6 +86,11 @@ export function serveHttp<C extends RequestBase>(opts: HttpServeOptions<C>): Pro
     if (match.kind === 'bad-method') {
       return fail(new NodeError('RAFTKV_ERR_METHOD', `${method} is not allowed on ${url}; allowed: ${match.allowed.join(', ')}`));
     }
+    const tokenHeader = req.getHeader(TOKEN_HEADER);
+    const fromMember = opts.clusterToken !== undefined && tokenHeader !== '' && sameSecret(tokenHeader, opts.clusterToken);
+    if (match.route.membersOnly && !fromMember) {
+      return fail(new NodeError('RAFTKV_ERR_FORBIDDEN', `${method} ${url} is for cluster members only: the request must carry the cluster token`));
+    }
     const limit = match.route.internal ? maxBody * 64 : maxBody;
     const declared = contentLength ? Number(contentLength) : 0;
     if (declared > limit) {
@@ -92,7 +102,7 @@ export function serveHttp<C extends RequestBase>(opts: HttpServeOptions<C>): Pro
     const run = (body: Buffer): void => {
       let ctx: C;
       try {
-        ctx = opts.context({ method, path: url, params: match.params.map(decodeParam), query, body, contentType, logger: opts.logger });
+        ctx = opts.context({ method, path: url, params: match.params.map(decodeParam), query, body, contentType, logger: opts.logger, fromMember });
       } catch (e) {
         return fail(e);
       }

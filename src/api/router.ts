@@ -19,11 +19,15 @@ export interface RequestBase {
   body: Buffer;
   contentType: string;
   logger: Logger;
+  /** True when the request carried the cluster token (a member's request). */
+  fromMember: boolean;
 }
 
 /** A request to a node's front. */
 export interface RequestContext extends RequestBase {
   node: NodeApi;
+  /** The cluster token: a member's request sent on to the leader carries it on. */
+  clusterToken: string;
 }
 
 export interface Route<C extends RequestBase = RequestContext> {
@@ -34,6 +38,8 @@ export interface Route<C extends RequestBase = RequestContext> {
   body: boolean;
   /** Node-to-node traffic: a forwarded batch may hold many client bodies, so it gets 64× the limit. */
   internal?: boolean;
+  /** Only members may call it: the request must carry the cluster token (cluster-identity.ts). */
+  membersOnly?: boolean;
   handler: (ctx: C) => Promise<Reply>;
 }
 

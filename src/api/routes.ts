@@ -1,3 +1,4 @@
+import { TOKEN_HEADER } from '../node/cluster-identity.js';
 import { NodeError, badRequest, toNodeError } from '../node/errors.js';
 import type { ForwardAnswer } from '../node/forwarder.js';
 import type { Envelope } from '../node/kv-state.js';
@@ -90,7 +91,7 @@ async function onLeader(ctx: RequestContext, action: () => Promise<unknown>): Pr
     query.set('forwarded', '1');
     const res = await fetch(`http://${http}${ctx.path}?${query.toString()}`, {
       method: ctx.method,
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(ctx.fromMember ? { [TOKEN_HEADER]: ctx.clusterToken } : {}) },
       body: ctx.body.length > 0 ? ctx.body.toString('utf8') : undefined,
     }).catch((fe: unknown) => {
       throw new NodeError('RAFTKV_ERR_NO_LEADER', `the leader ${err.leader} could not be reached: ${String(fe)}`);
@@ -222,12 +223,12 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', pattern: '/cas', body: true, handler: cas },
   { method: 'GET', pattern: '/mget', body: false, handler: getMany },
   { method: 'POST', pattern: '/mget', body: true, handler: getMany },
-  { method: 'POST', pattern: '/join', body: true, handler: join },
+  { method: 'POST', pattern: '/join', body: true, membersOnly: true, handler: join },
   { method: 'DELETE', pattern: '/raft/remove', body: true, handler: remove },
   { method: 'POST', pattern: '/raft/remove', body: true, handler: remove },
   { method: 'GET', pattern: '/status', body: false, handler: status },
   { method: 'GET', pattern: '/raft/stats', body: false, handler: stats },
   { method: 'GET', pattern: '/raft/cluster', body: false, handler: clusterView },
   { method: 'POST', pattern: '/raft/transfer-leadership', body: true, handler: transfer },
-  { method: 'POST', pattern: '/internal/propose', body: true, internal: true, handler: internalPropose },
+  { method: 'POST', pattern: '/internal/propose', body: true, internal: true, membersOnly: true, handler: internalPropose },
 ];

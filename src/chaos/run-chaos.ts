@@ -114,7 +114,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   try {
     await launcher.start();
     if (shards > 0) {
-      router = await runRouter({ config, logger: makeLogger((r) => opts.onNodeLog?.(r), 'warn', { id: 'router' }) });
+      router = await runRouter({ config, clusterToken: launcher.clusterToken, logger: makeLogger((r) => opts.onNodeLog?.(r), 'warn', { id: 'router' }) });
       opts.say(`chaos: ${shards} shards of ${opts.nodes} nodes behind the router ${router.httpAddr} (${opts.isolation} isolation, ${opts.durability}) in ${dir}; seed ${opts.seed}`);
     } else {
       opts.say(`chaos: ${opts.nodes} nodes (${opts.isolation} isolation, ${opts.durability}) in ${dir}; seed ${opts.seed}`);

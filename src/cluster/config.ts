@@ -3,6 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { DEFAULT_LIMITS } from '../node/limits.js';
 import { slotProblems } from '../shard/slot-map.js';
 import { parseSlotRanges, splitSlotsEvenly, type SlotRange } from '../shard/slots.js';
 
@@ -31,6 +32,23 @@ const raftSchema = z
   .refine((r) => r.electionTicks[0] > r.heartbeatTicks, { message: 'electionTicks[0] must be greater than heartbeatTicks', path: ['electionTicks'] })
   .refine((r) => r.electionTicks[1] > r.electionTicks[0], { message: 'electionTicks must be [min, max) with max > min', path: ['electionTicks'] });
 
+const positive = z.int().min(1);
+/** Every limit on input from outside (README: "Limits"); each defaults to DEFAULT_LIMITS. */
+const limitsSchema = z.strictObject({
+  maxKeyBytes: positive.default(DEFAULT_LIMITS.maxKeyBytes),
+  maxValueBytes: positive.default(DEFAULT_LIMITS.maxValueBytes),
+  maxArgs: z.int().min(3).default(DEFAULT_LIMITS.maxArgs),
+  maxCommandBytes: positive.default(DEFAULT_LIMITS.maxCommandBytes),
+  maxInlineBytes: positive.default(DEFAULT_LIMITS.maxInlineBytes),
+  maxReplyBytes: positive.default(DEFAULT_LIMITS.maxReplyBytes),
+  maxPeerFrameBytes: z.int().min(64 * 1024).default(DEFAULT_LIMITS.maxPeerFrameBytes),
+  snapshotChunkBytes: positive.default(DEFAULT_LIMITS.snapshotChunkBytes),
+  maxSnapshotBytes: positive.default(DEFAULT_LIMITS.maxSnapshotBytes),
+  maxConnections: positive.default(DEFAULT_LIMITS.maxConnections),
+  idleTimeoutMs: z.int().min(0).default(DEFAULT_LIMITS.idleTimeoutMs),
+  helloTimeoutMs: positive.default(DEFAULT_LIMITS.helloTimeoutMs),
+});
+
 /** One Raft group of a sharded cluster: its own members, data directories and slot ranges. */
 const shardSchema = z.strictObject({
   id: nodeId,
@@ -51,6 +69,7 @@ export const clusterConfigSchema = z.strictObject({
   control: hostPort.default('127.0.0.1:10999'),
   maxBodyBytes: z.int().min(1).default(1 << 20),
   requestTimeoutMs: z.int().min(1).default(5000),
+  limits: limitsSchema.default({ ...DEFAULT_LIMITS }),
   nodes: z.array(nodeSchema).min(1, 'a cluster needs at least one node').optional(),
   /** Instead of `nodes`: several Raft groups, each owning hash slots. */
   shards: z.array(shardSchema).min(1, 'a sharded cluster needs at least one shard').optional(),

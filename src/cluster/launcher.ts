@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { loadOrCreateToken, newClusterToken } from '../node/cluster-identity.js';
 import type { LogLevel, LogRecord } from '../node/logger.js';
 import type { NodeRunOptions } from '../node/run-node.js';
 import type { MemberAddrs, NodeStatus } from '../node/types.js';
@@ -45,6 +46,7 @@ export class Launcher {
   readonly #memoryWaiters = new Map<number, (m: HeapUsage | undefined) => void>();
   /** Link rules in force per node; a restarted node gets them again. */
   readonly #rules = new Map<string, LinkRule[]>();
+  #clusterToken: string | undefined;
 
   constructor(opts: LauncherOptions) {
     this.#opts = opts;
@@ -59,6 +61,23 @@ export class Launcher {
 
   get ids(): string[] {
     return [...this.#nodes.keys()];
+  }
+
+  /**
+   * The cluster's secret token: made when the cluster is founded and kept in
+   * the data directory (or, in memory, for this launcher's lifetime).
+   */
+  #token(): string {
+    if (this.#clusterToken) return this.#clusterToken;
+    if (this.#opts.inMemory) return (this.#clusterToken = newClusterToken());
+    const dir = path.resolve(this.#opts.baseDir, this.#opts.config.dataDir);
+    mkdirSync(dir, { recursive: true });
+    return (this.#clusterToken = loadOrCreateToken(path.join(dir, 'cluster.token')));
+  }
+
+  /** The cluster token, for tools the launcher runs (chaos, tests) that speak to nodes as a member. */
+  get clusterToken(): string {
+    return this.#token();
   }
 
   dataDirOf(id: string): string {
@@ -94,6 +113,8 @@ export class Launcher {
       compactionTrailing: config.raft.compactionTrailing,
       requestTimeoutMs: config.requestTimeoutMs,
       maxBodyBytes: config.maxBodyBytes,
+      limits: config.limits,
+      clusterToken: this.#token(),
       ...(this.#opts.unsafe?.staleReads ? { unsafeStaleReads: true } : {}),
       ...(shard ? { shard: { shard: shard.id, shards: config.shards!.map((s) => ({ id: s.id, slots: s.slots })) } } : {}),
     };

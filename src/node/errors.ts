@@ -22,6 +22,10 @@ export type NodeErrorCode =
   | 'RAFTKV_ERR_WRONG_SHARD'
   /** A multi-key write whose keys belong to several shards (Redis's CROSSSLOT). */
   | 'RAFTKV_ERR_CROSSSLOT'
+  /** A members-only route without the cluster token. */
+  | 'RAFTKV_ERR_FORBIDDEN'
+  /** The node stopped serving (its disk failed); the reason says why. */
+  | 'RAFTKV_ERR_NODE_FAILED'
   | 'RAFTKV_ERR_INTERNAL';
 
 export class NodeError extends Error {

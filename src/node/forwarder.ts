@@ -3,6 +3,7 @@
 // lost answer (broken connection, leader change) is applied at most once.
 
 import { randomBytes } from 'node:crypto';
+import { TOKEN_HEADER } from './cluster-identity.js';
 import { NodeError, timeout } from './errors.js';
 import type { Envelope, KvResult } from './kv-state.js';
 import type { MemberAddrs } from './types.js';
@@ -32,8 +33,10 @@ export class Forwarder {
   #closed = false;
   readonly #aborts = new Set<AbortController>();
   readonly #batches = new Map<string, PendingForward[]>();
+  readonly #token: string;
 
-  constructor(nodeId: string, timeoutMs: number) {
+  constructor(nodeId: string, timeoutMs: number, clusterToken: string) {
+    this.#token = clusterToken;
     // A fresh session per incarnation: sequence numbers restart at 1.
     this.#client = `fwd/${nodeId}/${randomBytes(6).toString('hex')}`;
     this.#timeoutMs = timeoutMs;
@@ -114,7 +117,7 @@ export class Forwarder {
     try {
       const res = await fetch(`http://${http}/internal/propose`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', [TOKEN_HEADER]: this.#token },
         body: JSON.stringify(batch.map((p) => p.env)),
         signal: ac.signal,
       });

@@ -21,6 +21,8 @@ import type { ShardAssignment } from '../shard/slot-map.js';
 import { ShardGuard, commandKeys } from './shard-guard.js';
 import { KvState, decodeEnvelope, encodeEnvelope, type Envelope, type KvCommand, type KvResult, type KvWrite, type Session, type SessionWrite } from './kv-state.js';
 import type { SessionWrite as StoredSessionWrite } from '../storage/types.js';
+import { clusterIdentity, type ClusterIdentity } from './cluster-identity.js';
+import { limitsWith, type Limits } from './limits.js';
 import type { Logger } from './logger.js';
 import { parseMemberAddrs, type MemberAddrs, type NodeStatus, type ReadLevel } from './types.js';
 
@@ -31,6 +33,10 @@ export interface RaftNodeOptions {
   inMemory?: boolean;
   durability?: 'fsync' | 'os';
   addrs: MemberAddrs;
+  /** The cluster's secret token (cluster-identity.ts): peers and node-to-node routes must show it. */
+  clusterToken: string;
+  /** Sizes and counts accepted from outside (the defaults where absent). */
+  limits?: Partial<Limits>;
   /** The founding members (this node among them) of a new cluster; absent for a node that joins. */
   founders?: Record<string, MemberAddrs>;
   tickMs: number;
@@ -88,6 +94,8 @@ export class RaftNode {
   readonly #requestTimeoutMs: number;
   readonly #unsafeStaleReads: boolean;
   readonly #guard: ShardGuard | undefined;
+  readonly identity: ClusterIdentity;
+  readonly limits: Limits;
 
   #tickTimer: NodeJS.Timeout | undefined;
   #driveScheduled = false;
@@ -125,7 +133,9 @@ export class RaftNode {
     this.#unsafeStaleReads = opts.unsafeStaleReads === true;
     this.#stallWarnMs = Math.max(50, (opts.electionTicks[0] * opts.tickMs) / 2);
     if (this.#unsafeStaleReads) opts.logger.warn('UNSAFE: linearizable reads are served without ReadIndex (a chaos-checker proof run)', { id: opts.id });
-    this.#forwarder = new Forwarder(opts.id, this.#requestTimeoutMs);
+    this.identity = clusterIdentity(opts.clusterToken);
+    this.limits = limitsWith(opts.limits);
+    this.#forwarder = new Forwarder(opts.id, this.#requestTimeoutMs, opts.clusterToken);
     this.#guard = opts.shard ? new ShardGuard(opts.id, opts.shard) : undefined;
   }
 

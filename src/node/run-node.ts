@@ -3,6 +3,7 @@
 
 import { startHttpFront, type HttpFront } from '../api/http-server.js';
 import { startRespFront, type RespFront } from '../resp/server.js';
+import { TOKEN_HEADER } from './cluster-identity.js';
 import type { Logger } from './logger.js';
 import { RaftNode, type RaftNodeOptions } from './raft-node.js';
 import type { NodeStatus } from './types.js';
@@ -32,7 +33,7 @@ export async function runNode(opts: NodeRunOptions, logger: Logger): Promise<Run
   let resp: RespFront | undefined;
   try {
     const { host, port } = splitHostPort(opts.addrs.http);
-    http = await startHttpFront({ host, port, node, logger, maxBodyBytes: opts.maxBodyBytes });
+    http = await startHttpFront({ host, port, node, logger, maxBodyBytes: opts.maxBodyBytes, clusterToken: opts.clusterToken });
     if (opts.addrs.resp) {
       const r = splitHostPort(opts.addrs.resp);
       resp = await startRespFront({ host: r.host, port: r.port, node, logger, maxBulkBytes: opts.maxBodyBytes });
@@ -71,7 +72,7 @@ async function joinCluster(running: RunningNode, opts: NodeRunOptions, logger: L
       // Learn where the members are first: the leader's appends must be answered.
       const st = await fetch(`http://${opts.join}/status`);
       if (st.ok) running.node.learnPeers(((await st.json()) as NodeStatus).members);
-      const res = await fetch(`http://${opts.join}/join`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const res = await fetch(`http://${opts.join}/join`, { method: 'POST', headers: { 'content-type': 'application/json', [TOKEN_HEADER]: opts.clusterToken }, body });
       const answer = (await res.json()) as Record<string, unknown>;
       if (res.ok) {
         logger.info('joined the cluster', { id: opts.id, via: opts.join, ...answer });

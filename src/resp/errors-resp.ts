@@ -21,6 +21,8 @@ const PREFIX: Record<NodeErrorCode, string> = {
   RAFTKV_ERR_METHOD: 'ERR',
   RAFTKV_ERR_TOO_LARGE: 'ERR',
   RAFTKV_ERR_INTERNAL: 'ERR',
+  RAFTKV_ERR_FORBIDDEN: 'NOPERM',
+  RAFTKV_ERR_NODE_FAILED: 'ERR',
   // Redis Cluster's word for keys of one command in different slots.
   RAFTKV_ERR_CROSSSLOT: 'CROSSSLOT',
   // Not MOVED: cluster-aware clients would parse our message as a redirect.

@@ -25,6 +25,8 @@ export interface RouterOptions {
   attemptMs?: number;
   /** Status polling period (default 1 s); failures poll at once. */
   pollMs?: number;
+  /** The cluster token (the router speaks to nodes as a member). */
+  clusterToken: string;
   log?: (msg: string, fields: Record<string, unknown>) => void;
 }
 
@@ -42,7 +44,7 @@ export class Router {
     this.#map = new SlotMap(opts.shards.map((s) => ({ id: s.id, slots: s.slots })));
     const attemptMs = opts.attemptMs ?? Math.min(1000, Math.max(100, Math.floor(opts.timeoutMs / 5)));
     this.#clients = opts.shards.map(
-      (s) => new ShardClient({ id: s.id, slots: s.slots, members: s.members, timeoutMs: opts.timeoutMs, attemptMs, pollMs: opts.pollMs ?? 1000, log: opts.log }),
+      (s) => new ShardClient({ id: s.id, slots: s.slots, members: s.members, timeoutMs: opts.timeoutMs, attemptMs, pollMs: opts.pollMs ?? 1000, clusterToken: opts.clusterToken, log: opts.log }),
     );
   }
 

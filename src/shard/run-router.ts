@@ -12,6 +12,8 @@ import { ROUTER_ROUTES } from './router-routes.js';
 
 export interface RunRouterOptions {
   config: ClusterConfig;
+  /** The cluster token (Launcher.clusterToken): the router forwards writes as a member. */
+  clusterToken: string;
   logger: Logger;
   /** Listen here instead of the config's router.http (tests: port 0). */
   http?: string;
@@ -32,11 +34,12 @@ export interface RunningRouter {
 }
 
 /** The router of a sharded config: one shard client per shard (with the config's members). */
-export function routerForConfig(config: ClusterConfig, logger?: Logger, pollMs?: number): Router {
+export function routerForConfig(config: ClusterConfig, clusterToken: string, logger?: Logger, pollMs?: number): Router {
   if (!config.shards) throw new Error('a router needs a config with shards');
   return new Router({
     shards: config.shards.map((s) => ({ id: s.id, slots: s.slots, members: s.nodes.map((n) => ({ id: n.id, http: n.http, raft: n.raft, ...(n.resp ? { resp: n.resp } : {}) })) })),
     timeoutMs: config.requestTimeoutMs,
+    clusterToken,
     ...(pollMs !== undefined ? { pollMs } : {}),
     ...(logger ? { log: (msg: string, fields: Record<string, unknown>) => logger.info(msg, { router: true, ...fields }) } : {}),
   });
@@ -45,7 +48,7 @@ export function routerForConfig(config: ClusterConfig, logger?: Logger, pollMs?:
 export async function runRouter(opts: RunRouterOptions): Promise<RunningRouter> {
   const addr = opts.http ?? opts.config.router?.http;
   if (!addr) throw new Error('the config has no router.http address');
-  const router = routerForConfig(opts.config, opts.logger, opts.pollMs);
+  const router = routerForConfig(opts.config, opts.clusterToken, opts.logger, opts.pollMs);
   const i = addr.lastIndexOf(':');
   const host = addr.slice(0, i);
   let http: HttpFront;

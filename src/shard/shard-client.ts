@@ -23,6 +23,8 @@ export interface ShardClientOptions {
   attemptMs: number;
   /** Status polling period while all is well (failures poll at once). */
   pollMs: number;
+  /** The cluster token: the router forwards writes with sessions, as a member does. */
+  clusterToken: string;
   log?: (msg: string, fields: Record<string, unknown>) => void;
 }
 
@@ -86,7 +88,7 @@ export class ShardClient {
     this.#members = opts.members;
     for (const m of opts.members) this.#byHttp.set(m.http, m);
     // The session of this router incarnation on this shard: a fresh client id, sequence numbers from 1.
-    this.#forwarder = new Forwarder(`router-${opts.id}`, opts.attemptMs);
+    this.#forwarder = new Forwarder(`router-${opts.id}`, opts.attemptMs, opts.clusterToken);
   }
 
   start(): void {

@@ -52,16 +52,28 @@ describe('HTTP API on a 3-node cluster', () => {
     for (const key of ['many-0', 'many-150', 'many-299']) assert.equal((await http('GET', c.url(leader, `/key/${key}`))).json[key], `v${key.slice(5)}`);
   });
 
+  test('the internal forwarding endpoint refuses a request without the cluster token (403), and writes nothing', async () => {
+    for (const headers of [{}, { 'x-raftkv-cluster-token': 'not-the-token-of-this-cluster' }] as Record<string, string>[]) {
+      const r = await http('POST', c.url(leader, '/internal/propose'), [{ cmd: { op: 'set', kv: [['forged', 'y']] } }], false, headers);
+      assert.equal(r.status, 403);
+      assert.equal(r.json.code, 'RAFTKV_ERR_FORBIDDEN');
+    }
+    const join = await http('POST', c.url(leader, '/join'), { id: 'intruder', addr: '127.0.0.1:1', http: '127.0.0.1:2' });
+    assert.equal(join.status, 403);
+    assert.equal((await http('GET', c.url(leader, '/key/forged'))).status, 404);
+    assert.deepEqual((await http('GET', c.url(leader, '/status'))).json.voters.includes('intruder'), false);
+  });
+
   test('the internal forwarding endpoint refuses what is not a batch of commands', async () => {
-    const r = await http('POST', c.url(leader, '/internal/propose'), { cmd: { op: 'set', kv: [['x', 'y']] } });
+    const r = await http('POST', c.url(leader, '/internal/propose'), { cmd: { op: 'set', kv: [['x', 'y']] } }, false, c.memberHeaders);
     assert.equal(r.status, 400);
     assert.match(r.json.error, /array of commands/);
   });
 
   test('a forwarded command retried after a lost answer is applied once (client session)', async () => {
     const env = { c: 'test-client', s: 1, a: 1, cmd: { op: 'incr', key: 'counter', by: 5 } };
-    const first = await http('POST', c.url(leader, '/internal/propose'), [env]);
-    const retry = await http('POST', c.url(leader, '/internal/propose'), [env]);
+    const first = await http('POST', c.url(leader, '/internal/propose'), [env], false, c.memberHeaders);
+    const retry = await http('POST', c.url(leader, '/internal/propose'), [env], false, c.memberHeaders);
     assert.deepEqual(first.json.results, [{ result: { ok: true, number: 5 } }]);
     assert.deepEqual(retry.json.results, [{ result: { ok: true, number: 5 } }]);
     assert.deepEqual((await http('GET', c.url(follower, '/key/counter'))).json, { counter: '5' });

@@ -17,7 +17,7 @@ async function startJoiner(c: TestCluster, id: string, via: string): Promise<{ n
   const dir = mkdtempSync(path.join(tmpdir(), 'raftkv-join-'));
   const addrs = { http: `127.0.0.1:${hp}`, raft: `127.0.0.1:${rp}` };
   const node = await runNode(
-    { id, dir, durability: 'os', addrs, tickMs: 10, heartbeatTicks: 3, electionTicks: [20, 40], snapshotEvery: c.config.raft.snapshotEvery, maxBodyBytes: 1 << 20, join: c.launcher.entry(via).http },
+    { id, dir, durability: 'os', addrs, tickMs: 10, heartbeatTicks: 3, electionTicks: [20, 40], snapshotEvery: c.config.raft.snapshotEvery, maxBodyBytes: 1 << 20, clusterToken: c.launcher.clusterToken, join: c.launcher.entry(via).http },
     silentLogger,
   );
   return { node, http: addrs.http, dir };
@@ -59,18 +59,18 @@ test('join is idempotent, remove shrinks the cluster, and a removed id cannot co
     await c.waitFor(async () => (await http('GET', c.url(leader, '/status'))).json.voters.includes('node3'), 20_000, 'node3 to join');
     const addr = (await http('GET', `http://${joiner.http}/status`)).json.addrs;
     // The same join again is a no-op, through any node.
-    const again = await http('POST', c.url(c.followers(leader)[0]!, '/join'), { id: 'node3', addr: addr.raft, http: addr.http });
+    const again = await http('POST', c.url(c.followers(leader)[0]!, '/join'), { id: 'node3', addr: addr.raft, http: addr.http }, false, c.memberHeaders);
     assert.equal(again.status, 200, again.text);
     assert.equal(again.json.alreadyMember, true);
     // The same id with other addresses is refused.
-    const clash = await http('POST', c.url(leader, '/join'), { id: 'node3', addr: '127.0.0.1:1', http: '127.0.0.1:2' });
+    const clash = await http('POST', c.url(leader, '/join'), { id: 'node3', addr: '127.0.0.1:1', http: '127.0.0.1:2' }, false, c.memberHeaders);
     assert.equal(clash.status, 409, clash.text);
     // Writes still work with 4 voters; then remove node3 through a follower.
     assert.equal((await http('POST', c.url(leader, '/key'), { four: '4' })).status, 200);
     const rm = await http('DELETE', c.url(c.followers(leader)[1]!, '/raft/remove'), { id: 'node3' });
     assert.equal(rm.status, 200, rm.text);
     await c.waitFor(async () => !(await http('GET', c.url(leader, '/status'))).json.voters.includes('node3'), 10_000, 'node3 removed');
-    const back = await http('POST', c.url(leader, '/join'), { id: 'node3', addr: addr.raft, http: addr.http });
+    const back = await http('POST', c.url(leader, '/join'), { id: 'node3', addr: addr.raft, http: addr.http }, false, c.memberHeaders);
     assert.equal(back.status, 409, back.text);
     assert.match(back.json.error, /removed/);
   } finally {

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -30,8 +30,8 @@ test('three raftkv node processes form a cluster and survive SIGKILL of the lead
   const httpOf = (i: number) => `127.0.0.1:${p[i * 2]}`;
   const raftOf = (i: number) => `127.0.0.1:${p[i * 2 + 1]}`;
   const procs: ChildProcess[] = [];
-  const start = (args: string[]) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: 'ignore' });
+  const start = (args: string[], env: Record<string, string> = {}) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: 'ignore', env: { ...process.env, ...env } });
     procs.push(child);
     return child;
   };
@@ -39,8 +39,10 @@ test('three raftkv node processes form a cluster and survive SIGKILL of the lead
     // hraftd's spellings for the founder and one joiner; --inmem for the other.
     start(['-id', 'n0', '-haddr', httpOf(0), '-raddr', raftOf(0), path.join(dir, 'n0')]);
     await until('n0 to lead', async () => ((await http('GET', `http://${httpOf(0)}/status`)).json.role === 'leader' ? true : undefined));
-    start(['node', '--id', 'n1', '--http', httpOf(1), '--raft', raftOf(1), '--join', httpOf(0), '--inmem']);
-    start(['-id', 'n2', '-haddr', httpOf(2), '-raddr', raftOf(2), '-join', httpOf(0), path.join(dir, 'n2')]);
+    // The founder made the cluster token in its data directory; the joiners are given it, once by file, once by environment.
+    const tokenFile = path.join(dir, 'n0', 'cluster.token');
+    start(['node', '--id', 'n1', '--http', httpOf(1), '--raft', raftOf(1), '--join', httpOf(0), '--inmem', '--token-file', tokenFile]);
+    start(['-id', 'n2', '-haddr', httpOf(2), '-raddr', raftOf(2), '-join', httpOf(0), path.join(dir, 'n2')], { RAFTKV_CLUSTER_TOKEN: readFileSync(tokenFile, 'utf8').trim() });
     await until('three voters', async () => ((await http('GET', `http://${httpOf(0)}/status`)).json.voters.length === 3 ? true : undefined));
     assert.equal((await http('POST', `http://${httpOf(1)}/key`, { x: '1' })).status, 200);
     procs[0]!.kill('SIGKILL');
@@ -59,4 +61,18 @@ test('three raftkv node processes form a cluster and survive SIGKILL of the lead
     await Promise.all(procs.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => { c.once('exit', r); c.kill('SIGTERM'); }))));
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a node that joins without the cluster token is refused at start with a message naming the options', async () => {
+  const p = await freePorts(2);
+  const child = spawn(process.execPath, [CLI, 'node', '--id', 'n9', '--http', `127.0.0.1:${p[0]}`, '--raft', `127.0.0.1:${p[1]}`, '--join', '127.0.0.1:1', '--inmem'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, RAFTKV_CLUSTER_TOKEN: '' },
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  assert.notEqual(code, 0);
+  assert.match(out, /needs the cluster token: --token, --token-file or RAFTKV_CLUSTER_TOKEN/);
 });

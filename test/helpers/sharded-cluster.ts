@@ -98,7 +98,7 @@ export class ShardedTestCluster {
 
   /** Start the router on the config's address (again, after stopRouter). */
   async startRouter(): Promise<void> {
-    this.router = await runRouter({ config: this.config, logger: makeLogger((r) => this.record(r), 'info', { id: 'router' }) });
+    this.router = await runRouter({ config: this.config, clusterToken: this.launcher.clusterToken, logger: makeLogger((r) => this.record(r), 'info', { id: 'router' }) });
   }
 
   async stopRouter(): Promise<void> {

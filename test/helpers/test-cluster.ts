@@ -9,6 +9,7 @@ import { Launcher } from '../../src/cluster/launcher.js';
 import type { Isolation } from '../../src/cluster/node-proc.js';
 import { formatRecord, type LogRecord } from '../../src/node/logger.js';
 import type { NodeStatus } from '../../src/node/types.js';
+import { TOKEN_HEADER } from '../../src/node/cluster-identity.js';
 import { freePorts } from './ports.js';
 
 export interface TestClusterOptions {
@@ -72,6 +73,11 @@ export class TestCluster {
     return cluster;
   }
 
+  /** Headers that make a request a member's (the cluster token), for members-only routes. */
+  get memberHeaders(): Record<string, string> {
+    return { [TOKEN_HEADER]: this.launcher.clusterToken };
+  }
+
   url(id: string, p: string): string {
     return `http://${this.launcher.entry(id).http}${p}`;
   }
@@ -118,10 +124,10 @@ export function sleep(ms: number): Promise<void> {
 }
 
 // `json` is `any` on purpose: tests assert on the shape of answers they just asked for.
-export async function http(method: string, url: string, body?: unknown, raw = false): Promise<{ status: number; json: any; text: string; headers: Headers }> {
+export async function http(method: string, url: string, body?: unknown, raw = false, headers: Record<string, string> = {}): Promise<{ status: number; json: any; text: string; headers: Headers }> {
   const res = await fetch(url, {
     method,
-    headers: body !== undefined && !raw ? { 'content-type': 'application/json' } : undefined,
+    headers: body !== undefined && !raw ? { 'content-type': 'application/json', ...headers } : headers,
     body: body === undefined ? undefined : raw ? String(body) : JSON.stringify(body),
   });
   const text = await res.text();
