@@ -24,6 +24,8 @@ export function checkResult(result: KvResult): KvResult {
   if (result.ok) return result;
   if (result.error === 'not-integer') throw new NodeError('RAFTKV_ERR_NOT_INTEGER', 'value is not an integer or out of range');
   if (result.error === 'overflow') throw new NodeError('RAFTKV_ERR_NOT_INTEGER', 'increment or decrement would overflow');
+  if (result.error === 'too-large') throw new NodeError('RAFTKV_ERR_TOO_LARGE', result.message);
+  if (result.error === 'invalid') throw new NodeError('RAFTKV_ERR_BAD_REQUEST', result.message);
   throw new NodeError('RAFTKV_ERR_BAD_REQUEST', `refused: ${result.error}`);
 }
 

@@ -3,6 +3,7 @@
 // The node keeps it in memory and writes its effects to SQLite per batch.
 
 import { Packr } from 'msgpackr';
+import { SYSTEM_PREFIX, commandProblem, envelopeProblem } from './command-validation.js';
 import { concatStored, storedByteLength } from './stored-bytes.js';
 
 export type KvCommand =
@@ -13,8 +14,8 @@ export type KvCommand =
   | { op: 'del'; keys: string[] }
   | { op: 'cas'; key: string; expect: string | null; value: string }
   | { op: 'incr'; key: string; by: number }
-  /** Append the bytes of `value`; answers the new length in bytes. */
-  | { op: 'append'; key: string; value: string }
+  /** Append the bytes of `value`; answers the new length in bytes. A result longer than `max` bytes is refused. */
+  | { op: 'append'; key: string; value: string; max?: number }
   /** Several commands of one client applied in order in one entry (a Redis pipeline); one result each. */
   | { op: 'batch'; cmds: KvCommand[] };
 
@@ -25,7 +26,9 @@ export type KvResult =
   | { ok: true; value: string | null }
   | { ok: true; number: number }
   | { ok: true; results: KvResult[] }
-  | { ok: false; error: 'not-integer' | 'overflow' | 'stale-session' };
+  | { ok: false; error: 'not-integer' | 'overflow' | 'stale-session' }
+  /** A committed command that cannot be applied (malformed), or whose result would pass its size limit. */
+  | { ok: false; error: 'invalid' | 'too-large'; message: string };
 
 /**
  * A command as it travels in a log entry. With a client session (`c`, `s`) it
@@ -76,8 +79,7 @@ export function decodeEnvelope(data: Uint8Array): Envelope {
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
-/** Keys of the state machine's own records (member addresses); user keys may not start with NUL. */
-export const SYSTEM_PREFIX = '\u0000';
+export { SYSTEM_PREFIX };
 const MEMBER_PREFIX = '\u0000member/';
 
 export class KvState {
@@ -116,7 +118,11 @@ export class KvState {
    * not applied again.
    */
   apply(env: Envelope, index: number, writes: KvWrite[], sessionWrites: SessionWrite[]): KvResult {
-    if (env.c === undefined || env.s === undefined) return this.#run(env.cmd, writes);
+    // Total: a malformed entry (an older version's, or a bug's) is answered and
+    // skipped, the same way on every replica, instead of stopping them all.
+    const bad = envelopeProblem(env);
+    if (bad !== undefined) return invalid(bad);
+    if (env.c === undefined || env.s === undefined) return this.#run(env.cmd, writes, 0);
     let session = this.sessions.get(env.c);
     if (!session) {
       session = { lowest: 0, results: {}, index };
@@ -130,7 +136,7 @@ export class KvState {
     if (env.s < session.lowest) return { ok: false, error: 'stale-session' };
     const seen = session.results[env.s];
     if (seen) return seen;
-    const result = this.#run(env.cmd, writes);
+    const result = this.#run(env.cmd, writes, 0);
     session.results[env.s] = result;
     sessionWrites.push({ client: env.c, session });
     return result;
@@ -156,7 +162,9 @@ export class KvState {
     writes.push({ key, value });
   }
 
-  #run(cmd: KvCommand, writes: KvWrite[]): KvResult {
+  #run(cmd: KvCommand, writes: KvWrite[], depth: number): KvResult {
+    const bad = commandProblem(cmd, depth);
+    if (bad !== undefined) return invalid(bad);
     switch (cmd.op) {
       case 'set':
         for (const [k, v] of cmd.kv) this.#set(k, v, writes);
@@ -195,15 +203,21 @@ export class KvState {
       }
       case 'append': {
         const next = concatStored(this.data.get(cmd.key) ?? '', cmd.value);
+        const length = storedByteLength(next);
+        if (cmd.max !== undefined && length > cmd.max) return { ok: false, error: 'too-large', message: `string exceeds maximum allowed size (${cmd.max} bytes)` };
         this.#set(cmd.key, next, writes);
-        return { ok: true, number: storedByteLength(next) };
+        return { ok: true, number: length };
       }
       case 'batch':
         // Not atomic in the Redis sense (a failed INCR does not undo the others), but
         // applied together, in order, and retried as a whole under one session sequence.
-        return { ok: true, results: cmd.cmds.map((c) => this.#run(c, writes)) };
+        return { ok: true, results: cmd.cmds.map((c) => this.#run(c, writes, depth + 1)) };
     }
   }
+}
+
+function invalid(message: string): KvResult {
+  return { ok: false, error: 'invalid', message: `invalid command: ${message}` };
 }
 
 /** Redis accepts only canonical integers: no spaces, no leading '+', no leading zeros. */

@@ -19,6 +19,7 @@ import { NodeError, shuttingDown, timeout, toNodeError } from './errors.js';
 import { Forwarder } from './forwarder.js';
 import type { ShardAssignment } from '../shard/slot-map.js';
 import { ShardGuard, commandKeys } from './shard-guard.js';
+import { validateCommand, validateEnvelope } from './command-validation.js';
 import { KvState, decodeEnvelope, encodeEnvelope, type Envelope, type KvCommand, type KvResult, type KvWrite, type Session, type SessionWrite } from './kv-state.js';
 import type { SessionWrite as StoredSessionWrite } from '../storage/types.js';
 import { clusterIdentity, type ClusterIdentity } from './cluster-identity.js';
@@ -196,14 +197,23 @@ export class RaftNode {
   /** Replicate a command; resolves once it is committed on a majority and applied here. */
   async propose(cmd: KvCommand): Promise<KvResult> {
     this.#checkUp();
-    this.#guard?.check(commandKeys(cmd));
-    if (this.#raw.status().role !== Role.Leader) return this.#forward({ cmd });
-    return this.proposeLocal({ cmd });
+    const checked = validateCommand(cmd, this.limits);
+    this.#guard?.check(commandKeys(checked));
+    if (this.#raw.status().role !== Role.Leader) return this.#forward({ cmd: checked });
+    return this.#proposeHere({ cmd: checked });
   }
 
-  /** Propose on this node, which must be the leader (a forwarded command lands here). */
-  proposeLocal(env: Envelope): Promise<KvResult> {
+  /**
+   * Propose on this node, which must be the leader: a forwarded command, with
+   * its session, lands here. It is checked like any client's: nothing enters
+   * the log that the state machine could not apply.
+   */
+  async proposeLocal(env: Envelope): Promise<KvResult> {
     this.#checkUp();
+    return this.#proposeHere(validateEnvelope(env, this.limits));
+  }
+
+  #proposeHere(env: Envelope): Promise<KvResult> {
     return new Promise((resolve, reject) => {
       // Forwarded batches and the router land here too: never store a key of another shard.
       // (Inside the promise: one misrouted command must fail alone, not its whole batch.)
@@ -219,7 +229,7 @@ export class RaftNode {
       () => this.#leaderAddrs(),
       (addrs) => this.#forwarder.propose(addrs.http, sessioned),
       () => this.#raw.status().role === Role.Leader,
-      () => this.proposeLocal(sessioned),
+      () => this.#proposeHere(sessioned),
       sessioned,
     );
   }
@@ -552,12 +562,14 @@ export class RaftNode {
     for (const e of entries) {
       if (e.index <= this.#applied) continue;
       if (e.kind === EntryKind.Normal) {
-        let result: KvResult | undefined;
+        let result: KvResult;
         try {
           result = this.#kv.apply(decodeEnvelope(e.data), e.index, writes, sessions);
+          if (!result.ok && result.error === 'invalid') this.#log.error('invalid entry skipped', { id: this.id, index: e.index, term: e.term, error: result.message });
         } catch (err) {
-          // A malformed entry cannot have come from our fronts; skip it, identically on every node.
-          this.#log.error('malformed entry skipped', { id: this.id, index: e.index, error: String(err) });
+          // Undecodable bytes cannot have come from our fronts; skip them, identically on every node.
+          result = { ok: false, error: 'invalid', message: `invalid command: entry ${e.index} cannot be decoded` };
+          this.#log.error('undecodable entry skipped', { id: this.id, index: e.index, term: e.term, error: String(err) });
         }
         results.push([e, result]);
       } else if (e.kind === EntryKind.ConfChange) {

@@ -64,6 +64,26 @@ describe('HTTP API on a 3-node cluster', () => {
     assert.deepEqual((await http('GET', c.url(leader, '/status'))).json.voters.includes('intruder'), false);
   });
 
+  test('POST /internal/propose [{"cmd":{"op":"set","kv":[["k",true]]}}], even from a member, is refused before the log; every node keeps serving', async () => {
+    const forged = [
+      { cmd: { op: 'set', kv: [['k', true]] } },
+      { cmd: { op: 'set', kv: [['\u0000member/ghost', '{}']] } },
+      { cmd: { op: 'nope' } },
+      { c: 'someone-else', s: -1, cmd: { op: 'del', keys: ['x'] } },
+      { cmd: { op: 'set', kv: [['fine', 'yes']] } },
+    ];
+    const r = await http('POST', c.url(leader, '/internal/propose'), forged, false, c.memberHeaders);
+    assert.equal(r.status, 200);
+    const codes = (r.json.results as { code?: string }[]).map((a) => a.code ?? 'ok');
+    assert.deepEqual(codes, ['RAFTKV_ERR_BAD_REQUEST', 'RAFTKV_ERR_BAD_REQUEST', 'RAFTKV_ERR_BAD_REQUEST', 'RAFTKV_ERR_BAD_REQUEST', 'ok']);
+    for (const id of c.launcher.ids) {
+      assert.equal(c.launcher.stateOf(id), 'alive', id);
+      assert.equal((await http('POST', c.url(id, '/key'), { [`after-${id}`]: 'v' })).status, 200, id);
+      assert.deepEqual((await http('GET', c.url(id, '/key/fine'))).json, { fine: 'yes' });
+      assert.equal((await http('GET', c.url(id, '/key/k'))).status, 404);
+    }
+  });
+
   test('the internal forwarding endpoint refuses what is not a batch of commands', async () => {
     const r = await http('POST', c.url(leader, '/internal/propose'), { cmd: { op: 'set', kv: [['x', 'y']] } }, false, c.memberHeaders);
     assert.equal(r.status, 400);

@@ -168,3 +168,52 @@ test('the old command kinds still decode as they were written', () => {
     assert.deepEqual(decodeEnvelope(encodeEnvelope({ cmd } as never)).cmd, cmd);
   }
 });
+
+test('apply is total: a committed command that is malformed gets an error result, changes nothing, and replicas agree', () => {
+  const bad: unknown[] = [
+    { op: 'set', kv: [['k', true]] },
+    { op: 'set', kv: [['\u0000member/node9', '{}']] },
+    { op: 'nope' },
+    { op: 'incr', key: 'n', by: 'x' },
+    { op: 'batch', cmds: [{ op: 'batch', cmds: [] }] },
+    null,
+    'set k v',
+  ];
+  const a = new KvState(new Map([['k', 'v0']]));
+  const b = new KvState(new Map([['k', 'v0']]));
+  bad.forEach((cmd, i) => {
+    const env = { cmd } as unknown as Parameters<KvState['apply']>[0];
+    const ra = run(a, env, i + 1);
+    const rb = run(b, env, i + 1);
+    assert.deepEqual(ra, rb);
+    assert.equal(ra.result.ok, false, JSON.stringify(cmd));
+    assert.ok(!ra.result.ok && ra.result.error === 'invalid', JSON.stringify(ra.result));
+    assert.deepEqual(ra.writes, []);
+  });
+  assert.deepEqual([...a.data], [['k', 'v0']]);
+  // A malformed session is refused before it can touch the session table.
+  const forged = run(a, { c: 'x', s: -5, cmd: { op: 'del', keys: ['k'] } }, 20);
+  assert.equal(forged.result.ok, false);
+  assert.deepEqual(forged.sessions, []);
+  assert.equal(a.get('k'), 'v0');
+});
+
+test('a batch applies its good commands and answers the malformed one with an error', () => {
+  const kv = new KvState();
+  const env = { cmd: { op: 'batch', cmds: [{ op: 'set1', key: 'a', value: '1' }, { op: 'set1', key: 'b', value: 2 }, { op: 'incr', key: 'c', by: 1 }] } } as unknown as Parameters<KvState['apply']>[0];
+  const { result } = run(kv, env, 1);
+  assert.ok(result.ok && 'results' in result);
+  assert.deepEqual(result.results[0], { ok: true, count: 1 });
+  assert.equal(result.results[1]!.ok, false);
+  assert.deepEqual(result.results[2], { ok: true, number: 1 });
+  assert.equal(kv.get('b'), undefined);
+});
+
+test('APPEND past its max is refused at apply, on every replica alike, and leaves the value', () => {
+  const kv = new KvState(new Map([['s', 'abcd']]));
+  assert.deepEqual(run(kv, { cmd: { op: 'append', key: 's', value: 'ef', max: 6 } }, 1).result, { ok: true, number: 6 });
+  const over = run(kv, { cmd: { op: 'append', key: 's', value: 'g', max: 6 } }, 2);
+  assert.deepEqual(over.result, { ok: false, error: 'too-large', message: 'string exceeds maximum allowed size (6 bytes)' });
+  assert.deepEqual(over.writes, []);
+  assert.equal(kv.get('s'), 'abcdef');
+});

@@ -1,0 +1,182 @@
+// What a state machine command may be. Two checks, one table:
+//
+// - `commandProblem` looks at shape and types only, against fixed protocol
+//   rules. The state machine runs it on every committed entry, so it must give
+//   the same answer on every replica whatever its config: an entry that fails
+//   it is answered with an error and skipped identically everywhere.
+// - `validateCommand` adds this node's limits (key and value sizes) and runs
+//   before anything is proposed, on every path into the log: a client's write,
+//   a forwarded batch, the router's commands.
+//
+// Hand-written rather than a schema library: the first check runs for every
+// entry on every replica, on the hot path of each write, and each command
+// kind wants its own Redis-style message.
+
+import { badRequest } from './errors.js';
+import type { Envelope, KvCommand } from './kv-state.js';
+import type { Limits } from './limits.js';
+import { storedByteLength } from './stored-bytes.js';
+
+/** Keys of the state machine's own records (member addresses); no client command may write them. */
+export const SYSTEM_PREFIX = '\u0000';
+
+/** Commands in one batch entry (a RESP pipeline's writes are proposed in batches of at most 256). */
+export const MAX_BATCH_COMMANDS = 4096;
+/** Keys of one set or del command. */
+export const MAX_COMMAND_KEYS = 1 << 20;
+/** Length of a client session id. */
+const MAX_CLIENT_ID = 256;
+
+interface Sizes {
+  key(k: string): string | undefined;
+  value(v: string): string | undefined;
+}
+
+/** The structural check alone: types, op names, counts; no size limits (they are the proposer's). */
+const STRUCTURAL: Sizes = { key: () => undefined, value: () => undefined };
+
+function sizesOf(limits: Limits): Sizes {
+  return {
+    key: (k) => (Buffer.byteLength(k) > limits.maxKeyBytes ? `the key is longer than ${limits.maxKeyBytes} bytes` : undefined),
+    value: (v) => (storedByteLength(v) > limits.maxValueBytes ? `the value is longer than ${limits.maxValueBytes} bytes` : undefined),
+  };
+}
+
+const isString = (v: unknown): v is string => typeof v === 'string';
+
+function keyProblem(k: unknown, sizes: Sizes): string | undefined {
+  if (!isString(k)) return 'a key must be a string';
+  if (k === '') return 'the key is empty';
+  if (k.startsWith(SYSTEM_PREFIX)) return 'keys may not start with a NUL character (reserved for the cluster)';
+  return sizes.key(k);
+}
+
+function valueProblem(v: unknown, sizes: Sizes): string | undefined {
+  if (!isString(v)) return `a value must be a string (got ${v === null ? 'null' : typeof v})`;
+  return sizes.value(v);
+}
+
+function keysProblem(keys: unknown, sizes: Sizes): string | undefined {
+  if (!Array.isArray(keys) || keys.length === 0) return 'keys must be a non-empty list';
+  if (keys.length > MAX_COMMAND_KEYS) return `more than ${MAX_COMMAND_KEYS} keys in one command`;
+  for (const k of keys) {
+    const p = keyProblem(k, sizes);
+    if (p) return p;
+  }
+  return undefined;
+}
+
+type Checker = (c: Record<string, unknown>, sizes: Sizes, depth: number) => string | undefined;
+
+/** One checker per command kind. */
+const CHECKERS: Record<KvCommand['op'], Checker> = {
+  set(c, sizes) {
+    const kv = c.kv;
+    if (!Array.isArray(kv) || kv.length === 0) return 'set needs a non-empty list of [key, value] pairs';
+    if (kv.length > MAX_COMMAND_KEYS) return `more than ${MAX_COMMAND_KEYS} keys in one command`;
+    for (const pair of kv) {
+      if (!Array.isArray(pair) || pair.length !== 2) return 'set needs [key, value] pairs';
+      const p = keyProblem(pair[0], sizes) ?? valueProblem(pair[1], sizes);
+      if (p) return p;
+    }
+    return undefined;
+  },
+  set1(c, sizes) {
+    if (c.cond !== undefined && c.cond !== 'nx' && c.cond !== 'xx') return 'set1 cond must be "nx" or "xx"';
+    if (c.get !== undefined && typeof c.get !== 'boolean') return 'set1 get must be a boolean';
+    return keyProblem(c.key, sizes) ?? valueProblem(c.value, sizes);
+  },
+  del(c, sizes) {
+    return keysProblem(c.keys, sizes);
+  },
+  cas(c, sizes) {
+    if (c.expect !== null && !isString(c.expect)) return 'cas expect must be a string, or null for "absent"';
+    return keyProblem(c.key, sizes) ?? valueProblem(c.value, sizes);
+  },
+  incr(c, sizes) {
+    if (typeof c.by !== 'number' || !Number.isSafeInteger(c.by)) return 'incr by must be a safe integer';
+    return keyProblem(c.key, sizes);
+  },
+  append(c, sizes) {
+    if (c.max !== undefined && (typeof c.max !== 'number' || !Number.isSafeInteger(c.max) || c.max < 0)) return 'append max must be a non-negative integer';
+    return keyProblem(c.key, sizes) ?? valueProblem(c.value, sizes);
+  },
+  batch(c, sizes, depth) {
+    if (depth > 0) return 'a batch may not hold a batch';
+    const cmds = c.cmds;
+    if (!Array.isArray(cmds) || cmds.length === 0) return 'batch needs a non-empty list of commands';
+    if (cmds.length > MAX_BATCH_COMMANDS) return `more than ${MAX_BATCH_COMMANDS} commands in one batch`;
+    for (const sub of cmds) if (typeof sub === 'object' && sub !== null && (sub as { op?: unknown }).op === 'batch') return 'a batch may not hold a batch';
+    // Otherwise each command of a batch is checked when it runs: one bad command fails alone.
+    return undefined;
+  },
+};
+
+function problem(cmd: unknown, sizes: Sizes, depth: number): string | undefined {
+  if (typeof cmd !== 'object' || cmd === null || Array.isArray(cmd)) return 'a command must be an object';
+  const op = (cmd as { op?: unknown }).op;
+  if (!isString(op) || !Object.hasOwn(CHECKERS, op)) return `unknown command op ${JSON.stringify(op)?.slice(0, 64) ?? String(op)}`;
+  return CHECKERS[op as KvCommand['op']](cmd as Record<string, unknown>, sizes, depth);
+}
+
+/**
+ * Why a committed command cannot be applied, or undefined when it can: the
+ * same answer on every replica (shape and types only). `depth` is 1 for a
+ * command inside a batch.
+ */
+export function commandProblem(cmd: unknown, depth = 0): string | undefined {
+  return problem(cmd, STRUCTURAL, depth);
+}
+
+/** Why an envelope's session fields are malformed, or undefined. */
+export function envelopeProblem(env: unknown): string | undefined {
+  if (typeof env !== 'object' || env === null || Array.isArray(env)) return 'an entry must be an object';
+  const e = env as Record<string, unknown>;
+  if (e.c === undefined && e.s === undefined && e.a === undefined) return undefined;
+  if (!isString(e.c) || e.c === '' || e.c.length > MAX_CLIENT_ID) return `a session's client id must be a string of 1-${MAX_CLIENT_ID} characters`;
+  if (typeof e.s !== 'number' || !Number.isSafeInteger(e.s) || e.s < 1) return "a session's sequence number must be an integer of at least 1";
+  // `a` may pass `s`: a late retry of an answered command is refused as stale, not as malformed.
+  if (e.a !== undefined && (typeof e.a !== 'number' || !Number.isSafeInteger(e.a) || e.a < 0)) {
+    return "a session's lowest unanswered sequence number must be a non-negative integer";
+  }
+  return undefined;
+}
+
+/**
+ * A command fit to propose: well formed and within this node's limits, every
+ * command of a batch included. APPEND gets the value limit written into it,
+ * so the state machine refuses a result past it the same way on every replica.
+ * Throws a bad request error naming the problem.
+ */
+export function validateCommand(cmd: unknown, limits: Limits): KvCommand {
+  const sizes = sizesOf(limits);
+  const p = problem(cmd, sizes, 0);
+  if (p) throw badRequest(p);
+  const c = cmd as KvCommand;
+  if (c.op === 'batch') {
+    return {
+      op: 'batch',
+      cmds: c.cmds.map((sub, i) => {
+        const sp = problem(sub, sizes, 1);
+        if (sp) throw badRequest(`command ${i + 1} of the batch: ${sp}`);
+        return withValueLimit(sub, limits);
+      }),
+    };
+  }
+  return withValueLimit(c, limits);
+}
+
+function withValueLimit(c: KvCommand, limits: Limits): KvCommand {
+  if (c.op !== 'append') return c;
+  const max = Math.min(c.max ?? limits.maxValueBytes, limits.maxValueBytes);
+  return c.max === max ? c : { ...c, max };
+}
+
+/** An envelope fit to propose (a forwarded command with its session). */
+export function validateEnvelope(env: unknown, limits: Limits): Envelope {
+  const p = envelopeProblem(env);
+  if (p) throw badRequest(p);
+  const e = env as Envelope;
+  const cmd = validateCommand(e.cmd, limits);
+  return cmd === e.cmd ? e : { ...e, cmd };
+}
