@@ -77,6 +77,8 @@ export class RespConnection {
   #protocolError: Error | undefined;
   /** Commands read so far: only the first may be an HTTP request line. */
   #seen = 0;
+  /** HTTP came in: answer what came before it, then close without a word. */
+  #refused = false;
 
   constructor(socket: net.Socket, server: ServerView, id: number, opts: ConnectionOptions) {
     const limits = opts.limits;
@@ -111,14 +113,18 @@ export class RespConnection {
     this.#socket.destroy();
   }
 
-  /** No input or output for limits.idleTimeoutMs. A running command is not idleness: its reply re-arms the timer. */
+  /**
+   * No input or output for limits.idleTimeoutMs. A running command is not
+   * idleness (its reply re-arms the timer); a connection this side ended
+   * and the client keeps half open is.
+   */
   #onIdle(): void {
-    if (this.#running || this.#closed) return;
+    if (this.#running) return;
     this.destroy();
   }
 
   #onData(chunk: Buffer): void {
-    if (this.#closed || this.#protocolError) return;
+    if (this.#closed || this.#protocolError || this.#refused) return;
     let parsed: ReturnType<RespParser['feed']>;
     try {
       parsed = this.#parser.feed(chunk);
@@ -131,14 +137,15 @@ export class RespConnection {
     for (const c of commands) {
       if (crossProtocol(c, this.#seen++ === 0)) {
         // An HTTP request (a browser tricked into posting to this port): run none of it.
-        this.#logger.warn('Possible SECURITY ATTACK detected: an HTTP request line or header on the RESP port; connection closed', { client: this.client.addr, line: c.map((a) => a.toString('latin1', 0, 64)).join(' ').slice(0, 128) });
-        this.destroy();
+        this.#logger.warn('Possible SECURITY ATTACK detected: an HTTP request line or header on the RESP port; closing the connection', { client: this.client.addr, line: c.map((a) => a.toString('latin1', 0, 64)).join(' ').slice(0, 128) });
+        this.#refused = true;
+        this.#socket.pause();
         break;
       }
       this.#queue.push(c);
     }
-    if (this.#closed) {
-      // Commands before the attack still run, as on any closed connection.
+    if (this.#refused) {
+      // Nothing more is read; the commands before it are answered, as Redis does.
     } else if (error) {
       this.#protocolError = error;
       this.#socket.pause();
@@ -176,7 +183,10 @@ export class RespConnection {
       this.#queue = [];
       this.#head = 0;
       if (this.#closed) return;
-      if (this.#protocolError) {
+      if (this.#refused) {
+        this.#socket.end();
+        this.#closed = true;
+      } else if (this.#protocolError) {
         // Redis answers a broken frame with the error, then closes.
         this.#socket.end(respErrorReply(this.#protocolError));
         this.#closed = true;
