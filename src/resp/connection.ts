@@ -24,6 +24,8 @@ import { NodeError, badRequest } from '../node/errors.js';
 
 /** Commands read but not yet run, past which the connection stops reading (backpressure). */
 const MAX_QUEUED = 4096;
+/** Argument bytes read but not yet run, past which it stops reading too: a few big commands are as heavy as many small ones. */
+const MAX_QUEUED_BYTES = 64 << 20;
 /** Commands in one run, so one huge pipeline still answers in steps. */
 const MAX_RUN = 1024;
 /** Commands, and argument bytes, in one batch proposal (several batches of one run are proposed together). */
@@ -69,6 +71,7 @@ export class RespConnection {
   readonly #batchBytes: number;
   #queue: Buffer[][] = [];
   #head = 0;
+  #queuedBytes = 0;
   #running = false;
   #closed = false;
   /** The client shut its side: answer what it sent, then end. */
@@ -143,13 +146,14 @@ export class RespConnection {
         break;
       }
       this.#queue.push(c);
+      this.#queuedBytes += argBytes(c);
     }
     if (this.#refused) {
       // Nothing more is read; the commands before it are answered, as Redis does.
     } else if (error) {
       this.#protocolError = error;
       this.#socket.pause();
-    } else if (this.#queue.length - this.#head > MAX_QUEUED && !this.#paused) {
+    } else if ((this.#queue.length - this.#head > MAX_QUEUED || this.#queuedBytes > MAX_QUEUED_BYTES) && !this.#paused) {
       this.#paused = true;
       this.#socket.pause();
     }
@@ -171,17 +175,19 @@ export class RespConnection {
           this.#closed = true;
           this.#queue = [];
           this.#head = 0;
+          this.#queuedBytes = 0;
           return;
         }
         if (this.#closed) continue;
         if (!this.#socket.write(reply)) await this.#drained();
-        if (this.#paused && this.#queue.length - this.#head <= MAX_QUEUED / 2) {
+        if (this.#paused && this.#queue.length - this.#head <= MAX_QUEUED / 2 && this.#queuedBytes <= MAX_QUEUED_BYTES / 2) {
           this.#paused = false;
           this.#socket.resume();
         }
       }
       this.#queue = [];
       this.#head = 0;
+      this.#queuedBytes = 0;
       if (this.#closed) return;
       if (this.#refused) {
         this.#socket.end();
@@ -227,6 +233,7 @@ export class RespConnection {
       }
       run.push(r);
       this.#head++;
+      this.#queuedBytes -= argBytes(r.args);
       if (r.cmd?.kind === 'local' && r.cmd.endsRun) break;
     }
     return run;
@@ -401,6 +408,7 @@ export class RespConnection {
     this.#logger.error(what, { client: this.client.addr, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
     this.#queue = [];
     this.#head = 0;
+    this.#queuedBytes = 0;
     this.destroy();
   }
 
