@@ -18,7 +18,7 @@ import type { Logger } from '../node/logger.js';
 import { RaftError } from '../raft/errors.js';
 import { errorReply, join, type Reply } from './encoder.js';
 import { RespError, respErrorReply } from './errors-resp.js';
-import { RespParser } from './parser.js';
+import { RespParser, type ParseResult } from './parser.js';
 import { ReplyTooLarge, keyArg, type ClientState, type Command, type CommandContext, type ServerView, type WriteCommand } from './command.js';
 import { NodeError, badRequest } from '../node/errors.js';
 
@@ -128,7 +128,7 @@ export class RespConnection {
 
   #onData(chunk: Buffer): void {
     if (this.#closed || this.#protocolError || this.#refused) return;
-    let parsed: ReturnType<RespParser['feed']>;
+    let parsed: ParseResult;
     try {
       parsed = this.#parser.feed(chunk);
     } catch (e) {
