@@ -55,10 +55,16 @@ export function startRespFront(opts: RespFrontOptions): Promise<RespFront> {
       socket.end(TOO_MANY, () => socket.destroy());
       return;
     }
-    const view = shared ?? viewOf((opts.node as () => NodeApi)());
-    const conn = new RespConnection(socket, view, nextId++, connOpts);
-    connections.add(conn);
-    socket.once('close', () => connections.delete(conn));
+    try {
+      const view = shared ?? viewOf((opts.node as () => NodeApi)());
+      const conn = new RespConnection(socket, view, nextId++, connOpts);
+      connections.add(conn);
+      socket.once('close', () => connections.delete(conn));
+    } catch (e) {
+      // A bug in setting up one connection must not end the listener's process.
+      opts.logger.error('RESP connection setup crashed', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+      socket.destroy();
+    }
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
