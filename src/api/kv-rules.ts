@@ -3,16 +3,30 @@
 
 import { NodeError, badRequest } from '../node/errors.js';
 import { SYSTEM_PREFIX, type KvResult } from '../node/kv-state.js';
+import { DEFAULT_LIMITS } from '../node/limits.js';
 import { READ_LEVELS, type ReadLevel } from '../node/types.js';
 
-export const MAX_KEY_BYTES = 64 * 1024;
+export const MAX_KEY_BYTES = DEFAULT_LIMITS.maxKeyBytes;
 
+/** A key checked against the key rules with the default size limit. */
 export function validateKey(key: string): string {
+  return checkKey(key, MAX_KEY_BYTES);
+}
+
+/**
+ * A key checked against the key rules and `maxKeyBytes` (limits.maxKeyBytes).
+ * Not validateKey with a second parameter: `keys.map(validateKey)` would
+ * pass each index as the limit.
+ */
+export function checkKey(key: string, maxKeyBytes: number): string {
   if (key === '') throw badRequest('the key is empty');
   if (key.startsWith(SYSTEM_PREFIX)) throw badRequest('keys may not start with a NUL character');
-  if (Buffer.byteLength(key) > MAX_KEY_BYTES) throw badRequest(`the key is longer than ${MAX_KEY_BYTES} bytes`);
+  // A UTF-16 unit is at most 3 UTF-8 bytes: short keys skip the count.
+  if (key.length > maxKeyBytes / 3 && Buffer.byteLength(key) > maxKeyBytes) throw keyTooLong(maxKeyBytes);
   return key;
 }
+
+export const keyTooLong = (maxKeyBytes: number): NodeError => badRequest(`the key is longer than ${maxKeyBytes} bytes (limits.maxKeyBytes)`);
 
 export function parseReadLevel(level: string): ReadLevel {
   if (!(READ_LEVELS as readonly string[]).includes(level)) throw badRequest(`unknown read level ${JSON.stringify(level)}; use stale, leader or linearizable`);

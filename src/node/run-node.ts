@@ -36,7 +36,7 @@ export async function runNode(opts: NodeRunOptions, logger: Logger): Promise<Run
     http = await startHttpFront({ host, port, node, logger, maxBodyBytes: opts.maxBodyBytes, clusterToken: opts.clusterToken });
     if (opts.addrs.resp) {
       const r = splitHostPort(opts.addrs.resp);
-      resp = await startRespFront({ host: r.host, port: r.port, node, logger, maxBulkBytes: opts.maxBodyBytes });
+      resp = await startRespFront({ host: r.host, port: r.port, node, logger, maxBulkBytes: opts.maxBodyBytes, limits: node.limits });
     }
   } catch (e) {
     http?.close();

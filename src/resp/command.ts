@@ -5,7 +5,7 @@
 // at the connection's read level; local commands touch no data.
 
 import type { NodeApi } from '../api/node-api.js';
-import { validateKey } from '../api/kv-rules.js';
+import { checkKey } from '../api/kv-rules.js';
 import { NodeError } from '../node/errors.js';
 import { parseRedisInteger, type KvCommand, type KvResult, type KvState } from '../node/kv-state.js';
 import { bytesToStored } from '../node/stored-bytes.js';
@@ -79,8 +79,20 @@ export interface WriteCommand extends CommandBase {
 
 export interface ReadCommand extends CommandBase {
   kind: 'read';
-  /** Runs once the read barrier passed: synchronous, from the local state. */
-  read(args: Buffer[], kv: KvState): Reply;
+  /**
+   * Runs once the read barrier passed: synchronous, from the local state.
+   * `room` is how many bytes the reply may take: a command whose reply can
+   * be large (MGET) throws ReplyTooLarge before building it.
+   */
+  read(args: Buffer[], kv: KvState, room: number): Reply;
+}
+
+/** A reply past the connection's limits.maxReplyBytes; the connection words the error. */
+export class ReplyTooLarge extends Error {
+  constructor() {
+    super('reply too large');
+    this.name = 'ReplyTooLarge';
+  }
 }
 
 export interface LocalCommand extends CommandBase {
@@ -94,9 +106,13 @@ export type Command = WriteCommand | ReadCommand | LocalCommand;
 
 // ---- argument helpers ----
 
-/** A key argument as stored (binary-safe), checked like every key. */
+/**
+ * A key argument as stored (binary-safe), checked like every key. Its size
+ * the connection checked already, in bytes as sent, against
+ * limits.maxKeyBytes (the stored form of binary keys is longer).
+ */
 export function keyArg(b: Buffer): string {
-  return validateKey(bytesToStored(b));
+  return checkKey(bytesToStored(b), Number.POSITIVE_INFINITY);
 }
 
 export function valueArg(b: Buffer): string {

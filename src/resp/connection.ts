@@ -5,22 +5,46 @@
 // of a run share one read barrier. A run starts only after the previous one
 // answered, so a read sees the writes sent before it on its connection and
 // never those sent after it.
+//
+// Nothing a client sends may stop the node: every exception of a command
+// becomes that command's error reply, and the connection's own loop catches
+// the rest and closes only this connection.
 
 import type net from 'node:net';
+import { keyTooLong } from '../api/kv-rules.js';
 import type { KvCommand, KvResult } from '../node/kv-state.js';
-import { join, type Reply } from './encoder.js';
-import { respErrorReply } from './errors-resp.js';
-import { RespParser, type RespParserLimits } from './parser.js';
-import { keyArg, type ClientState, type Command, type CommandContext, type ServerView, type WriteCommand } from './command.js';
-import { NodeError } from '../node/errors.js';
+import type { Limits } from '../node/limits.js';
+import type { Logger } from '../node/logger.js';
+import { RaftError } from '../raft/errors.js';
+import { errorReply, join, type Reply } from './encoder.js';
+import { RespError, respErrorReply } from './errors-resp.js';
+import { RespParser, type ParseResult } from './parser.js';
+import { ReplyTooLarge, keyArg, type ClientState, type Command, type CommandContext, type ServerView, type WriteCommand } from './command.js';
+import { NodeError, badRequest } from '../node/errors.js';
 
 /** Commands read but not yet run, past which the connection stops reading (backpressure). */
 const MAX_QUEUED = 4096;
+/** Argument bytes read but not yet run, past which it stops reading too: a few big commands are as heavy as many small ones. */
+const MAX_QUEUED_BYTES = 64 << 20;
 /** Commands in one run, so one huge pipeline still answers in steps. */
 const MAX_RUN = 1024;
 /** Commands, and argument bytes, in one batch proposal (several batches of one run are proposed together). */
 const MAX_BATCH_COMMANDS = 256;
 const MAX_BATCH_BYTES = 512 * 1024;
+
+export interface ConnectionOptions {
+  limits: Readonly<Limits>;
+  /** Largest bulk string (a value, a key); a larger one is a protocol error. */
+  maxBulkBytes: number;
+  logger: Logger;
+}
+
+interface Pending {
+  i: number;
+  cmd: WriteCommand;
+  kv: KvCommand;
+  bytes: number;
+}
 
 interface Resolved {
   args: Buffer[];
@@ -35,6 +59,10 @@ export class RespConnection {
   readonly #server: ServerView;
   readonly #parser: RespParser;
   readonly #ctx: CommandContext;
+  readonly #limits: Readonly<Limits>;
+  readonly #logger: Logger;
+  /** The answer to a reply past limits.maxReplyBytes. */
+  readonly #replyTooLarge: string;
   /**
    * A follower forwards a batch as one command in one HTTP body, which the
    * leader accepts up to 64 × maxBodyBytes for up to 64 commands: half the
@@ -43,18 +71,27 @@ export class RespConnection {
   readonly #batchBytes: number;
   #queue: Buffer[][] = [];
   #head = 0;
+  #queuedBytes = 0;
   #running = false;
   #closed = false;
   /** The client shut its side: answer what it sent, then end. */
   #ended = false;
   #paused = false;
   #protocolError: Error | undefined;
+  /** Commands read so far: only the first may be an HTTP request line. */
+  #seen = 0;
+  /** HTTP came in: answer what came before it, then close without a word. */
+  #refused = false;
 
-  constructor(socket: net.Socket, server: ServerView, id: number, limits: RespParserLimits) {
+  constructor(socket: net.Socket, server: ServerView, id: number, opts: ConnectionOptions) {
+    const limits = opts.limits;
     this.#socket = socket;
     this.#server = server;
-    this.#parser = new RespParser(limits);
-    this.#batchBytes = Math.min(MAX_BATCH_BYTES, Math.floor(limits.maxBulkBytes / 2));
+    this.#limits = limits;
+    this.#logger = opts.logger;
+    this.#replyTooLarge = errorReply(`ERR reply exceeds the limit of ${limits.maxReplyBytes} bytes (limits.maxReplyBytes)`);
+    this.#parser = new RespParser({ maxBulkBytes: opts.maxBulkBytes, maxArgs: limits.maxArgs, maxInlineBytes: limits.maxInlineBytes, maxCommandBytes: limits.maxCommandBytes });
+    this.#batchBytes = Math.min(MAX_BATCH_BYTES, Math.floor(opts.maxBulkBytes / 2));
     this.client = { id, addr: `${socket.remoteAddress}:${socket.remotePort}`, connectedAt: Date.now(), name: '', level: 'linearizable', quit: false };
     this.#ctx = { client: this.client, server };
     socket.setNoDelay(true);
@@ -68,6 +105,10 @@ export class RespConnection {
     socket.on('close', () => {
       this.#closed = true;
     });
+    if (limits.idleTimeoutMs > 0) {
+      socket.setTimeout(limits.idleTimeoutMs);
+      socket.on('timeout', () => this.#onIdle());
+    }
   }
 
   destroy(): void {
@@ -75,14 +116,44 @@ export class RespConnection {
     this.#socket.destroy();
   }
 
+  /**
+   * No input or output for limits.idleTimeoutMs. A running command is not
+   * idleness (its reply re-arms the timer); a connection this side ended
+   * and the client keeps half open is.
+   */
+  #onIdle(): void {
+    if (this.#running) return;
+    this.destroy();
+  }
+
   #onData(chunk: Buffer): void {
-    if (this.#closed || this.#protocolError) return;
-    const { commands, error } = this.#parser.feed(chunk);
-    for (const c of commands) this.#queue.push(c);
-    if (error) {
+    if (this.#closed || this.#protocolError || this.#refused) return;
+    let parsed: ParseResult;
+    try {
+      parsed = this.#parser.feed(chunk);
+    } catch (e) {
+      // The parser words every bad input as a protocol error: anything else is its bug.
+      this.#crashed('RESP parser crashed', e);
+      return;
+    }
+    const { commands, error } = parsed;
+    for (const c of commands) {
+      if (crossProtocol(c, this.#seen++ === 0)) {
+        // An HTTP request (a browser tricked into posting to this port): run none of it.
+        this.#logger.warn('Possible SECURITY ATTACK detected: an HTTP request line or header on the RESP port; closing the connection', { client: this.client.addr, line: c.map((a) => a.toString('latin1', 0, 64)).join(' ').slice(0, 128) });
+        this.#refused = true;
+        this.#socket.pause();
+        break;
+      }
+      this.#queue.push(c);
+      this.#queuedBytes += argBytes(c);
+    }
+    if (this.#refused) {
+      // Nothing more is read; the commands before it are answered, as Redis does.
+    } else if (error) {
       this.#protocolError = error;
       this.#socket.pause();
-    } else if (this.#queue.length - this.#head > MAX_QUEUED && !this.#paused) {
+    } else if ((this.#queue.length - this.#head > MAX_QUEUED || this.#queuedBytes > MAX_QUEUED_BYTES) && !this.#paused) {
       this.#paused = true;
       this.#socket.pause();
     }
@@ -104,19 +175,24 @@ export class RespConnection {
           this.#closed = true;
           this.#queue = [];
           this.#head = 0;
+          this.#queuedBytes = 0;
           return;
         }
         if (this.#closed) continue;
         if (!this.#socket.write(reply)) await this.#drained();
-        if (this.#paused && this.#queue.length - this.#head <= MAX_QUEUED / 2) {
+        if (this.#paused && this.#queue.length - this.#head <= MAX_QUEUED / 2 && this.#queuedBytes <= MAX_QUEUED_BYTES / 2) {
           this.#paused = false;
           this.#socket.resume();
         }
       }
       this.#queue = [];
       this.#head = 0;
+      this.#queuedBytes = 0;
       if (this.#closed) return;
-      if (this.#protocolError) {
+      if (this.#refused) {
+        this.#socket.end();
+        this.#closed = true;
+      } else if (this.#protocolError) {
         // Redis answers a broken frame with the error, then closes.
         this.#socket.end(respErrorReply(this.#protocolError));
         this.#closed = true;
@@ -124,6 +200,9 @@ export class RespConnection {
         this.#socket.end();
         this.#closed = true;
       }
+    } catch (e) {
+      // Commands answer their own errors: this is a bug of the loop, and only this connection ends.
+      this.#crashed('RESP connection crashed', e);
     } finally {
       this.#running = false;
     }
@@ -154,6 +233,7 @@ export class RespConnection {
       }
       run.push(r);
       this.#head++;
+      this.#queuedBytes -= argBytes(r.args);
       if (r.cmd?.kind === 'local' && r.cmd.endsRun) break;
     }
     return run;
@@ -166,60 +246,113 @@ export class RespConnection {
     if (cmd.arity > 0 ? args.length !== cmd.arity : args.length < -cmd.arity) {
       return { args, reply: this.#error(new NodeError('RAFTKV_ERR_BAD_REQUEST', `wrong number of arguments for '${name}' command`)) };
     }
+    const bad = this.#checkArgs(cmd, args);
+    if (bad) return { args, reply: this.#error(bad) };
     return { args, cmd };
+  }
+
+  /**
+   * Keys (empty, or past limits.maxKeyBytes) and the values of writes (past
+   * limits.maxValueBytes), for every command alike from its key positions,
+   * in bytes as sent; before anything runs, so a read's keys are sound for
+   * its read barrier.
+   */
+  #checkArgs(cmd: Command, args: Buffer[]): NodeError | undefined {
+    const [first, last, step] = cmd.keys;
+    const lastKey = last < 0 ? args.length + last : last;
+    const { maxKeyBytes, maxValueBytes } = this.#limits;
+    for (let i = 1; i < args.length; i++) {
+      const n = args[i]!.length;
+      if (first > 0 && i >= first && i <= lastKey && (i - first) % Math.max(1, step) === 0) {
+        if (n === 0) return badRequest('the key is empty');
+        if (n > maxKeyBytes) return keyTooLong(maxKeyBytes);
+      } else if (cmd.kind === 'write' && n > maxValueBytes) {
+        return new NodeError('RAFTKV_ERR_TOO_LARGE', `the value is longer than ${maxValueBytes} bytes (limits.maxValueBytes)`);
+      }
+    }
+    return undefined;
   }
 
   async #execute(run: Resolved[]): Promise<Reply> {
     const replies: Reply[] = new Array<Reply>(run.length);
-    const writes: { i: number; cmd: WriteCommand; kv: KvCommand; bytes: number }[] = [];
+    const writes: Pending[] = [];
     let reads = false;
     // The keys the reads touch: a node of a sharded cluster refuses keys of other shards.
     const readKeys: string[] = [];
-    run.forEach((r, i) => {
-      if (r.reply !== undefined) replies[i] = r.reply;
-      else if (r.cmd!.kind === 'write') {
-        try {
-          writes.push({ i, cmd: r.cmd as WriteCommand, kv: (r.cmd as WriteCommand).prepare(r.args), bytes: argBytes(r.args) });
-        } catch (e) {
-          replies[i] = this.#error(e);
-        }
-      } else if (r.cmd!.kind === 'read') {
-        reads = true;
-        const [first, last, step] = r.cmd!.keys;
-        if (first > 0) for (let k = first; k <= (last < 0 ? r.args.length + last : last) && k < r.args.length; k += Math.max(1, step)) readKeys.push(keyArg(r.args[k]!));
+    for (let i = 0; i < run.length; i++) {
+      const r = run[i]!;
+      if (r.reply !== undefined) {
+        replies[i] = r.reply;
+        continue;
       }
-    });
+      const cmd = r.cmd!;
+      const keysBefore = readKeys.length;
+      try {
+        if (cmd.kind === 'write') writes.push({ i, cmd, kv: cmd.prepare(r.args), bytes: argBytes(r.args) });
+        else if (cmd.kind === 'read') {
+          const [first, last, step] = cmd.keys;
+          if (first > 0) for (let k = first; k <= (last < 0 ? r.args.length + last : last) && k < r.args.length; k += Math.max(1, step)) readKeys.push(keyArg(r.args[k]!));
+          reads = true;
+        }
+      } catch (e) {
+        // This command is answered now; none of its keys go to the barrier.
+        readKeys.length = keysBefore;
+        replies[i] = this.#commandError(e, r.args);
+      }
+    }
     if (writes.length > 0) await this.#propose(writes, replies);
     let barrierError: Reply | undefined;
     if (reads) {
       try {
         await this.#server.node.readBarrier(this.client.level, readKeys);
       } catch (e) {
-        barrierError = this.#error(e);
+        barrierError = this.#commandError(e, undefined);
       }
     }
+    return this.#finish(run, replies, barrierError);
+  }
+
+  /**
+   * Run the reads and local commands, and join every reply, checking sizes
+   * as they come: the replies of a run and what the socket still holds stay
+   * within limits.maxReplyBytes, and the reply that would cross it is an error.
+   */
+  #finish(run: Resolved[], replies: Reply[], barrierError: Reply | undefined): Reply {
     const kv = this.#server.node.kv;
-    run.forEach((r, i) => {
-      if (replies[i] !== undefined) return;
-      const cmd = r.cmd!;
-      try {
-        if (cmd.kind === 'read') replies[i] = barrierError ?? cmd.read(r.args, kv);
-        else if (cmd.kind === 'local') replies[i] = cmd.run(r.args, this.#ctx);
-      } catch (e) {
-        replies[i] = this.#error(e);
+    let room = this.#limits.maxReplyBytes - this.#socket.writableLength;
+    for (let i = 0; i < run.length; i++) {
+      let reply = replies[i];
+      if (reply === undefined) {
+        const r = run[i]!;
+        const cmd = r.cmd!;
+        try {
+          if (cmd.kind === 'read') reply = barrierError ?? cmd.read(r.args, kv, room);
+          else if (cmd.kind === 'local') reply = cmd.run(r.args, this.#ctx);
+          else throw new Error(`the write ${cmd.name} got no reply`);
+        } catch (e) {
+          reply = this.#commandError(e, r.args);
+        }
       }
-    });
+      let bytes = typeof reply === 'string' ? Buffer.byteLength(reply) : reply.length;
+      if (bytes > room) {
+        reply = this.#replyTooLarge;
+        bytes = reply.length;
+      }
+      room -= bytes;
+      replies[i] = reply;
+    }
     return join(replies);
   }
 
   /** Propose the writes of a run: one command alone, several as batches, every batch in the same turn. */
-  async #propose(writes: { i: number; cmd: WriteCommand; kv: KvCommand; bytes: number }[], replies: Reply[]): Promise<void> {
+  async #propose(writes: Pending[], replies: Reply[]): Promise<void> {
     const node = this.#server.node;
-    const answer = (w: (typeof writes)[number], result: KvResult): void => {
+    const answer = (w: Pending, result: KvResult | undefined): void => {
       try {
+        if (result === undefined) throw new Error('a batch answered fewer results than it had commands');
         replies[w.i] = w.cmd.reply(result);
       } catch (e) {
-        replies[w.i] = this.#error(e);
+        replies[w.i] = this.#commandError(e, [Buffer.from(w.cmd.name)]);
       }
     };
     if (writes.length === 1) {
@@ -227,11 +360,11 @@ export class RespConnection {
       try {
         answer(w, await node.propose(w.kv));
       } catch (e) {
-        replies[w.i] = this.#error(e);
+        replies[w.i] = this.#commandError(e, [Buffer.from(w.cmd.name)]);
       }
       return;
     }
-    const batches: (typeof writes)[] = [];
+    const batches: Pending[][] = [];
     let bytes = 0;
     for (const w of writes) {
       const last = batches[batches.length - 1];
@@ -253,13 +386,30 @@ export class RespConnection {
             for (const w of batch) answer(w, result);
             return;
           }
-          batch.forEach((w, j) => answer(w, result.results[j]!));
+          batch.forEach((w, j) => answer(w, result.results[j]));
         } catch (e) {
-          const reply = this.#error(e);
+          const reply = this.#commandError(e, undefined);
           for (const w of batch) replies[w.i] = reply;
         }
       }),
     );
+  }
+
+  /** An error the node or a command meant (its reply), or an exception nobody meant: a bug, logged loudly. */
+  #commandError(e: unknown, args: Buffer[] | undefined): string {
+    if (e instanceof NodeError || e instanceof RaftError || e instanceof RespError) return this.#error(e);
+    if (e instanceof ReplyTooLarge) return this.#replyTooLarge;
+    const message = e instanceof Error ? e.message : String(e);
+    this.#logger.error('RESP command crashed', { client: this.client.addr, command: args?.[0]?.toString('latin1', 0, 32), error: e instanceof Error ? (e.stack ?? message) : message });
+    return errorReply(`ERR internal error: ${message}`);
+  }
+
+  #crashed(what: string, e: unknown): void {
+    this.#logger.error(what, { client: this.client.addr, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+    this.#queue = [];
+    this.#head = 0;
+    this.#queuedBytes = 0;
+    this.destroy();
   }
 
   #error(e: unknown): string {
@@ -279,4 +429,22 @@ function unknownCommand(args: Buffer[]): NodeError {
     .map((a) => `'${a.toString('utf8').slice(0, 128)}' `)
     .join('');
   return new NodeError('RAFTKV_ERR_BAD_REQUEST', `unknown command '${args[0]!.toString('utf8').slice(0, 128)}', with args beginning with: ${shown}`);
+}
+
+const HTTP_VERSION = /^HTTP\/\d/i;
+
+/**
+ * Like Redis: a `POST` or `Host:` command anywhere, or a first line shaped
+ * like an HTTP request line (`GET / HTTP/1.1`), is a browser or a proxy
+ * talking HTTP to this port, possibly on an attacker's behalf.
+ */
+function crossProtocol(args: Buffer[], first: boolean): boolean {
+  const name = args[0]!;
+  if (name.length === 4 || name.length === 5) {
+    const lower = name.toString('latin1').toLowerCase();
+    if (lower === 'post' || lower === 'host:') return true;
+  }
+  if (!first || args.length !== 3) return false;
+  const version = args[2]!;
+  return version.length <= 16 && HTTP_VERSION.test(version.toString('latin1'));
 }

@@ -23,6 +23,8 @@ export interface RespParserLimits {
   maxArgs?: number;
   /** Longest inline command line (Redis: 64 KiB). */
   maxInlineBytes?: number;
+  /** Most bytes of all the arguments of one command together. */
+  maxCommandBytes?: number;
 }
 
 export interface ParseResult {
@@ -40,11 +42,14 @@ export class RespParser {
   readonly #maxBulk: number;
   readonly #maxArgs: number;
   readonly #maxInline: number;
+  readonly #maxCommand: number;
   /** Unread bytes of earlier chunks: at most one header or inline line. */
   #pending: Buffer = EMPTY;
   /** Arguments of the multibulk command being read, and how many are still due. */
   #args: Buffer[] | undefined;
   #argsLeft = 0;
+  /** Bytes the command being read declared so far: checked before any of it is buffered. */
+  #commandBytes = 0;
   /** A bulk string (with its CRLF) being filled across chunks. */
   #bulk: Buffer | undefined;
   #bulkFilled = 0;
@@ -54,6 +59,7 @@ export class RespParser {
     this.#maxBulk = limits.maxBulkBytes;
     this.#maxArgs = limits.maxArgs ?? 1024 * 1024;
     this.#maxInline = limits.maxInlineBytes ?? 64 * 1024;
+    this.#maxCommand = limits.maxCommandBytes ?? Number.MAX_SAFE_INTEGER;
   }
 
   /** True when no command is partly read (a clean place to close a connection). */
@@ -100,11 +106,13 @@ export class RespParser {
     const end = lineEnd(buf, pos, MAX_HEADER_BYTES, 'too big mbulk count string');
     if (end < 0) return -1;
     const n = parseCount(buf, pos + 1, end);
-    if (n === undefined || n < -1 || n > this.#maxArgs) throw new RespProtocolError('invalid multibulk length');
+    if (n === undefined || n < -1) throw new RespProtocolError('invalid multibulk length');
+    if (n > this.#maxArgs) throw new RespProtocolError(`invalid multibulk length: ${n} arguments exceed the limit of ${this.#maxArgs} (limits.maxArgs)`);
     // `*0` and `*-1` (the null array) are empty commands: read and ignored, as Redis does.
     if (n > 0) {
       this.#args = [];
       this.#argsLeft = n;
+      this.#commandBytes = 0;
     }
     return end + 2;
   }
@@ -115,6 +123,8 @@ export class RespParser {
     if (end < 0) return -1;
     const len = parseCount(buf, pos + 1, end);
     if (len === undefined || len < 0 || len > this.#maxBulk) throw new RespProtocolError('invalid bulk length');
+    this.#commandBytes += len;
+    if (this.#commandBytes > this.#maxCommand) throw this.#commandTooBig(this.#commandBytes);
     const start = end + 2;
     if (buf.length - start >= len + 2) {
       // The whole bulk string is in this chunk: no copy.
@@ -148,13 +158,16 @@ export class RespParser {
     this.#args = undefined;
   }
 
+  #commandTooBig(bytes: number): RespProtocolError {
+    return new RespProtocolError(`command of ${bytes} bytes exceeds the limit of ${this.#maxCommand} bytes (limits.maxCommandBytes)`);
+  }
+
   #readInline(buf: Buffer, pos: number, commands: Buffer[][]): number {
     const nl = buf.indexOf(LF, pos);
-    if (nl < 0) {
-      if (buf.length - pos > this.#maxInline) throw new RespProtocolError('too big inline request');
-      return -1;
-    }
-    if (nl - pos > this.#maxInline) throw new RespProtocolError('too big inline request');
+    const length = (nl < 0 ? buf.length : nl) - pos;
+    if (length > this.#maxInline) throw new RespProtocolError(`too big inline request (over the limit of ${this.#maxInline} bytes, limits.maxInlineBytes)`);
+    if (length > this.#maxCommand) throw this.#commandTooBig(length);
+    if (nl < 0) return -1;
     const lineStop = nl > pos && buf[nl - 1] === CR ? nl - 1 : nl;
     const args = splitInlineArgs(buf.subarray(pos, lineStop));
     if (args === undefined) throw new RespProtocolError('unbalanced quotes in request');

@@ -3,6 +3,7 @@
 
 import net from 'node:net';
 import type { NodeApi } from '../api/node-api.js';
+import { limitsWith, type Limits } from '../node/limits.js';
 import type { Logger } from '../node/logger.js';
 import type { Command, ServerView } from './command.js';
 import { COMMANDS } from './commands/index.js';
@@ -16,6 +17,8 @@ export interface RespFrontOptions {
   logger: Logger;
   /** Largest bulk string accepted (a value, a key); a larger one is a protocol error. */
   maxBulkBytes?: number;
+  /** The config's limits (DEFAULT_LIMITS for those not given). */
+  limits?: Partial<Limits>;
 }
 
 export interface RespFront {
@@ -25,11 +28,14 @@ export interface RespFront {
   close(): Promise<void>;
 }
 
+const TOO_MANY = '-ERR max number of clients reached\r\n';
+
 export function startRespFront(opts: RespFrontOptions): Promise<RespFront> {
   const connections = new Set<RespConnection>();
   let nextId = 1;
   let port = opts.port;
-  const limits = { maxBulkBytes: opts.maxBulkBytes ?? 1 << 20 };
+  const limits = limitsWith(opts.limits);
+  const connOpts = { limits, maxBulkBytes: opts.maxBulkBytes ?? 1 << 20, logger: opts.logger };
   const startedAt = Date.now();
   const viewOf = (node: NodeApi): ServerView => ({
     node,
@@ -43,10 +49,22 @@ export function startRespFront(opts: RespFrontOptions): Promise<RespFront> {
   });
   const shared = typeof opts.node === 'function' ? undefined : viewOf(opts.node);
   const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-    const view = shared ?? viewOf((opts.node as () => NodeApi)());
-    const conn = new RespConnection(socket, view, nextId++, limits);
-    connections.add(conn);
-    socket.once('close', () => connections.delete(conn));
+    if (connections.size >= limits.maxConnections) {
+      socket.on('error', () => {});
+      // As Redis: say why, then close (not half-open: the client may never end its side).
+      socket.end(TOO_MANY, () => socket.destroy());
+      return;
+    }
+    try {
+      const view = shared ?? viewOf((opts.node as () => NodeApi)());
+      const conn = new RespConnection(socket, view, nextId++, connOpts);
+      connections.add(conn);
+      socket.once('close', () => connections.delete(conn));
+    } catch (e) {
+      // A bug in setting up one connection must not end the listener's process.
+      opts.logger.error('RESP connection setup crashed', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+      socket.destroy();
+    }
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);

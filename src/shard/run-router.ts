@@ -78,6 +78,7 @@ export async function runRouter(opts: RunRouterOptions): Promise<RunningRouter> 
         node: () => routerNodeApi(router, { http: httpAddr, resp: `${respAddr.slice(0, j)}:${resp?.port ?? respAddr.slice(j + 1)}` }),
         logger: opts.logger,
         maxBulkBytes: opts.config.maxBodyBytes,
+        limits: opts.config.limits,
       });
     } catch (e) {
       http.close();

@@ -13,7 +13,7 @@ interface Outcome {
 }
 
 function feedAll(chunks: Buffer[], maxBulkBytes: number): Outcome {
-  const p = new RespParser({ maxBulkBytes, maxInlineBytes: 64 });
+  const p = new RespParser({ maxBulkBytes, maxInlineBytes: 64, maxArgs: 8, maxCommandBytes: 2048 });
   const commands: string[][] = [];
   let error: string | undefined;
   for (const c of chunks) {
@@ -74,6 +74,11 @@ describe('RESP parser: malformed frames', () => {
   both('unbalanced quotes in an inline command', 'set "a b\r\n', { commands: [], error: /unbalanced quotes/ });
   both('a closing quote not followed by a blank', 'set "a"b c\r\n', { commands: [], error: /unbalanced quotes/ });
   both('an inline line over the limit', 'x'.repeat(100), { commands: [], error: /too big inline request/ });
+  both('more arguments than maxArgs', frame('DEL', ...'abcdefgh'), { commands: [], error: /invalid multibulk length: 9 arguments exceed the limit of 8/ });
+  both('a command whose arguments pass maxCommandBytes, each within the bulk limit', Buffer.concat([frame('PING'), frame('MSET', 'a', 'x'.repeat(1100), 'b', 'y'.repeat(1100))]), {
+    commands: [['PING']],
+    error: /command of 2206 bytes exceeds the limit of 2048 bytes/,
+  }, 4096);
   both('commands before the error are still returned', Buffer.concat([frame('PING'), Buffer.from('*1\r\n$z\r\n')]), { commands: [['PING']], error: /invalid bulk length/ });
 
   test('after an error the parser reads nothing more', () => {

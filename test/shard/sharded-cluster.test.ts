@@ -7,6 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { performance } from 'node:perf_hooks';
+import { DEFAULT_LIMITS } from '../../src/node/limits.js';
+import { COMMANDS } from '../../src/resp/commands/index.js';
 import { Router } from '../../src/shard/router.js';
 import { keySlot } from '../../src/shard/slots.js';
 import { http, sleep } from '../helpers/test-cluster.js';
@@ -112,6 +114,50 @@ test('the router speaks RESP: a pipeline spanning both shards lands on each owne
     assert.deepEqual(got, ['a', '1', null, '1', '2'], 'nothing of the refused writes was written');
   } finally {
     client.close();
+  }
+});
+
+test('GET "" and every read of an empty or too long key through the router\'s Redis port: errors, and the router and every node keep serving', async () => {
+  const addr = c.router!.respAddr!;
+  const port = Number(addr.slice(addr.lastIndexOf(':') + 1));
+  const client = await RespTestClient.connect(port);
+  const earlier = [...keysOn('s0', 'hostile-', 1), ...keysOn('s1', 'hostile-', 1)];
+  try {
+    assert.deepEqual(await client.call(...earlier.map((k) => ['SET', k, `v-${k}`])), ['OK', 'OK']);
+    // The issue's reproduction: this stopped the whole process.
+    assert.deepEqual(await client.call(['GET', ''], ['PING']), [{ error: 'ERR the key is empty' }, 'PONG']);
+    const tooLong = 'k'.repeat(DEFAULT_LIMITS.maxKeyBytes + 1);
+    for (const cmd of [...COMMANDS.values()].filter((x) => x.kind === 'read' && x.keys[0] > 0)) {
+      for (const [key, error] of [
+        ['', 'ERR the key is empty'],
+        [tooLong, `ERR the key is longer than ${DEFAULT_LIMITS.maxKeyBytes} bytes (limits.maxKeyBytes)`],
+      ] as const) {
+        assert.deepEqual(await client.call([cmd.name, key], ['PING']), [{ error }, 'PONG'], `${cmd.name} of a key of ${key.length} bytes`);
+      }
+    }
+    // HTTP to the router's Redis port runs nothing.
+    await assert.rejects(fetch(`http://${addr}/`, { method: 'POST', body: 'SET fetched-via-router 1\r\n' }));
+    assert.equal(await client.one('EXISTS', 'fetched-via-router'), 0);
+  } finally {
+    client.close();
+  }
+  const again = await RespTestClient.connect(port);
+  try {
+    assert.deepEqual(await again.one('MGET', ...earlier), earlier.map((k) => `v-${k}`));
+  } finally {
+    again.close();
+  }
+  for (const id of c.launcher.ids) {
+    assert.equal(c.launcher.stateOf(id), 'alive', id);
+    const resp = c.launcher.entry(id).resp!;
+    const node = await RespTestClient.connect(Number(resp.slice(resp.lastIndexOf(':') + 1)));
+    try {
+      // A follower forwards the write to its shard's leader; the key is one of the node's own shard.
+      const [key] = keysOn(c.launcher.shardOf(id)!, `alive-${id}-`, 1);
+      assert.equal(await node.one('SET', key!, 'yes'), 'OK', id);
+    } finally {
+      node.close();
+    }
   }
 });
 

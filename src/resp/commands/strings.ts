@@ -7,11 +7,13 @@ import type { KvCommand, KvResult } from '../../node/kv-state.js';
 import { storedByteLength } from '../../node/stored-bytes.js';
 import { RespError } from '../errors-resp.js';
 import { NIL, OK, array, bulk, integer, type Reply } from '../encoder.js';
-import { intArg, keyArg, syntaxError, valueArg, word, wrongArity, type ArgDoc, type Command, type ReadCommand, type WriteCommand } from '../command.js';
+import { ReplyTooLarge, intArg, keyArg, syntaxError, valueArg, word, wrongArity, type ArgDoc, type Command, type ReadCommand, type WriteCommand } from '../command.js';
 
 const KEY: ArgDoc = { name: 'key', type: 'key' };
 const KEYS: ArgDoc = { name: 'key', type: 'key', multiple: true };
 const VALUE: ArgDoc = { name: 'value', type: 'string' };
+/** `$<length>\r\n` and the closing `\r\n` of a bulk string, at most. */
+const BULK_HEADER_BYTES = 16;
 
 function count(r: KvResult): number {
   return 'count' in r ? r.count : 0;
@@ -160,7 +162,18 @@ const mget: ReadCommand = {
   flags: ['readonly', 'fast'],
   keys: [1, -1, 1],
   doc: { summary: 'Returns the string values of one or more keys.', group: 'string', since: '1.0.0', args: [KEYS] },
-  read: (args, kv) => array(args.slice(1).map((k): Reply => bulk(kv.get(keyArg(k))))),
+  read: (args, kv, room) => {
+    const values: (string | undefined)[] = new Array<string | undefined>(args.length - 1);
+    // Sizes first: many big values must not become one giant reply before the limit is seen.
+    let bytes = 0;
+    for (let i = 1; i < args.length; i++) {
+      const v = kv.get(keyArg(args[i]!));
+      values[i - 1] = v;
+      bytes += v === undefined ? NIL.length : storedByteLength(v) + BULK_HEADER_BYTES;
+      if (bytes > room) throw new ReplyTooLarge();
+    }
+    return array(values.map((v): Reply => bulk(v)));
+  },
 };
 
 const strlen: ReadCommand = {
