@@ -70,10 +70,8 @@ export async function clusterRows(launcher: Launcher): Promise<NodeRow[]> {
 
 const nodeList = z.array(z.string()).min(1, 'name at least one node');
 const noBody = z.strictObject({});
-const partitionBody = z.union([
-  z.strictObject({ groups: z.array(z.array(z.string()).min(1, 'a group is never empty')).min(2, 'name at least two groups') }),
-  z.strictObject({ from: z.string(), to: z.string() }),
-]);
+const groupsBody = z.strictObject({ groups: z.array(z.array(z.string()).min(1, 'a group is never empty')).min(2, 'name at least two groups') });
+const oneWayBody = z.strictObject({ from: z.string(), to: z.string() });
 const delayBody = z.strictObject({ ms: z.number().min(0).max(3_600_000, 'at most an hour'), nodes: nodeList.optional() });
 const lossBody = z.strictObject({ pct: z.number().min(0).max(100), nodes: nodeList.optional() });
 const crashBody = z.strictObject({ kind: z.enum(['exception', 'rejection']) });
@@ -178,15 +176,17 @@ function controlRoutes(launcher: Launcher): ControlRoute[] {
       command: 'partition',
       arg: 'none',
       run: async (_arg, body) => {
-        const p = parseBody(partitionBody, body, '{"groups": [["a","b"],["c"]]} or {"from": "a", "to": "b"}');
-        if ('groups' in p) {
-          const groups = p.groups.map((g) => g.map(known));
+        const expected = '{"groups": [["a","b"],["c"]]} or {"from": "a", "to": "b"}';
+        // Which of the two shapes is meant, by its first field: the errors then speak of that one.
+        if ('groups' in body) {
+          const groups = parseBody(groupsBody, body, expected).groups.map((g) => g.map(known));
           try {
             launcher.partition(groups);
           } catch (e) {
             throw new ControlError(400, (e as Error).message);
           }
         } else {
+          const p = parseBody(oneWayBody, body, expected);
           launcher.cutOneWay(known(p.from), known(p.to));
         }
         return { ok: true, faults: launcher.faults() };
@@ -275,6 +275,14 @@ function parseJson(text: string): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
+/** One JSON answer, unless one was already sent or the client is gone; `close` ends the connection after it. */
+function writeJson(res: http.ServerResponse, status: number, body: unknown, close = false): void {
+  if (res.headersSent || res.destroyed) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...(close ? { connection: 'close' } : {}) });
+  res.end(text);
+}
+
 export function startControlServer(launcher: Launcher, host: string, port: number): Promise<ControlServer> {
   const routes = controlRoutes(launcher);
 
@@ -284,11 +292,7 @@ export function startControlServer(launcher: Launcher, host: string, port: numbe
     res.on('error', () => {});
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
-    const answer = (status: number, body: unknown, close = false): void => {
-      if (res.headersSent || res.destroyed) return;
-      res.writeHead(status, { 'content-type': 'application/json', ...(close ? { connection: 'close' } : {}) });
-      res.end(JSON.stringify(body));
-    };
+    const answer = (status: number, body: unknown, close = false): void => writeJson(res, status, body, close);
     const fail = (e: unknown): void => {
       if (e instanceof ControlError) return answer(e.status, { error: e.message }, e.status === 413);
       // The launcher refused the command for the node's state (not running, failed, ...).
@@ -331,18 +335,10 @@ export function startControlServer(launcher: Launcher, host: string, port: numbe
     try {
       serve(req, res);
     } catch (e) {
-      if (e instanceof ControlError) {
-        // Refused from the request line and headers alone: what body there is, is not read.
-        if (res.headersSent || res.destroyed) return;
-        res.writeHead(e.status, { 'content-type': 'application/json', ...(e.status === 413 ? { connection: 'close' } : {}) });
-        res.end(JSON.stringify({ error: e.message }));
-        return;
-      }
+      // Refused from the request line and headers alone: what body there is, is not read.
+      if (e instanceof ControlError) return writeJson(res, e.status, { error: e.message }, e.status === 413);
       launcher.log('error', 'control: request handling threw (a bug)', { method: req.method, url: req.url, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
-      if (!res.headersSent && !res.destroyed) {
-        res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: e instanceof Error ? e.message : String(e) }));
-      }
+      writeJson(res, 500, { error: e instanceof Error ? e.message : String(e) });
     }
   });
   // A client that sends garbage instead of HTTP: answer 400 and close, as Node would without this listener.
