@@ -152,7 +152,10 @@ function handle<C extends RequestBase>(opts: HttpServeOptions<C>, maxBody: numbe
     try {
       if (ex.finished) return;
       size += chunk.byteLength;
-      if (size > limit) return ex.fail(new NodeError('RAFTKV_ERR_TOO_LARGE', `request body exceeds the limit of ${limit} bytes`));
+      if (size > limit) {
+        chunks.length = 0;
+        return ex.fail(new NodeError('RAFTKV_ERR_TOO_LARGE', `request body exceeds the limit of ${limit} bytes`));
+      }
       // The ArrayBuffer is only valid during this call: copy it.
       chunks.push(Buffer.from(chunk.slice(0)));
       if (isLast) run(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
