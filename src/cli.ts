@@ -8,6 +8,7 @@ import { runCtl } from './cluster/ctl.js';
 import { formatChaosReport } from './chaos/report.js';
 import { DEFAULT_CHAOS, runChaos } from './chaos/run-chaos.js';
 import { FAULT_KINDS, type FaultKind } from './chaos/nemesis.js';
+import { installLastResort } from './cluster/last-resort.js';
 import { Launcher } from './cluster/launcher.js';
 import { renderStatusTable } from './cluster/status-table.js';
 import { clusterIdentity, loadOrCreateToken, newClusterToken } from './node/cluster-identity.js';
@@ -39,6 +40,10 @@ cli
     const baseDir = path.dirname(path.resolve(opts.config));
     if (opts.fresh) rmSync(path.resolve(baseDir, config.dataDir), { recursive: true, force: true });
     const print = printer(opts.logJson === true);
+    // From here on the process holds node threads: nothing may end it but a stop.
+    installLastResort(print);
+    // A closed stdout (the launcher piped into `head`) is no reason to stop the cluster.
+    process.stdout.on('error', () => {});
     const launcher = new Launcher({ config, baseDir, onLog: print, logLevel: opts.logLevel as LogRecord['level'], inMemory: opts.inmem, isolation: opts.isolation });
     const started = Date.now();
     await launcher.start();
@@ -58,7 +63,7 @@ cli
     const timer = setInterval(async () => {
       if (!table) return;
       const statuses = await launcher.statuses();
-      const rows = launcher.ids.map((id) => ({ id, state: launcher.stateOf(id), status: statuses.get(id), cutOff: launcher.isCutOff(id), shard: launcher.shardOf(id) }));
+      const rows = launcher.ids.map((id) => ({ id, state: launcher.stateOf(id), status: statuses.get(id), cutOff: launcher.isCutOff(id), shard: launcher.shardOf(id), failed: launcher.failureOf(id) }));
       process.stdout.write(`\n${renderStatusTable(rows, shardSlots)}\n\n`);
     }, 2000);
     let stopping = false;

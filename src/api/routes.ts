@@ -98,8 +98,13 @@ async function onLeader(ctx: RequestContext, action: () => Promise<unknown>): Pr
     });
     const contentType = res.headers.get('content-type') ?? 'application/json';
     const retryAfter = res.status === 503 ? 1 : undefined;
-    if (contentType.startsWith('application/json')) return { status: res.status, json: await res.json(), retryAfter };
-    return { status: res.status, raw: Buffer.from(await res.arrayBuffer()), contentType, retryAfter };
+    // The leader's answer is relayed as it is; one cut short (the leader went away mid-answer) is a 503 like no leader.
+    const raw = Buffer.from(
+      await res.arrayBuffer().catch((fe: unknown) => {
+        throw new NodeError('RAFTKV_ERR_NO_LEADER', `the leader ${err.leader} did not finish its answer: ${String(fe)}`);
+      }),
+    );
+    return { status: res.status, raw, contentType, retryAfter };
   }
 }
 
@@ -139,7 +144,7 @@ async function stats(ctx: RequestContext): Promise<Reply> {
   const s = ctx.node.status();
   return ok({
     id: s.id,
-    state: s.role,
+    state: s.failed !== undefined ? 'failed' : s.role,
     term: s.term,
     leader: s.leader,
     commit_index: s.commit,

@@ -1,9 +1,15 @@
 // The launcher's control API (loopback by default): what `raftkv ctl` talks
 // to. Faults other than kill/restart go through each node's link filter, so
 // no root or iptables is needed.
+//
+// It runs in the launcher's process, next to every node thread, so nothing a
+// request sends may throw out of it: paths and bodies are parsed strictly,
+// and every answer, error or not, is JSON.
 
 import http from 'node:http';
-import type { Launcher } from './launcher.js';
+import { z } from 'zod';
+import type { CrashKind } from '../node/worker-protocol.js';
+import { LauncherError, type Launcher } from './launcher.js';
 
 export interface ControlServer {
   port: number;
@@ -23,10 +29,18 @@ export interface NodeRow {
   pid: number | null;
   /** The node's shard, in a sharded cluster. */
   shard?: string;
+  /** Why the node failed, when its state is 'failed'. */
+  failed?: string;
 }
 
+/** Bodies are small JSON objects; anything bigger is refused before it is read. */
+export const MAX_CONTROL_BODY = 64 * 1024;
+
 class ControlError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -35,6 +49,7 @@ export async function clusterRows(launcher: Launcher): Promise<NodeRow[]> {
   const statuses = await launcher.statuses();
   return launcher.ids.map((id) => {
     const s = statuses.get(id);
+    const failed = launcher.failureOf(id);
     return {
       id,
       state: launcher.stateOf(id),
@@ -46,122 +61,303 @@ export async function clusterRows(launcher: Launcher): Promise<NodeRow[]> {
       cutOff: launcher.isCutOff(id),
       pid: launcher.pidOf(id) ?? null,
       ...(launcher.shardOf(id) !== undefined ? { shard: launcher.shardOf(id) } : {}),
+      ...(failed !== undefined ? { failed } : {}),
     };
   });
 }
 
-export function startControlServer(launcher: Launcher, host: string, port: number): Promise<ControlServer> {
+// ---- bodies ----
+
+const nodeList = z.array(z.string()).min(1, 'name at least one node');
+const noBody = z.strictObject({});
+const groupsBody = z.strictObject({ groups: z.array(z.array(z.string()).min(1, 'a group is never empty')).min(2, 'name at least two groups') });
+const oneWayBody = z.strictObject({ from: z.string(), to: z.string() });
+const delayBody = z.strictObject({ ms: z.number().min(0).max(3_600_000, 'at most an hour'), nodes: nodeList.optional() });
+const lossBody = z.strictObject({ pct: z.number().min(0).max(100), nodes: nodeList.optional() });
+const crashBody = z.strictObject({ kind: z.enum(['exception', 'rejection']) });
+
+/** The body as `schema` wants it (an absent body is `{}`), or a 400 saying what was expected and what is wrong. */
+function parseBody<T>(schema: z.ZodType<T>, body: Record<string, unknown>, expected: string): T {
+  const r = schema.safeParse(body);
+  if (r.success) return r.data;
+  const details = r.error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(body)'}: ${i.message}`).join('; ');
+  throw new ControlError(400, `expected ${expected} (${details})`);
+}
+
+// ---- routes ----
+
+interface ControlRoute {
+  method: 'GET' | 'POST';
+  /** The first path segment. */
+  command: string;
+  /** The one path segment after it, if any: none, optional, or required (a node id). */
+  arg: 'none' | 'optional' | 'required';
+  /** `body` is the request's JSON object ({} when absent; a GET's body is never looked at). */
+  run(arg: string | undefined, body: Record<string, unknown>): Promise<unknown>;
+}
+
+function controlRoutes(launcher: Launcher): ControlRoute[] {
   const known = (id: string | undefined): string => {
     if (!id || !launcher.ids.includes(id)) throw new ControlError(404, `unknown node ${JSON.stringify(id)}; nodes: ${launcher.ids.join(', ')}`);
     return id;
   };
-  const routes: Record<string, (arg: string | undefined, body: Record<string, unknown>) => Promise<unknown>> = {
-    'GET status': async () => ({ isolation: launcher.isolation, nodes: await clusterRows(launcher), faults: launcher.faults() }),
-    'GET leader': async (shard) => {
-      const shards = [...new Set(launcher.ids.map((id) => launcher.shardOf(id)).filter((s) => s !== undefined))];
-      if (shard !== undefined && !shards.includes(shard)) throw new ControlError(404, shards.length > 0 ? `unknown shard ${JSON.stringify(shard)}; shards: ${shards.join(', ')}` : 'this cluster has no shards');
-      if (shard === undefined && shards.length > 0) {
-        // Every shard's leader, for a sharded cluster.
-        return { leaders: Object.fromEntries(await Promise.all(shards.map(async (s) => [s, (await launcher.leader(s)) ?? null] as const))) };
-      }
-      return { leader: (await launcher.leader(shard)) ?? null };
-    },
-    'GET memory': async () => {
-      const heaps = await Promise.all(launcher.ids.map(async (id) => [id, (await launcher.heap(id)) ?? null] as const));
-      const { rss, heapUsed } = process.memoryUsage();
-      return { rss, launcherHeapUsed: heapUsed, nodes: Object.fromEntries(heaps) };
-    },
-    'POST kill': async (id) => {
-      await launcher.killNode(known(id));
-      return { ok: true, killed: id };
-    },
-    'POST restart': async (id) => {
-      const n = known(id);
-      if (launcher.stateOf(n) !== 'dead') await launcher.killNode(n);
-      await launcher.startNode(n);
-      return { ok: true, restarted: n };
-    },
-    'POST pause': async (id) => {
-      launcher.pauseNode(known(id));
-      return { ok: true, paused: id };
-    },
-    'POST resume': async (id) => {
-      launcher.resumeNode(known(id));
-      return { ok: true, resumed: id };
-    },
-    'POST partition': async (_arg, body) => {
-      if (Array.isArray(body.groups)) {
-        const groups = (body.groups as unknown[]).map((g) => (Array.isArray(g) ? g.map((x) => known(String(x))) : []));
-        if (groups.length < 2 || groups.some((g) => g.length === 0)) throw new ControlError(400, 'a partition needs at least two non-empty groups');
-        try {
-          launcher.partition(groups);
-        } catch (e) {
-          throw new ControlError(400, (e as Error).message);
+  const none = (body: Record<string, unknown>): void => void parseBody(noBody, body, 'no body (or {})');
+  const routes: ControlRoute[] = [
+    { method: 'GET', command: 'status', arg: 'none', run: async () => ({ isolation: launcher.isolation, nodes: await clusterRows(launcher), faults: launcher.faults() }) },
+    {
+      method: 'GET',
+      command: 'leader',
+      arg: 'optional',
+      run: async (shard) => {
+        const shards = [...new Set(launcher.ids.map((id) => launcher.shardOf(id)).filter((s) => s !== undefined))];
+        if (shard !== undefined && !shards.includes(shard)) throw new ControlError(404, shards.length > 0 ? `unknown shard ${JSON.stringify(shard)}; shards: ${shards.join(', ')}` : 'this cluster has no shards');
+        if (shard === undefined && shards.length > 0) {
+          // Every shard's leader, for a sharded cluster.
+          return { leaders: Object.fromEntries(await Promise.all(shards.map(async (s) => [s, (await launcher.leader(s)) ?? null] as const))) };
         }
-      } else if (typeof body.from === 'string' && typeof body.to === 'string') {
-        launcher.cutOneWay(known(body.from), known(body.to));
-      } else {
-        throw new ControlError(400, 'expected {"groups": [["a","b"],["c"]]} or {"from": "a", "to": "b"}');
+        return { leader: (await launcher.leader(shard)) ?? null };
+      },
+    },
+    {
+      method: 'GET',
+      command: 'memory',
+      arg: 'none',
+      run: async () => {
+        const heaps = await Promise.all(launcher.ids.map(async (id) => [id, (await launcher.heap(id)) ?? null] as const));
+        const { rss, heapUsed } = process.memoryUsage();
+        return { rss, launcherHeapUsed: heapUsed, nodes: Object.fromEntries(heaps) };
+      },
+    },
+    {
+      method: 'POST',
+      command: 'kill',
+      arg: 'required',
+      run: async (id, body) => {
+        none(body);
+        await launcher.killNode(known(id));
+        return { ok: true, killed: id };
+      },
+    },
+    {
+      method: 'POST',
+      command: 'restart',
+      arg: 'required',
+      run: async (id, body) => {
+        none(body);
+        const n = known(id);
+        // A failed node too: it is stopped (its fronts and store closed) and started again.
+        if (launcher.stateOf(n) !== 'dead') await launcher.killNode(n);
+        await launcher.startNode(n);
+        return { ok: true, restarted: n };
+      },
+    },
+    {
+      method: 'POST',
+      command: 'pause',
+      arg: 'required',
+      run: async (id, body) => {
+        none(body);
+        launcher.pauseNode(known(id));
+        return { ok: true, paused: id };
+      },
+    },
+    {
+      method: 'POST',
+      command: 'resume',
+      arg: 'required',
+      run: async (id, body) => {
+        none(body);
+        launcher.resumeNode(known(id));
+        return { ok: true, resumed: id };
+      },
+    },
+    {
+      method: 'POST',
+      command: 'partition',
+      arg: 'none',
+      run: async (_arg, body) => {
+        const expected = '{"groups": [["a","b"],["c"]]} or {"from": "a", "to": "b"}';
+        // Which of the two shapes is meant, by its first field: the errors then speak of that one.
+        if ('groups' in body) {
+          const groups = parseBody(groupsBody, body, expected).groups.map((g) => g.map(known));
+          try {
+            launcher.partition(groups);
+          } catch (e) {
+            throw new ControlError(400, (e as Error).message);
+          }
+        } else {
+          const p = parseBody(oneWayBody, body, expected);
+          launcher.cutOneWay(known(p.from), known(p.to));
+        }
+        return { ok: true, faults: launcher.faults() };
+      },
+    },
+    {
+      method: 'POST',
+      command: 'heal',
+      arg: 'none',
+      run: async (_arg, body) => {
+        none(body);
+        launcher.heal();
+        return { ok: true };
+      },
+    },
+    {
+      method: 'POST',
+      command: 'delay',
+      arg: 'none',
+      run: async (_arg, body) => {
+        const d = parseBody(delayBody, body, '{"ms": N, "nodes": ["a", ...] (optional)}');
+        launcher.degrade('delay', d.ms, d.nodes?.map(known));
+        return { ok: true, faults: launcher.faults() };
+      },
+    },
+    {
+      method: 'POST',
+      command: 'loss',
+      arg: 'none',
+      run: async (_arg, body) => {
+        const l = parseBody(lossBody, body, '{"pct": 0..100, "nodes": ["a", ...] (optional)}');
+        launcher.degrade('loss', l.pct, l.nodes?.map(known));
+        return { ok: true, faults: launcher.faults() };
+      },
+    },
+  ];
+  if (process.env.RAFTKV_TEST_HOOKS === '1') {
+    // A crash outside any request, in a node (/crash-test/NODE) or in the launcher (/crash-test), which must survive it.
+    routes.push({
+      method: 'POST',
+      command: 'crash-test',
+      arg: 'optional',
+      run: async (id, body) => {
+        const { kind } = parseBody(crashBody, body, '{"kind": "exception" | "rejection"}');
+        launcher.crashTest(id === undefined ? undefined : known(id), kind satisfies CrashKind);
+        return { ok: true, crashed: id ?? 'launcher', kind };
+      },
+    });
+  }
+  return routes;
+}
+
+/** The route a method and path name, with its decoded argument; a ControlError (400, 404, 405) otherwise. */
+function matchControl(routes: ControlRoute[], method: string, url: string): { route: ControlRoute; arg: string | undefined } {
+  const path = url.split('?')[0]!;
+  const segs = path.split('/').filter((s) => s !== '');
+  const decoded = segs.map((s) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      throw new ControlError(400, `malformed percent-encoding in ${JSON.stringify(s)}`);
+    }
+  });
+  const [command, ...rest] = decoded;
+  const commands = [...new Set(routes.map((r) => `${r.method} /${r.command}`))].join(', ');
+  const same = routes.filter((r) => r.command === command);
+  if (command === undefined || same.length === 0) throw new ControlError(404, `no control command ${method} ${path}; commands: ${commands}`);
+  const route = same.find((r) => r.method === method);
+  if (!route) throw new ControlError(405, `${method} is not allowed on /${command}; use ${same.map((r) => r.method).join(', ')}`);
+  const takes = route.arg === 'none' ? 0 : 1;
+  if (rest.length > takes) throw new ControlError(404, `no control command ${method} ${path}: /${command} takes ${takes === 0 ? 'no argument' : 'one argument'}`);
+  if (route.arg === 'required' && rest.length === 0) throw new ControlError(400, `${method} /${command} needs a node: /${command}/NODE`);
+  return { route, arg: rest[0] };
+}
+
+/** A request body: absent is {}; anything but a JSON object is a 400. */
+function parseJson(text: string): Record<string, unknown> {
+  if (text.trim() === '') return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new ControlError(400, `malformed JSON: ${(e as Error).message}`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ControlError(400, 'the body must be a JSON object');
+  return v as Record<string, unknown>;
+}
+
+/** One JSON answer, unless one was already sent or the client is gone; `close` ends the connection after it. */
+function writeJson(res: http.ServerResponse, status: number, body: unknown, close = false): void {
+  if (res.headersSent || res.destroyed) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...(close ? { connection: 'close' } : {}) });
+  res.end(text);
+}
+
+export function startControlServer(launcher: Launcher, host: string, port: number): Promise<ControlServer> {
+  const routes = controlRoutes(launcher);
+
+  const serve = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    // A client gone mid-request leaves these to error out; that is no concern of the launcher's.
+    req.on('error', () => {});
+    res.on('error', () => {});
+    const method = req.method ?? 'GET';
+    const url = req.url ?? '/';
+    const answer = (status: number, body: unknown, close = false): void => writeJson(res, status, body, close);
+    const fail = (e: unknown): void => {
+      if (e instanceof ControlError) return answer(e.status, { error: e.message }, e.status === 413);
+      // The launcher refused the command for the node's state (not running, failed, ...).
+      if (e instanceof LauncherError) return answer(409, { error: e.message });
+      const message = e instanceof Error ? e.message : String(e);
+      launcher.log('error', 'control: a command failed unexpectedly (a bug?)', { method, url, error: e instanceof Error ? (e.stack ?? message) : message });
+      answer(500, { error: message });
+    };
+
+    const { route, arg } = matchControl(routes, method, url);
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > MAX_CONTROL_BODY) throw new ControlError(413, `request body of ${declared} bytes exceeds the limit of ${MAX_CONTROL_BODY}`);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    req.on('data', (c: Buffer) => {
+      if (refused) return;
+      size += c.length;
+      if (size > MAX_CONTROL_BODY) {
+        // A chunked body grew past the limit: answer now, keep nothing more.
+        refused = true;
+        chunks.length = 0;
+        fail(new ControlError(413, `request body exceeds the limit of ${MAX_CONTROL_BODY} bytes`));
+        return;
       }
-      return { ok: true, faults: launcher.faults() };
-    },
-    'POST heal': async () => {
-      launcher.heal();
-      return { ok: true };
-    },
-    'POST delay': async (_arg, body) => {
-      const ms = Number(body.ms);
-      if (!(ms >= 0)) throw new ControlError(400, 'expected {"ms": N}');
-      launcher.degrade('delay', ms, Array.isArray(body.nodes) ? body.nodes.map((x) => known(String(x))) : undefined);
-      return { ok: true, faults: launcher.faults() };
-    },
-    'POST loss': async (_arg, body) => {
-      const pct = Number(body.pct);
-      if (!(pct >= 0 && pct <= 100)) throw new ControlError(400, 'expected {"pct": 0..100}');
-      launcher.degrade('loss', pct, Array.isArray(body.nodes) ? body.nodes.map((x) => known(String(x))) : undefined);
-      return { ok: true, faults: launcher.faults() };
-    },
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      if (refused) return;
+      try {
+        const body = method === 'GET' ? {} : parseJson(Buffer.concat(chunks).toString('utf8'));
+        route.run(arg, body).then((r) => answer(200, r), fail);
+      } catch (e) {
+        fail(e);
+      }
+    });
   };
 
   const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= 64 * 1024) chunks.push(c);
-    });
-    req.on('end', () => {
-      const [, cmd, arg] = (req.url ?? '/').split('?')[0]!.split('/');
-      const answer = (status: number, body: unknown): void => {
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(body));
-      };
-      const route = routes[`${req.method} ${cmd}`];
-      if (!route) return answer(404, { error: `no control command ${req.method} /${cmd ?? ''}` });
-      let body: Record<string, unknown> = {};
-      try {
-        if (size > 64 * 1024) throw new ControlError(413, 'body too large');
-        const text = Buffer.concat(chunks).toString('utf8');
-        if (text) body = JSON.parse(text) as Record<string, unknown>;
-      } catch (e) {
-        return answer(e instanceof ControlError ? e.status : 400, { error: e instanceof ControlError ? e.message : `malformed JSON: ${(e as Error).message}` });
-      }
-      route(arg ? decodeURIComponent(arg) : undefined, body).then(
-        (r) => answer(200, r),
-        (e: unknown) => answer(e instanceof ControlError ? e.status : 409, { error: e instanceof Error ? e.message : String(e) }),
-      );
-    });
+    try {
+      serve(req, res);
+    } catch (e) {
+      // Refused from the request line and headers alone: what body there is, is not read.
+      if (e instanceof ControlError) return writeJson(res, e.status, { error: e.message }, e.status === 413);
+      launcher.log('error', 'control: request handling threw (a bug)', { method: req.method, url: req.url, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+      writeJson(res, 500, { error: e instanceof Error ? e.message : String(e) });
+    }
+  });
+  // A client that sends garbage instead of HTTP: answer 400 and close, as Node would without this listener.
+  server.on('clientError', (_e, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"error":"malformed HTTP request"}');
+    else socket.destroy();
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
       const addr = server.address() as { port: number };
+      server.on('error', (e) => launcher.log('error', 'control: server error', { error: String(e) }));
       resolve({
         port: addr.port,
-        close: () => new Promise((r) => {
-          server.closeAllConnections();
-          server.close(() => r());
-        }),
+        close: () =>
+          new Promise((r) => {
+            server.closeAllConnections();
+            server.close(() => r());
+          }),
       });
     });
   });

@@ -64,7 +64,7 @@ export async function runCtl(control: string, command: string, args: string[]): 
   } catch (e) {
     throw new Error(`no cluster answers on ${control} (is \`raftkv cluster\` running?): ${(e as Error).message}`);
   }
-  const body = (await res.json()) as Record<string, unknown>;
+  const body = (await res.json().catch(() => ({ error: `control API answered ${res.status} without JSON` }))) as Record<string, unknown>;
   if (!res.ok) throw new Error(String(body.error ?? `control API answered ${res.status}`));
   if (command === 'leader') {
     // A sharded cluster without a shard named: one "shard leader" line per shard.
@@ -92,6 +92,7 @@ function renderCtlStatus(nodes: NodeRow[], faults: { cuts: string[]; degraded: s
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   const lines = [fmt(header), ...rows.map(fmt)];
+  for (const n of nodes) if (n.state === 'failed' && n.failed) lines.push(`${n.id} failed: ${n.failed} (raftkv ctl restart ${n.id})`);
   if (faults.cuts.length > 0) lines.push(`cut links: ${faults.cuts.join(' ')}`);
   for (const d of faults.degraded) lines.push(`degraded: ${d}`);
   return lines.join('\n');

@@ -4,11 +4,20 @@ import { loadOrCreateToken, newClusterToken } from '../node/cluster-identity.js'
 import type { LogLevel, LogRecord } from '../node/logger.js';
 import type { NodeRunOptions } from '../node/run-node.js';
 import type { MemberAddrs, NodeStatus } from '../node/types.js';
-import type { HeapUsage, LinkRule, ParentToWorker, WorkerToParent } from '../node/worker-protocol.js';
+import type { CrashKind, HeapUsage, LinkRule, ParentToWorker, WorkerToParent } from '../node/worker-protocol.js';
 import type { ClusterConfig, NodeEntry } from './config.js';
 import { spawnNode, type Isolation, type NodeProc } from './node-proc.js';
 
-export type NodeState = 'starting' | 'alive' | 'dead' | 'paused';
+/** 'failed': the node cannot go on (a storage write failed) and answers every request with why, until restarted. */
+export type NodeState = 'starting' | 'alive' | 'dead' | 'paused' | 'failed';
+
+/** A command that does not fit a node's state (not running, already running, failed) or names no node: the caller's mistake. */
+export class LauncherError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LauncherError';
+  }
+}
 
 interface NodeHandle {
   entry: NodeEntry;
@@ -17,6 +26,8 @@ interface NodeHandle {
   exited: Promise<void>;
   lastStatus: NodeStatus | undefined;
   startError: string | undefined;
+  /** Why the node failed, while it runs failed. */
+  failure: string | undefined;
 }
 
 export interface LauncherOptions {
@@ -51,7 +62,7 @@ export class Launcher {
   constructor(opts: LauncherOptions) {
     this.#opts = opts;
     for (const entry of opts.config.nodes) {
-      this.#nodes.set(entry.id, { entry, state: 'dead', proc: undefined, exited: Promise.resolve(), lastStatus: undefined, startError: undefined });
+      this.#nodes.set(entry.id, { entry, state: 'dead', proc: undefined, exited: Promise.resolve(), lastStatus: undefined, startError: undefined, failure: undefined });
     }
   }
 
@@ -91,7 +102,7 @@ export class Launcher {
 
   async startNode(id: string): Promise<void> {
     const h = this.#handle(id);
-    if (h.proc) throw new Error(`${id} is already running`);
+    if (h.proc) throw new LauncherError(`${id} is already running`);
     const { config } = this.#opts;
     // In a sharded cluster each shard is its own Raft group: its founders are its own nodes.
     const shard = config.shards?.find((s) => s.nodes.some((n) => n.id === id));
@@ -122,13 +133,15 @@ export class Launcher {
     h.proc = proc;
     h.state = 'starting';
     h.startError = undefined;
+    h.failure = undefined;
     let resolveExit!: () => void;
     h.exited = new Promise((r) => (resolveExit = r));
     const ready = new Promise<void>((resolve, reject) => {
       proc.onMessage((m: WorkerToParent) => {
         switch (m.type) {
           case 'ready':
-            h.state = 'alive';
+            // It may have failed already, between opening its store and listening.
+            h.state = h.failure === undefined ? 'alive' : 'failed';
             for (const rule of this.#rules.get(id) ?? []) this.#post(h, { type: 'filter', rule });
             resolve();
             return;
@@ -148,6 +161,11 @@ export class Launcher {
             this.#memoryWaiters.get(m.reqId)?.(m.memory);
             this.#memoryWaiters.delete(m.reqId);
             return;
+          case 'failed':
+            h.failure = m.reason;
+            if (h.state !== 'starting') h.state = 'failed';
+            this.#opts.onLog({ level: 'error', msg: 'node failed', time: Date.now(), id, reason: m.reason });
+            return;
         }
       });
       proc.onError((e) => {
@@ -157,6 +175,7 @@ export class Launcher {
       proc.onExit((code, signal) => {
         h.proc = undefined;
         h.state = 'dead';
+        h.failure = undefined;
         const what = this.isolation === 'process' ? 'node process exited' : 'node worker exited';
         this.#opts.onLog({ level: code === 0 ? 'info' : 'warn', msg: what, time: Date.now(), id, code, ...(signal ? { signal } : {}) });
         reject(new Error(`${id} exited during start-up`));
@@ -180,15 +199,13 @@ export class Launcher {
   }
 
   pauseNode(id: string): void {
-    const h = this.#handle(id);
-    if (!h.proc) throw new Error(`${id} is not running`);
+    const h = this.#running(id);
     this.#post(h, { type: 'pause' });
     h.state = 'paused';
   }
 
   resumeNode(id: string): void {
-    const h = this.#handle(id);
-    if (!h.proc) throw new Error(`${id} is not running`);
+    const h = this.#running(id);
     this.#post(h, { type: 'resume' });
     h.state = 'alive';
   }
@@ -196,7 +213,7 @@ export class Launcher {
   /** Kill a node abruptly: pending requests fail, nothing is flushed beyond what was issued. */
   async killNode(id: string): Promise<void> {
     const h = this.#handle(id);
-    if (!h.proc) throw new Error(`${id} is not running`);
+    if (!h.proc) throw new LauncherError(`${id} is not running`);
     h.proc.kill();
     await h.exited;
   }
@@ -207,7 +224,7 @@ export class Launcher {
     for (const g of groups) {
       for (const id of g) {
         this.#handle(id);
-        if (seen.has(id)) throw new Error(`${id} is in two groups of the partition`);
+        if (seen.has(id)) throw new LauncherError(`${id} is in two groups of the partition`);
         seen.add(id);
       }
     }
@@ -284,6 +301,33 @@ export class Launcher {
     return this.#handle(id).state;
   }
 
+  /** Why a node failed, while it runs failed (undefined otherwise). */
+  failureOf(id: string): string | undefined {
+    return this.#handle(id).failure;
+  }
+
+  /** A launcher event, through the same sink as the nodes' logs. */
+  log(level: LogLevel, msg: string, fields: Record<string, unknown> = {}): void {
+    this.#opts.onLog({ level, msg, time: Date.now(), ...fields });
+  }
+
+  /**
+   * Test hook (RAFTKV_TEST_HOOKS=1 only, checked where the crash happens): an
+   * uncaught exception or unhandled rejection in a node's thread, or, without
+   * a node, in the launcher itself. Both must be logged and survived.
+   */
+  crashTest(id: string | undefined, kind: CrashKind): void {
+    if (id !== undefined) return this.#post(this.#running(id), { type: 'crash-test', kind });
+    if (process.env.RAFTKV_TEST_HOOKS !== '1') throw new LauncherError('test hooks are off (RAFTKV_TEST_HOOKS=1 turns them on)');
+    if (kind === 'exception') {
+      setImmediate(() => {
+        throw new Error('crash-test: an uncaught exception in the launcher');
+      });
+    } else {
+      void Promise.reject(new Error('crash-test: an unhandled rejection in the launcher'));
+    }
+  }
+
   /** Ask a node for its status (undefined when it is not running or does not answer in time). */
   status(id: string, timeoutMs = 1000): Promise<NodeStatus | undefined> {
     return this.#ask(id, 'status', this.#statusWaiters, timeoutMs);
@@ -334,7 +378,15 @@ export class Launcher {
 
   #handle(id: string): NodeHandle {
     const h = this.#nodes.get(id);
-    if (!h) throw new Error(`unknown node ${JSON.stringify(id)}; nodes: ${this.ids.join(', ')}`);
+    if (!h) throw new LauncherError(`unknown node ${JSON.stringify(id)}; nodes: ${this.ids.join(', ')}`);
+    return h;
+  }
+
+  /** A node that runs and has not failed (a failed node can only be killed, stopped or restarted). */
+  #running(id: string): NodeHandle {
+    const h = this.#handle(id);
+    if (!h.proc) throw new LauncherError(`${id} is not running`);
+    if (h.failure !== undefined) throw new LauncherError(`${id} has failed (${h.failure}); restart it`);
     return h;
   }
 

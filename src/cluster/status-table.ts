@@ -8,6 +8,8 @@ export interface TableRow {
   cutOff?: boolean;
   /** The node's shard, in a sharded cluster: rows are grouped by it. */
   shard?: string;
+  /** Why the node failed, when its state is 'failed': a line under the table says it. */
+  failed?: string;
 }
 
 /** The live status table: one line per node; in a sharded cluster, one group per shard under a line naming it and its slots. */
@@ -28,7 +30,8 @@ export function renderStatusTable(rows: TableRow[], shardSlots: Record<string, s
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const fmt = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
-  if (!rows.some((r) => r.shard !== undefined)) return [fmt(header), ...lines.map(fmt)].join('\n');
+  const failures = rows.filter((r) => r.state === 'failed' && r.failed).map((r) => `${r.id} failed: ${r.failed}`);
+  if (!rows.some((r) => r.shard !== undefined)) return [fmt(header), ...lines.map(fmt), ...failures].join('\n');
   const out: string[] = [];
   const shards = [...new Set(rows.map((r) => r.shard ?? '-'))];
   for (const shard of shards) {
@@ -38,5 +41,5 @@ export function renderStatusTable(rows: TableRow[], shardSlots: Record<string, s
       if ((r.shard ?? '-') === shard) out.push(fmt(lines[i]!));
     });
   }
-  return out.join('\n');
+  return [...out, ...failures].join('\n');
 }

@@ -56,3 +56,4 @@ export function toNodeError(e: unknown): NodeError {
 export const timeout = (what: string, ms: number): NodeError => new NodeError('RAFTKV_ERR_TIMEOUT', `${what} did not finish within ${ms} ms`);
 export const badRequest = (message: string): NodeError => new NodeError('RAFTKV_ERR_BAD_REQUEST', message);
 export const shuttingDown = (): NodeError => new NodeError('RAFTKV_ERR_SHUTTING_DOWN', 'the node is shutting down');
+export const nodeFailed = (reason: string): NodeError => new NodeError('RAFTKV_ERR_NODE_FAILED', `node failed: ${reason}`);

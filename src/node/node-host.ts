@@ -4,9 +4,9 @@
 // ending with those handles open aborts the whole launcher).
 
 import { getHeapStatistics } from 'node:v8';
-import { makeLogger, type LogLevel } from './logger.js';
+import { makeLogger, type LogLevel, type Logger } from './logger.js';
 import { runNode, type NodeRunOptions, type RunningNode } from './run-node.js';
-import { applyLinkRule, type ParentToWorker, type WorkerToParent } from './worker-protocol.js';
+import { applyLinkRule, type CrashKind, type ParentToWorker, type WorkerToParent } from './worker-protocol.js';
 
 export interface HostData {
   options: NodeRunOptions;
@@ -25,6 +25,7 @@ export async function hostNode(channel: HostChannel, data: HostData): Promise<vo
   const logger = makeLogger((record) => channel.post({ type: 'log', record }), data.logLevel, { id: data.options.id });
   let running: RunningNode | undefined;
   let dead = false;
+  let failed: string | undefined;
 
   const stop = (reason: string): void => {
     if (dead) return;
@@ -34,13 +35,15 @@ export async function hostNode(channel: HostChannel, data: HostData): Promise<vo
     done.catch((e: unknown) => logger.error('error while stopping', { error: String(e) })).finally(() => channel.end());
   };
 
+  // A crashed request or timer is a bug to log, never a reason to stop a
+  // node that can go on: its state lives in the Raft log and the store,
+  // which an exception in some callback does not touch. A node that really
+  // cannot go on says so itself (RaftNode's onFail).
   process.on('uncaughtException', (e) => {
-    logger.error('uncaught exception; stopping the node', { error: e.stack ?? String(e) });
-    stop('uncaught exception');
+    logger.error('uncaught exception (a bug); the node keeps serving', { error: stackOf(e) });
   });
   process.on('unhandledRejection', (e) => {
-    logger.error('unhandled rejection; stopping the node', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
-    stop('unhandled rejection');
+    logger.error('unhandled rejection (a bug); the node keeps serving', { error: stackOf(e) });
   });
 
   channel.onMessage((m) => {
@@ -61,7 +64,8 @@ export async function hostNode(channel: HostChannel, data: HostData): Promise<vo
         running?.node.pause();
         return;
       case 'resume':
-        running?.node.resume();
+        // A failed node stands still like a paused one, and must stay so.
+        if (failed === undefined) running?.node.resume();
         return;
       case 'kill':
         // A thread cannot be killed outright (STACK.md), so this is the
@@ -72,15 +76,41 @@ export async function hostNode(channel: HostChannel, data: HostData): Promise<vo
       case 'filter':
         if (running) applyLinkRule(running.node.transport.filter, m.rule);
         return;
+      case 'crash-test':
+        crashTest(m.kind, logger);
+        return;
     }
   });
 
   try {
-    running = await runNode(data.options, logger);
+    const onFail = (reason: string): void => {
+      failed = reason;
+      channel.post({ type: 'failed', reason });
+    };
+    running = await runNode({ ...data.options, onFail }, logger);
     if (dead) await running.stop();
     else channel.post({ type: 'ready', httpPort: running.http.port, ...(running.resp ? { respPort: running.resp.port } : {}), native: running.http.native });
   } catch (e) {
     channel.post({ type: 'fatal', error: e instanceof Error ? e.message : String(e) });
     stop('start-up failed');
   }
+}
+
+/** The test hook behind `crash-test`: a crash of the kind asked for, outside any request. */
+function crashTest(kind: CrashKind, logger: Logger): void {
+  if (process.env.RAFTKV_TEST_HOOKS !== '1') {
+    logger.warn('crash-test ignored: test hooks are off (RAFTKV_TEST_HOOKS=1 turns them on)');
+    return;
+  }
+  if (kind === 'exception') {
+    setImmediate(() => {
+      throw new Error('crash-test: an uncaught exception in the node');
+    });
+  } else {
+    void Promise.reject(new Error('crash-test: an unhandled rejection in the node'));
+  }
+}
+
+function stackOf(e: unknown): string {
+  return e instanceof Error ? (e.stack ?? e.message) : String(e);
 }

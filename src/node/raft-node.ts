@@ -15,7 +15,7 @@ import {
 } from '../raft/index.js';
 import { SqliteStore } from '../storage/sqlite-store.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
-import { NodeError, shuttingDown, timeout, toNodeError } from './errors.js';
+import { NodeError, nodeFailed, shuttingDown, timeout, toNodeError } from './errors.js';
 import { Forwarder } from './forwarder.js';
 import type { ShardAssignment } from '../shard/slot-map.js';
 import { ShardGuard, commandKeys } from './shard-guard.js';
@@ -55,6 +55,8 @@ export interface RaftNodeOptions {
    * linearizable reads from local state without ReadIndex. Never set it otherwise.
    */
   unsafeStaleReads?: boolean;
+  /** Called once if the node fails (a storage write failed): it then only answers why, until it is stopped. */
+  onFail?: (reason: string) => void;
 }
 
 interface Waiter {
@@ -352,7 +354,9 @@ export class RaftNode {
       members: Object.fromEntries([...this.#kv.members].map(([id, ctx]) => [id, parseMemberAddrs(ctx)])),
       lastContactMs: st.role === Role.Leader ? 0 : Date.now() - this.#lastContact,
       keys: this.#kv.data.size,
-      paused: this.#paused,
+      // A failed node stands still the way a paused one does, but it was not paused.
+      paused: this.#paused && !this.#fatal,
+      ...(this.#fatal ? { failed: this.#fatal.message } : {}),
       progress: st.progress,
       addrs: this.#opts.addrs,
       ...(this.#guard ? { shard: this.#guard.shard } : {}),
@@ -403,8 +407,8 @@ export class RaftNode {
   // ---- the drive loop ----
 
   #checkUp(): void {
+    if (this.#fatal) throw nodeFailed(this.#fatal.message);
     if (this.#stopped) throw shuttingDown();
-    if (this.#fatal) throw new NodeError('RAFTKV_ERR_INTERNAL', `node failed: ${this.#fatal.message}`);
   }
 
   #onTick(): void {
@@ -456,11 +460,37 @@ export class RaftNode {
     }
   }
 
+  /**
+   * The node cannot go on (its disk refused a write): it must not vote or
+   * acknowledge on a log it could not write, yet stopping it outright would
+   * leave its users with a refused connection and no reason. So its Raft
+   * activity ends here (no ticks, no messages in or out, nothing driven: what
+   * a paused node does, and a failed one is never resumed), while its fronts
+   * stay up answering RAFTKV_ERR_NODE_FAILED with the reason, until it is
+   * stopped or restarted. The store is closed by that stop.
+   */
   #fail(e: unknown): void {
-    if (this.#stopped) return;
+    if (this.#stopped || this.#fatal) return;
     this.#fatal = e instanceof Error ? e : new Error(String(e));
     this.#log.error('node failed', { id: this.id, error: this.#fatal.stack ?? this.#fatal.message });
-    void this.stop();
+    this.#paused = true;
+    clearInterval(this.#tickTimer);
+    const err = nodeFailed(this.#fatal.message);
+    for (const p of this.#proposals) p.reject(err);
+    this.#proposals = [];
+    for (const [, w] of this.#waiters) {
+      clearTimeout(w.timer);
+      w.reject(err);
+    }
+    this.#waiters.clear();
+    for (const [, r] of this.#reads) {
+      clearTimeout(r.timer);
+      r.reject(err);
+    }
+    this.#reads.clear();
+    this.#forwarder.close();
+    void this.#transport.close();
+    this.#opts.onFail?.(this.#fatal.message);
   }
 
   /** Proposals that arrived since the last ready go in as one batch: one append, one fsync. */

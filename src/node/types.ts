@@ -38,6 +38,8 @@ export interface NodeStatus {
   lastContactMs: number;
   keys: number;
   paused: boolean;
+  /** Why the node failed (a storage write failed), when it did: it then answers every request with this. */
+  failed?: string;
   progress: Record<string, PeerStatus>;
   addrs: MemberAddrs;
   /** The node's shard, in a sharded cluster. */

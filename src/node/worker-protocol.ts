@@ -9,7 +9,11 @@ export type ParentToWorker =
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'kill' }
-  | { type: 'filter'; rule: LinkRule };
+  | { type: 'filter'; rule: LinkRule }
+  /** Test hook, obeyed only with RAFTKV_TEST_HOOKS=1: an uncaught exception or unhandled rejection in the node's thread. */
+  | { type: 'crash-test'; kind: CrashKind };
+
+export type CrashKind = 'exception' | 'rejection';
 
 /** A change to a node's outbound/inbound link filter (fault injection). */
 export type LinkRule =
@@ -24,7 +28,9 @@ export type WorkerToParent =
   | { type: 'fatal'; error: string }
   | { type: 'log'; record: LogRecord }
   | { type: 'status'; reqId: number; status: NodeStatus | undefined }
-  | { type: 'memory'; reqId: number; memory: HeapUsage };
+  | { type: 'memory'; reqId: number; memory: HeapUsage }
+  /** The node cannot go on (a storage write failed); its fronts answer 503 with the reason until it is stopped. */
+  | { type: 'failed'; reason: string };
 
 /** A node thread's own V8 heap (the process's RSS is shared by every thread). */
 export interface HeapUsage {

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { rawHttp } from '../helpers/raw-http.js';
 import { TestCluster, http, writeMany } from '../helpers/test-cluster.js';
 
 describe('HTTP API on a 3-node cluster', () => {
@@ -161,6 +162,29 @@ describe('HTTP API on a 3-node cluster', () => {
     test('a wrong method', () => bad('PATCH', '/key/a', undefined, 405, 'RAFTKV_ERR_METHOD', /allowed: GET, PUT, DELETE/));
     test('an unknown read level', () => bad('GET', '/key/a?level=eventual', undefined, 400, 'RAFTKV_ERR_BAD_REQUEST', /read level/));
     test('malformed percent-encoding in a key', () => bad('GET', '/key/%E0%A4%A', undefined, 400, 'RAFTKV_ERR_BAD_REQUEST', /percent-encoding/));
+    test('malformed percent-encoding like %zz', () => bad('GET', '/key/%zz', undefined, 400, 'RAFTKV_ERR_BAD_REQUEST', /percent-encoding/));
+    test('a cross-site write (Origin of another host:port) is refused 403 and writes nothing; a same-origin one is served', async () => {
+      const { host, port } = hostPort(c.launcher.entry(leader).http);
+      const post = (origin: string, key: string) =>
+        rawHttp(port, `POST /key HTTP/1.1\r\nHost: ${host}:${port}\r\nOrigin: ${origin}\r\nContent-Type: application/json\r\nContent-Length: ${JSON.stringify({ [key]: 'v' }).length}\r\n\r\n${JSON.stringify({ [key]: 'v' })}`, 1, host);
+      const evil = (await post('http://evil.example', 'csrf')).responses[0]!;
+      assert.equal(evil.status, 403);
+      assert.equal(JSON.parse(evil.body).code, 'RAFTKV_ERR_FORBIDDEN');
+      assert.equal((await http('GET', c.url(leader, '/key/csrf'))).status, 404);
+      assert.equal((await post(`http://${host}:${port}`, 'same-origin')).responses[0]!.status, 200);
+      assert.deepEqual((await http('GET', c.url(leader, '/key/same-origin'))).json, { 'same-origin': 'v' });
+    });
+    test('a GET with a body is answered as a GET; a huge declared body is a 413 before it is read', async () => {
+      const { host, port } = hostPort(c.launcher.entry(leader).http);
+      const withBody = await rawHttp(port, `GET /status HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\n{"x":"y"}GET /key/nothing-here HTTP/1.1\r\nHost: x\r\n\r\n`, 2, host);
+      assert.deepEqual(
+        withBody.responses.map((r) => r.status),
+        [200, 404],
+      );
+      const huge = await rawHttp(port, `PUT /key/huge HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999\r\n\r\nxx`, Infinity, host);
+      assert.equal(huge.responses[0]?.status, 413);
+      assert.equal((await http('GET', c.url(leader, '/key/huge'))).status, 404);
+    });
     test('a body over the limit is a 413', async () => {
       const r = await http('POST', c.url(leader, '/key'), { big: 'x'.repeat(10_000) });
       assert.equal(r.status, 413);

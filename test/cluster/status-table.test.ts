@@ -26,3 +26,15 @@ test('the status table has one line per node; a sharded cluster gets one group p
   assert.equal(g[5], 'shard s1  slots 8192-16383');
   assert.match(g[7]!, /^node3\s+alive\s+follower\s+3\s+9\s+9\s+9\s+node4/);
 });
+
+test('a failed node shows state `failed` and, under the table, why', () => {
+  const rows: TableRow[] = [
+    { id: 'node0', state: 'alive', status: status('node0', 'leader', 'node0') },
+    { id: 'node1', state: 'failed', status: status('node1', 'follower', 'node0'), failed: 'SQLITE_FULL: database or disk is full' },
+  ];
+  const t = renderStatusTable(rows).split('\n');
+  assert.match(t[2]!, /^node1\s+failed\s+follower/);
+  assert.equal(t[3], 'node1 failed: SQLITE_FULL: database or disk is full');
+  const sharded = renderStatusTable(rows.map((r) => ({ ...r, shard: 's0' })), { s0: '0-16383' }).split('\n');
+  assert.equal(sharded.at(-1), 'node1 failed: SQLITE_FULL: database or disk is full');
+});

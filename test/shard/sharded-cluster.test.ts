@@ -11,6 +11,7 @@ import { DEFAULT_LIMITS } from '../../src/node/limits.js';
 import { COMMANDS } from '../../src/resp/commands/index.js';
 import { Router } from '../../src/shard/router.js';
 import { keySlot } from '../../src/shard/slots.js';
+import { rawHttp } from '../helpers/raw-http.js';
 import { http, sleep } from '../helpers/test-cluster.js';
 import { RespTestClient } from '../helpers/resp-client.js';
 import { ShardedTestCluster, onFreePorts, readShippedShardedConfig } from '../helpers/sharded-cluster.js';
@@ -204,6 +205,17 @@ test('the router serves the node API: reads at every level, delete, cas, raw val
   assert.equal(gone.json.code, 'RAFTKV_ERR_NOT_FOUND');
   assert.equal((await http('POST', c.routerUrl('/key'), { [a!]: 7 })).status, 400);
   assert.equal((await http('GET', c.routerUrl('/nowhere'))).status, 404);
+});
+
+test('the router refuses hostile HTTP as a node does: malformed percent-encoding, cross-site writes', async () => {
+  const bad = await http('GET', c.routerUrl('/key/%zz'));
+  assert.equal(bad.status, 400);
+  assert.equal(bad.json.code, 'RAFTKV_ERR_BAD_REQUEST');
+  const addr = new URL(c.routerUrl('/')).host;
+  const body = JSON.stringify({ 'csrf-key': 'v' });
+  const evil = await rawHttp(Number(addr.split(':')[1]), `POST /key HTTP/1.1\r\nHost: ${addr}\r\nOrigin: http://evil.example\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+  assert.equal(evil.responses[0]?.status, 403);
+  assert.equal((await http('GET', c.routerUrl('/key/csrf-key'))).status, 404);
 });
 
 test("POST /set takes the old distributor's {clave, valor} and {key, value}", async () => {
