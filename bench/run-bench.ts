@@ -204,6 +204,12 @@ export async function runBench(opts: BenchOptions, io: BenchIo): Promise<BenchOu
       try {
         const topology = await cluster.topology();
         say(`raftkv: leader ${topology.leader.id} (${topology.leader.host}:${topology.leader.port}), follower ${topology.follower?.id ?? '-'}`);
+        // Which HTTP server the nodes run (a native uWS build or node:http) decides much of the HTTP numbers.
+        const httpServer = (await cluster.status(topology.leader.id))?.httpServer;
+        if (httpServer) {
+          versions['raftkv http server'] = httpServer;
+          say(`raftkv: HTTP served by ${httpServer}`);
+        }
         const resp = await cluster.respOf(topology.leader.id);
         if (!resp.endpoint && workloadsFor('raftkv').some((w) => w.proto === 'resp' && wanted(w))) {
           notes.push(`raftkv RESP workloads skipped: ${resp.note}`);

@@ -1,4 +1,5 @@
 import { TOKEN_HEADER } from '../node/cluster-identity.js';
+import { httpBackend } from './http-backend.js';
 import { NodeError, badRequest, toNodeError } from '../node/errors.js';
 import type { ForwardAnswer } from '../node/forwarder.js';
 import type { Envelope } from '../node/kv-state.js';
@@ -137,7 +138,8 @@ async function transfer(ctx: RequestContext): Promise<Reply> {
 }
 
 async function status(ctx: RequestContext): Promise<Reply> {
-  return ok(ctx.node.status());
+  // Which HTTP server answers (a native uWS build or node:http): it decides how fast this node can be.
+  return ok({ ...ctx.node.status(), httpServer: httpBackend().description });
 }
 
 async function stats(ctx: RequestContext): Promise<Reply> {

@@ -89,7 +89,7 @@ export async function hostNode(channel: HostChannel, data: HostData): Promise<vo
     };
     running = await runNode({ ...data.options, onFail }, logger);
     if (dead) await running.stop();
-    else channel.post({ type: 'ready', httpPort: running.http.port, ...(running.resp ? { respPort: running.resp.port } : {}), native: running.http.native });
+    else channel.post({ type: 'ready', httpPort: running.http.port, ...(running.resp ? { respPort: running.resp.port } : {}), httpServer: running.http.serverDescription });
   } catch (e) {
     channel.post({ type: 'fatal', error: e instanceof Error ? e.message : String(e) });
     stop('start-up failed');

@@ -33,7 +33,7 @@ export async function runNode(opts: NodeRunOptions, logger: Logger): Promise<Run
   let resp: RespFront | undefined;
   try {
     const { host, port } = splitHostPort(opts.addrs.http);
-    http = await startHttpFront({ host, port, node, logger, maxBodyBytes: opts.maxBodyBytes, clusterToken: opts.clusterToken });
+    http = await startHttpFront({ host, port, node, logger, maxBodyBytes: opts.maxBodyBytes, clusterToken: opts.clusterToken, maxConnections: node.limits.maxConnections });
     if (opts.addrs.resp) {
       const r = splitHostPort(opts.addrs.resp);
       resp = await startRespFront({ host: r.host, port: r.port, node, logger, maxBulkBytes: opts.maxBodyBytes, limits: node.limits });
@@ -43,7 +43,7 @@ export async function runNode(opts: NodeRunOptions, logger: Logger): Promise<Run
     await node.stop();
     throw e;
   }
-  if (!http.native) logger.warn('uWebSockets.js native build not loaded: serving HTTP on the slower pure-JS fallback (Node 22+ or an unsupported platform)', { id: opts.id });
+  logger.info('HTTP front serving', { id: opts.id, server: http.serverDescription });
   let stopped: Promise<void> | undefined;
   const running: RunningNode = {
     node,

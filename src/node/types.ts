@@ -44,4 +44,6 @@ export interface NodeStatus {
   addrs: MemberAddrs;
   /** The node's shard, in a sharded cluster. */
   shard?: string;
+  /** Which HTTP server answers (GET /status adds it: a native uWS build or node:http). */
+  httpServer?: string;
 }

@@ -24,7 +24,7 @@ export type LinkRule =
   | { op: 'delay'; peer: string; ms: number };
 
 export type WorkerToParent =
-  | { type: 'ready'; httpPort: number; respPort?: number; native: boolean }
+  | { type: 'ready'; httpPort: number; respPort?: number; httpServer: string }
   | { type: 'fatal'; error: string }
   | { type: 'log'; record: LogRecord }
   | { type: 'status'; reqId: number; status: NodeStatus | undefined }

@@ -138,9 +138,9 @@ describe('serveHttp under hostile input', () => {
       assert.equal(JSON.parse(r.responses[0]!.body).code, 'RAFTKV_ERR_TOO_LARGE');
       assert.ok(r.closed, 'the connection is closed after a 413');
     }
-    // A length uWS cannot even parse: it closes the connection without an answer.
-    const absurd = await rawHttp(port, `POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000000\r\n\r\n{}`);
-    assert.equal(absurd.responses.length, 0);
+    // A length uWS cannot even parse: it closes the connection without an answer (node:http answers 413 first).
+    const absurd = await rawHttp(port, `POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000000\r\n\r\n{}`, Infinity);
+    assert.ok(absurd.responses.length === 0 || absurd.responses[0]!.status === 413, JSON.stringify(absurd.responses));
     assert.ok(absurd.closed);
     // A chunked body that grows past the limit: 413 once it does.
     const chunked = await rawHttp(port, `POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${(LIMIT + 10).toString(16)}\r\n${'a'.repeat(LIMIT + 10)}\r\n0\r\n\r\n`);

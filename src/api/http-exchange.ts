@@ -1,0 +1,235 @@
+// One HTTP request, whatever server carries it (uWS or node:http): routing,
+// the checks every request passes (cross-site, members only, body limits,
+// percent-encoding), the handler, and the one answer. Both bindings hand a
+// request over in the same form, so they cannot drift apart.
+//
+// Nothing a request does escapes: whatever throws, anywhere, ends in an error
+// answer for that request (500, logged, for a bug) or, when the connection is
+// gone, in nothing. An exception out of a server callback would be an
+// uncaught exception of the whole thread.
+
+import { sameSecret, TOKEN_HEADER } from '../node/cluster-identity.js';
+import { NodeError, badRequest } from '../node/errors.js';
+import type { Logger } from '../node/logger.js';
+import { RaftError } from '../raft/errors.js';
+import { httpError, statusLine, type HttpError } from './errors-http.js';
+import { matchRoute, type Reply, type RequestBase, type Route } from './router.js';
+import { crossSite } from './same-origin.js';
+
+/** What a server serves: a route table and what its handlers get besides the request. */
+export interface HttpServeOptions<C extends RequestBase> {
+  host: string;
+  port: number;
+  logger: Logger;
+  maxBodyBytes?: number;
+  /** The token members-only routes require; without it, those routes are refused to everyone. */
+  clusterToken?: string;
+  /** Open connections at once; past it a new connection is closed (node:http; uWS has no such hook). */
+  maxConnections?: number;
+  routes: readonly Route<C>[];
+  context(request: RequestBase): C;
+}
+
+/** A request's head, read at once (uWS's request object is valid only during its callback). */
+export interface HttpHead {
+  /** Upper case. */
+  method: string;
+  /** The path, without the query, not decoded. */
+  path: string;
+  /** What follows '?', without it ('' when absent). */
+  query: string;
+  /** A header's value, '' when absent; `name` is lower case. */
+  header(name: string): string;
+}
+
+/** What a server binding does for one request. */
+export interface HttpConnection {
+  /** Calls `fn` with each piece of the body, `last` on the final one (once, with an empty piece, for no body). */
+  readBody(fn: (chunk: Buffer, last: boolean) => void): void;
+  /** Writes the whole answer; may throw when the connection closed meanwhile. */
+  write(status: string, headers: readonly [string, string][], body: string | Buffer): void;
+  /** Set once the client is gone. */
+  onAborted(fn: () => void): void;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Serve one request; never throws. */
+export function serveRequest<C extends RequestBase>(opts: HttpServeOptions<C>, head: HttpHead, conn: HttpConnection): void {
+  // First, before anything that can throw: uWS refuses a handler that
+  // returns with neither an answer nor an abort handler.
+  const ex = new Exchange(conn, opts.logger);
+  try {
+    route(opts, opts.maxBodyBytes ?? 1 << 20, ex, head);
+  } catch (e) {
+    ex.fail(e);
+  }
+}
+
+/** Route, check and run one request; what throws here is answered by the caller. */
+function route<C extends RequestBase>(opts: HttpServeOptions<C>, maxBody: number, ex: Exchange, head: HttpHead): void {
+  const method = head.method;
+  let url = head.path;
+  ex.describe(method, url);
+  const query = new URLSearchParams(head.query);
+  const contentLength = head.header('content-length');
+  const contentType = head.header('content-type');
+  const tokenHeader = head.header(TOKEN_HEADER);
+
+  if (url.startsWith('/hraftd/') || url === '/hraftd') url = url.slice('/hraftd'.length) || '/';
+  const match = matchRoute(opts.routes, method, url);
+  if (match.kind === 'not-found') return ex.fail(new NodeError('RAFTKV_ERR_NOT_FOUND', `no route ${method} ${url}`));
+  if (match.kind === 'bad-method') {
+    return ex.fail(new NodeError('RAFTKV_ERR_METHOD', `${method} is not allowed on ${url}; allowed: ${match.allowed.join(', ')}`));
+  }
+  const origin = head.header('origin');
+  if (crossSite(method, origin, head.header('host'))) {
+    return ex.fail(new NodeError('RAFTKV_ERR_FORBIDDEN', `cross-site ${method} refused: Origin ${JSON.stringify(origin)} is not this server (Host ${JSON.stringify(head.header('host'))})`));
+  }
+  const fromMember = opts.clusterToken !== undefined && tokenHeader !== '' && sameSecret(tokenHeader, opts.clusterToken);
+  if (match.route.membersOnly && !fromMember) {
+    return ex.fail(new NodeError('RAFTKV_ERR_FORBIDDEN', `${method} ${url} is for cluster members only: the request must carry the cluster token`));
+  }
+  const limit = match.route.internal ? maxBody * 64 : maxBody;
+  const declared = contentLength ? Number(contentLength) : 0;
+  if (declared > limit) {
+    // Answered before the body is read; "Connection: close" ends the upload with the connection.
+    return ex.fail(new NodeError('RAFTKV_ERR_TOO_LARGE', `request body of ${declared} bytes exceeds the limit of ${limit}`));
+  }
+  // Malformed percent-encoding is the client's error (400), found before anything runs.
+  const params = match.params.map(decodeParam);
+
+  const run = (body: Buffer): void => {
+    try {
+      const ctx = opts.context({ method, path: url, params, query, body, contentType, logger: opts.logger, fromMember });
+      // Promise.resolve: a handler that is not async, or throws before its first await, is answered the same way.
+      Promise.resolve(match.route.handler(ctx)).then(
+        (reply) => ex.send(reply),
+        (e: unknown) => ex.fail(e),
+      );
+    } catch (e) {
+      ex.fail(e);
+    }
+  };
+  // A body sent to a route that reads none (a GET with a body) is never
+  // used: the binding reads it off the connection and drops it.
+  if (!match.route.body) return run(EMPTY);
+
+  const chunks: Buffer[] = [];
+  let size = 0;
+  ex.conn.readBody((chunk, isLast) => {
+    // An exception here would escape into the server: answer it instead.
+    try {
+      if (ex.finished) return;
+      size += chunk.byteLength;
+      if (size > limit) {
+        chunks.length = 0;
+        return ex.fail(new NodeError('RAFTKV_ERR_TOO_LARGE', `request body exceeds the limit of ${limit} bytes`));
+      }
+      if (chunk.byteLength > 0) chunks.push(chunk);
+      if (isLast) run(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    } catch (e) {
+      ex.fail(e);
+    }
+  });
+}
+
+/**
+ * One request's answer: written at most once, never after the client went
+ * away, and never throwing (a reply that cannot be rendered becomes a 500).
+ */
+class Exchange {
+  readonly conn: HttpConnection;
+  readonly #logger: Logger;
+  #aborted = false;
+  #answered = false;
+  #method = '?';
+  #url = '?';
+
+  constructor(conn: HttpConnection, logger: Logger) {
+    this.conn = conn;
+    this.#logger = logger;
+    conn.onAborted(() => {
+      this.#aborted = true;
+    });
+  }
+
+  /** Aborted or answered: nothing more is written (and no more body is kept). */
+  get finished(): boolean {
+    return this.#aborted || this.#answered;
+  }
+
+  describe(method: string, url: string): void {
+    this.#method = method;
+    this.#url = url;
+  }
+
+  fail(e: unknown): void {
+    let he: HttpError;
+    try {
+      he = httpError(e);
+    } catch {
+      // Not even a message could be had from it (a throwing toString).
+      he = httpError(new NodeError('RAFTKV_ERR_INTERNAL', 'an exception without a readable message'));
+    }
+    if (!(e instanceof NodeError) && !(e instanceof RaftError)) {
+      // Not an error the node meant to answer with: a bug, to be seen and fixed.
+      this.#logger.error('http: request failed with an unexpected exception (a bug)', { method: this.#method, url: this.#url, error: stackOf(e) });
+    } else if (he.status >= 500 && he.status !== 503 && he.status !== 504) {
+      this.#logger.error('request failed', { method: this.#method, url: this.#url, error: he.body.error });
+    }
+    this.send({ status: he.status, json: he.body, retryAfter: he.retryAfter });
+  }
+
+  send(reply: Reply): void {
+    if (this.finished) return;
+    let rendered: Rendered;
+    try {
+      rendered = render(reply);
+    } catch (e) {
+      this.#logger.error('http: a reply could not be rendered (a bug)', { method: this.#method, url: this.#url, error: stackOf(e) });
+      rendered = render({ status: 500, json: httpError(new NodeError('RAFTKV_ERR_INTERNAL', `the reply could not be rendered: ${(e as Error).message}`)).body });
+    }
+    this.#answered = true;
+    try {
+      this.conn.write(rendered.status, rendered.headers, rendered.body);
+    } catch (e) {
+      // The connection can no longer be written (it closed in between): nothing to answer.
+      this.#logger.debug('http: answer not written', { method: this.#method, url: this.#url, error: String(e) });
+    }
+  }
+}
+
+interface Rendered {
+  status: string;
+  headers: [string, string][];
+  body: string | Buffer;
+}
+
+function render(reply: Reply): Rendered {
+  const headers: [string, string][] = [];
+  if (reply.retryAfter !== undefined) headers.push(['Retry-After', String(reply.retryAfter)]);
+  if (reply.status === 413) headers.push(['Connection', 'close']);
+  if (reply.raw !== undefined) {
+    headers.push(['Content-Type', reply.contentType ?? 'application/octet-stream']);
+    return { status: statusLine(reply.status), headers, body: reply.raw };
+  }
+  headers.push(['Content-Type', 'application/json']);
+  return { status: statusLine(reply.status), headers, body: JSON.stringify(reply.json ?? {}) };
+}
+
+function stackOf(e: unknown): string {
+  try {
+    return e instanceof Error ? (e.stack ?? e.message) : String(e);
+  } catch {
+    return '(an exception without a readable message)';
+  }
+}
+
+function decodeParam(p: string): string {
+  try {
+    return decodeURIComponent(p);
+  } catch {
+    throw badRequest(`malformed percent-encoding in ${JSON.stringify(p)}`);
+  }
+}

@@ -1,0 +1,95 @@
+// The node:http binding of the HTTP fronts, for Node versions and platforms
+// with no native uWebSockets.js build (see http-backend.ts). Same requests in,
+// same answers out: the request handling itself is http-exchange.ts.
+
+import http from 'node:http';
+import type net from 'node:net';
+import type { RequestBase } from './router.js';
+import { serveRequest, type HttpConnection, type HttpServeOptions } from './http-exchange.js';
+import type { ListeningServer } from './http-uws.js';
+
+/** uWS closes a keep-alive connection idle for about 10 s; do the same. */
+const KEEP_ALIVE_MS = 10_000;
+
+export function listenNodeHttp<C extends RequestBase>(opts: HttpServeOptions<C>): Promise<ListeningServer> {
+  const server = http.createServer({ keepAliveTimeout: KEEP_ALIVE_MS, noDelay: true }, (req, res) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    serveRequest(
+      opts,
+      {
+        method: (req.method ?? 'GET').toUpperCase(),
+        path: q < 0 ? url : url.slice(0, q),
+        query: q < 0 ? '' : url.slice(q + 1),
+        header: (name) => {
+          const v = req.headers[name];
+          return v === undefined ? '' : Array.isArray(v) ? v.join(', ') : v;
+        },
+      },
+      new NodeConnection(req, res),
+    );
+  });
+  if (opts.maxConnections !== undefined) server.maxConnections = opts.maxConnections;
+  // A socket error (a reset mid-request) ends that connection only.
+  server.on('clientError', (_e: Error, socket: net.Socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      server.on('error', (e) => opts.logger.error('HTTP front error', { error: String(e) }));
+      resolve({
+        port: (server.address() as net.AddressInfo).port,
+        close: () => {
+          server.close();
+          server.closeAllConnections();
+        },
+      });
+    });
+  });
+}
+
+class NodeConnection implements HttpConnection {
+  readonly #req: http.IncomingMessage;
+  readonly #res: http.ServerResponse;
+  #reading = false;
+
+  constructor(req: http.IncomingMessage, res: http.ServerResponse) {
+    this.#req = req;
+    this.#res = res;
+    req.on('error', () => {});
+    res.on('error', () => {});
+    // A body nobody reads (a GET with a body, a refused request) is drained, so the connection stays usable.
+    setImmediate(() => {
+      if (!this.#reading) req.resume();
+    });
+  }
+
+  onAborted(fn: () => void): void {
+    this.#res.once('close', () => {
+      if (!this.#res.writableFinished) fn();
+    });
+  }
+
+  readBody(fn: (chunk: Buffer, last: boolean) => void): void {
+    this.#reading = true;
+    this.#req.on('data', (chunk: Buffer) => fn(chunk, false));
+    this.#req.once('end', () => fn(EMPTY, true));
+  }
+
+  write(status: string, headers: readonly [string, string][], body: string | Buffer): void {
+    const res = this.#res;
+    if (res.headersSent || res.destroyed) return;
+    const space = status.indexOf(' ');
+    res.statusCode = Number(space < 0 ? status : status.slice(0, space));
+    if (space > 0) res.statusMessage = status.slice(space + 1);
+    for (const [k, v] of headers) res.setHeader(k, v);
+    res.end(body);
+    // Like uWS: a refused upload ends with its connection instead of being read to its end.
+    if (headers.some(([k, v]) => k === 'Connection' && v === 'close')) res.once('finish', () => this.#req.socket.destroySoon());
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
