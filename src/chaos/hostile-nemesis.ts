@@ -17,6 +17,7 @@ import type { ClusterConfig } from '../cluster/config.js';
 import type { Launcher, NodeState } from '../cluster/launcher.js';
 import { ROUTES } from '../api/routes.js';
 import { clusterIdentity } from '../node/cluster-identity.js';
+import type { LogRecord } from '../node/logger.js';
 import { SeededRand } from '../raft/rand.js';
 import { ROUTER_ROUTES } from '../shard/router-routes.js';
 import { HOSTILE_PREFIX, type GrammarContext, type HostileInput, type Listener } from './hostile/common.js';
@@ -36,6 +37,10 @@ export interface HostileLog {
 
 export interface NodeFailure {
   node: string;
+  /** 'dead': its thread or process ended; 'failed': it stopped itself ("node failed") and serves nothing. */
+  how: 'dead' | 'failed';
+  /** The first line of the last error it logged, if any. */
+  error?: string;
   /** Seconds into the hostile run. */
   atS: number;
   /** The last inputs sent to the node before it died, oldest first. */
@@ -43,6 +48,34 @@ export interface NodeFailure {
 }
 
 export const newHostileLog = (): HostileLog => ({ inputs: { resp: 0, http: 0, peer: 0, control: 0, floods: 0 }, failures: [], errors: [] });
+
+/**
+ * What the nodes log, as the hostile nemesis needs it: a node that fails
+ * ("node failed": its Raft stopped, its thread lives on) is only seen in its
+ * log, and the last error a node logged says why it stopped. The chaos run
+ * feeds every node log record in.
+ */
+export class NodeLogWatch {
+  readonly #lastError = new Map<string, { text: string; at: number }>();
+  #onFailed: ((id: string) => void) | undefined;
+
+  noteLog(r: LogRecord): void {
+    if (r.level !== 'error' || typeof r.id !== 'string') return;
+    const error = typeof r.error === 'string' ? r.error.split('\n')[0]! : '';
+    this.#lastError.set(r.id, { text: `${r.msg}${error ? `: ${error}` : ''}`, at: Date.now() });
+    if (r.msg === 'node failed') this.#onFailed?.(r.id);
+  }
+
+  /** The last error the node logged in the past few seconds (an older one is about an earlier life). */
+  lastError(id: string, withinMs = 5000): string | undefined {
+    const e = this.#lastError.get(id);
+    return e && Date.now() - e.at <= withinMs ? e.text : undefined;
+  }
+
+  onFailed(cb: ((id: string) => void) | undefined): void {
+    this.#onFailed = cb;
+  }
+}
 
 export const hostileInputs = (log: HostileLog): number => Object.values(log.inputs).reduce((a, b) => a + b, 0);
 
@@ -55,10 +88,14 @@ export interface HostileOptions {
   onEvent: (line: string) => void;
   /** Nodes the other nemesis has taken down on purpose (killed, not yet restarted): their death is no failure. */
   intentional: ReadonlySet<string>;
+  /** The nodes' error logs (node failures that leave the thread running are only seen there). */
+  logs: NodeLogWatch;
   /** The launcher's control API, when one runs. */
   control?: string;
   /** The router's fronts, in a sharded run. */
   router?: { http: string; resp?: string };
+  /** Only these kinds of listener (default: all); for a focused run, e.g. when one known crash hides the rest. */
+  listeners?: readonly Listener[];
   /** Connections sending hostile input at once (default 3: the machine also runs the cluster and the clients). */
   parallel?: number;
 }
@@ -113,22 +150,33 @@ export async function runHostile(o: HostileOptions): Promise<void> {
   // Node failures: a death the other nemesis did not cause.
   const restarting = new Map<string, Promise<void>>();
   const last = new Map<string, NodeState>(launcher.ids.map((id) => [id, launcher.stateOf(id)]));
+  const failed = (id: string, how: NodeFailure['how']): void => {
+    if (o.intentional.has(id) || restarting.has(id)) return;
+    // The log record may come just before the launcher sees the thread end: let it settle.
+    const error = o.logs.lastError(id);
+    const failure: NodeFailure = { node: id, how, ...(error ? { error } : {}), atS: (Date.now() - started) / 1000, lastInputs: [...(recent.get(id) ?? [])] };
+    log.failures.push(failure);
+    o.onEvent(`hostile: ${id} ${how.toUpperCase()} without being killed${error ? ` (${error})` : ''}; its last inputs:\n${failure.lastInputs.map((l) => `      ${l}`).join('\n')}`);
+    // Start it again (a failed node is killed first) so that the run goes on finding more.
+    restarting.set(
+      id,
+      (async () => {
+        await sleep(200);
+        if (launcher.stateOf(id) !== 'dead') await launcher.killNode(id);
+        await restart(launcher, id);
+      })()
+        .catch((e: unknown) => void log.errors.push(`restarting ${id} after its failure: ${(e as Error).message}`))
+        .finally(() => restarting.delete(id)),
+    );
+  };
+  o.logs.onFailed((id) => failed(id, 'failed'));
   const watch = (async () => {
     while (running) {
       for (const id of launcher.ids) {
         const state = launcher.stateOf(id);
         const before = last.get(id);
         last.set(id, state);
-        if (state !== 'dead' || before === 'dead' || o.intentional.has(id) || restarting.has(id)) continue;
-        const failure: NodeFailure = { node: id, atS: (Date.now() - started) / 1000, lastInputs: [...(recent.get(id) ?? [])] };
-        log.failures.push(failure);
-        o.onEvent(`hostile: ${id} DIED without being killed; its last inputs:\n${failure.lastInputs.map((l) => `      ${l}`).join('\n')}`);
-        restarting.set(
-          id,
-          restart(launcher, id)
-            .catch((e: unknown) => void log.errors.push(`restarting ${id} after its failure: ${(e as Error).message}`))
-            .finally(() => restarting.delete(id)),
-        );
+        if (state === 'dead' && before !== 'dead') failed(id, 'dead');
       }
       await sleep(50);
     }
@@ -146,7 +194,7 @@ export async function runHostile(o: HostileOptions): Promise<void> {
       if (o.router.resp) out.push({ listener: 'resp', addr: o.router.resp, router: true });
     }
     if (o.control) out.push({ listener: 'control', addr: o.control });
-    return out;
+    return o.listeners ? out.filter((t) => o.listeners!.includes(t.listener)) : out;
   };
 
   /** Input n: where it goes and what it is, all from the seed and n. */
@@ -230,6 +278,7 @@ export async function runHostile(o: HostileOptions): Promise<void> {
     // Let the watcher see a death the last inputs caused.
     await sleep(500);
     running = false;
+    o.logs.onFailed(undefined);
     await Promise.all([watch, statusLoop]);
     await Promise.all(restarting.values());
   }

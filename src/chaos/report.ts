@@ -26,7 +26,7 @@ export function formatChaosReport(r: ChaosReport): string[] {
     const i = h.inputs;
     lines.push(`hostile: inputs ${hostileInputs(h)} (resp ${i.resp}, http ${i.http}, peer ${i.peer}, control ${i.control}, floods ${i.floods}), node failures ${h.failures.length}${h.errors.length > 0 ? `, errors ${h.errors.length}` : ''}`);
     for (const f of h.failures.slice(0, 5)) {
-      lines.push(`  failure: ${f.node} died at ${f.atS.toFixed(1)} s; its last inputs:`);
+      lines.push(`  failure: ${f.node} ${f.how} at ${f.atS.toFixed(1)} s${f.error ? ` (${f.error})` : ''}; its last inputs:`);
       for (const l of f.lastInputs) lines.push(`    ${l}`);
     }
     for (const e of h.errors.slice(0, 5)) lines.push(`  hostile error: ${e}`);

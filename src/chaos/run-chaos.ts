@@ -16,7 +16,7 @@ import { makeLogger, type LogRecord } from '../node/logger.js';
 import { SeededRand } from '../raft/rand.js';
 import { runRouter, type RunningRouter } from '../shard/run-router.js';
 import { SlotMap, type ShardSlots } from '../shard/slot-map.js';
-import { runHostile, newHostileLog, type HostileLog } from './hostile-nemesis.js';
+import { NodeLogWatch, runHostile, newHostileLog, type HostileLog } from './hostile-nemesis.js';
 import { History } from './history.js';
 import { call } from './http-client.js';
 import { SERIAL_FAULTS, newNemesisLog, restart, runKillCycles, runNemesis, type FaultKind, type NemesisLog, type ProbeTarget } from './nemesis.js';
@@ -119,12 +119,16 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     'chaos cluster',
   );
   const dir = mkdtempSync(path.join(tmpdir(), 'raftkv-chaos-'));
+  const nodeLogs = new NodeLogWatch();
   const launcher = new Launcher({
     config,
     baseDir: dir,
     isolation: opts.isolation,
     logLevel: 'warn',
-    onLog: (r) => opts.onNodeLog?.(r),
+    onLog: (r) => {
+      nodeLogs.noteLog(r);
+      opts.onNodeLog?.(r);
+    },
     ...(opts.unsafe === 'stale-reads' ? { unsafe: { staleReads: true } } : {}),
   });
   const rand = new SeededRand(opts.seed);
@@ -183,6 +187,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
           log: hostileLog,
           onEvent: say,
           intentional: down,
+          logs: nodeLogs,
           ...(control ? { control: config.control } : {}),
           ...(router ? { router: { http: router.httpAddr, ...(router.respAddr ? { resp: router.respAddr } : {}) } } : {}),
         })

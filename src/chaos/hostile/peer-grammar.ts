@@ -35,6 +35,8 @@ export interface PeerContext extends GrammarContext {
 // Wire codes, in codec.ts's TYPES order (the position is the protocol).
 const T = { PreVote: 0, PreVoteResp: 1, Vote: 2, VoteResp: 3, App: 4, AppResp: 5, Heartbeat: 6, HeartbeatResp: 7, Snap: 8, SnapResp: 9, TimeoutNow: 10, ReadIndex: 11, ReadIndexResp: 12 } as const;
 const ALL_TYPES = Object.values(T);
+const NAMES = new Map<number, string>(Object.entries(T).map(([name, code]) => [code, name]));
+const named = (code: number): string => NAMES.get(code) ?? `code ${code}`;
 /** Types that carry no entries, data or snapshot: absurd numbers in them cannot smuggle a log in. */
 const BARE_TYPES = [T.PreVote, T.PreVoteResp, T.Vote, T.VoteResp, T.AppResp, T.HeartbeatResp, T.SnapResp, T.ReadIndex, T.ReadIndexResp];
 const HELLO_TAG = 'raftkv';
@@ -103,13 +105,13 @@ function messageArb(ctx: PeerContext, helloFrom: string): fc.Arbitrary<{ what: s
     return [blob, i + 1, 1, 0, 3, i + gap, 1, 99, 3];
   });
   const arbs: fc.Arbitrary<{ what: string; tuple: unknown }>[] = [
-    fc.tuple(fc.constantFrom(...ALL_TYPES), stale, smallIndex, smallIndex).map(([type, term, index, commit]) => ({ what: `type ${type} at stale term ${term}`, tuple: base(type, helloFrom, ctx.target, term, index, 0, commit) })),
-    fc.tuple(fc.constantFrom(...ALL_TYPES), strangerFrom, stale).map(([type, from, term]) => ({ what: `type ${type} from ${JSON.stringify(from)} (hello said ${helloFrom})`, tuple: base(type, from, ctx.target, term) })),
-    fc.tuple(fc.constantFrom(...ALL_TYPES), wrongTo, stale).map(([type, to, term]) => ({ what: `type ${type} to ${JSON.stringify(to)}`, tuple: base(type, helloFrom, to, term) })),
-    fc.tuple(fc.constantFrom(...ALL_TYPES), fc.nat({ max: 7 })).map(([type, n]) => ({ what: `type ${type} cut to ${n} fields`, tuple: base(type, helloFrom, ctx.target, 0).slice(0, n) })),
+    fc.tuple(fc.constantFrom(...ALL_TYPES), stale, smallIndex, smallIndex).map(([type, term, index, commit]) => ({ what: `${named(type)} at stale term ${term}`, tuple: base(type, helloFrom, ctx.target, term, index, 0, commit) })),
+    fc.tuple(fc.constantFrom(...ALL_TYPES), strangerFrom, stale).map(([type, from, term]) => ({ what: `${named(type)} from ${JSON.stringify(from)} (hello said ${helloFrom})`, tuple: base(type, from, ctx.target, term) })),
+    fc.tuple(fc.constantFrom(...ALL_TYPES), wrongTo, stale).map(([type, to, term]) => ({ what: `${named(type)} to ${JSON.stringify(to)}`, tuple: base(type, helloFrom, to, term) })),
+    fc.tuple(fc.constantFrom(...ALL_TYPES), fc.nat({ max: 7 })).map(([type, n]) => ({ what: `${named(type)} cut to ${n} fields`, tuple: base(type, helloFrom, ctx.target, 0).slice(0, n) })),
     fc
       .tuple(fc.constantFrom(...BARE_TYPES), absurd, absurd, absurd, absurd)
-      .map(([type, term, index, logTerm, commit]) => ({ what: `type ${type} term ${String(term)} index ${String(index)} logTerm ${String(logTerm)} commit ${String(commit)}`, tuple: base(type, helloFrom, ctx.target, term, index, logTerm, commit) })),
+      .map(([type, term, index, logTerm, commit]) => ({ what: `${named(type)} term ${String(term)} index ${String(index)} logTerm ${String(logTerm)} commit ${String(commit)}`, tuple: base(type, helloFrom, ctx.target, term, index, logTerm, commit) })),
     // A Snap with no metadata at all (the tuple ends before the snapshot field)...
     fc.oneof(stale.map((t): unknown => t), absurd).map((term) => ({ what: `Snap without metadata at term ${String(term)}`, tuple: base(T.Snap, helloFrom, ctx.target, term, 5, 1, 5) })),
     // ...or with a broken one (entries, rejectHint and context nil before it).
