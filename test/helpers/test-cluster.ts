@@ -8,6 +8,7 @@ import { parseClusterConfig, type ClusterConfig } from '../../src/cluster/config
 import { Launcher } from '../../src/cluster/launcher.js';
 import type { Isolation } from '../../src/cluster/node-proc.js';
 import { formatRecord, type LogRecord } from '../../src/node/logger.js';
+import type { Limits } from '../../src/node/limits.js';
 import type { NodeStatus } from '../../src/node/types.js';
 import { TOKEN_HEADER } from '../../src/node/cluster-identity.js';
 import { freePorts } from './ports.js';
@@ -20,6 +21,8 @@ export interface TestClusterOptions {
   requestTimeoutMs?: number;
   maxBodyBytes?: number;
   isolation?: Isolation;
+  /** Limits other than the defaults (small ones make at-the-limit inputs cheap). */
+  limits?: Partial<Limits>;
   /** Print node logs (RAFTKV_TEST_LOGS=1 does too). */
   logs?: boolean;
 }
@@ -46,6 +49,7 @@ export class TestCluster {
       control: `127.0.0.1:${ports[n * 2]}`,
       requestTimeoutMs: opts.requestTimeoutMs ?? 5000,
       maxBodyBytes: opts.maxBodyBytes ?? 1 << 20,
+      ...(opts.limits ? { limits: opts.limits } : {}),
       nodes: Array.from({ length: n }, (_, i) => ({ id: `node${i}`, http: `127.0.0.1:${ports[i * 2]}`, raft: `127.0.0.1:${ports[i * 2 + 1]}`, resp: `127.0.0.1:${ports[n * 2 + 1 + i]}` })),
     };
     const { config } = parseClusterConfig(raw, 'test-cluster');

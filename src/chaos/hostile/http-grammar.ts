@@ -200,9 +200,10 @@ function bodyFor(ctx: HttpContext, route: Pick<Route<RequestBase>, 'method' | 'p
         return undefined;
     }
   })();
-  // Admin routes never get junk that might parse as a valid request: `{}` would transfer the leadership.
-  const adminOnly = route.pattern === '/raft/remove' || route.pattern === '/raft/transfer-leadership';
-  if (adminOnly) return adminBodyArb;
+  // Admin routes, and /join with the token, never get junk that might parse
+  // as a valid request (`{}` would transfer the leadership).
+  if (route.pattern === '/raft/remove' || route.pattern === '/raft/transfer-leadership') return adminBodyArb;
+  if (route.pattern === '/join' && withToken) return joinBodyArb(true);
   const junk = junkBodyArb(ctx);
   return own ? fc.oneof({ weight: 4, arbitrary: own }, { weight: 1, arbitrary: junk }) : fc.oneof(fc.constant(Buffer.alloc(0)), junk);
 }
