@@ -8,6 +8,7 @@ import { runCtl } from './cluster/ctl.js';
 import { formatChaosReport } from './chaos/report.js';
 import { DEFAULT_CHAOS, runChaos } from './chaos/run-chaos.js';
 import { FAULT_KINDS, SERIAL_FAULTS, type FaultKind } from './chaos/nemesis.js';
+import type { Listener } from './chaos/hostile/common.js';
 import { Launcher } from './cluster/launcher.js';
 import { renderStatusTable } from './cluster/status-table.js';
 import { clusterIdentity, loadOrCreateToken, newClusterToken } from './node/cluster-identity.js';
@@ -144,6 +145,7 @@ cli
   .option('--writers <n>', 'extra write connections on unique keys (read back at the end)', { default: DEFAULT_CHAOS.writers })
   .option('--keys <n>', 'hot keys of the history clients', { default: DEFAULT_CHAOS.keys })
   .option('--faults <list>', `comma-separated: ${FAULT_KINDS.join(',')}; all (every one, hostile alongside the others); or none`, { default: SERIAL_FAULTS.join(',') })
+  .option('--hostile-listeners <list>', 'with --faults hostile: only these listeners get hostile input (resp,http,peer,control; default all), to look past one known crash')
   .option('--cycles <n>', 'instead of random faults: kill and restart random nodes (the leader included) this many times')
   .option('--durability <d>', 'fsync or os', { default: DEFAULT_CHAOS.durability })
   .option('--unsafe <what>', 'deliberately break the nodes to prove the checker fails: stale-reads')
@@ -155,6 +157,8 @@ cli
     // 'all': the one-at-a-time faults and, alongside them, hostile input.
     const faults = String(opts.faults) === 'none' ? [] : String(opts.faults) === 'all' ? [...FAULT_KINDS] : String(opts.faults).split(',').filter(Boolean);
     for (const f of faults) if (!(FAULT_KINDS as readonly string[]).includes(f)) throw new Error(`unknown fault ${JSON.stringify(f)}; use ${FAULT_KINDS.join(', ')}, all or none`);
+    const listeners = opts.hostileListeners === undefined ? undefined : String(opts.hostileListeners).split(',').filter(Boolean);
+    for (const l of listeners ?? []) if (!['resp', 'http', 'peer', 'control'].includes(l)) throw new Error(`unknown listener ${JSON.stringify(l)}; use resp, http, peer or control`);
     if (opts.unsafe !== undefined && opts.unsafe !== 'stale-reads') throw new Error(`--unsafe knows only "stale-reads"`);
     const num = (name: string, min: number): number => {
       const v = Number(opts[name]);
@@ -174,6 +178,7 @@ cli
       writers: num('writers', 0),
       keys: num('keys', 1),
       faults: faults as FaultKind[],
+      ...(listeners ? { hostileListeners: listeners as Listener[] } : {}),
       ...(opts.cycles !== undefined ? { cycles: num('cycles', 1) } : {}),
       durability,
       ...(opts.unsafe === 'stale-reads' ? { unsafe: 'stale-reads' as const } : {}),

@@ -17,6 +17,7 @@ import { SeededRand } from '../raft/rand.js';
 import { runRouter, type RunningRouter } from '../shard/run-router.js';
 import { SlotMap, type ShardSlots } from '../shard/slot-map.js';
 import { NodeLogWatch, runHostile, newHostileLog, type HostileLog } from './hostile-nemesis.js';
+import type { Listener } from './hostile/common.js';
 import { History } from './history.js';
 import { call } from './http-client.js';
 import { SERIAL_FAULTS, newNemesisLog, restart, runKillCycles, runNemesis, type FaultKind, type NemesisLog, type ProbeTarget } from './nemesis.js';
@@ -36,6 +37,8 @@ export interface ChaosOptions {
   writers: number;
   keys: number;
   faults: readonly FaultKind[];
+  /** With the 'hostile' fault: only these listeners get hostile input (default: all), to look past one known crash. */
+  hostileListeners?: readonly Listener[];
   /** Instead of random faults: this many kill/restart cycles (the duration then only bounds them). */
   cycles?: number;
   durability: 'fsync' | 'os';
@@ -136,7 +139,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   let control: ControlServer | undefined;
   try {
     await launcher.start();
-    if (hostile) {
+    if (hostile && (opts.hostileListeners ?? ['control']).includes('control')) {
       // The launcher's control API gets hostile input too (never a valid fault request).
       const [host, port] = [config.control.slice(0, config.control.lastIndexOf(':')), Number(config.control.slice(config.control.lastIndexOf(':') + 1))];
       control = await startControlServer(launcher, host, port);
@@ -188,6 +191,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
           onEvent: say,
           intentional: down,
           logs: nodeLogs,
+          ...(opts.hostileListeners ? { listeners: opts.hostileListeners } : {}),
           ...(control ? { control: config.control } : {}),
           ...(router ? { router: { http: router.httpAddr, ...(router.respAddr ? { resp: router.respAddr } : {}) } } : {}),
         })
