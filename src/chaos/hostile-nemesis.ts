@@ -202,7 +202,15 @@ export async function runHostile(o: HostileOptions): Promise<void> {
     const seed = inputSeed(o.seed, n);
     const rand = new SeededRand(seed >>> 0);
     const all = targets();
-    const target = all[rand.int(all.length)]!;
+    let target = all[rand.int(all.length)]!;
+    // A third of the node inputs go to a leader: only a leader proposes (forged
+    // envelopes reach the log there) and only a leader meets a rival's heartbeat.
+    if (target.node && rand.chance(1 / 3)) {
+      const shard = launcher.shardOf(target.node);
+      const leader = launcher.ids.find((id) => launcher.shardOf(id) === shard && terms.get(id)?.leads);
+      const there = leader && all.find((t) => t.node === leader && t.listener === target.listener);
+      if (there) target = there;
+    }
     // Now and then, input made for another protocol (cross-protocol confusion).
     const as: Listener = rand.chance(0.05) ? (['resp', 'http', 'peer'] as const)[rand.int(3)]! : target.listener;
     let input: HostileInput;

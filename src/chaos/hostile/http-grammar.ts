@@ -232,7 +232,7 @@ function routeRequestArb(ctx: HttpContext, route: Pick<Route<RequestBase>, 'meth
   const segs = route.pattern.split('/').filter((s) => s !== '');
   const pathArb = fc.tuple(...segs.map((s) => (s.startsWith(':') ? paramArb(ctx) : fc.constant(s)))).map((parts) => `/${parts.join('/')}`);
   const methodArb = fc.oneof({ weight: 5, arbitrary: fc.constant(route.method) }, { weight: 1, arbitrary: fc.constantFrom(...METHODS) });
-  const tokenArb = route.membersOnly ? fc.constantFrom<'right' | 'wrong' | 'none'>('right', 'wrong', 'none') : fc.constantFrom<'right' | 'wrong' | 'none'>('none', 'none', 'none', 'wrong');
+  const tokenArb = route.membersOnly ? fc.constantFrom<'right' | 'wrong' | 'none'>('right', 'right', 'wrong', 'none') : fc.constantFrom<'right' | 'wrong' | 'none'>('none', 'none', 'none', 'wrong');
   const lengthArb = fc.oneof({ weight: 8, arbitrary: fc.constant<HttpRequest['length']>('right') }, { weight: 2, arbitrary: fc.constantFrom<HttpRequest['length']>('missing', 'more', 'less', 'garbage', 'twice', 'chunked-bad') });
   return fc.tuple(methodArb, tokenArb, pathArb, queryArb(ctx), lengthArb).chain(([method, tok, p, q, length]) =>
     fc.tuple(headersArb(ctx, tok), bodyFor(ctx, { ...route, method }, tok === 'right')).map(([headers, body]) => ({ method, target: p + q, headers, body, length, route: `${route.method} ${route.pattern}` })),
@@ -245,9 +245,14 @@ function strayRequestArb(ctx: HttpContext): fc.Arbitrary<HttpRequest> {
   return fc.tuple(fc.constantFrom(...METHODS), target, headersArb(ctx, 'none'), junkBodyArb(ctx)).map(([method, t, headers, body]) => ({ method, target: t, headers, body, length: 'right' as const, route: '?' }));
 }
 
-/** Any request for this route table. */
+/**
+ * Any request for this route table. Members-only routes weigh three times
+ * as much: behind the token lies the largest surface (a forged envelope goes
+ * straight into the log, and from there into every node's state machine).
+ */
 export function httpRequestArb(ctx: HttpContext, routes: readonly Pick<Route<RequestBase>, 'method' | 'pattern' | 'membersOnly'>[]): fc.Arbitrary<HttpRequest> {
-  return fc.oneof({ weight: 10, arbitrary: fc.oneof(...routes.map((r) => routeRequestArb(ctx, r))) }, { weight: 1, arbitrary: strayRequestArb(ctx) });
+  const byRoute = fc.oneof(...routes.map((r) => ({ weight: r.membersOnly ? 3 : 1, arbitrary: routeRequestArb(ctx, r) })));
+  return fc.oneof({ weight: 10, arbitrary: byRoute }, { weight: 1, arbitrary: strayRequestArb(ctx) });
 }
 
 /** The request as bytes on the wire, Content-Length as the request says (true or not). */
