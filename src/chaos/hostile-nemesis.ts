@@ -102,6 +102,8 @@ export interface HostileOptions {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const RECENT = 8;
+/** Restarts of a node after its hostile failures, before it is left down. */
+const MAX_RESTARTS = 3;
 
 /** The seed of input n: the run's seed and n, mixed (so neighbouring inputs differ everywhere). */
 export function inputSeed(seed: number, n: number): number {
@@ -150,13 +152,24 @@ export async function runHostile(o: HostileOptions): Promise<void> {
   // Node failures: a death the other nemesis did not cause.
   const restarting = new Map<string, Promise<void>>();
   const last = new Map<string, NodeState>(launcher.ids.map((id) => [id, launcher.stateOf(id)]));
+  const failures = new Map<string, number>();
+  const gaveUp = new Set<string>();
   const failed = (id: string, how: NodeFailure['how']): void => {
-    if (o.intentional.has(id) || restarting.has(id)) return;
+    if (o.intentional.has(id) || restarting.has(id) || gaveUp.has(id)) return;
+    failures.set(id, (failures.get(id) ?? 0) + 1);
     // The log record may come just before the launcher sees the thread end: let it settle.
     const error = o.logs.lastError(id);
     const failure: NodeFailure = { node: id, how, ...(error ? { error } : {}), atS: (Date.now() - started) / 1000, lastInputs: [...(recent.get(id) ?? [])] };
     log.failures.push(failure);
     o.onEvent(`hostile: ${id} ${how.toUpperCase()} without being killed${error ? ` (${error})` : ''}; its last inputs:\n${failure.lastInputs.map((l) => `      ${l}`).join('\n')}`);
+    // A node that keeps failing is in a crash loop (a poisoned log fails it
+    // again at every start): left as it is, not counted again.
+    if (failures.get(id)! >= MAX_RESTARTS) {
+      gaveUp.add(id);
+      log.errors.push(`${id} failed ${MAX_RESTARTS} times: not restarted again (a crash loop?)`);
+      o.onEvent(`hostile: ${id} failed ${MAX_RESTARTS} times; not restarting it again`);
+      return;
+    }
     // Start it again (a failed node is killed first) so that the run goes on finding more.
     restarting.set(
       id,

@@ -208,13 +208,21 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const leaderChanges = monitor.stop();
 
     opts.say('chaos: healing every node, then reading every acknowledged write back');
-    launcher.heal();
-    for (const id of launcher.ids) {
-      if (launcher.stateOf(id) === 'paused') launcher.resumeNode(id);
-      if (launcher.stateOf(id) === 'dead') await restart(launcher, id);
+    let leader: string;
+    try {
+      launcher.heal();
+      for (const id of launcher.ids) {
+        if (launcher.stateOf(id) === 'paused') launcher.resumeNode(id);
+        if (launcher.stateOf(id) === 'dead') await restart(launcher, id);
+      }
+      leader = await waitForLeader(launcher, 15_000);
+      await waitForApplied(launcher, 15_000);
+    } catch (e) {
+      // Hostile input that stopped nodes may leave no cluster to check: say what stopped them.
+      const f = hostileLog?.failures ?? [];
+      if (f.length === 0) throw e;
+      throw new Error(`${(e as Error).message}, after ${f.length} hostile node failures:\n${f.slice(0, 5).map((x) => `  ${x.node} ${x.how} at ${x.atS.toFixed(1)} s (${x.error ?? 'no error logged'}); last input ${x.lastInputs[x.lastInputs.length - 1] ?? '-'}`).join('\n')}`);
     }
-    const leader = await waitForLeader(launcher, 15_000);
-    await waitForApplied(launcher, 15_000);
 
     // Final reads of the hot keys go into the history: the end state must fit it too.
     const finalClient = opts.clients;
