@@ -210,6 +210,12 @@ export async function runHostile(o: HostileOptions): Promise<void> {
     return o.listeners ? out.filter((t) => o.listeners!.includes(t.listener)) : out;
   };
 
+  // Built once: only the peer grammar depends on the cluster's state (terms).
+  const respArb = respInputArb(ctx);
+  const nodeHttpArb = httpInputArb(ctx, ROUTES);
+  const routerHttpArb = httpInputArb(ctx, ROUTER_ROUTES);
+  const controlArb = controlInputArb();
+
   /** Input n: where it goes and what it is, all from the seed and n. */
   const draw = (n: number): { target: Target; input: HostileInput } => {
     const seed = inputSeed(o.seed, n);
@@ -229,13 +235,13 @@ export async function runHostile(o: HostileOptions): Promise<void> {
     let input: HostileInput;
     switch (as) {
       case 'resp':
-        input = one(respInputArb(ctx), seed);
+        input = one(respArb, seed);
         break;
       case 'http':
-        input = one(httpInputArb(ctx, target.router ? ROUTER_ROUTES : ROUTES), seed);
+        input = one(target.router ? routerHttpArb : nodeHttpArb, seed);
         break;
       case 'control':
-        input = one(controlInputArb(), seed);
+        input = one(controlArb, seed);
         break;
       case 'peer': {
         const node = target.node ?? launcher.ids[0]!;

@@ -29,7 +29,8 @@ function argArb(ctx: GrammarContext, a: ArgDoc): fc.Arbitrary<Buffer[]> {
       case 'pattern':
         return valueArb(ctx).map((v) => [v]);
       case 'integer':
-        return integerTextArb().map((v) => [v]);
+        // Mostly numbers (good and bad), sometimes a word of another type.
+        return fc.oneof({ weight: 4, arbitrary: integerTextArb() }, { weight: 1, arbitrary: valueArb(ctx) }).map((v) => [v]);
       case 'pure-token':
         return randomCaseArb(a.token ?? a.name).map((t) => [str(t)]);
       case 'oneof':
