@@ -136,7 +136,20 @@ function forgedCommandArb(ctx: HttpContext): fc.Arbitrary<unknown> {
   const leaf = fc.oneof(
     fc.tuple(key, value).map(([k, v]) => ({ op: 'set', kv: [[k, v]] })),
     key.map((k) => ({ op: 'set', kv: [[k, true]] })),
-    fc.constantFrom<unknown>({ op: 'set', kv: 'x' }, { op: 'set', kv: [['only-one']] }, { op: 'set', kv: null }, { op: 'set' }, { op: 'drop-everything' }, {}, { op: null }, { op: 'set', kv: [[`\u0000${ctx.keyPrefix}`, 'v']] }, { op: 'set', kv: [[`\u0000raftkv`, 'v']] }),
+    fc.constantFrom<unknown>(
+      { op: 'set', kv: 'x' },
+      { op: 'set', kv: [['only-one']] },
+      { op: 'set', kv: null },
+      { op: 'set' },
+      { op: 'drop-everything' },
+      {},
+      { op: null },
+      { op: 'set', kv: [[`\u0000${ctx.keyPrefix}`, 'v']] },
+      { op: 'set', kv: [[`\u0000raftkv`, 'v']] },
+      // The members' namespace, for a member that does not exist (a real member's entry would be a hijack, not a crash test).
+      { op: 'set', kv: [['\u0000member/hostile-ghost', '{"raft":5}']] },
+      { op: 'del', keys: ['\u0000member/hostile-ghost'] },
+    ),
     fc.tuple(key, fc.constantFrom<unknown>('zz', 5, null, 'nx')).map(([k, cond]) => ({ op: 'set1', key: k, value: 'v', cond })),
     fc.constantFrom<unknown>({ op: 'del', keys: 'x' }, { op: 'del', keys: [1, 2] }, { op: 'del', keys: [] }, { op: 'del' }),
     fc.tuple(key, wrongValue).map(([k, expect]) => ({ op: 'cas', key: k, expect, value: 'v' })),
