@@ -135,7 +135,9 @@ function forgedCommandArb(ctx: HttpContext): fc.Arbitrary<unknown> {
   const value = valueArb(ctx).map((v) => v.toString('utf8'));
   const leaf = fc.oneof(
     fc.tuple(key, value).map(([k, v]) => ({ op: 'set', kv: [[k, v]] })),
-    key.map((k) => ({ op: 'set', kv: [[k, true]] })),
+    // The issue's own shape, a value of the wrong type, weighs more.
+    { weight: 3, arbitrary: fc.tuple(key, wrongValue).map(([k, v]) => ({ op: 'set', kv: [[k, v]] })) },
+    fc.tuple(key, fc.constantFrom<unknown>(undefined, 5, null)).map(([k, v]) => (v === undefined ? { op: 'set1', key: k } : { op: 'set1', key: k, value: v })),
     fc.constantFrom<unknown>(
       { op: 'set', kv: 'x' },
       { op: 'set', kv: [['only-one']] },
