@@ -7,7 +7,8 @@ import { startControlServer } from './cluster/control-server.js';
 import { runCtl } from './cluster/ctl.js';
 import { formatChaosReport } from './chaos/report.js';
 import { DEFAULT_CHAOS, runChaos } from './chaos/run-chaos.js';
-import { FAULT_KINDS, type FaultKind } from './chaos/nemesis.js';
+import { FAULT_KINDS, SERIAL_FAULTS, type FaultKind } from './chaos/nemesis.js';
+import type { Listener } from './chaos/hostile/common.js';
 import { installLastResort } from './cluster/last-resort.js';
 import { Launcher } from './cluster/launcher.js';
 import { renderStatusTable } from './cluster/status-table.js';
@@ -148,7 +149,8 @@ cli
   .option('--clients <n>', 'history clients (checked for linearizability)', { default: DEFAULT_CHAOS.clients })
   .option('--writers <n>', 'extra write connections on unique keys (read back at the end)', { default: DEFAULT_CHAOS.writers })
   .option('--keys <n>', 'hot keys of the history clients', { default: DEFAULT_CHAOS.keys })
-  .option('--faults <list>', `comma-separated: ${FAULT_KINDS.join(',')}, or none`, { default: FAULT_KINDS.join(',') })
+  .option('--faults <list>', `comma-separated: ${FAULT_KINDS.join(',')}; all (every one, hostile alongside the others); or none`, { default: SERIAL_FAULTS.join(',') })
+  .option('--hostile-listeners <list>', 'with --faults hostile: only these listeners get hostile input (resp,http,peer,control; default all), to look past one known crash')
   .option('--cycles <n>', 'instead of random faults: kill and restart random nodes (the leader included) this many times')
   .option('--durability <d>', 'fsync or os', { default: DEFAULT_CHAOS.durability })
   .option('--unsafe <what>', 'deliberately break the nodes to prove the checker fails: stale-reads')
@@ -157,8 +159,11 @@ cli
   .action(async (opts: Record<string, string | number | boolean | undefined>) => {
     const isolation = String(opts.isolation);
     if (isolation !== 'thread' && isolation !== 'process') throw new Error(`--isolation must be "thread" or "process", not ${JSON.stringify(isolation)}`);
-    const faults = String(opts.faults) === 'none' ? [] : String(opts.faults).split(',').filter(Boolean);
-    for (const f of faults) if (!(FAULT_KINDS as readonly string[]).includes(f)) throw new Error(`unknown fault ${JSON.stringify(f)}; use ${FAULT_KINDS.join(', ')} or none`);
+    // 'all': the one-at-a-time faults and, alongside them, hostile input.
+    const faults = String(opts.faults) === 'none' ? [] : String(opts.faults) === 'all' ? [...FAULT_KINDS] : String(opts.faults).split(',').filter(Boolean);
+    for (const f of faults) if (!(FAULT_KINDS as readonly string[]).includes(f)) throw new Error(`unknown fault ${JSON.stringify(f)}; use ${FAULT_KINDS.join(', ')}, all or none`);
+    const listeners = opts.hostileListeners === undefined ? undefined : String(opts.hostileListeners).split(',').filter(Boolean);
+    for (const l of listeners ?? []) if (!['resp', 'http', 'peer', 'control'].includes(l)) throw new Error(`unknown listener ${JSON.stringify(l)}; use resp, http, peer or control`);
     if (opts.unsafe !== undefined && opts.unsafe !== 'stale-reads') throw new Error(`--unsafe knows only "stale-reads"`);
     const num = (name: string, min: number): number => {
       const v = Number(opts[name]);
@@ -178,6 +183,7 @@ cli
       writers: num('writers', 0),
       keys: num('keys', 1),
       faults: faults as FaultKind[],
+      ...(listeners ? { hostileListeners: listeners as Listener[] } : {}),
       ...(opts.cycles !== undefined ? { cycles: num('cycles', 1) } : {}),
       durability,
       ...(opts.unsafe === 'stale-reads' ? { unsafe: 'stale-reads' as const } : {}),
@@ -186,7 +192,8 @@ cli
     });
     if (opts.json) writeFileSync(String(opts.json), JSON.stringify(report, null, 2) + '\n');
     for (const line of formatChaosReport(report)) process.stdout.write(line + '\n');
-    if (report.violations > 0 || report.lost > 0) process.exitCode = 1;
+    // A hostile run also fails when any node stopped under its input.
+    if (report.violations > 0 || report.lost > 0 || (report.hostile?.failures.length ?? 0) > 0) process.exitCode = 1;
   });
 
 cli

@@ -8,11 +8,15 @@ import type { Launcher } from '../cluster/launcher.js';
 import type { SeededRand } from '../raft/rand.js';
 import { call } from './http-client.js';
 
-export type FaultKind = 'kill' | 'pause' | 'partition' | 'oneway' | 'degrade';
-export const FAULT_KINDS: readonly FaultKind[] = ['kill', 'pause', 'partition', 'oneway', 'degrade'];
+/** Faults the nemesis injects one at a time, each healed before the next. */
+export type SerialFault = 'kill' | 'pause' | 'partition' | 'oneway' | 'degrade';
+export const SERIAL_FAULTS: readonly SerialFault[] = ['kill', 'pause', 'partition', 'oneway', 'degrade'];
+/** 'hostile' runs alongside the others for the whole run (hostile-nemesis.ts). */
+export type FaultKind = SerialFault | 'hostile';
+export const FAULT_KINDS: readonly FaultKind[] = [...SERIAL_FAULTS, 'hostile'];
 
 export interface NemesisLog {
-  counts: Record<FaultKind, number>;
+  counts: Record<SerialFault, number>;
   leaderKills: number;
   /** Milliseconds from a leader's kill to the first successful write. */
   failoversMs: number[];
@@ -47,6 +51,8 @@ export interface NemesisOptions {
   launcher: Launcher;
   rand: SeededRand;
   faults: readonly FaultKind[];
+  /** Nodes this nemesis has killed and not yet restarted (the hostile nemesis must not count them as failures). */
+  down?: Set<string>;
   /** Where failover probes go (default: straight to the surviving nodes). */
   probe?: ProbeTarget;
   until: number;
@@ -56,11 +62,12 @@ export interface NemesisOptions {
 
 export async function runNemesis(o: NemesisOptions): Promise<void> {
   const { launcher, rand } = o;
+  const faults = o.faults.filter((f): f is SerialFault => f !== 'hostile');
   while (Date.now() < o.until) {
     await sleep(between(rand, 500, 1500));
     if (Date.now() >= o.until) break;
-    if (o.faults.length === 0) continue;
-    const kind = o.faults[rand.int(o.faults.length)]!;
+    if (faults.length === 0) continue;
+    const kind = faults[rand.int(faults.length)]!;
     const leader = await launcher.leader();
     const ids = launcher.ids;
     const victim = leader && rand.chance(0.5) ? leader : ids[rand.int(ids.length)]!;
@@ -71,9 +78,14 @@ export async function runNemesis(o: NemesisOptions): Promise<void> {
         case 'kill': {
           const wasLeader = victim === leader;
           o.onEvent(`kill ${victim}${wasLeader ? ' (leader)' : ''}`);
-          const started = await timedKill(o, victim, wasLeader, (ms) => o.onEvent(`failover ${ms.toFixed(0)} ms`));
-          await sleep(Math.max(0, hold - (performance.now() - started)));
-          await restart(launcher, victim);
+          o.down?.add(victim);
+          try {
+            const started = await timedKill(o, victim, wasLeader, (ms) => o.onEvent(`failover ${ms.toFixed(0)} ms`));
+            await sleep(Math.max(0, hold - (performance.now() - started)));
+            await restart(launcher, victim);
+          } finally {
+            o.down?.delete(victim);
+          }
           break;
         }
         case 'pause':
@@ -189,9 +201,11 @@ export async function runKillCycles(o: Omit<NemesisOptions, 'faults' | 'until'> 
     const ids = launcher.ids;
     const victim = leader && rand.chance(1 / ids.length) ? leader : ids[rand.int(ids.length)]!;
     o.log.counts.kill++;
+    o.down?.add(victim);
     try {
       await timedKill(o, victim, victim === leader);
       await restart(launcher, victim);
+      o.down?.delete(victim);
       if ((done + 1) % 10 === 0) o.onEvent(`kill/restart cycle ${done + 1}/${o.cycles}`);
     } catch (e) {
       o.log.errors.push(`cycle ${done + 1} (${victim}): ${(e as Error).message}`);

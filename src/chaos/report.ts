@@ -1,6 +1,7 @@
 // What a chaos run prints: availability, failover times, leader changes, and
 // the one line scripts read (`chaos: ops N, violations V, lost L`).
 
+import { hostileInputs } from './hostile-nemesis.js';
 import type { ChaosReport } from './run-chaos.js';
 
 export function percentile(sorted: readonly number[], p: number): number {
@@ -20,6 +21,16 @@ export function formatChaosReport(r: ChaosReport): string[] {
   lines.push(`run: ${o.durationS} s max, ${o.shards ? `${o.shards} shards of ${o.nodes} nodes, clients through the router` : `${o.nodes} nodes`}, ${o.isolation} isolation, ${o.durability}, seed ${o.seed}, ${mode}${o.unsafe ? `, UNSAFE ${o.unsafe}` : ''}`);
   lines.push(`nemesis: kill ${n.counts.kill} (leader ${n.leaderKills}), pause ${n.counts.pause}, partition ${n.counts.partition}, one-way ${n.counts.oneway}, degrade ${n.counts.degrade}${n.errors.length > 0 ? `, errors ${n.errors.length}` : ''}`);
   for (const e of n.errors.slice(0, 5)) lines.push(`  nemesis error: ${e}`);
+  if (r.hostile) {
+    const h = r.hostile;
+    const i = h.inputs;
+    lines.push(`hostile: inputs ${hostileInputs(h)} (resp ${i.resp}, http ${i.http}, peer ${i.peer}, control ${i.control}, floods ${i.floods}), node failures ${h.failures.length}${h.errors.length > 0 ? `, errors ${h.errors.length}` : ''}`);
+    for (const f of h.failures.slice(0, 5)) {
+      lines.push(`  failure: ${f.node} ${f.how} at ${f.atS.toFixed(1)} s${f.error ? ` (${f.error})` : ''}; its last inputs:`);
+      for (const l of f.lastInputs) lines.push(`    ${l}`);
+    }
+    for (const e of h.errors.slice(0, 5)) lines.push(`  hostile error: ${e}`);
+  }
   lines.push(
     `history: ${r.ops} operations by ${o.clients} clients on ${o.keys} keys (get ${c.byOp.get}, put ${c.byOp.put}, cas ${c.byOp.cas}, delete ${c.byOp.delete}); ` +
       `availability ${(r.availability * 100).toFixed(1)}% (${c.ok} ok, ${c.failed} failed, of which ${c.unknownWrites} writes of unknown outcome)`,

@@ -9,15 +9,18 @@ import { performance } from 'node:perf_hooks';
 import { checkKvHistory, type Operation } from '../check/linearizability.js';
 import { parseClusterConfig } from '../cluster/config.js';
 import { freePorts } from '../cluster/free-ports.js';
+import { startControlServer, type ControlServer } from '../cluster/control-server.js';
 import { Launcher } from '../cluster/launcher.js';
 import type { Isolation } from '../cluster/node-proc.js';
 import { makeLogger, type LogRecord } from '../node/logger.js';
 import { SeededRand } from '../raft/rand.js';
 import { runRouter, type RunningRouter } from '../shard/run-router.js';
 import { SlotMap, type ShardSlots } from '../shard/slot-map.js';
+import { NodeLogWatch, runHostile, newHostileLog, type HostileLog } from './hostile-nemesis.js';
+import type { Listener } from './hostile/common.js';
 import { History } from './history.js';
 import { call } from './http-client.js';
-import { FAULT_KINDS, newNemesisLog, restart, runKillCycles, runNemesis, type FaultKind, type NemesisLog, type ProbeTarget } from './nemesis.js';
+import { SERIAL_FAULTS, newNemesisLog, restart, runKillCycles, runNemesis, type FaultKind, type NemesisLog, type ProbeTarget } from './nemesis.js';
 import { newClientStats, runHistoryClient, runWriter, type ClientStats, type StopAt, type Target } from './workload.js';
 
 export interface ChaosOptions {
@@ -34,6 +37,8 @@ export interface ChaosOptions {
   writers: number;
   keys: number;
   faults: readonly FaultKind[];
+  /** With the 'hostile' fault: only these listeners get hostile input (default: all), to look past one known crash. */
+  hostileListeners?: readonly Listener[];
   /** Instead of random faults: this many kill/restart cycles (the duration then only bounds them). */
   cycles?: number;
   durability: 'fsync' | 'os';
@@ -54,6 +59,8 @@ export interface ChaosReport {
   availability: number;
   writes: { ok: number; failed: number };
   nemesis: NemesisLog;
+  /** With the 'hostile' fault: what was sent, and the nodes it stopped (must be none). */
+  hostile?: HostileLog;
   cyclesDone?: number;
   leaderChanges: number;
   violations: number;
@@ -73,7 +80,7 @@ export const DEFAULT_CHAOS: Omit<ChaosOptions, 'say'> = {
   clients: 6,
   writers: 8,
   keys: 8,
-  faults: FAULT_KINDS,
+  faults: SERIAL_FAULTS,
   durability: 'fsync',
   opTimeoutMs: 3000,
   checkTimeoutMs: 120_000,
@@ -81,19 +88,33 @@ export const DEFAULT_CHAOS: Omit<ChaosOptions, 'say'> = {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Limits of a hostile run: small, so that inputs at and one past each limit
+ * are cheap to send, and a connection flood past maxConnections is a few
+ * hundred sockets. Still far above what the history clients and writers need.
+ */
+const HOSTILE_LIMITS = {
+  maxBodyBytes: 64 * 1024,
+  limits: { maxKeyBytes: 1024, maxValueBytes: 16 * 1024, maxArgs: 1024, maxCommandBytes: 256 * 1024, maxInlineBytes: 4096, maxPeerFrameBytes: 4 << 20, maxConnections: 256, helloTimeoutMs: 2000 },
+};
+
 export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const shards = opts.shards ?? 0;
   const total = opts.nodes * Math.max(1, shards);
-  const ports = await freePorts(total * 2 + 2);
-  const nodeEntry = (i: number) => ({ id: `node${i}`, http: `127.0.0.1:${ports[i * 2]}`, raft: `127.0.0.1:${ports[i * 2 + 1]}` });
+  const hostile = opts.faults.includes('hostile') && opts.cycles === undefined;
+  // A hostile run also opens every RESP front (node and router): more doors to knock on.
+  const ports = await freePorts(total * 2 + 2 + (hostile ? total + 1 : 0));
+  const resp = (i: number) => (hostile ? { resp: `127.0.0.1:${ports[total * 2 + 2 + i]}` } : {});
+  const nodeEntry = (i: number) => ({ id: `node${i}`, http: `127.0.0.1:${ports[i * 2]}`, raft: `127.0.0.1:${ports[i * 2 + 1]}`, ...resp(i) });
   // The default config's Raft timing: the failover figures are for it.
   const { config } = parseClusterConfig(
     {
       durability: opts.durability,
       control: `127.0.0.1:${ports[total * 2]}`,
+      ...(hostile ? HOSTILE_LIMITS : {}),
       ...(shards > 0
         ? {
-            router: { http: `127.0.0.1:${ports[total * 2 + 1]}` },
+            router: { http: `127.0.0.1:${ports[total * 2 + 1]}`, ...resp(total) },
             shards: Array.from({ length: shards }, (_, s) => ({ id: `s${s}`, nodes: Array.from({ length: opts.nodes }, (_, j) => nodeEntry(s * opts.nodes + j)) })),
           }
         : { nodes: Array.from({ length: opts.nodes }, (_, i) => nodeEntry(i)) }),
@@ -101,18 +122,28 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     'chaos cluster',
   );
   const dir = mkdtempSync(path.join(tmpdir(), 'raftkv-chaos-'));
+  const nodeLogs = new NodeLogWatch();
   const launcher = new Launcher({
     config,
     baseDir: dir,
     isolation: opts.isolation,
     logLevel: 'warn',
-    onLog: (r) => opts.onNodeLog?.(r),
+    onLog: (r) => {
+      nodeLogs.noteLog(r);
+      opts.onNodeLog?.(r);
+    },
     ...(opts.unsafe === 'stale-reads' ? { unsafe: { staleReads: true } } : {}),
   });
   const rand = new SeededRand(opts.seed);
   let router: RunningRouter | undefined;
+  let control: ControlServer | undefined;
   try {
     await launcher.start();
+    if (hostile && (opts.hostileListeners ?? ['control']).includes('control')) {
+      // The launcher's control API gets hostile input too (never a valid fault request).
+      const [host, port] = [config.control.slice(0, config.control.lastIndexOf(':')), Number(config.control.slice(config.control.lastIndexOf(':') + 1))];
+      control = await startControlServer(launcher, host, port);
+    }
     if (shards > 0) {
       router = await runRouter({ config, clusterToken: launcher.clusterToken, logger: makeLogger((r) => opts.onNodeLog?.(r), 'warn', { id: 'router' }) });
       opts.say(`chaos: ${shards} shards of ${opts.nodes} nodes behind the router ${router.httpAddr} (${opts.isolation} isolation, ${opts.durability}) in ${dir}; seed ${opts.seed}`);
@@ -147,24 +178,51 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       ),
     ];
     let cyclesDone: number | undefined;
+    // Nodes the nemesis took down on purpose: the hostile nemesis must not count them.
+    const down = new Set<string>();
+    const hostileLog = hostile ? newHostileLog() : undefined;
+    const hostileRun = hostileLog
+      ? runHostile({
+          launcher,
+          config,
+          seed: opts.seed,
+          until,
+          log: hostileLog,
+          onEvent: say,
+          intentional: down,
+          logs: nodeLogs,
+          ...(opts.hostileListeners ? { listeners: opts.hostileListeners } : {}),
+          ...(control ? { control: config.control } : {}),
+          ...(router ? { router: { http: router.httpAddr, ...(router.respAddr ? { resp: router.respAddr } : {}) } } : {}),
+        })
+      : Promise.resolve();
     if (opts.cycles !== undefined) {
-      cyclesDone = await runKillCycles({ launcher, rand, cycles: opts.cycles, until, log: nemesisLog, onEvent: say, ...(probe ? { probe } : {}) });
+      cyclesDone = await runKillCycles({ launcher, rand, cycles: opts.cycles, until, log: nemesisLog, onEvent: say, down, ...(probe ? { probe } : {}) });
     } else {
-      await runNemesis({ launcher, rand, faults: opts.faults, until, log: nemesisLog, onEvent: say, ...(probe ? { probe } : {}) });
+      await runNemesis({ launcher, rand, faults: opts.faults, until, log: nemesisLog, onEvent: say, down, ...(probe ? { probe } : {}) });
     }
+    await hostileRun;
     // With kill cycles the load stops once they are done.
     if (opts.cycles !== undefined) stop.at = Math.min(stop.at, Date.now());
     await Promise.all(load);
     const leaderChanges = monitor.stop();
 
     opts.say('chaos: healing every node, then reading every acknowledged write back');
-    launcher.heal();
-    for (const id of launcher.ids) {
-      if (launcher.stateOf(id) === 'paused') launcher.resumeNode(id);
-      if (launcher.stateOf(id) === 'dead') await restart(launcher, id);
+    let leader: string;
+    try {
+      launcher.heal();
+      for (const id of launcher.ids) {
+        if (launcher.stateOf(id) === 'paused') launcher.resumeNode(id);
+        if (launcher.stateOf(id) === 'dead') await restart(launcher, id);
+      }
+      leader = await waitForLeader(launcher, 15_000);
+      await waitForApplied(launcher, 15_000);
+    } catch (e) {
+      // Hostile input that stopped nodes may leave no cluster to check: say what stopped them.
+      const f = hostileLog?.failures ?? [];
+      if (f.length === 0) throw e;
+      throw new Error(`${(e as Error).message}, after ${f.length} hostile node failures:\n${f.slice(0, 5).map((x) => `  ${x.node} ${x.how} at ${x.atS.toFixed(1)} s (${x.error ?? 'no error logged'}); last input ${x.lastInputs[x.lastInputs.length - 1] ?? '-'}`).join('\n')}`);
     }
-    const leader = await waitForLeader(launcher, 15_000);
-    await waitForApplied(launcher, 15_000);
 
     // Final reads of the hot keys go into the history: the end state must fit it too.
     const finalClient = opts.clients;
@@ -191,6 +249,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       availability: attempted === 0 ? 0 : clientStats.ok / attempted,
       writes,
       nemesis: nemesisLog,
+      ...(hostileLog ? { hostile: hostileLog } : {}),
       ...(cyclesDone !== undefined ? { cyclesDone } : {}),
       leaderChanges,
       violations,
@@ -202,6 +261,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       ackedChecked: acked.size,
     };
   } finally {
+    await control?.close();
     await router?.stop();
     await launcher.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -34,6 +34,18 @@ test('chaos (process isolation): SIGKILLed children, restarts; linearizable and 
   assert.equal(last, `chaos: ops ${report.ops}, violations 0, lost 0`, text);
 });
 
+test('chaos (hostile): hostile input on every listener of every node and the control API never stops a node; linearizable and nothing lost', async () => {
+  const { report, last, text } = await chaos({ durationS: 30, seed: 13, writers: 4, faults: ['hostile'] });
+  const h = report.hostile;
+  assert.ok(h, text);
+  const i = h.inputs;
+  assert.ok(i.resp > 0 && i.http > 0 && i.peer > 0 && i.control > 0 && i.floods > 0, `hostile input reached every kind of listener:\n${text}`);
+  assert.deepEqual(h.failures, [], text);
+  assert.ok(report.ops > 100 && report.clientStats.ok > 50, `the clients got work done:\n${text}`);
+  assert.deepEqual(report.checkTimedOut, [], text);
+  assert.equal(last, `chaos: ops ${report.ops}, violations 0, lost 0`, text);
+});
+
 test('the checker fails a cluster that serves stale reads as linearizable', async () => {
   // Pauses leave a node's state behind while it still answers reads.
   const { report, last, text } = await chaos({ durationS: 10, seed: 3, writers: 0, faults: ['pause', 'partition'], unsafe: 'stale-reads' });

@@ -1,0 +1,65 @@
+// Raw sockets for hostile input: node:net, loopback only, every wait bounded.
+// (fetch or a Redis client would refuse, or quietly repair, the malformed
+// requests that are the point.)
+
+import net from 'node:net';
+import type { HostileInput } from './common.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export function splitHostPort(addr: string): { host: string; port: number } {
+  const i = addr.lastIndexOf(':');
+  return { host: addr.slice(0, i), port: Number(addr.slice(i + 1)) };
+}
+
+/** Whether `host` is a loopback address: hostile input never leaves the machine. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+/** Connect (bounded); undefined when refused or too slow (a node down, a listener full). */
+export function connect(addr: string, timeoutMs = 2000): Promise<net.Socket | undefined> {
+  const { host, port } = splitHostPort(addr);
+  if (!isLoopback(host)) return Promise.reject(new Error(`hostile input goes to loopback addresses only, not ${addr}`));
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port });
+    const timer = setTimeout(() => {
+      s.destroy();
+      resolve(undefined);
+    }, timeoutMs);
+    s.once('connect', () => {
+      clearTimeout(timer);
+      s.setNoDelay(true);
+      resolve(s);
+    });
+    s.once('error', () => {
+      clearTimeout(timer);
+      resolve(undefined);
+    });
+    // Answers are read and dropped: only the node's survival is judged.
+    s.on('data', () => {});
+  });
+}
+
+/**
+ * Write the input's chunks with a short pause between them (so that they
+ * arrive as separate reads), then give the server `lingerMs` to answer or
+ * close, and close. Resolves whether sent (connected) or not.
+ */
+export async function sendInput(addr: string, input: HostileInput, lingerMs = 200): Promise<boolean> {
+  const s = await connect(addr);
+  if (!s) return false;
+  const closed = new Promise<void>((r) => s.once('close', () => r()));
+  s.on('error', () => {});
+  try {
+    for (const [i, chunk] of input.chunks.entries()) {
+      if (s.destroyed) break;
+      if (i > 0) await sleep(2);
+      if (chunk.length > 0) s.write(chunk);
+    }
+    await Promise.race([closed, sleep(lingerMs)]);
+  } finally {
+    s.destroy();
+  }
+  return true;
+}
