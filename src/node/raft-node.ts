@@ -1,6 +1,7 @@
 import {
   ConfChangeType,
   EntryKind,
+  IMPOSSIBLE_MESSAGE_DROPPED,
   MessageType,
   RawNode,
   Role,
@@ -14,6 +15,7 @@ import {
   type Ready,
 } from '../raft/index.js';
 import { SqliteStore } from '../storage/sqlite-store.js';
+import { LogLimiter } from '../transport/log-limiter.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
 import { NodeError, nodeFailed, shuttingDown, timeout, toNodeError } from './errors.js';
 import { Forwarder } from './forwarder.js';
@@ -120,6 +122,9 @@ export class RaftNode {
   #fatal: Error | undefined;
   #persistedHard: HardState;
   #unpersistedHard: HardState | undefined;
+  /** Messages the core threw on (a bug, or input no check foresaw): dropped, the node goes on. */
+  #stepFailures = 0;
+  readonly #stepFailureLog = new LogLimiter();
 
   private constructor(opts: RaftNodeOptions, raw: RawNode, store: SqliteStore, transport: TcpTransport, kv: KvState, applied: number, snapshotIndex: number, hard: HardState) {
     this.id = opts.id;
@@ -148,6 +153,10 @@ export class RaftNode {
       const loaded = await store.load();
       const fresh = loaded.hardState.term === 0 && loaded.entries.length === 0 && !loaded.snapshot;
       const founders = opts.founders;
+      const identity = clusterIdentity(opts.clusterToken);
+      const limits = limitsWith(opts.limits);
+      // A peer can send any number of impossible messages: their warnings are rate limited.
+      const impossibleLog = new LogLimiter();
       const raw = new RawNode(
         {
           id: opts.id,
@@ -157,7 +166,13 @@ export class RaftNode {
           electionTicks: opts.electionTicks,
           heartbeatTicks: opts.heartbeatTicks,
           compactionTrailing: opts.compactionTrailing ?? Math.min(5000, opts.snapshotEvery),
-          logger: (event, fields) => opts.logger.info(event, { ...fields, raft: true }),
+          // The chunks this node sends are the size its peers accept (validate.ts allows twice that).
+          snapshotChunkBytes: limits.snapshotChunkBytes,
+          logger: (event, fields) => {
+            if (event !== IMPOSSIBLE_MESSAGE_DROPPED) return opts.logger.info(event, { ...fields, raft: true });
+            const suppressed = impossibleLog.take(event);
+            if (suppressed >= 0) opts.logger.warn(event, { ...fields, raft: true, suppressed });
+          },
         },
         fresh ? undefined : { hardState: loaded.hardState, entries: loaded.entries, snapshot: loaded.snapshot, applied: loaded.applied },
       );
@@ -171,6 +186,8 @@ export class RaftNode {
       let node: RaftNode | undefined;
       const transport = new TcpTransport({
         id: opts.id,
+        identity,
+        limits,
         listen: opts.addrs.raft,
         peers,
         onMessage: (m) => {
@@ -180,7 +197,7 @@ export class RaftNode {
           // A paused node hears nothing, so it learns nothing either.
           if (node && !node.#paused && !node.#stopped) node.#raw.peerUnreachable(peer);
         },
-        logger: (event, fields) => opts.logger.debug(event, fields),
+        logger: (event, fields, level) => (level === 'warn' ? opts.logger.warn(event, fields) : opts.logger.debug(event, fields)),
       });
       node = new RaftNode(opts, raw, store, transport, kv, loaded.applied, loaded.snapshot?.index ?? 0, loaded.hardState);
       await transport.start();
@@ -382,6 +399,11 @@ export class RaftNode {
     return this.#transport;
   }
 
+  /** Peer messages the core threw on and that were dropped (see #onMessage). */
+  get stepFailures(): number {
+    return this.#stepFailures;
+  }
+
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
@@ -429,8 +451,16 @@ export class RaftNode {
     try {
       this.#raw.step(m);
     } catch (e) {
-      this.#fail(e);
-      return;
+      // A message comes from outside: whatever the core makes of it, the
+      // node must not stop for it (the transport validated it, and the core
+      // drops what no correct peer sends, so this is a bug to report loudly).
+      // Storage failures still stop the node: they come through #drive.
+      this.#stepFailures++;
+      const suppressed = this.#stepFailureLog.take('step');
+      if (suppressed >= 0) {
+        const err = e instanceof Error ? e : new Error(String(e));
+        this.#log.error('message dropped: the core failed on it', { id: this.id, type: m.type, from: m.from, term: m.term, error: err.stack ?? err.message, suppressed, failures: this.#stepFailures });
+      }
     }
     this.#kick();
   }
@@ -574,7 +604,7 @@ export class RaftNode {
 
   async #sendSnapshotChunk(m: Message): Promise<void> {
     try {
-      const chunk = await this.#store.readSnapshotChunk(m.snapshot!.index, m.offset ?? 0, m.chunkSize ?? 1 << 20);
+      const chunk = await this.#store.readSnapshotChunk(m.snapshot!.index, m.offset ?? 0, m.chunkSize ?? this.limits.snapshotChunkBytes);
       if (this.#stopped) return;
       setSnapshotChunk(m, chunk);
       this.#transport.send([m]);

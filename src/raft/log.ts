@@ -147,7 +147,9 @@ export class RaftLog {
       const t = this.term(e.index);
       if (t === e.term) continue;
       if (t !== undefined) {
-        // §5.3: a conflicting entry and all that follow it are deleted.
+        // §5.3: a conflicting entry and all that follow it are deleted. Raft.step
+        // drops a message whose entries contradict the committed log before it
+        // gets here, so this throw can only mean a bug in the core itself.
         if (e.index <= this.committed) throw new InvariantError(`entry ${e.index} conflicts with committed log (committed ${this.committed})`);
         this.#truncateFrom(e.index);
       }

@@ -1,6 +1,6 @@
 import { resolveConfig, type RaftConfig, type ResolvedConfig } from './config.js';
 import { applyConfChange, decodeConfChange, emptyConfState, encodeConfChange, validateConfChange } from './confchange.js';
-import { busy, invariant, InvariantError, notLeader, proposalDropped, RaftError } from './errors.js';
+import { busy, invariant, notLeader, proposalDropped, RaftError } from './errors.js';
 import { RaftLog } from './log.js';
 import { Progress } from './progress.js';
 import { committedIndex, majority, voteResult } from './quorum.js';
@@ -39,6 +39,13 @@ interface IncomingSnapshot {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/**
+ * The event a node logs when it drops a message that no correct peer can
+ * send (see Raft.step). Outside a hostile network it means a safety bug, so
+ * the simulator fails any run that logs it.
+ */
+export const IMPOSSIBLE_MESSAGE_DROPPED = 'impossible message dropped';
 
 /**
  * The Raft protocol for one node: a deterministic state machine driven by
@@ -84,6 +91,8 @@ export class Raft {
   snapshotChunk: SnapshotChunk | undefined;
   /** An installed snapshot the runtime has not been told about yet. */
   pendingInstall: { meta: SnapshotMeta; keepLog: boolean } | undefined;
+  /** Messages dropped because no correct peer could have sent them (for status). */
+  droppedImpossible = 0;
 
   #step: (m: Message) => void;
   #tick: () => void;
@@ -162,6 +171,13 @@ export class Raft {
 
   step(m: Message): void {
     if (m.to !== this.id) return;
+    // Checked before anything changes (not even the term): a forged or
+    // corrupted message must leave no trace, and must not stop the node.
+    const impossible = this.#impossible(m);
+    if (impossible !== undefined) {
+      this.#dropImpossible(m, impossible);
+      return;
+    }
     if (m.term > this.term) {
       if (m.type === MessageType.Vote || m.type === MessageType.PreVote) {
         // A node that heard from a leader within the minimum election timeout
@@ -196,6 +212,42 @@ export class Raft {
       return;
     }
     this.#step(m);
+  }
+
+  /**
+   * Why no correct peer could have sent `m`, or undefined. Only what can be
+   * told from the message and our own log: a leader of term T appends only
+   * entries of terms <= T, contiguously after the entry it names, and (§5.4,
+   * Leader Completeness) holds every entry we committed, so its entries
+   * never conflict with them. A stale message (lower term) may carry entries
+   * a later leader overwrote, so only messages at our term or above are
+   * compared with the committed log.
+   */
+  #impossible(m: Message): string | undefined {
+    if (m.type === MessageType.Snap) return m.snapshot === undefined ? 'snapshot chunk without snapshot metadata' : undefined;
+    if (m.type !== MessageType.App) return undefined;
+    const entries = m.entries;
+    if (entries === undefined || entries.length === 0) return undefined;
+    let term = m.logTerm;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      if (e.index !== m.index + 1 + i) return 'entries are not contiguous after the previous index';
+      if (e.term < term || e.term > m.term) return 'entry terms go backwards or beyond the leader term';
+      term = e.term;
+    }
+    if (m.term < this.term) return undefined;
+    const committed = this.log.committed;
+    for (let i = 0; i < entries.length && entries[i]!.index <= committed; i++) {
+      const e = entries[i]!;
+      const mine = this.log.term(e.index);
+      if (mine !== undefined && mine !== e.term) return `entry ${e.index}/t${e.term} conflicts with committed entry ${e.index}/t${mine}`;
+    }
+    return undefined;
+  }
+
+  #dropImpossible(m: Message, reason: string): void {
+    this.droppedImpossible++;
+    this.cfg.logger?.(IMPOSSIBLE_MESSAGE_DROPPED, { id: this.id, term: this.term, role: this.role, from: m.from, type: m.type, msgTerm: m.term, reason });
   }
 
   #handleVoteRequest(m: Message): void {
@@ -519,6 +571,8 @@ export class Raft {
     const pr = this.progress.get(m.from);
     switch (m.type) {
       case MessageType.AppResp:
+        // Our log only grew during our term, and every answer of this term is to an App of ours.
+        if (!m.reject && m.index > this.log.lastIndex()) return this.#dropImpossible(m, `acknowledges index ${m.index} beyond the leader's last index ${this.log.lastIndex()}`);
         if (pr) this.#handleAppendResponse(m, pr);
         return;
       case MessageType.HeartbeatResp:
@@ -533,7 +587,8 @@ export class Raft {
       case MessageType.App:
       case MessageType.Heartbeat:
       case MessageType.Snap:
-        throw new InvariantError(`two leaders in term ${this.term}: ${this.id} and ${m.from}`);
+        // §5.2 elects one leader per term: this sender cannot be a correct peer.
+        return this.#dropImpossible(m, `two leaders in term ${this.term}: ${this.id} and ${m.from}`);
       default:
         return;
     }

@@ -2,6 +2,7 @@ import type { RaftConfig } from './config.js';
 import { invariant } from './errors.js';
 import type { ProgressState } from './progress.js';
 import { Raft, type ProposalRef } from './raft.js';
+export { IMPOSSIBLE_MESSAGE_DROPPED } from './raft.js';
 import {
   EntryKind,
   MessageType,
@@ -43,6 +44,8 @@ export interface Status {
   transferee: NodeId;
   /** Per member, on the leader only. */
   progress: Record<NodeId, PeerStatus>;
+  /** Messages dropped because no correct peer could have sent them (forged, corrupted, or a bug). */
+  droppedImpossible: number;
 }
 
 /**
@@ -212,6 +215,7 @@ export class RawNode {
       confState: r.conf,
       transferee: r.leadTransferee,
       progress,
+      droppedImpossible: r.droppedImpossible,
     };
   }
 

@@ -1,8 +1,17 @@
 // The wire encoding of Raft messages: msgpack (msgpackr) of positional tuples.
 //
 // A frame carries either a hello (the first frame a dialer sends) or a batch:
-// an array of message tuples. A tuple lists a message's fields in a fixed
-// order, so no key names travel and no record structures must be agreed on
+//
+//   hello: ['raftkv', 2, nodeId, clusterId, proof]
+//
+// where clusterId is the cluster's public id and proof = HMAC-SHA256 keyed
+// with the cluster token of "hello <clusterId> <nodeId>", in hex
+// (cluster-identity.ts): only a member can make a hello for a node id. The
+// receiver checks it (hello-check.ts); the token itself never travels.
+//
+// A batch is an array of message tuples, checked field by field by
+// validate.ts before the core sees them. A tuple lists a message's fields in
+// a fixed order, so no key names travel and no record structures must be agreed on
 // by both ends (msgpackr's shared structures would have to stay in step
 // across reconnects and dropped frames; a fixed layout cannot drift):
 //
@@ -24,6 +33,7 @@
 // faster than a Buffer view, and the decoder makes one per entry).
 
 import { Packr, Unpackr, RESERVE_START_SPACE } from 'msgpackr';
+import { helloProof, type ClusterIdentity } from '../node/cluster-identity.js';
 import { MessageType, type Entry, type Message, type NodeId, type SnapshotMeta } from '../raft/types.js';
 import { badFrame, badHello } from './errors.js';
 import { FRAME_HEADER_BYTES } from './framing.js';
@@ -47,7 +57,17 @@ const TYPES: readonly MessageType[] = [
 const TYPE_CODE = new Map<MessageType, number>(TYPES.map((t, i) => [t, i]));
 
 const HELLO_TAG = 'raftkv';
-export const PROTOCOL_VERSION = 1;
+/** 2: the hello names the cluster and proves membership. */
+export const PROTOCOL_VERSION = 2;
+/** A hello is a few hundred bytes; a connection may send no larger first frame. */
+export const MAX_HELLO_BYTES = 4096;
+
+/** What a dialer says about itself; nothing in it is checked yet. */
+export interface Hello {
+  id: NodeId;
+  clusterId: string;
+  proof: string;
+}
 
 // Tuple positions.
 const T_FLAGS = 7;
@@ -81,23 +101,27 @@ export function encodeBatchFrame(msgs: readonly Message[]): Buffer {
   return packFrame(tuples);
 }
 
-/** The first frame on every connection: who is dialing. */
-export function encodeHelloFrame(id: NodeId): Buffer {
-  return packFrame([HELLO_TAG, PROTOCOL_VERSION, id]);
+/** The first frame on every connection: who is dialing, of which cluster, and the proof that it is a member. */
+export function encodeHelloFrame(id: NodeId, identity: ClusterIdentity): Buffer {
+  return packFrame([HELLO_TAG, PROTOCOL_VERSION, id, identity.id, helloProof(identity, id)]);
 }
 
-/** Decodes a hello payload to the dialer's node id; throws TransportError. */
-export function decodeHello(payload: Uint8Array): NodeId {
+/** Decodes a hello payload (its form only: see hello-check.ts for who may connect); throws TransportError. */
+export function decodeHello(payload: Uint8Array): Hello {
   let v: unknown;
   try {
     v = unpackr.unpack(payload);
   } catch (e) {
     throw badHello(e instanceof Error ? e.message : String(e));
   }
-  if (!Array.isArray(v) || v.length !== 3 || v[0] !== HELLO_TAG) throw badHello('not a raftkv hello');
-  if (v[1] !== PROTOCOL_VERSION) throw badHello(`protocol version ${String(v[1])}, this node speaks ${PROTOCOL_VERSION}`);
-  if (typeof v[2] !== 'string' || v[2] === '') throw badHello('no node id');
-  return v[2];
+  if (!Array.isArray(v) || v[0] !== HELLO_TAG) throw badHello('not a raftkv hello');
+  if (v[1] !== PROTOCOL_VERSION) throw badHello(`protocol version ${typeof v[1] === 'number' ? v[1] : '?'}, this node speaks ${PROTOCOL_VERSION}`);
+  if (v.length !== 5) throw badHello('not a raftkv hello');
+  const [, , id, clusterId, proof] = v as unknown[];
+  if (typeof id !== 'string' || id === '') throw badHello('no node id');
+  if (typeof clusterId !== 'string' || clusterId === '') throw badHello('no cluster id');
+  if (typeof proof !== 'string' || proof === '') throw badHello('no proof');
+  return { id, clusterId, proof };
 }
 
 /** Decodes a batch payload; throws TransportError when it is not a well-formed batch. */

@@ -4,18 +4,38 @@
 // destination; the link filter can cut, thin or delay any link.
 
 import net from 'node:net';
+import type { ClusterIdentity } from '../node/cluster-identity.js';
+import { DEFAULT_LIMITS } from '../node/limits.js';
 import type { Message, NodeId } from '../raft/types.js';
 import { parseHostPort } from './address.js';
 import { encodeBatchFrame, encodeHelloFrame } from './codec.js';
-import { DEFAULT_MAX_FRAME_BYTES } from './framing.js';
-import { InboundConnection } from './inbound-connection.js';
+import { InboundConnection, type PeerLimits } from './inbound-connection.js';
 import { LinkFilter } from './link-filter.js';
+import { LogLimiter } from './log-limiter.js';
 import { PeerLink, type PeerStats } from './peer-link.js';
 
 export type { PeerStats } from './peer-link.js';
+export type { PeerLimits } from './inbound-connection.js';
+
+/** `warn` marks what a peer (or a stranger) did wrong; those lines are rate limited. */
+export type TransportLogLevel = 'debug' | 'warn';
+
+/** What came in on the peer port that was not accepted. */
+export interface InboundStats {
+  /** Accepted connections open now (greeted or not). */
+  connections: number;
+  /** Messages dropped by validation (validate.ts). */
+  dropped: number;
+  /** Connections refused or closed for what the other side did: over the cap, no/bad hello, unreadable frames. */
+  refused: number;
+  /** Bytes held for frames not fully arrived, over all connections. */
+  pendingBytes: number;
+}
 
 export interface TransportOptions {
   id: NodeId;
+  /** This node's cluster: its hello proves membership, and only members' hellos are accepted. */
+  identity: ClusterIdentity;
   /** "host:port" to listen on; port 0 picks a free port. */
   listen: string;
   /** Peer id -> "host:port". This node's own id, if present, is skipped. */
@@ -25,9 +45,13 @@ export interface TransportOptions {
    * exception thrown here is not caught: it is the node's, not the peer's.
    */
   onMessage: (m: Message) => void;
-  logger?: (event: string, fields: Record<string, unknown>) => void;
-  /** Larger incoming frames close their connection (and are logged). Default 64 MiB. */
-  maxFrameBytes?: number;
+  logger?: (event: string, fields: Record<string, unknown>, level: TransportLogLevel) => void;
+  /**
+   * Frame size (larger ones close their connection, and are not sent),
+   * snapshot sizes, open inbound connections, hello timeout. Defaults:
+   * DEFAULT_LIMITS.
+   */
+  limits?: Partial<PeerLimits>;
   /** Per-peer bound on bytes waiting to go out (disconnected, slow or delayed); beyond it, drop. Default 64 MiB. */
   maxQueuedBytes?: number;
   /** An established outbound connection to a peer closed: a hint that the peer is down. */
@@ -43,6 +67,10 @@ export class TcpTransport {
   readonly #onMessage: (m: Message) => void;
   readonly #onPeerDown: ((peer: NodeId) => void) | undefined;
   readonly #log: (event: string, fields: Record<string, unknown>) => void;
+  readonly #warn: (event: string, fields: Record<string, unknown>) => void;
+  readonly #limiter = new LogLimiter();
+  readonly #identity: ClusterIdentity;
+  readonly #limits: PeerLimits;
   readonly #maxFrameBytes: number;
   readonly #maxQueuedBytes: number;
   readonly #hello: Buffer;
@@ -55,6 +83,8 @@ export class TcpTransport {
   #listening: Promise<{ host: string; port: number }> | null = null;
   #started = false;
   #closing: Promise<void> | null = null;
+  #dropped = 0;
+  #refused = 0;
 
   constructor(opts: TransportOptions) {
     this.#id = opts.id;
@@ -63,12 +93,26 @@ export class TcpTransport {
     this.#onPeerDown = opts.onPeerDown;
     const logger = opts.logger;
     const id = opts.id;
-    this.#log = logger ? (event, fields) => logger(event, { id, ...fields }) : () => {};
-    this.#maxFrameBytes = opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    this.#log = logger ? (event, fields) => logger(event, { id, ...fields }, 'debug') : () => {};
+    this.#warn = logger ? (event, fields) => logger(event, { id, ...fields }, 'warn') : () => {};
+    const l = opts.limits ?? {};
+    this.#limits = {
+      maxPeerFrameBytes: l.maxPeerFrameBytes ?? DEFAULT_LIMITS.maxPeerFrameBytes,
+      snapshotChunkBytes: l.snapshotChunkBytes ?? DEFAULT_LIMITS.snapshotChunkBytes,
+      maxSnapshotBytes: l.maxSnapshotBytes ?? DEFAULT_LIMITS.maxSnapshotBytes,
+      maxConnections: l.maxConnections ?? DEFAULT_LIMITS.maxConnections,
+      helloTimeoutMs: l.helloTimeoutMs ?? DEFAULT_LIMITS.helloTimeoutMs,
+    };
+    this.#maxFrameBytes = this.#limits.maxPeerFrameBytes;
     this.#maxQueuedBytes = opts.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
-    this.#hello = encodeHelloFrame(opts.id);
+    this.#identity = opts.identity;
+    this.#hello = encodeHelloFrame(opts.id, opts.identity);
     parseHostPort(opts.listen); // fail early on a bad address
     for (const [peer, addr] of Object.entries(opts.peers)) this.setPeer(peer, addr);
+  }
+
+  get id(): NodeId {
+    return this.#id;
   }
 
   /** Listen, then dial every peer. Resolves to the address actually bound. */
@@ -113,11 +157,13 @@ export class TcpTransport {
     if (this.#started) created.start();
   }
 
-  /** Forget a peer: its connection is closed and whatever waits for it is dropped. */
+  /** Forget a peer: its connections (both ways) are closed and whatever waits for it is dropped. */
   removePeer(id: NodeId): void {
     const link = this.#links.get(id);
     if (link === undefined) return;
     this.#links.delete(id);
+    // It may no longer talk to us either (a new hello of its would be refused).
+    for (const conn of this.#inbound) if (conn.peer === id) void conn.destroy();
     const closed = link.close();
     this.#removed.add(closed);
     void closed.then(() => this.#removed.delete(closed));
@@ -159,6 +205,12 @@ export class TcpTransport {
     return out;
   }
 
+  inboundStats(): InboundStats {
+    let pendingBytes = 0;
+    for (const conn of this.#inbound) pendingBytes += conn.pendingBytes;
+    return { connections: this.#inbound.size, dropped: this.#dropped, refused: this.#refused, pendingBytes };
+  }
+
   /** Stop listening, close every connection, clear every timer. Idempotent; resolves when all is closed. */
   close(): Promise<void> {
     this.#closing ??= this.#close();
@@ -197,9 +249,42 @@ export class TcpTransport {
       socket.destroy();
       return;
     }
-    const conn = new InboundConnection(socket, { maxFrameBytes: this.#maxFrameBytes, filter: this.filter, onMessage: this.#onMessage, log: this.#log });
+    if (this.#inbound.size >= this.#limits.maxConnections) {
+      // Refused before anything is read or allocated for it.
+      this.#refused++;
+      const suppressed = this.#limiter.take('cap');
+      if (suppressed >= 0) {
+        this.#warn('transport connection refused: too many connections', { remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`, maxConnections: this.#limits.maxConnections, suppressed });
+      }
+      socket.on('error', () => {});
+      socket.destroy();
+      return;
+    }
+    const conn = new InboundConnection(socket, {
+      self: this.#id,
+      identity: this.#identity,
+      isPeer: (id) => this.#links.has(id),
+      limits: this.#limits,
+      filter: this.filter,
+      onMessage: this.#onMessage,
+      log: this.#log,
+      onRefused: (fields) => this.#onRefused(fields),
+      onDropped: (peer, m, reason) => this.#onDropped(peer, m, reason),
+    });
     this.#inbound.add(conn);
     void conn.closed.then(() => this.#inbound.delete(conn));
+  }
+
+  #onRefused(fields: Record<string, unknown>): void {
+    this.#refused++;
+    const suppressed = this.#limiter.take('refused');
+    if (suppressed >= 0) this.#warn('transport closing inbound connection', { ...fields, suppressed });
+  }
+
+  #onDropped(peer: NodeId, m: Message, reason: string): void {
+    this.#dropped++;
+    const suppressed = this.#limiter.take('dropped');
+    if (suppressed >= 0) this.#warn('transport message dropped', { peer, type: String(m.type), from: String(m.from), term: m.term, reason, suppressed });
   }
 
   #unknownPeer(id: NodeId): void {

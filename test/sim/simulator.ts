@@ -7,7 +7,7 @@
 // every crashed node, and requires that within `livenessTicks` a leader is
 // elected and a new write commits; a few more ticks let clients finish.
 
-import { ConfChangeType, InvariantError, MessageType, Role, SeededRand, type ConfChange, type Message, type NodeId, type RaftConfig } from '../../src/raft/index.js';
+import { ConfChangeType, IMPOSSIBLE_MESSAGE_DROPPED, InvariantError, MessageType, Role, SeededRand, type ConfChange, type Message, type NodeId, type RaftConfig } from '../../src/raft/index.js';
 import { Clients, type ClientStats } from './clients.js';
 import { EventQueue, TICK } from './event-queue.js';
 import { Invariants } from './invariants.js';
@@ -192,7 +192,18 @@ export class Simulator implements NodeHost {
   }
 
   coreConfig(id: NodeId, founder: boolean, rand: SeededRand): RaftConfig {
-    return { ...this.#core, id, rand, bootstrap: founder ? this.#founders : undefined };
+    return { ...this.#core, id, rand, bootstrap: founder ? this.#founders : undefined, logger: (event, fields) => this.#coreEvent(event, fields) };
+  }
+
+  /**
+   * The simulated network forges nothing, so a message the core drops as
+   * impossible (two leaders in a term, entries that contradict the committed
+   * log...) means a broken rule somewhere: the run fails, as it did when the
+   * core threw on them.
+   */
+  #coreEvent(event: string, fields: Record<string, unknown>): void {
+    if (event !== IMPOSSIBLE_MESSAGE_DROPPED) return;
+    this.invariants.violation(`core dropped an impossible message: ${String(fields.reason)} (at ${String(fields.id)}, term ${String(fields.term)}, ${String(fields.type)} from ${String(fields.from)})`);
   }
 
   tickInterval(rand: SeededRand): number {

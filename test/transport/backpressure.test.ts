@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, describe, it } from 'node:test';
 import { EntryKind, MessageType, type Message } from '../../src/raft/types.js';
-import { contexts, numbered, startNode, waitFor, type TestNode } from './helpers.js';
+import { contexts, meet, numbered, startNode, waitFor, type TestNode } from './helpers.js';
 
 describe('bounds on what waits to go out', () => {
   const open: TestNode[] = [];
@@ -39,9 +39,10 @@ describe('bounds on what waits to go out', () => {
 
   it('splits a batch too large for one frame, dropping only a message too large alone', async () => {
     const b = await startNode('b');
-    const a = await startNode('a', { b: b.addr }, { maxFrameBytes: 4096 });
+    const a = await startNode('a', { b: b.addr }, { limits: { maxPeerFrameBytes: 4096 } });
     open.push(a, b);
-    const withData = (n: number, size: number): Message => ({ ...numbered('a', 'b', n), type: MessageType.ReadIndex, data: new Uint8Array(size) });
+    meet(a, b);
+    const withData = (n: number, size: number): Message => ({ ...numbered('a', 'b', n), type: MessageType.App, entries: [{ index: 1, term: 1, kind: EntryKind.Normal, data: new Uint8Array(size) }] });
     a.transport.send([withData(1, 1500), withData(2, 1500), withData(3, 5000), withData(4, 1500)]);
     a.transport.send([numbered('a', 'b', 5)]);
     await waitFor(() => b.received.at(-1)?.context === 5, 'the last message');

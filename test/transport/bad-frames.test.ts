@@ -4,7 +4,10 @@ import { after, describe, it } from 'node:test';
 import { Packr } from 'msgpackr';
 import { encodeBatchFrame, encodeHelloFrame } from '../../src/transport/codec.js';
 import { frame } from '../../src/transport/framing.js';
-import { contexts, numbered, startNode, waitFor, type TestNode } from './helpers.js';
+import { contexts, meet, numbered, startNode, TEST_IDENTITY, waitFor, type TestNode } from './helpers.js';
+
+/** The hello a member (node a, a peer of b) sends: what follows it is read. */
+const memberHello = (): Buffer => encodeHelloFrame('a', TEST_IDENTITY);
 
 const MAX_FRAME = 4096;
 
@@ -30,9 +33,10 @@ describe('bad input from a connection', () => {
   after(() => Promise.all(open.map((n) => n.transport.close())));
 
   async function setup(): Promise<{ a: TestNode; b: TestNode; check: (n: number) => Promise<void> }> {
-    const b = await startNode('b', {}, { maxFrameBytes: MAX_FRAME });
+    const b = await startNode('b', {}, { limits: { maxPeerFrameBytes: MAX_FRAME } });
     const a = await startNode('a', { b: b.addr });
     open.push(a, b);
+    meet(a, b);
     const check = async (n: number) => {
       a.transport.send([numbered('a', 'b', n)]);
       await waitFor(() => b.received.at(-1)?.context === n, `message ${n} from the healthy peer`);
@@ -47,7 +51,7 @@ describe('bad input from a connection', () => {
     const { b, check } = await setup();
     const header = Buffer.alloc(4);
     header.writeUInt32BE(MAX_FRAME + 1);
-    await rawSession(b.port, [encodeHelloFrame('evil'), header, Buffer.alloc(100)]);
+    await rawSession(b.port, [memberHello(), header, Buffer.alloc(100)]);
     assert.ok(closedWith(b, 'RAFTKV_ERR_FRAME_TOO_LARGE'));
     await check(1);
   });
@@ -64,9 +68,9 @@ describe('bad input from a connection', () => {
   it('closes a connection sending garbage after its hello', async () => {
     const { b, check } = await setup();
     const packr = new Packr({ useRecords: false });
-    await rawSession(b.port, [encodeHelloFrame('evil'), frame(Buffer.from([0xc1, 0xff, 0x00]))]);
-    await rawSession(b.port, [encodeHelloFrame('evil'), frame(packr.pack({ type: 'App' }))]);
-    await rawSession(b.port, [encodeHelloFrame('evil'), frame(packr.pack([[4, 'evil', 'b', 1, 0, 0, 0, 0, 'not entries']]))]);
+    await rawSession(b.port, [memberHello(), frame(Buffer.from([0xc1, 0xff, 0x00]))]);
+    await rawSession(b.port, [memberHello(), frame(packr.pack({ type: 'App' }))]);
+    await rawSession(b.port, [memberHello(), frame(packr.pack([[4, 'a', 'b', 1, 0, 0, 0, 0, 'not entries']]))]);
     assert.equal(b.logs.filter((l) => l.fields.code === 'RAFTKV_ERR_BAD_FRAME').length, 3);
     await check(1);
     assert.deepEqual(contexts(b.received), [0, 1]);
@@ -82,7 +86,7 @@ describe('bad input from a connection', () => {
 
   it('delivers the good frames that came before a bad one on the same connection', async () => {
     const { b, check } = await setup();
-    await rawSession(b.port, [Buffer.concat([encodeHelloFrame('x'), encodeBatchFrame([numbered('x', 'b', 500)]), frame(Buffer.from([0xc1]))])]);
+    await rawSession(b.port, [Buffer.concat([memberHello(), encodeBatchFrame([numbered('a', 'b', 500)]), frame(Buffer.from([0xc1]))])]);
     await check(1);
     assert.deepEqual(contexts(b.received), [0, 500, 1]);
   });

@@ -5,7 +5,8 @@ import { MessageType, type Message } from '../../src/raft/types.js';
 import { decodeBatch, decodeHello, encodeBatchFrame, encodeHelloFrame, PROTOCOL_VERSION } from '../../src/transport/codec.js';
 import { TransportError } from '../../src/transport/errors.js';
 import { FRAME_HEADER_BYTES } from '../../src/transport/framing.js';
-import { everyMessageType } from './helpers.js';
+import { clusterIdentity, helloProof } from '../../src/node/cluster-identity.js';
+import { everyMessageType, TEST_IDENTITY } from './helpers.js';
 
 const payloadOf = (frame: Buffer): Buffer => {
   assert.equal(frame.readUInt32BE(0), frame.length - FRAME_HEADER_BYTES, 'the header holds the payload length');
@@ -49,11 +50,19 @@ describe('codec', () => {
   });
 
   it('round-trips the hello and refuses foreign or mismatched ones', () => {
-    assert.equal(decodeHello(payloadOf(encodeHelloFrame('node7'))), 'node7');
+    const hello = decodeHello(payloadOf(encodeHelloFrame('node7', TEST_IDENTITY)));
+    assert.deepEqual(hello, { id: 'node7', clusterId: TEST_IDENTITY.id, proof: helloProof(TEST_IDENTITY, 'node7') });
+    assert.deepEqual(plain.unpack(payloadOf(encodeHelloFrame('node7', TEST_IDENTITY))), ['raftkv', 2, 'node7', TEST_IDENTITY.id, hello.proof], 'the documented layout');
+    assert.notEqual(decodeHello(payloadOf(encodeHelloFrame('node7', clusterIdentity('another-cluster-token')))).proof, hello.proof);
     const refused = (payload: Buffer) => assert.throws(() => decodeHello(payload), (e: unknown) => e instanceof TransportError && e.code === 'RAFTKV_ERR_BAD_HELLO');
-    refused(rawPayload(['raftkv', PROTOCOL_VERSION + 1, 'n1']));
-    refused(rawPayload(['other', PROTOCOL_VERSION, 'n1']));
-    refused(rawPayload(['raftkv', PROTOCOL_VERSION, '']));
+    const proof = hello.proof;
+    refused(rawPayload(['raftkv', PROTOCOL_VERSION + 1, 'n1', TEST_IDENTITY.id, proof]));
+    refused(rawPayload(['raftkv', 1, 'n1'])); // the version-1 hello: no cluster, no proof
+    refused(rawPayload(['other', PROTOCOL_VERSION, 'n1', TEST_IDENTITY.id, proof]));
+    refused(rawPayload(['raftkv', PROTOCOL_VERSION, '', TEST_IDENTITY.id, proof]));
+    refused(rawPayload(['raftkv', PROTOCOL_VERSION, 'n1', '', proof]));
+    refused(rawPayload(['raftkv', PROTOCOL_VERSION, 'n1', TEST_IDENTITY.id]));
+    refused(rawPayload(['raftkv', PROTOCOL_VERSION, 'n1', TEST_IDENTITY.id, 7]));
     refused(rawPayload({ id: 'n1' }));
     refused(Buffer.from([0xc1]));
     refused(Buffer.alloc(0));

@@ -74,4 +74,41 @@ describe('frame decoder', () => {
   it('accepts a frame of exactly the limit', () => {
     assert.deepEqual(decodeAll([frame(Buffer.alloc(100, 1))], 100), [Buffer.alloc(100, 1)]);
   });
+
+  it('allocates as bytes arrive, not at the size a header announces', () => {
+    const out: Buffer[] = [];
+    const d = new FrameDecoder(64 << 20, (p) => out.push(p));
+    const header = Buffer.alloc(4);
+    header.writeUInt32BE(60 << 20);
+    d.push(Buffer.concat([header, Buffer.alloc(10, 1)]));
+    assert.equal(d.pendingBytes, 14);
+    assert.ok(d.bufferedCapacity <= 64 * 1024, `holds ${d.bufferedCapacity} bytes for 10 received`);
+    assert.deepEqual(out, []);
+  });
+
+  it('assembles a large frame fed in small chunks, growing to exactly its length', () => {
+    const payload = Buffer.alloc(300_000).map((_, i) => (i * 7) & 0xff);
+    const framed = frame(payload);
+    const out: Buffer[] = [];
+    const d = new FrameDecoder(1 << 20, (p) => out.push(p));
+    let maxCapacity = 0;
+    for (let i = 0; i < framed.length; i += 1000) {
+      d.push(framed.subarray(i, i + 1000));
+      maxCapacity = Math.max(maxCapacity, d.bufferedCapacity);
+      assert.ok(d.bufferedCapacity <= Math.max(64 * 1024, 2 * d.pendingBytes), `capacity ${d.bufferedCapacity} for ${d.pendingBytes} received`);
+    }
+    assert.equal(out.length, 1);
+    assert.ok(out[0]!.equals(payload));
+    assert.equal(out[0]!.length, payload.length);
+    assert.equal(maxCapacity, payload.length, 'the last growth stops at the frame length');
+  });
+
+  it('applies a new frame limit from the next header on', () => {
+    const out: Buffer[] = [];
+    const d = new FrameDecoder(8, (p) => out.push(p));
+    d.push(frame(Buffer.from('tiny')));
+    d.maxFrameBytes = 100;
+    d.push(frame(Buffer.alloc(50, 2)));
+    assert.deepEqual(out.map((p) => p.length), [4, 50]);
+  });
 });

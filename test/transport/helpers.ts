@@ -1,8 +1,12 @@
 // Helpers for the transport tests: messages of every type, transports on
 // port 0 of loopback that the test closes, and polling waits.
 
+import { clusterIdentity } from '../../src/node/cluster-identity.js';
 import { EntryKind, MessageType, type Message, type NodeId } from '../../src/raft/types.js';
-import { TcpTransport, type TransportOptions } from '../../src/transport/tcp-transport.js';
+import { TcpTransport, type TransportLogLevel, type TransportOptions } from '../../src/transport/tcp-transport.js';
+
+/** The cluster every test transport belongs to (unless a test says otherwise). */
+export const TEST_IDENTITY = clusterIdentity('transport-tests-cluster-token');
 
 export const bytes = (...xs: number[]): Uint8Array => new Uint8Array(xs);
 
@@ -30,7 +34,7 @@ export function everyMessageType(from: NodeId, to: NodeId): Message[] {
         { index: 41, term: 7, kind: EntryKind.Noop, data: new Uint8Array(0) },
         { index: 42, term: 7, kind: EntryKind.Normal, data: bytes(0, 1, 2, 255) },
         { index: 43, term: 7, kind: EntryKind.ConfChange, data: new TextEncoder().encode('{"type":"add-voter","node":"n4"}') },
-        { index: 2 ** 40, term: 2 ** 33, kind: EntryKind.Normal, data: new Uint8Array(70_000).fill(7) },
+        { index: 44, term: 7, kind: EntryKind.Normal, data: new Uint8Array(70_000).fill(7) },
       ],
     },
     { ...base, type: MessageType.App, index: 43, logTerm: 7, commit: 43, entries: [] },
@@ -52,23 +56,34 @@ export interface TestNode {
   addr: string;
   port: number;
   received: Message[];
-  logs: { event: string; fields: Record<string, unknown> }[];
+  logs: { event: string; fields: Record<string, unknown>; level: TransportLogLevel }[];
 }
 
-/** Starts a transport on 127.0.0.1 (port 0 unless given) that records what it receives and logs. */
+/**
+ * Starts a transport on 127.0.0.1 (port 0 unless given) that records what it
+ * receives and logs. It accepts connections only from its peers: a test
+ * whose node is dialed by one it does not dial itself introduces them with
+ * `meet`.
+ */
 export async function startNode(id: NodeId, peers: Record<NodeId, string> = {}, opts: Partial<TransportOptions> = {}): Promise<TestNode> {
   const received: Message[] = [];
   const logs: TestNode['logs'] = [];
   const transport = new TcpTransport({
     id,
+    identity: TEST_IDENTITY,
     listen: '127.0.0.1:0',
     peers,
     onMessage: (m) => received.push(m),
-    logger: (event, fields) => logs.push({ event, fields }),
+    logger: (event, fields, level) => logs.push({ event, fields, level }),
     ...opts,
   });
   const { host, port } = await transport.start();
   return { transport, addr: `${host}:${port}`, port, received, logs };
+}
+
+/** Makes each node a peer of the others (every member of a cluster knows every other). */
+export function meet(...nodes: TestNode[]): void {
+  for (const n of nodes) for (const other of nodes) if (other !== n) n.transport.setPeer(other.transport.id, other.addr);
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

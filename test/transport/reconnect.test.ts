@@ -10,6 +10,7 @@ describe('reconnect', () => {
     const b1 = await startNode('b');
     const a = await startNode('a', { b: b1.addr });
     open.push(a, b1);
+    b1.transport.setPeer('a', a.addr);
     let next = 0;
     const sendSome = (k: number) => {
       for (let i = 0; i < k; i++) a.transport.send([numbered('a', 'b', next++)]);
@@ -21,7 +22,7 @@ describe('reconnect', () => {
     await waitFor(() => !a.transport.stats().b!.connected, 'a to notice the peer is gone');
     sendSome(50); // queued while down
     const lastQueued = next - 1;
-    const b2 = await startNode('b', {}, { listen: `127.0.0.1:${b1.port}` });
+    const b2 = await startNode('b', { a: a.addr }, { listen: `127.0.0.1:${b1.port}` });
     open.push(b2);
     await waitFor(() => b2.received.at(-1)?.context === lastQueued, 'the queued messages');
     sendSome(50);
@@ -44,7 +45,7 @@ describe('reconnect', () => {
     await sleep(150); // several failed dials
     assert.equal(a.transport.stats().b!.connected, false);
     a.transport.send([numbered('a', 'b', 2)]);
-    const b = await startNode('b', {}, { listen: `127.0.0.1:${port}` });
+    const b = await startNode('b', { a: a.addr }, { listen: `127.0.0.1:${port}` });
     open.push(b);
     await waitFor(() => b.received.length === 2, 'both queued messages');
     assert.deepEqual(contexts(b.received), [1, 2]);
@@ -60,7 +61,7 @@ describe('reconnect', () => {
     for (let i = 0; i < 200; i++) a.transport.send([numbered('a', 'b', i)]);
     const dropped = a.transport.stats().b!.dropped;
     assert.ok(dropped > 0 && dropped < 200, `some but not all dropped (${dropped})`);
-    const b = await startNode('b', {}, { listen: `127.0.0.1:${port}` });
+    const b = await startNode('b', { a: a.addr }, { listen: `127.0.0.1:${port}` });
     open.push(b);
     await waitFor(() => b.received.length === 200 - dropped, 'the kept messages');
     assert.deepEqual(contexts(b.received), Array.from({ length: 200 - dropped }, (_, i) => i), 'the oldest were kept, in order');
@@ -72,6 +73,8 @@ describe('reconnect', () => {
     const b2 = await startNode('b');
     const a = await startNode('a', { b: b1.addr });
     open.push(a, b1, b2);
+    b1.transport.setPeer('a', a.addr);
+    b2.transport.setPeer('a', a.addr);
     a.transport.send([numbered('a', 'b', 1)]);
     await waitFor(() => b1.received.length === 1, 'message at the first address');
     a.transport.setPeer('b', b2.addr);

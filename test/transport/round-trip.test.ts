@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { TcpTransport } from '../../src/transport/tcp-transport.js';
-import { contexts, everyMessageType, numbered, startNode, waitFor, type TestNode } from './helpers.js';
+import { contexts, everyMessageType, meet, numbered, startNode, TEST_IDENTITY, waitFor, type TestNode } from './helpers.js';
 
 describe('round trip between transports', () => {
   const open: TestNode[] = [];
@@ -32,6 +32,8 @@ describe('round trip between transports', () => {
     const c = await startNode('c');
     const a = await startNode('a', { b: b.addr, c: c.addr });
     open.push(a, b, c);
+    meet(a, b);
+    meet(a, c);
     const n = 2000;
     for (let i = 0; i < n; i += 4) {
       a.transport.send([numbered('a', 'b', i), numbered('a', 'c', i), numbered('a', 'b', i + 1), numbered('a', 'b', i + 2), numbered('a', 'c', i + 3)]);
@@ -45,11 +47,12 @@ describe('round trip between transports', () => {
 
   it('queues what is sent before start and delivers it once connected', async () => {
     const b = await startNode('b');
-    const a = new TcpTransport({ id: 'a', listen: '127.0.0.1:0', peers: { b: b.addr }, onMessage: () => {} });
+    const a = new TcpTransport({ id: 'a', identity: TEST_IDENTITY, listen: '127.0.0.1:0', peers: { b: b.addr }, onMessage: () => {} });
     open.push(b, { transport: a, addr: '', port: 0, received: [], logs: [] });
     a.send([numbered('a', 'b', 1), numbered('a', 'b', 2)]);
     assert.equal(a.stats().b!.connected, false);
-    await a.start();
+    const { host, port } = await a.start();
+    b.transport.setPeer('a', `${host}:${port}`);
     a.send([numbered('a', 'b', 3)]);
     await waitFor(() => b.received.length === 3, 'queued and fresh messages');
     assert.deepEqual(contexts(b.received), [1, 2, 3]);
@@ -59,6 +62,7 @@ describe('round trip between transports', () => {
     const b = await startNode('b');
     const a = await startNode('a', { a: '127.0.0.1:1', b: b.addr });
     open.push(a, b);
+    b.transport.setPeer('a', a.addr);
     assert.deepEqual(Object.keys(a.transport.stats()), ['b'], 'its own id is not a peer');
     a.transport.send([numbered('a', 'nobody', 1), numbered('a', 'b', 2)]);
     a.transport.setPeer('b', b.addr);
@@ -73,6 +77,7 @@ describe('round trip between transports', () => {
     const b = await startNode('b');
     const a = await startNode('a', { b: b.addr });
     open.push(a, b);
+    b.transport.setPeer('a', a.addr);
     a.transport.send([numbered('a', 'b', 1)]);
     await waitFor(() => b.received.length === 1, 'first message');
     a.transport.removePeer('b');

@@ -14,6 +14,9 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { EntryKind, MessageType, type Message } from '../../src/raft/types.js';
 import { decodeBatch, encodeBatchFrame } from '../../src/transport/codec.js';
 import { TcpTransport } from '../../src/transport/tcp-transport.js';
+import { clusterIdentity } from '../../src/node/cluster-identity.js';
+
+const IDENTITY = clusterIdentity('throughput-cluster-token');
 
 const ENTRIES = 64;
 const ENTRY_BYTES = 16;
@@ -41,6 +44,7 @@ async function startFollower(id: string): Promise<{ transport: TcpTransport; por
   };
   const transport = new TcpTransport({
     id,
+    identity: IDENTITY,
     listen: '127.0.0.1:0',
     peers: {},
     maxQueuedBytes: 1 << 30,
@@ -71,6 +75,7 @@ async function lead(followerAddr: string, setLeaderAddr: (addr: string) => Promi
   let wake: (() => void) | null = null;
   const leader = new TcpTransport({
     id: 'leader',
+    identity: IDENTITY,
     listen: '127.0.0.1:0',
     peers: { f: followerAddr },
     maxQueuedBytes: 1 << 30,
