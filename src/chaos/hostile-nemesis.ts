@@ -189,7 +189,7 @@ export async function runHostile(o: HostileOptions): Promise<void> {
         const state = launcher.stateOf(id);
         const before = last.get(id);
         last.set(id, state);
-        if (state === 'dead' && before !== 'dead') failed(id, 'dead');
+        if ((state === 'dead' || state === 'failed') && before !== state) failed(id, state);
       }
       await sleep(50);
     }

@@ -155,7 +155,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     // Through the router every client sends to it; otherwise to any node not known dead.
     const routerUrl = router ? `http://${router.httpAddr}` : undefined;
     const target: Target = {
-      live: () => (routerUrl ? [routerUrl] : launcher.ids.filter((id) => launcher.stateOf(id) !== 'dead').map((id) => `http://${launcher.entry(id).http}`)),
+      live: () => (routerUrl ? [routerUrl] : launcher.ids.filter((id) => launcher.stateOf(id) !== 'dead' && launcher.stateOf(id) !== 'failed').map((id) => `http://${launcher.entry(id).http}`)),
     };
     const probe = routerUrl ? routerProbe(launcher, config.shards!, routerUrl) : undefined;
     const history = new History();
@@ -213,6 +213,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       launcher.heal();
       for (const id of launcher.ids) {
         if (launcher.stateOf(id) === 'paused') launcher.resumeNode(id);
+        // A failed node (its disk failed, say) is stopped for good first, then started like a dead one.
+        if (launcher.stateOf(id) === 'failed') await launcher.killNode(id);
         if (launcher.stateOf(id) === 'dead') await restart(launcher, id);
       }
       leader = await waitForLeader(launcher, 15_000);

@@ -15,6 +15,7 @@
 // win an election and rewrite history), so such messages would test nothing
 // but that, and would wreck the history the checker reads.
 
+import { encodeHelloFrame } from '../../transport/codec.js';
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
 import { helloProof, type ClusterIdentity } from '../../node/cluster-identity.js';
@@ -46,11 +47,6 @@ const PROTOCOL_V2 = 2;
 const packr = new Packr({ useRecords: false, moreTypes: false, structuredClone: false, useTimestamp32: false });
 const packFrame = (v: unknown): Buffer => frame(packr.pack(v));
 
-// TODO(merge): use codec's encodeHelloFrame(id, identity) once the peer-port
-// fix is merged; this builds the same tuple, ['raftkv', 2, id, clusterId, proof].
-function encodeHelloFrame(id: string, identity: ClusterIdentity): Buffer {
-  return packFrame([HELLO_TAG, PROTOCOL_V2, id, identity.id, helloProof(identity, id)]);
-}
 
 type HelloKind = 'member' | 'legacy-v1' | 'none' | 'other-cluster' | 'unknown-id' | 'bad-proof' | 'malformed';
 
