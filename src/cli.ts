@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { cac } from 'cac';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadClusterConfig, type ClusterConfig } from './cluster/config.js';
 import { startControlServer } from './cluster/control-server.js';
@@ -105,7 +106,8 @@ cli
     const running = await runNode(
       {
         id,
-        dir: path.resolve(dir ?? '.'),
+        // In memory, snapshots still pass through files: a private temporary folder, not the current directory.
+        dir: dir ? path.resolve(dir) : mkdtempSync(path.join(tmpdir(), 'raftkv-inmem-')),
         inMemory: opts.inmem === true,
         durability: opts.durability === 'os' ? 'os' : 'fsync',
         addrs,

@@ -61,15 +61,17 @@ function choose(forced: string | undefined): HttpBackend {
 function loadNative(name: string, failures: string[]): UwsModule | undefined {
   let dir: string;
   try {
-    dir = path.dirname(require.resolve(`${name}/package.json`));
+    // The package's main file: its package.json may not be exported (the newer build's is not).
+    dir = path.dirname(require.resolve(name));
   } catch {
     failures.push(`${name}: not installed`);
     return undefined;
   }
   const binary = `uws_${process.platform}_${process.arch}_${process.versions.modules}.node`;
-  // The pinned package keeps its builds under binaries/ and would fall back
-  // to its JS emulation, with warnings, when the file is missing: look first.
-  const candidates = [path.join(dir, 'binaries', binary), path.join(dir, binary)];
+  // The pinned package keeps its builds in binaries/, beside its src/, and
+  // would fall back to its JS emulation, with warnings, when the file is
+  // missing: look first. The newer one keeps them beside its main file.
+  const candidates = [path.join(dir, binary), path.join(dir, '..', 'binaries', binary)];
   if (!candidates.some((f) => existsSync(f))) {
     failures.push(`${name}: no ${binary}`);
     return undefined;

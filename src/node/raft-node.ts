@@ -377,6 +377,8 @@ export class RaftNode {
       progress: st.progress,
       addrs: this.#opts.addrs,
       ...(this.#guard ? { shard: this.#guard.shard } : {}),
+      // What the peer port refused: a climbing count is a stranger, a bug or a byzantine member.
+      peerInput: { ...this.#transport.inboundStats(), impossibleDropped: st.droppedImpossible, stepFailures: this.#stepFailures },
     };
   }
 
@@ -407,8 +409,14 @@ export class RaftNode {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#abandonRequests(shuttingDown());
+    await this.#transport.close();
+    await this.#store.close();
+  }
+
+  /** Stop ticking and forwarding, and fail every request still waiting (a stop, or a failure). */
+  #abandonRequests(err: NodeError): void {
     clearInterval(this.#tickTimer);
-    const err = shuttingDown();
     for (const p of this.#proposals) p.reject(err);
     this.#proposals = [];
     for (const [, w] of this.#waiters) {
@@ -422,8 +430,6 @@ export class RaftNode {
     }
     this.#reads.clear();
     this.#forwarder.close();
-    await this.#transport.close();
-    await this.#store.close();
   }
 
   // ---- the drive loop ----
@@ -504,21 +510,7 @@ export class RaftNode {
     this.#fatal = e instanceof Error ? e : new Error(String(e));
     this.#log.error('node failed', { id: this.id, error: this.#fatal.stack ?? this.#fatal.message });
     this.#paused = true;
-    clearInterval(this.#tickTimer);
-    const err = nodeFailed(this.#fatal.message);
-    for (const p of this.#proposals) p.reject(err);
-    this.#proposals = [];
-    for (const [, w] of this.#waiters) {
-      clearTimeout(w.timer);
-      w.reject(err);
-    }
-    this.#waiters.clear();
-    for (const [, r] of this.#reads) {
-      clearTimeout(r.timer);
-      r.reject(err);
-    }
-    this.#reads.clear();
-    this.#forwarder.close();
+    this.#abandonRequests(nodeFailed(this.#fatal.message));
     void this.#transport.close();
     this.#opts.onFail?.(this.#fatal.message);
   }

@@ -44,6 +44,8 @@ export interface NodeStatus {
   addrs: MemberAddrs;
   /** The node's shard, in a sharded cluster. */
   shard?: string;
+  /** Peer-port input refused: connections (open, refused), messages dropped by validation or by the core, steps that failed. */
+  peerInput?: { connections: number; dropped: number; refused: number; pendingBytes: number; impossibleDropped: number; stepFailures: number };
   /** Which HTTP server answers (GET /status adds it: a native uWS build or node:http). */
   httpServer?: string;
 }
