@@ -292,7 +292,7 @@ export async function runHostile(o: HostileOptions): Promise<void> {
       try {
         const r = await flood(target.addr, { count, holdMs: idle ? 3000 : 1000, until: o.until, opening, parallel: idle ? 4 : 32 });
         log.inputs.floods++;
-        if (!idle) o.onEvent(`hostile ${label}: ${r.opened} accepted, ${r.refused} refused`);
+        if (!idle) o.onEvent(`hostile ${label}: ${r.opened} still open after the hold, ${r.refused} refused or closed by the listener`);
       } catch (e) {
         log.errors.push(`${label}: ${(e as Error).message}`);
       }

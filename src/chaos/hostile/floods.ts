@@ -33,18 +33,22 @@ export async function flood(addr: string, o: { count: number; holdMs: number; un
         continue;
       }
       s.on('error', () => {});
+      // The listener may take a connection and close it at once (past its limit): that is a refusal.
+      s.once('close', () => closedByServer.add(s));
       if (o.opening && o.opening.length > 0) s.write(o.opening);
       sockets.push(s);
     }
   };
+  const closedByServer = new Set<net.Socket>();
+  let stillOpen = 0;
   try {
     await Promise.all(Array.from({ length: o.parallel ?? 16 }, opener));
-    // The listener may close the extra ones itself: count only those still open.
     await sleep(Math.max(0, Math.min(o.holdMs, o.until - Date.now())));
+    stillOpen = sockets.filter((s) => !closedByServer.has(s)).length;
   } finally {
     for (const s of sockets) s.destroy();
   }
-  return { opened: sockets.length, refused };
+  return { opened: stillOpen, refused: refused + (sockets.length - stillOpen) };
 }
 
 /** Openings for idle connections: nothing, half a RESP command, half an HTTP request, half a peer frame. */
