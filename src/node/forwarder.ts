@@ -4,6 +4,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { TOKEN_HEADER } from './cluster-identity.js';
+import { realClock, sleep, type Clock } from './clock.js';
 import { NodeError, timeout } from './errors.js';
 import type { Envelope, KvResult } from './kv-state.js';
 import type { MemberAddrs } from './types.js';
@@ -34,10 +35,20 @@ export class Forwarder {
   readonly #aborts = new Set<AbortController>();
   readonly #batches = new Map<string, PendingForward[]>();
   readonly #token: string;
+  readonly #clock: Clock;
 
-  constructor(nodeId: string, timeoutMs: number, clusterToken: string) {
+  /**
+   * `clock` times the retries, the batching turn and the request timeout (the
+   * node's clock, so a simulated node forwards on simulated time). The HTTP
+   * request itself is still a real fetch: forwarding is not a seam yet.
+   */
+  constructor(nodeId: string, timeoutMs: number, clusterToken: string, clock: Clock = realClock) {
     this.#token = clusterToken;
-    // A fresh session per incarnation: sequence numbers restart at 1.
+    this.#clock = clock;
+    // A fresh session per incarnation: sequence numbers restart at 1. Real
+    // randomness on purpose: a seeded one would repeat the session after a
+    // restart with the same seed, and the leader would answer new commands
+    // with the old ones' remembered results.
     this.#client = `fwd/${nodeId}/${randomBytes(6).toString('hex')}`;
     this.#timeoutMs = timeoutMs;
   }
@@ -65,10 +76,10 @@ export class Forwarder {
     local: () => Promise<KvResult>,
     env?: Envelope,
   ): Promise<KvResult> {
-    const deadline = Date.now() + this.#timeoutMs;
+    const deadline = this.#clock.now() + this.#timeoutMs;
     let lastError: NodeError | undefined;
     try {
-      while (!this.#closed && Date.now() < deadline) {
+      while (!this.#closed && this.#clock.now() < deadline) {
         try {
           if (amLeader()) return await local();
           const addrs = leader();
@@ -78,7 +89,7 @@ export class Forwarder {
           const err = e instanceof NodeError ? e : new NodeError('RAFTKV_ERR_NO_LEADER', `the leader could not be reached: ${String(e)}`);
           if (!RETRYABLE.has(err.code)) throw err;
           lastError = err;
-          await new Promise((r) => setTimeout(r, 20));
+          await sleep(this.#clock, 20);
         }
       }
       throw lastError?.code === 'RAFTKV_ERR_NO_LEADER' ? lastError : timeout('forwarded write', this.#timeoutMs);
@@ -101,7 +112,7 @@ export class Forwarder {
         batch = [];
         this.#batches.set(http, batch);
         const mine = batch;
-        setImmediate(() => {
+        this.#clock.defer(() => {
           if (this.#batches.get(http) === mine) this.#batches.delete(http);
           void this.#send(http, mine);
         });
@@ -113,7 +124,7 @@ export class Forwarder {
   async #send(http: string, batch: PendingForward[]): Promise<void> {
     const ac = new AbortController();
     this.#aborts.add(ac);
-    const timer = setTimeout(() => ac.abort(), this.#timeoutMs);
+    const timer = this.#clock.setTimeout(() => ac.abort(), this.#timeoutMs);
     try {
       const res = await fetch(`http://${http}/internal/propose`, {
         method: 'POST',
@@ -133,7 +144,7 @@ export class Forwarder {
     } catch (e) {
       for (const p of batch) p.reject(e);
     } finally {
-      clearTimeout(timer);
+      this.#clock.clearTimeout(timer);
       this.#aborts.delete(ac);
     }
   }

@@ -17,6 +17,8 @@ import {
 import { SqliteStore } from '../storage/sqlite-store.js';
 import { LogLimiter } from '../transport/log-limiter.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
+import { realClock, sleep, type Clock, type TimerHandle } from './clock.js';
+import type { NodeDeps, NodeStore, NodeTransport } from './deps.js';
 import { NodeError, nodeFailed, shuttingDown, timeout, toNodeError } from './errors.js';
 import { Forwarder } from './forwarder.js';
 import type { ShardAssignment } from '../shard/slot-map.js';
@@ -29,12 +31,9 @@ import { limitsWith, type Limits } from './limits.js';
 import type { Logger } from './logger.js';
 import { parseMemberAddrs, type MemberAddrs, type NodeStatus, type ReadLevel } from './types.js';
 
-export interface RaftNodeOptions {
+/** What a node is, whatever it runs on (RaftNode.create: the I/O comes in NodeDeps). */
+export interface NodeOptions {
   id: string;
-  /** This node's data directory. */
-  dir: string;
-  inMemory?: boolean;
-  durability?: 'fsync' | 'os';
   addrs: MemberAddrs;
   /** The cluster's secret token (cluster-identity.ts): peers and node-to-node routes must show it. */
   clusterToken: string;
@@ -49,7 +48,6 @@ export interface RaftNodeOptions {
   compactionTrailing?: number;
   requestTimeoutMs?: number;
   logger: Logger;
-  seed?: number;
   /** In a sharded cluster: this node's shard and the slot map; keys of other shards are refused. */
   shard?: ShardAssignment;
   /**
@@ -61,11 +59,20 @@ export interface RaftNodeOptions {
   onFail?: (reason: string) => void;
 }
 
+/** A production node (RaftNode.start): where its store lives, and the seed of its randomness. */
+export interface RaftNodeOptions extends NodeOptions {
+  /** This node's data directory. */
+  dir: string;
+  inMemory?: boolean;
+  durability?: 'fsync' | 'os';
+  seed?: number;
+}
+
 interface Waiter {
   term: number;
   resolve: (r: KvResult) => void;
   reject: (e: NodeError) => void;
-  timer: NodeJS.Timeout;
+  timer: TimerHandle;
 }
 
 interface PendingProposal {
@@ -78,21 +85,24 @@ interface PendingProposal {
 interface PendingRead {
   resolve: () => void;
   reject: (e: NodeError) => void;
-  timer: NodeJS.Timeout;
+  timer: TimerHandle;
   index: number;
 }
 
 /**
  * One Raft node at run time: it drives the core (ticks, steps, persists,
- * sends, applies), keeps the key-value state in memory with SQLite as its
- * durable copy, and offers the small interface the HTTP and RESP fronts use.
+ * sends, applies), keeps the key-value state in memory with its store
+ * (SQLite in production) as the durable copy, and offers the small interface
+ * the HTTP and RESP fronts use. Its store, transport, clock and randomness
+ * come in as NodeDeps (deps.ts): start() wires the production ones.
  */
 export class RaftNode {
   readonly id: string;
-  readonly #opts: RaftNodeOptions;
+  readonly #opts: NodeOptions;
   readonly #raw: RawNode;
-  readonly #store: SqliteStore;
-  readonly #transport: TcpTransport;
+  readonly #store: NodeStore;
+  readonly #transport: NodeTransport;
+  readonly #clock: Clock;
   #kv: KvState;
   readonly #log: Logger;
   readonly #forwarder: Forwarder;
@@ -102,7 +112,7 @@ export class RaftNode {
   readonly identity: ClusterIdentity;
   readonly limits: Limits;
 
-  #tickTimer: NodeJS.Timeout | undefined;
+  #tickTimer: TimerHandle | undefined;
   #driveScheduled = false;
   #driving = false;
   #stopped = false;
@@ -116,18 +126,22 @@ export class RaftNode {
   #applied: number;
   #capturing = false;
   #lastSnapshotIndex: number;
-  #lastContact = Date.now();
-  #lastTickAt = performance.now();
+  #lastContact: number;
+  #lastTickAt: number;
   readonly #stallWarnMs: number;
   #fatal: Error | undefined;
   #persistedHard: HardState;
   #unpersistedHard: HardState | undefined;
   /** Messages the core threw on (a bug, or input no check foresaw): dropped, the node goes on. */
   #stepFailures = 0;
-  readonly #stepFailureLog = new LogLimiter();
+  readonly #stepFailureLog: LogLimiter;
 
-  private constructor(opts: RaftNodeOptions, raw: RawNode, store: SqliteStore, transport: TcpTransport, kv: KvState, applied: number, snapshotIndex: number, hard: HardState) {
+  private constructor(opts: NodeOptions, raw: RawNode, store: NodeStore, transport: NodeTransport, clock: Clock, kv: KvState, applied: number, snapshotIndex: number, hard: HardState) {
     this.id = opts.id;
+    this.#clock = clock;
+    this.#lastContact = clock.now();
+    this.#lastTickAt = clock.monotonic();
+    this.#stepFailureLog = new LogLimiter(undefined, undefined, () => clock.monotonic());
     this.#persistedHard = hard;
     this.#opts = opts;
     this.#raw = raw;
@@ -143,24 +157,55 @@ export class RaftNode {
     if (this.#unsafeStaleReads) opts.logger.warn('UNSAFE: linearizable reads are served without ReadIndex (a chaos-checker proof run)', { id: opts.id });
     this.identity = clusterIdentity(opts.clusterToken);
     this.limits = limitsWith(opts.limits);
-    this.#forwarder = new Forwarder(opts.id, this.#requestTimeoutMs, opts.clusterToken);
+    this.#forwarder = new Forwarder(opts.id, this.#requestTimeoutMs, opts.clusterToken, clock);
     this.#guard = opts.shard ? new ShardGuard(opts.id, opts.shard) : undefined;
   }
 
+  /**
+   * The production wiring: SQLite under `opts.dir`, TCP on `opts.addrs.raft`,
+   * Node's clock and timers, a seeded random source.
+   */
   static async start(opts: RaftNodeOptions): Promise<RaftNode> {
     const store = await SqliteStore.open(opts.dir, { durability: opts.durability ?? 'fsync', inMemory: opts.inMemory });
+    const identity = clusterIdentity(opts.clusterToken);
+    const limits = limitsWith(opts.limits);
+    return RaftNode.create(opts, {
+      store,
+      transport: (peers, callbacks) =>
+        new TcpTransport({
+          id: opts.id,
+          identity,
+          limits,
+          listen: opts.addrs.raft,
+          peers,
+          onMessage: (m) => callbacks.onMessage(m),
+          onPeerDown: (peer) => callbacks.onPeerDown(peer),
+          logger: (event, fields, level) => (level === 'warn' ? opts.logger.warn(event, fields) : opts.logger.debug(event, fields)),
+        }),
+      clock: realClock,
+      rand: new SeededRand(opts.seed ?? (realClock.now() ^ hashId(opts.id))),
+    });
+  }
+
+  /**
+   * A node over the given store, transport, clock and randomness, touching no
+   * other I/O (but the forwarder's HTTP requests to the leader). It loads the
+   * store (which it owns from here: closed on stop, or here if starting fails),
+   * starts the transport and its tick.
+   */
+  static async create(opts: NodeOptions, deps: NodeDeps): Promise<RaftNode> {
+    const { store, clock } = deps;
     try {
       const loaded = await store.load();
       const fresh = loaded.hardState.term === 0 && loaded.entries.length === 0 && !loaded.snapshot;
       const founders = opts.founders;
-      const identity = clusterIdentity(opts.clusterToken);
       const limits = limitsWith(opts.limits);
       // A peer can send any number of impossible messages: their warnings are rate limited.
-      const impossibleLog = new LogLimiter();
+      const impossibleLog = new LogLimiter(undefined, undefined, () => clock.monotonic());
       const raw = new RawNode(
         {
           id: opts.id,
-          rand: new SeededRand(opts.seed ?? (Date.now() ^ hashId(opts.id))),
+          rand: deps.rand,
           bootstrap: fresh && founders ? Object.keys(founders) : undefined,
           bootstrapContext: founders ? Object.fromEntries(Object.entries(founders).map(([id, a]) => [id, JSON.stringify(a)])) : undefined,
           electionTicks: opts.electionTicks,
@@ -184,12 +229,7 @@ export class RaftNode {
         if (a && id !== opts.id) peers[id] = a.raft;
       }
       let node: RaftNode | undefined;
-      const transport = new TcpTransport({
-        id: opts.id,
-        identity,
-        limits,
-        listen: opts.addrs.raft,
-        peers,
+      const transport = deps.transport(peers, {
         onMessage: (m) => {
           if (node) node.#onMessage(m);
         },
@@ -197,11 +237,10 @@ export class RaftNode {
           // A paused node hears nothing, so it learns nothing either.
           if (node && !node.#paused && !node.#stopped) node.#raw.peerUnreachable(peer);
         },
-        logger: (event, fields, level) => (level === 'warn' ? opts.logger.warn(event, fields) : opts.logger.debug(event, fields)),
       });
-      node = new RaftNode(opts, raw, store, transport, kv, loaded.applied, loaded.snapshot?.index ?? 0, loaded.hardState);
+      node = new RaftNode(opts, raw, store, transport, clock, kv, loaded.applied, loaded.snapshot?.index ?? 0, loaded.hardState);
       await transport.start();
-      node.#tickTimer = setInterval(() => node!.#onTick(), opts.tickMs);
+      node.#tickTimer = clock.setInterval(() => node!.#onTick(), opts.tickMs);
       node.#kick();
       opts.logger.info('node started', { id: opts.id, term: loaded.hardState.term, applied: loaded.applied, lastIndex: raw.status().lastIndex, fresh });
       return node;
@@ -218,7 +257,7 @@ export class RaftNode {
     this.#checkUp();
     const checked = validateCommand(cmd, this.limits);
     this.#guard?.check(commandKeys(checked));
-    if (this.#raw.status().role !== Role.Leader) return this.#forward({ cmd: checked });
+    if (this.#raw.role !== Role.Leader) return this.#forward({ cmd: checked });
     return this.#proposeHere({ cmd: checked });
   }
 
@@ -247,7 +286,7 @@ export class RaftNode {
     return this.#forwarder.run(
       () => this.#leaderAddrs(),
       (addrs) => this.#forwarder.propose(addrs.http, sessioned),
-      () => this.#raw.status().role === Role.Leader,
+      () => this.#raw.role === Role.Leader,
       () => this.#proposeHere(sessioned),
       sessioned,
     );
@@ -270,12 +309,12 @@ export class RaftNode {
     if (keys) this.#guard?.check(keys);
     if (level === 'stale' || this.#unsafeStaleReads) return;
     if (level === 'leader') {
-      if (this.#raw.status().role !== Role.Leader) throw this.#notLeaderError();
+      if (this.#raw.role !== Role.Leader) throw this.#notLeaderError();
       return;
     }
     const ctx = this.#nextReadCtx++;
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = this.#clock.setTimeout(() => {
         this.#reads.delete(ctx);
         reject(timeout('linearizable read', this.#requestTimeoutMs));
       }, this.#requestTimeoutMs);
@@ -283,7 +322,7 @@ export class RaftNode {
       try {
         this.#raw.readIndex(ctx);
       } catch (e) {
-        clearTimeout(timer);
+        this.#clock.clearTimeout(timer);
         this.#reads.delete(ctx);
         reject(toNodeError(e));
         return;
@@ -321,7 +360,7 @@ export class RaftNode {
 
   async remove(id: string): Promise<void> {
     this.#checkUp();
-    if (this.#raw.status().role !== Role.Leader) throw this.#notLeaderError();
+    if (this.#raw.role !== Role.Leader) throw this.#notLeaderError();
     await this.#changeMembership({ type: ConfChangeType.Remove, node: id });
   }
 
@@ -342,9 +381,9 @@ export class RaftNode {
       throw toNodeError(e);
     }
     this.#kick();
-    const deadline = Date.now() + this.#requestTimeoutMs;
-    while (Date.now() < deadline) {
-      await sleep(this.#opts.tickMs);
+    const deadline = this.#clock.now() + this.#requestTimeoutMs;
+    while (this.#clock.now() < deadline) {
+      await sleep(this.#clock, this.#opts.tickMs);
       const now = this.#raw.status();
       if (now.leader === target) return target;
       if (now.role === Role.Leader && now.transferee === '') throw new NodeError('RAFTKV_ERR_TRANSFER', `transfer to ${target} did not complete; ${this.id} is still the leader`);
@@ -369,7 +408,7 @@ export class RaftNode {
       voters: st.confState.voters,
       learners: st.confState.learners,
       members: Object.fromEntries([...this.#kv.members].map(([id, ctx]) => [id, parseMemberAddrs(ctx)])),
-      lastContactMs: st.role === Role.Leader ? 0 : Date.now() - this.#lastContact,
+      lastContactMs: st.role === Role.Leader ? 0 : this.#clock.now() - this.#lastContact,
       keys: this.#kv.data.size,
       // A failed node stands still the way a paused one does, but it was not paused.
       paused: this.#paused && !this.#fatal,
@@ -389,7 +428,7 @@ export class RaftNode {
 
   resume(): void {
     this.#paused = false;
-    this.#lastContact = Date.now();
+    this.#lastContact = this.#clock.now();
     this.#kick();
   }
 
@@ -397,7 +436,7 @@ export class RaftNode {
     return this.#stopped;
   }
 
-  get transport(): TcpTransport {
+  get transport(): NodeTransport {
     return this.#transport;
   }
 
@@ -416,16 +455,16 @@ export class RaftNode {
 
   /** Stop ticking and forwarding, and fail every request still waiting (a stop, or a failure). */
   #abandonRequests(err: NodeError): void {
-    clearInterval(this.#tickTimer);
+    this.#clock.clearInterval(this.#tickTimer);
     for (const p of this.#proposals) p.reject(err);
     this.#proposals = [];
     for (const [, w] of this.#waiters) {
-      clearTimeout(w.timer);
+      this.#clock.clearTimeout(w.timer);
       w.reject(err);
     }
     this.#waiters.clear();
     for (const [, r] of this.#reads) {
-      clearTimeout(r.timer);
+      this.#clock.clearTimeout(r.timer);
       r.reject(err);
     }
     this.#reads.clear();
@@ -442,10 +481,10 @@ export class RaftNode {
   #onTick(): void {
     // A late tick means this thread did not run: past half of an election
     // timeout it is what makes the others elect a new leader, so say so.
-    const now = performance.now();
+    const now = this.#clock.monotonic();
     const gap = now - this.#lastTickAt;
     this.#lastTickAt = now;
-    if (gap > this.#stallWarnMs) this.#log.warn('event loop stalled', { id: this.id, ms: Math.round(gap), role: this.#raw.status().role });
+    if (gap > this.#stallWarnMs) this.#log.warn('event loop stalled', { id: this.id, ms: Math.round(gap), role: this.#raw.role });
     if (this.#paused || this.#stopped) return;
     this.#raw.tick();
     this.#kick();
@@ -453,7 +492,7 @@ export class RaftNode {
 
   #onMessage(m: Message): void {
     if (this.#paused || this.#stopped) return;
-    if (m.type === MessageType.App || m.type === MessageType.Heartbeat || m.type === MessageType.Snap) this.#lastContact = Date.now();
+    if (m.type === MessageType.App || m.type === MessageType.Heartbeat || m.type === MessageType.Snap) this.#lastContact = this.#clock.now();
     try {
       this.#raw.step(m);
     } catch (e) {
@@ -474,7 +513,7 @@ export class RaftNode {
   #kick(): void {
     if (this.#driveScheduled || this.#stopped) return;
     this.#driveScheduled = true;
-    setImmediate(() => {
+    this.#clock.defer(() => {
       this.#driveScheduled = false;
       void this.#drive();
     });
@@ -531,7 +570,7 @@ export class RaftNode {
     const first = ref.index - batch.length + 1;
     batch.forEach((p, i) => {
       const index = first + i;
-      const timer = setTimeout(() => {
+      const timer = this.#clock.setTimeout(() => {
         this.#waiters.delete(index);
         p.reject(timeout('write', this.#requestTimeoutMs));
       }, this.#requestTimeoutMs);
@@ -576,7 +615,7 @@ export class RaftNode {
     for (const ctx of rd.droppedReads) {
       const r = this.#reads.get(ctx);
       if (!r) continue;
-      clearTimeout(r.timer);
+      this.#clock.clearTimeout(r.timer);
       this.#reads.delete(ctx);
       r.reject(this.#notLeaderError());
     }
@@ -647,7 +686,7 @@ export class RaftNode {
       const w = this.#waiters.get(e.index);
       if (!w) continue;
       this.#waiters.delete(e.index);
-      clearTimeout(w.timer);
+      this.#clock.clearTimeout(w.timer);
       if (w.term !== e.term) w.reject(new NodeError('RAFTKV_ERR_PROPOSAL_DROPPED', 'the proposal was overwritten by a new leader; it was not applied'));
       else if (result) w.resolve(result);
       else w.reject(new NodeError('RAFTKV_ERR_INTERNAL', `entry ${e.index} could not be applied`));
@@ -690,7 +729,7 @@ export class RaftNode {
     const r = this.#reads.get(ctx);
     if (!r) return;
     this.#reads.delete(ctx);
-    clearTimeout(r.timer);
+    this.#clock.clearTimeout(r.timer);
     r.resolve();
   }
 
@@ -717,7 +756,7 @@ export class RaftNode {
   }
 
   async #changeMembership(cc: ConfChange): Promise<void> {
-    const deadline = Date.now() + this.#requestTimeoutMs;
+    const deadline = this.#clock.now() + this.#requestTimeoutMs;
     let ref;
     for (;;) {
       try {
@@ -729,15 +768,15 @@ export class RaftNode {
         // still be pending (two nodes joining at once, or a fresh leader), so wait for it rather
         // than refuse. With everything applied, a refusal is about this change itself.
         const unapplied = this.#raw.status().lastIndex > this.#applied;
-        if (err.code !== 'RAFTKV_ERR_CONF_CHANGE' || !unapplied || Date.now() >= deadline) throw err;
-        await sleep(this.#opts.tickMs);
+        if (err.code !== 'RAFTKV_ERR_CONF_CHANGE' || !unapplied || this.#clock.now() >= deadline) throw err;
+        await sleep(this.#clock, this.#opts.tickMs);
         this.#checkUp();
-        if (this.#raw.status().role !== Role.Leader) throw this.#notLeaderError();
+        if (this.#raw.role !== Role.Leader) throw this.#notLeaderError();
       }
     }
     this.#kick();
     await new Promise<KvResult>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = this.#clock.setTimeout(() => {
         this.#waiters.delete(ref.index);
         reject(timeout(`membership change (${cc.type} ${cc.node})`, this.#requestTimeoutMs));
       }, this.#requestTimeoutMs);
@@ -746,19 +785,19 @@ export class RaftNode {
   }
 
   async #waitCaughtUp(id: string): Promise<void> {
-    const deadline = Date.now() + Math.max(this.#requestTimeoutMs, 60_000);
-    while (Date.now() < deadline) {
+    const deadline = this.#clock.now() + Math.max(this.#requestTimeoutMs, 60_000);
+    while (this.#clock.now() < deadline) {
       const st = this.#raw.status();
       if (st.role !== Role.Leader) throw this.#notLeaderError();
       const pr = st.progress[id];
       if (pr && pr.match >= st.commit - 64) return;
-      await sleep(this.#opts.tickMs * 2);
+      await sleep(this.#clock, this.#opts.tickMs * 2);
     }
     throw timeout(`${id} catching up`, 60_000);
   }
 
   #leaderAddrs(): MemberAddrs | undefined {
-    const leader = this.#raw.status().leader;
+    const leader = this.#raw.leader;
     if (!leader) return undefined;
     if (leader === this.id) return this.#opts.addrs;
     const ctx = this.#kv.members.get(leader);
@@ -766,7 +805,7 @@ export class RaftNode {
   }
 
   #notLeaderError(): NodeError {
-    const leader = this.#raw.status().leader;
+    const leader = this.#raw.leader;
     if (!leader) return new NodeError('RAFTKV_ERR_NO_LEADER', 'no leader is known; retry shortly');
     return new NodeError('RAFTKV_ERR_NOT_LEADER', `not the leader; the leader is ${leader}`, leader);
   }
@@ -794,10 +833,6 @@ function sessionsToStore(writes: SessionWrite[]): { upserts: StoredSessionWrite[
     else upserts.push({ client: w.client, seq: w.session.lowest, result: JSON.stringify(w.session.results), index: w.session.index });
   }
   return { upserts, expired };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 function hashId(id: string): number {

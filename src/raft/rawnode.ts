@@ -71,6 +71,19 @@ export class RawNode {
     return this.#raft.id;
   }
 
+  /**
+   * This node's role, read directly: the hot paths (every proposal and read)
+   * need only this or the leader, not status(), which builds a progress map.
+   */
+  get role(): Role {
+    return this.#raft.role;
+  }
+
+  /** The leader this node knows of in its term, or NONE (''). */
+  get leader(): NodeId {
+    return this.#raft.lead;
+  }
+
   /** For tests and the simulator's mutants: the protocol object itself. */
   get raft(): Raft {
     return this.#raft;

@@ -7,10 +7,13 @@ export class LogLimiter {
   readonly #perWindow: number;
   readonly #windowMs: number;
   readonly #windows = new Map<string, { start: number; count: number; suppressed: number }>();
+  /** Monotonic milliseconds: a node passes its clock's, so simulated time rate limits its lines too. */
+  readonly #now: () => number;
 
-  constructor(perWindow = 10, windowMs = 1000) {
+  constructor(perWindow = 10, windowMs = 1000, now: () => number = () => performance.now()) {
     this.#perWindow = perWindow;
     this.#windowMs = windowMs;
+    this.#now = now;
   }
 
   /**
@@ -19,7 +22,7 @@ export class LogLimiter {
    * The caller builds the line only when allowed, so a flood allocates nothing.
    */
   take(event: string): number {
-    const now = performance.now();
+    const now = this.#now();
     let w = this.#windows.get(event);
     if (w === undefined) {
       w = { start: now, count: 0, suppressed: 0 };
