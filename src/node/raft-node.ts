@@ -167,15 +167,14 @@ export class RaftNode {
    */
   static async start(opts: RaftNodeOptions): Promise<RaftNode> {
     const store = await SqliteStore.open(opts.dir, { durability: opts.durability ?? 'fsync', inMemory: opts.inMemory });
-    const identity = clusterIdentity(opts.clusterToken);
-    const limits = limitsWith(opts.limits);
     return RaftNode.create(opts, {
       store,
+      // Called inside create's try: a bad token (clusterIdentity throws) still closes the store.
       transport: (peers, callbacks) =>
         new TcpTransport({
           id: opts.id,
-          identity,
-          limits,
+          identity: clusterIdentity(opts.clusterToken),
+          limits: limitsWith(opts.limits),
           listen: opts.addrs.raft,
           peers,
           onMessage: (m) => callbacks.onMessage(m),
