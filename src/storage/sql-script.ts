@@ -6,8 +6,13 @@
 // early), as CAST(X'hex' AS TEXT).
 //
 // The script is built by string concatenation (no array per row, no
-// map/join), and the blobs of a batch are hex-encoded in one pass: bench/
-// storage-cpu.ts measures the encoding against bound parameters.
+// map/join), and the blobs of a batch are hex-encoded in one pass, which
+// halves the JS cost of the encoding (bench/sql-encode.ts: 0.55 → 0.30 µs per
+// 40-byte entry, 0.22 → 0.10 µs per kv row at batches of 64-256). Bound
+// parameters (SqliteStore's `statements: 'bound'`, bench/storage-cpu.ts) were
+// measured and are worse: node-sqlite3 converts every bound value on the JS
+// thread (2-4× the main-thread CPU per entry) and BEGIN/each statement/COMMIT
+// is a thread-pool trip of its own (~20 µs of CPU even for an empty one).
 
 /** Rows per INSERT statement (SQLite's compound-select limit is 500). */
 const ROWS_PER_STATEMENT = 256;
