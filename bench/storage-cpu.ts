@@ -81,7 +81,7 @@ async function run(durability: Durability, seconds: number, statements: string, 
   for (let k = 0; k < nStores; k++) {
     const dir = await mkdtemp(join(tmpdir(), `raftkv-storage-cpu-${durability}-`));
     dirs.push(dir);
-    stores.push(await SqliteStore.open(dir, { durability, statements } as never));
+    stores.push(await SqliteStore.open(dir, { durability, statements: statements === 'bound' ? 'bound' : 'script' }));
   }
   try {
     const index = new Array<number>(nStores).fill(0);
