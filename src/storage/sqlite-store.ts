@@ -15,7 +15,6 @@
 // and all of them go through one queue, so transactions never interleave on
 // the connection.
 
-import { SqlScript } from './sql-script.js';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from '../raft/snapshot.js';
@@ -25,6 +24,7 @@ import { brokenInvariant, corrupt, StorageError, storeClosed } from './errors.js
 import { checkHeader, quickCheck } from './integrity.js';
 import { migrate, SCHEMA_VERSION } from './migrations.js';
 import { list, placeholders, writeRows } from './multi-row.js';
+import { BlobLiterals, int, SqlScript, text } from './sql-script.js';
 import { SnapshotCapture } from './snapshot-capture.js';
 import { SnapshotFiles } from './snapshot-files.js';
 import type { CapturedSnapshot, Durability, KvWrite, LoadedState, LogRow, OpenOptions, PersistRequest, SessionWrite } from './types.js';
@@ -53,6 +53,7 @@ export class SqliteStore {
   readonly dir: string;
   readonly durability: Durability;
   readonly inMemory: boolean;
+  readonly #bound: boolean;
   readonly #db: Db;
   readonly #files: SnapshotFiles;
   readonly #capture: SnapshotCapture;
@@ -68,8 +69,9 @@ export class SqliteStore {
   #snapshot: SnapshotMeta | undefined;
   #applied = 0;
 
-  private constructor(dir: string, durability: Durability, inMemory: boolean, db: Db, files: SnapshotFiles) {
+  private constructor(dir: string, durability: Durability, inMemory: boolean, db: Db, files: SnapshotFiles, bound: boolean) {
     this.dir = dir;
+    this.#bound = bound;
     this.durability = durability;
     this.inMemory = inMemory;
     this.#db = db;
@@ -109,7 +111,7 @@ export class SqliteStore {
       }
       await db.exec(`PRAGMA synchronous = ${durability === 'fsync' ? 'FULL' : 'NORMAL'}; PRAGMA busy_timeout = 5000;`);
       await migrate(db, label);
-      const store = new SqliteStore(dir, durability, inMemory, db, files);
+      const store = new SqliteStore(dir, durability, inMemory, db, files, opts.statements === 'bound');
       await store.#init();
       return store;
     } catch (e) {
@@ -219,6 +221,20 @@ export class SqliteStore {
         // ATTACH before BEGIN: DETACH is refused inside a transaction, so keep the pair outside it.
         await db.run('ATTACH DATABASE ? AS incoming', [incoming]);
       }
+      if (!snap && this.#bound) {
+        const first = entries[0]?.index;
+        if (first !== undefined && first > Math.max(lastIndex, snapIndex) + 1) {
+          throw brokenInvariant(`persist: entries start at ${first}, after a gap from the stored log's end ${Math.max(lastIndex, snapIndex)}`);
+        }
+        await this.#boundTransaction('BEGIN IMMEDIATE', 'COMMIT', async () => {
+          if (first !== undefined && first <= lastIndex) await (await db.prepared('DELETE FROM log WHERE idx >= ?')).run([first]);
+          await writeRows(db, insertLogSql, entries, bindEntry);
+          const hs = rd.hardState;
+          if (hs) await (await db.prepared(upsertHardStateSql)).run([hs.term, hs.vote, hs.commit]);
+        });
+        if (entries.length > 0) this.#lastIndex = entries[entries.length - 1]!.index;
+        return;
+      }
       if (!snap) {
         // The common case, one sqlite3 call: log suffix and hard state in one transaction.
         const script = new SqlScript().add('BEGIN IMMEDIATE');
@@ -226,13 +242,19 @@ export class SqliteStore {
           const first = entries[0]!.index;
           const tip = Math.max(lastIndex, snapIndex);
           if (first > tip + 1) throw brokenInvariant(`persist: entries start at ${first}, after a gap from the stored log's end ${tip}`);
-          if (first <= lastIndex) script.add(`DELETE FROM log WHERE idx >= ${first}`);
-          script.insertRows('INSERT INTO log (idx, term, kind, data, checksum)', entries.map((e) => [e.index, e.term, e.kind, e.data, crc32(e.data)]));
+          if (first <= lastIndex) script.add(`DELETE FROM log WHERE idx >= ${int(first)}`);
+          const blobs = new BlobLiterals(entries.map((e) => e.data));
+          script.rows('INSERT INTO log (idx, term, kind, data, checksum)', entries.length, (i) => {
+            const e = entries[i]!;
+            return `${int(e.index)},${int(e.term)},${int(e.kind)},${blobs.literal(i)},${crc32(e.data)}`;
+          });
           lastIndex = entries[entries.length - 1]!.index;
         }
         if (rd.hardState) {
           const hs = rd.hardState;
-          script.insertRows('INSERT INTO hard_state (id, term, vote, commit_index)', [[0, hs.term, hs.vote, hs.commit]], 'ON CONFLICT (id) DO UPDATE SET term = excluded.term, vote = excluded.vote, commit_index = excluded.commit_index');
+          script.add(
+            `INSERT INTO hard_state (id, term, vote, commit_index) VALUES (0,${int(hs.term)},${text(hs.vote)},${int(hs.commit)}) ON CONFLICT (id) DO UPDATE SET term = excluded.term, vote = excluded.vote, commit_index = excluded.commit_index`,
+          );
         }
         await this.#execTransaction(script.add('COMMIT'));
         this.#lastIndex = lastIndex;
@@ -335,24 +357,45 @@ export class SqliteStore {
       const sessionRows = new Map<string, SessionWrite>();
       for (const s of sessions) sessionRows.set(s.client, s);
 
+      const relaxed = this.durability === 'fsync' && !this.inMemory;
+      if (this.#bound) {
+        await this.#boundTransaction(
+          relaxed ? 'PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE' : 'BEGIN IMMEDIATE',
+          relaxed ? 'COMMIT; PRAGMA synchronous = FULL' : 'COMMIT',
+          async () => {
+            await writeRows(db, upsertKvSql, upserts, (r, out) => out.push(r[0], r[1]));
+            await writeRows(db, deleteKvSql, deletes, (k, out) => out.push(k));
+            await writeRows(db, deleteSessionsSql, expiredSessions, (c, out) => out.push(c));
+            await writeRows(db, upsertSessionsSql, [...sessionRows.values()], (s, out) => out.push(s.client, s.seq, s.result, s.index ?? appliedIndex));
+            if (appliedIndex !== this.#applied) await (await db.prepared('UPDATE meta SET applied = ? WHERE id = 0')).run([appliedIndex]);
+          },
+          relaxed,
+        );
+        this.#applied = appliedIndex;
+        return;
+      }
       // One sqlite3 call. The applied state can always be rebuilt from the
       // durable log, so with durability "fsync" this transaction alone skips
       // the fsync (synchronous=NORMAL keeps it atomic); the next log write's
       // fsync makes it durable too.
-      const relaxed = this.durability === 'fsync' && !this.inMemory;
       const script = new SqlScript();
       if (relaxed) script.add('PRAGMA synchronous = NORMAL');
       script.add('BEGIN IMMEDIATE');
-      script.insertRows('INSERT INTO kv (k, v)', upserts, 'ON CONFLICT (k) DO UPDATE SET v = excluded.v');
+      script.rows('INSERT INTO kv (k, v)', upserts.length, (i) => `${text(upserts[i]![0])},${text(upserts[i]![1])}`, 'ON CONFLICT (k) DO UPDATE SET v = excluded.v');
       script.inList('DELETE FROM kv WHERE k IN', deletes);
       // Expiry first: a session written in this batch is live at its end.
       script.inList('DELETE FROM sessions WHERE client IN', expiredSessions);
-      script.insertRows(
+      const sessionList = [...sessionRows.values()];
+      script.rows(
         'INSERT INTO sessions (client, seq, result, idx)',
-        [...sessionRows.values()].map((s) => [s.client, s.seq, s.result, s.index ?? appliedIndex]),
+        sessionList.length,
+        (i) => {
+          const s = sessionList[i]!;
+          return `${text(s.client)},${int(s.seq)},${text(s.result)},${int(s.index ?? appliedIndex)}`;
+        },
         'ON CONFLICT (client) DO UPDATE SET seq = excluded.seq, result = excluded.result, idx = excluded.idx',
       );
-      if (appliedIndex !== this.#applied) script.add(`UPDATE meta SET applied = ${appliedIndex} WHERE id = 0`);
+      if (appliedIndex !== this.#applied) script.add(`UPDATE meta SET applied = ${int(appliedIndex)} WHERE id = 0`);
       script.add('COMMIT');
       if (relaxed) script.add('PRAGMA synchronous = FULL');
       await this.#execTransaction(script, relaxed);
@@ -469,6 +512,20 @@ export class SqliteStore {
     }
   }
 
+  /** `begin` (one exec), fn's bound statements, `commit` (one exec); on failure roll back. */
+  async #boundTransaction(begin: string, commit: string, fn: () => Promise<void>, restoreFull = false): Promise<void> {
+    const db = this.#db;
+    try {
+      await db.exec(begin);
+      await fn();
+      await db.exec(commit);
+    } catch (e) {
+      await db.exec('ROLLBACK').catch(() => undefined);
+      if (restoreFull) await db.exec('PRAGMA synchronous = FULL').catch(() => undefined);
+      throw e;
+    }
+  }
+
   async #transaction(fn: () => Promise<void>): Promise<void> {
     const db = this.#db;
     await db.run('BEGIN IMMEDIATE');
@@ -489,6 +546,9 @@ const deleteSessionsSql = (n: number): string => `DELETE FROM sessions WHERE cli
 const upsertSessionsSql = (n: number): string =>
   `INSERT INTO sessions (client, seq, result, idx) VALUES ${placeholders(n, 4)}
    ON CONFLICT (client) DO UPDATE SET seq = excluded.seq, result = excluded.result, idx = excluded.idx`;
+
+const upsertHardStateSql = `INSERT INTO hard_state (id, term, vote, commit_index) VALUES (0, ?, ?, ?)
+   ON CONFLICT (id) DO UPDATE SET term = excluded.term, vote = excluded.vote, commit_index = excluded.commit_index`;
 
 function bindEntry(e: Entry, out: Param[]): void {
   out.push(e.index, e.term, e.kind, e.data, crc32(e.data));

@@ -53,4 +53,10 @@ export interface OpenOptions {
   durability?: Durability;
   /** Keep the database in memory (`--inmem`); snapshot files still go under `<dir>/snapshots`. */
   inMemory?: boolean;
+  /**
+   * How a persist or apply batch is sent (for bench/storage-cpu.ts): 'script'
+   * (default) is one exec() of SQL with literal values per transaction; 'bound'
+   * is BEGIN, prepared multi-row statements with bound parameters, COMMIT.
+   */
+  statements?: 'script' | 'bound';
 }
