@@ -46,7 +46,7 @@ export interface LauncherOptions {
 /**
  * Runs every node of a cluster in its own worker thread (or child process)
  * and keeps the launcher alive whatever a node does: a node is stopped by
- * asking it to close its handles (STACK.md), and a node that dies is only
+ * asking it to close its handles (docs/ARCHITECTURE.md), and a node that dies is only
  * marked dead.
  */
 export class Launcher {

@@ -1,6 +1,6 @@
 // What runs a node for the launcher, whether in a worker thread or a child
 // process: it answers the launcher's messages and, on any stop, closes the
-// node's uWS and sqlite3 handles before its thread or process ends (STACK.md:
+// node's uWS and sqlite3 handles before its thread or process ends (docs/ARCHITECTURE.md:
 // ending with those handles open aborts the whole launcher).
 
 import { getHeapStatistics } from 'node:v8';
@@ -68,7 +68,7 @@ export async function hostNode(channel: HostChannel, data: HostData): Promise<vo
         if (failed === undefined) running?.node.resume();
         return;
       case 'kill':
-        // A thread cannot be killed outright (STACK.md), so this is the
+        // A thread cannot be killed outright (docs/ARCHITECTURE.md), so this is the
         // closest: no hand-off, pending requests fail, and the disk keeps
         // only what was already issued. A child process gets SIGKILL instead.
         stop('killed');

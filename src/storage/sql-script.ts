@@ -1,5 +1,5 @@
 // A whole write as ONE sqlite3 call: every call is a trip through the thread
-// pool that all node workers share (STACK.md), so a persist or an apply is
+// pool that all node workers share (docs/ARCHITECTURE.md, Storage), so a persist or an apply is
 // built as a script of statements with literal values and run by exec().
 // Values are written as literals: integers as digits, blobs as X'hex', text
 // quoted ('' for a quote) or, when it holds a NUL (which would end the script

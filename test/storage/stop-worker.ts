@@ -1,6 +1,6 @@
 // Not a test: the worker thread of worker-stop.test.ts. It writes as a node
 // does (persist + applyBatch, a capture now and then) until told to stop, then
-// stops the way STACK.md prescribes: close the store, then close the port.
+// stops the way docs/ARCHITECTURE.md prescribes: close the store, then close the port.
 
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { EntryKind } from '../../src/raft/types.js';

@@ -1,6 +1,6 @@
 // A node's worker thread is stopped with writes and captures in flight, again
 // and again: the process must survive (sqlite3 aborts it if a worker dies with
-// work in flight, see STACK.md) and the data must reopen consistent.
+// work in flight, see docs/ARCHITECTURE.md) and the data must reopen consistent.
 
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
