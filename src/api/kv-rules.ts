@@ -2,7 +2,8 @@
 // which read levels exist, and which results of the state machine are errors.
 
 import { NodeError, badRequest } from '../node/errors.js';
-import { SYSTEM_PREFIX, type KvResult } from '../node/kv-state.js';
+import { keyRuleProblem, keyTooLongMessage } from '../node/command-validation.js';
+import type { KvResult } from '../node/kv-state.js';
 import { DEFAULT_LIMITS } from '../node/limits.js';
 import { READ_LEVELS, type ReadLevel } from '../node/types.js';
 
@@ -19,14 +20,12 @@ export function validateKey(key: string): string {
  * pass each index as the limit.
  */
 export function checkKey(key: string, maxKeyBytes: number): string {
-  if (key === '') throw badRequest('the key is empty');
-  if (key.startsWith(SYSTEM_PREFIX)) throw badRequest('keys may not start with a NUL character');
-  // A UTF-16 unit is at most 3 UTF-8 bytes: short keys skip the count.
-  if (key.length > maxKeyBytes / 3 && Buffer.byteLength(key) > maxKeyBytes) throw keyTooLong(maxKeyBytes);
+  const problem = keyRuleProblem(key, maxKeyBytes);
+  if (problem !== undefined) throw badRequest(problem);
   return key;
 }
 
-export const keyTooLong = (maxKeyBytes: number): NodeError => badRequest(`the key is longer than ${maxKeyBytes} bytes (limits.maxKeyBytes)`);
+export const keyTooLong = (maxKeyBytes: number): NodeError => badRequest(keyTooLongMessage(maxKeyBytes));
 
 export function parseReadLevel(level: string): ReadLevel {
   if (!(READ_LEVELS as readonly string[]).includes(level)) throw badRequest(`unknown read level ${JSON.stringify(level)}; use stale, leader or linearizable`);

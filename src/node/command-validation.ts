@@ -28,27 +28,39 @@ export const MAX_COMMAND_KEYS = 1 << 20;
 const MAX_CLIENT_ID = 256;
 
 interface Sizes {
-  key(k: string): string | undefined;
+  maxKeyBytes: number;
   value(v: string): string | undefined;
 }
 
 /** The structural check alone: types, op names, counts; no size limits (they are the proposer's). */
-const STRUCTURAL: Sizes = { key: () => undefined, value: () => undefined };
+const STRUCTURAL: Sizes = { maxKeyBytes: Infinity, value: () => undefined };
 
 function sizesOf(limits: Limits): Sizes {
   return {
-    key: (k) => (Buffer.byteLength(k) > limits.maxKeyBytes ? `the key is longer than ${limits.maxKeyBytes} bytes` : undefined),
+    maxKeyBytes: limits.maxKeyBytes,
     value: (v) => (storedByteLength(v) > limits.maxValueBytes ? `the value is longer than ${limits.maxValueBytes} bytes` : undefined),
   };
 }
 
 const isString = (v: unknown): v is string => typeof v === 'string';
 
-function keyProblem(k: unknown, sizes: Sizes): string | undefined {
-  if (!isString(k)) return 'a key must be a string';
+/**
+ * What is wrong with a key, or undefined: the one key rule of every path
+ * (the fronts' checkKey, and commands before and after they are proposed).
+ */
+export function keyRuleProblem(k: string, maxKeyBytes: number): string | undefined {
   if (k === '') return 'the key is empty';
   if (k.startsWith(SYSTEM_PREFIX)) return 'keys may not start with a NUL character (reserved for the cluster)';
-  return sizes.key(k);
+  // A UTF-16 unit is at most 3 UTF-8 bytes: short keys skip the count.
+  if (k.length > maxKeyBytes / 3 && Buffer.byteLength(k) > maxKeyBytes) return keyTooLongMessage(maxKeyBytes);
+  return undefined;
+}
+
+export const keyTooLongMessage = (maxKeyBytes: number): string => `the key is longer than ${maxKeyBytes} bytes (limits.maxKeyBytes)`;
+
+function keyProblem(k: unknown, sizes: Sizes): string | undefined {
+  if (!isString(k)) return 'a key must be a string';
+  return keyRuleProblem(k, sizes.maxKeyBytes);
 }
 
 function valueProblem(v: unknown, sizes: Sizes): string | undefined {

@@ -4,7 +4,7 @@ import { after, describe, it } from 'node:test';
 import { Packr } from 'msgpackr';
 import { encodeBatchFrame, encodeHelloFrame } from '../../src/transport/codec.js';
 import { frame } from '../../src/transport/framing.js';
-import { contexts, meet, numbered, startNode, TEST_IDENTITY, waitFor, type TestNode } from './helpers.js';
+import { contexts, healthyPair, meet, numbered, startNode, TEST_IDENTITY, waitFor, type TestNode } from './helpers.js';
 
 /** The hello a member (node a, a peer of b) sends: what follows it is read. */
 const memberHello = (): Buffer => encodeHelloFrame('a', TEST_IDENTITY);
@@ -32,18 +32,7 @@ describe('bad input from a connection', () => {
   const open: TestNode[] = [];
   after(() => Promise.all(open.map((n) => n.transport.close())));
 
-  async function setup(): Promise<{ a: TestNode; b: TestNode; check: (n: number) => Promise<void> }> {
-    const b = await startNode('b', {}, { limits: { maxPeerFrameBytes: MAX_FRAME } });
-    const a = await startNode('a', { b: b.addr });
-    open.push(a, b);
-    meet(a, b);
-    const check = async (n: number) => {
-      a.transport.send([numbered('a', 'b', n)]);
-      await waitFor(() => b.received.at(-1)?.context === n, `message ${n} from the healthy peer`);
-    };
-    await check(0);
-    return { a, b, check };
-  }
+  const setup = () => healthyPair(open, { limits: { maxPeerFrameBytes: MAX_FRAME } });
 
   const closedWith = (b: TestNode, code: string) => b.logs.some((l) => l.event === 'transport closing inbound connection' && l.fields.code === code);
 

@@ -105,3 +105,20 @@ export function strictlyIncreasing(xs: readonly number[]): boolean {
   for (let i = 1; i < xs.length; i++) if (xs[i]! <= xs[i - 1]!) return false;
   return true;
 }
+
+/**
+ * A target `b` and its healthy peer `a`, talking (both pushed to `open` for
+ * closing); `check(n)` proves a's message n still reaches b.
+ */
+export async function healthyPair(open: TestNode[], bOpts: Partial<TransportOptions> = {}): Promise<{ a: TestNode; b: TestNode; check: (n: number) => Promise<void> }> {
+  const b = await startNode('b', {}, bOpts);
+  const a = await startNode('a', { b: b.addr });
+  open.push(a, b);
+  meet(a, b);
+  const check = async (n: number): Promise<void> => {
+    a.transport.send([numbered('a', 'b', n)]);
+    await waitFor(() => b.received.at(-1)?.context === n, `message ${n} from the healthy peer`);
+  };
+  await check(0);
+  return { a, b, check };
+}

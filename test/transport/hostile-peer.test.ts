@@ -12,7 +12,7 @@ import { clusterIdentity, helloProof } from '../../src/node/cluster-identity.js'
 import { EntryKind, MessageType, type Message } from '../../src/raft/types.js';
 import { encodeBatchFrame, encodeHelloFrame, PROTOCOL_VERSION } from '../../src/transport/codec.js';
 import { frame } from '../../src/transport/framing.js';
-import { contexts, meet, numbered, startNode, TEST_IDENTITY, waitFor, type TestNode } from './helpers.js';
+import { contexts, healthyPair, meet, numbered, startNode, TEST_IDENTITY, waitFor, type TestNode } from './helpers.js';
 
 const plain = new Packr({ useRecords: false });
 
@@ -63,18 +63,7 @@ describe('hostile input on the peer port', () => {
   });
 
   /** b (the target) and a (its healthy peer), talking. */
-  async function setup(limits: Parameters<typeof startNode>[2] = {}): Promise<{ a: TestNode; b: TestNode; check: (n: number) => Promise<void> }> {
-    const b = await startNode('b', {}, limits);
-    const a = await startNode('a', { b: b.addr });
-    open.push(a, b);
-    meet(a, b);
-    const check = async (n: number) => {
-      a.transport.send([numbered('a', 'b', n)]);
-      await waitFor(() => b.received.at(-1)?.context === n, `message ${n} from the healthy peer`);
-    };
-    await check(0);
-    return { a, b, check };
-  }
+  const setup = (bOpts: Parameters<typeof startNode>[2] = {}) => healthyPair(open, bOpts);
 
   async function raw(b: TestNode): Promise<Raw> {
     const r = await connect(b.port);
