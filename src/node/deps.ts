@@ -5,11 +5,12 @@
 // (RaftNode.create). Each interface is exactly what RaftNode uses of the
 // production class, with the same signatures, so those classes satisfy it as they are.
 
-import type { Message, NodeId, Rand, SnapshotMeta } from '../raft/index.js';
+import type { Entry, Message, NodeId, Rand, RaftConfig, SnapshotMeta } from '../raft/index.js';
 import type { CapturedSnapshot, KvWrite, LoadedState, PersistRequest, SessionWrite } from '../storage/types.js';
 import type { LinkFilter } from '../transport/link-filter.js';
 import type { InboundStats } from '../transport/tcp-transport.js';
 import type { Clock } from './clock.js';
+import type { KvResult, KvState } from './kv-state.js';
 
 export type { Clock, TimerHandle } from './clock.js';
 
@@ -73,3 +74,25 @@ export interface NodeDeps {
   /** Randomized election timeouts. */
   rand: Rand;
 }
+
+/**
+ * For the deterministic simulator's checkers (test/sim/), which run the
+ * production node and must see what it applies without re-implementing it:
+ * NodeOptions.observer. Production passes none, and then nothing is called.
+ * Calls are synchronous, from inside the node: an observer only reads.
+ */
+export interface NodeObserver {
+  /** `entry` was applied; `result` is the state machine's answer (undefined for a no-op), `kv` the state right after it. */
+  applied(entry: Entry, result: KvResult | undefined, kv: KvState): void;
+  /** The state was replaced by a snapshot received from the leader, taken at `index`. */
+  restored(index: number, kv: KvState): void;
+  /** ReadIndex confirmed the read with context `context` (numbered 1, 2, ... per node object) at `index`. */
+  readConfirmed(context: number, index: number): void;
+}
+
+/**
+ * Knobs of the consensus core a node may be created with (NodeOptions.core).
+ * Production leaves them at the core's defaults; the simulator varies them by
+ * seed, and its mutants need some (no pre-vote, one entry per message) to show.
+ */
+export type CoreTuning = Partial<Pick<RaftConfig, 'preVote' | 'checkQuorum' | 'maxMsgEntries' | 'maxInflightMsgs' | 'maxApplyBytes'>>;

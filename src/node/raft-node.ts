@@ -18,7 +18,7 @@ import { SqliteStore } from '../storage/sqlite-store.js';
 import { LogLimiter } from '../transport/log-limiter.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
 import { realClock, sleep, type Clock, type TimerHandle } from './clock.js';
-import type { NodeDeps, NodeStore, NodeTransport } from './deps.js';
+import type { CoreTuning, NodeDeps, NodeObserver, NodeStore, NodeTransport } from './deps.js';
 import { NodeError, nodeFailed, shuttingDown, timeout, toNodeError } from './errors.js';
 import { Forwarder } from './forwarder.js';
 import type { ShardAssignment } from '../shard/slot-map.js';
@@ -57,6 +57,10 @@ export interface NodeOptions {
   unsafeStaleReads?: boolean;
   /** Called once if the node fails (a storage write failed): it then only answers why, until it is stopped. */
   onFail?: (reason: string) => void;
+  /** Consensus core knobs (deps.ts); absent in production: the core's defaults. */
+  core?: CoreTuning;
+  /** The simulator's view of what the node applies and reads (deps.ts); absent in production. */
+  observer?: NodeObserver;
 }
 
 /** A production node (RaftNode.start): where its store lives, and the seed of its randomness. */
@@ -212,6 +216,7 @@ export class RaftNode {
           compactionTrailing: opts.compactionTrailing ?? Math.min(5000, opts.snapshotEvery),
           // The chunks this node sends are the size its peers accept (validate.ts allows twice that).
           snapshotChunkBytes: limits.snapshotChunkBytes,
+          ...opts.core,
           logger: (event, fields) => {
             if (event !== IMPOSSIBLE_MESSAGE_DROPPED) return opts.logger.info(event, { ...fields, raft: true });
             const suppressed = impossibleLog.take(event);
@@ -328,6 +333,11 @@ export class RaftNode {
       }
       this.#kick();
     });
+  }
+
+  /** The consensus core, read-only: for the simulator's checkers (logs, terms, commit), never to drive it. */
+  get core(): RawNode {
+    return this.#raw;
   }
 
   /** The local state, for reads that already passed their barrier. */
@@ -600,11 +610,13 @@ export class RaftNode {
       this.#lastSnapshotIndex = rd.snapshot.index;
       this.#syncPeers();
       this.#log.info('snapshot restored', { id: this.id, index: rd.snapshot.index, keys: this.#kv.data.size });
+      this.#opts.observer?.restored(rd.snapshot.index, this.#kv);
     }
     this.#send(rd.persistedMessages);
     if (rd.committed.length > 0) this.#apply(rd.committed);
     if (this.#stopped) return;
     for (const rs of rd.readStates) {
+      this.#opts.observer?.readConfirmed(rs.context, rs.index);
       const r = this.#reads.get(rs.context);
       if (!r) continue;
       r.index = rs.index;
@@ -671,6 +683,7 @@ export class RaftNode {
       }
       // Expire at fixed indexes, never at batch boundaries, so every node agrees.
       if (e.index % 1024 === 0) sessions.push(...this.#kv.expireSessions(e.index));
+      this.#opts.observer?.applied(e, results[results.length - 1]![1], this.#kv);
     }
     const last = entries[entries.length - 1]!.index;
     if (last > this.#applied) {
