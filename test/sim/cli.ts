@@ -45,7 +45,7 @@ if (mutant !== undefined && !MUTANTS.some((m) => m.name === mutant)) fail(`unkno
 let failing = 0;
 const started = performance.now();
 for (let seed = first; seed < first + seeds; seed++) {
-  const r = runSeed({ seed, nodes, ticks, mutant, unmutated: options.control === true, traceSize });
+  const r = await runSeed({ seed, nodes, ticks, mutant, unmutated: options.control === true, traceSize });
   if (options.verbose) {
     const s = r.stats;
     console.log(

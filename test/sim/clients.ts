@@ -1,18 +1,27 @@
-// Simulated clients and the history they record. Each client runs one
-// operation at a time (put / get / delete / compare-and-set on a few keys,
-// every written value unique) against the node it believes leads, or a
-// random one; NOT_LEADER hints redirect it. Only operations that may have
-// taken effect enter the history: a request refused before anything was
-// proposed is left out, and so is a write whose log slot went to another
-// entry. A write with no answer in time, or whose node crashed, is recorded
-// as unknown, and the client goes on under a fresh client id (the checker
-// needs each client's operations to be sequential).
+// Simulated clients of the production node's API, and the history they
+// record. Each client runs one operation at a time (put / get / delete /
+// compare-and-set on a few keys, every written value unique) against the node
+// it believes leads, or a random one; NOT_LEADER hints redirect it.
+//
+// Writes go through node.proposeLocal with a real client session (Envelope
+// c/s/a, the way forwarded writes travel): when an attempt's fate is unknown
+// (a timeout, a crash) the client retries the same sequence number on the
+// leader, and the state machine applies it at most once and answers the retry
+// with the first result (kv-state.ts, Raft thesis §6.3). Reads are
+// node.read(key, 'linearizable'), on followers too (ReadIndex).
+//
+// Only operations that may have taken effect enter the history: a write
+// refused before anything was proposed, or whose log slot went to another
+// entry, is left out, and so is a read without an answer. A write that never
+// got a definite answer is recorded as unknown, and the client goes on under
+// a fresh client id (the checker needs each client's operations to be
+// sequential).
 
-import { RaftError, type NodeId, type SeededRand } from '../../src/raft/index.js';
+import type { NodeId, SeededRand } from '../../src/raft/index.js';
+import type { Envelope, KvCommand, KvResult } from '../../src/node/kv-state.js';
 import { TICK, type EventQueue } from './event-queue.js';
-import type { KvInput, Operation } from '../../src/check/linearizability.js';
-import { NodeDownError, isNotLeader, type ReadOutcome, type SimNode, type WriteOutcome } from './sim-node.js';
-import type { WriteCommand } from './state-machine.js';
+import type { KvInput, KvOutput, Operation } from '../../src/check/linearizability.js';
+import { NodeDownError, type ReadOutcome, type SimNode, type WriteOutcome } from './sim-node.js';
 
 export interface ClientHost {
   readonly queue: EventQueue;
@@ -22,44 +31,54 @@ export interface ClientHost {
   trace(text: string): void;
   /** Whether clients should start new operations. */
   running(): boolean;
+  /** Whether any node applied command `seq` of session `client`. */
+  appliedAnywhere(client: string, seq: number): boolean;
+  /** A write answered with something no correct node says (a harness or node bug). */
+  violation(text: string): void;
 }
 
 export interface ClientOptions {
   clients: number;
   keys: string[];
-  /** Ticks after which an operation without an answer ends as unknown. */
+  /** Ticks after which an attempt without an answer counts as unknown. */
   opTimeoutTicks: number;
 }
 
 export interface ClientStats {
   ok: number;
   unknown: number;
-  /** Unknown writes left out of the history because their slot never held them anywhere. */
+  /** Unknown writes left out of the history because no node ever applied them. */
   unknownNeverApplied: number;
-  /** Proposed, but the log slot went to another entry. */
+  /** Proposed, but provably not applied: not in the log, or its slot went to another entry. */
   failed: number;
   refused: number;
+  /** Writes sent again with the same session sequence after an unknown answer. */
+  retries: number;
+  /** Of those, the ones answered at last. */
+  retriesAnswered: number;
   reads: number;
   readsFailed: number;
 }
+
+/** Attempts per write: the first and up to two retries. */
+const MAX_ATTEMPTS = 3;
 
 interface Recorded {
   op: Operation;
   /** A definite failure: not part of the history. */
   excluded: boolean;
-  /** For a write: where it was proposed. */
-  ref?: { index: number; term: number };
+  /** The session command, to ask whether it was applied anywhere. */
+  session?: { client: string; seq: number };
 }
 
 export class Clients {
-  readonly stats: ClientStats = { ok: 0, unknown: 0, unknownNeverApplied: 0, failed: 0, refused: 0, reads: 0, readsFailed: 0 };
+  readonly stats: ClientStats = { ok: 0, unknown: 0, unknownNeverApplied: 0, failed: 0, refused: 0, retries: 0, retriesAnswered: 0, reads: 0, readsFailed: 0 };
   readonly #host: ClientHost;
   readonly #rand: SeededRand;
   readonly #opts: ClientOptions;
   readonly #records: Recorded[] = [];
   #nextClientId = 1;
   #nextValue = 1;
-  #nextRead = 1;
   /** The last value seen for each key (written or read), for compare-and-set guesses. */
   readonly #lastSeen = new Map<string, string | null>();
   readonly #written = new Map<string, string[]>();
@@ -75,17 +94,16 @@ export class Clients {
   }
 
   /**
-   * The history so far; ops still running are unknown. A write whose result
-   * the client never learned is left out when its log slot (index, term)
-   * was never applied anywhere: it took no effect in this run, which is the
-   * same as taking effect after everything else. That keeps the checker's
-   * search small: unknown writes are what makes it expensive.
+   * The history so far; ops still running are unknown. An unknown write that
+   * no node ever applied is left out: it took no effect in this run, which is
+   * the same as taking effect after everything else. That keeps the
+   * checker's search small: unknown writes are what makes it expensive.
    */
-  history(appliedTerm: (index: number) => number | undefined = () => undefined): Operation[] {
+  history(): Operation[] {
     const out: Operation[] = [];
     for (const r of this.#records) {
       if (r.excluded) continue;
-      if ('unknown' in r.op.output && r.ref && appliedTerm(r.ref.index) !== r.ref.term) {
+      if ('unknown' in r.op.output && r.session && !this.#host.appliedAnywhere(r.session.client, r.session.seq)) {
         this.stats.unknownNeverApplied++;
         continue;
       }
@@ -110,12 +128,8 @@ export class Clients {
     return this.#nextClientId++;
   }
 
-  newReadContext(): number {
-    return this.#nextRead++;
-  }
-
-  record(op: Operation, ref?: { index: number; term: number }): Recorded {
-    const r: Recorded = { op, excluded: false, ref };
+  record(op: Operation, session?: { client: string; seq: number }): Recorded {
+    const r: Recorded = { op, excluded: false, session };
     this.#records.push(r);
     return r;
   }
@@ -142,11 +156,25 @@ export class Clients {
   }
 }
 
+type WriteInput = Exclude<KvInput, { op: 'get' }>;
+
+/** One write of a client, over its attempts. */
+interface Write {
+  input: WriteInput;
+  env: Envelope;
+  what: string;
+  rec: Recorded | undefined;
+  attempts: number;
+  /** Some attempt ended without a definite answer: it may have been applied. */
+  uncertain: boolean;
+  done: boolean;
+}
+
 class Client {
   readonly #all: Clients;
   readonly #slot: number;
   #clientId: number;
-  #opSeq = 0;
+  #seq = 0;
   #leader: NodeId = '';
 
   constructor(all: Clients, slot: number) {
@@ -157,7 +185,10 @@ class Client {
 
   next(delayTicks = this.#all.rand.next() * 2): void {
     this.#all.host.queue.after(delayTicks * TICK, () => {
-      if (this.#all.host.running()) this.#attempt(this.#all.nextInput(), 0);
+      if (!this.#all.host.running()) return;
+      const input = this.#all.nextInput();
+      if (input.op === 'get') this.#read(input, 0);
+      else this.#startWrite(input);
     });
   }
 
@@ -172,31 +203,15 @@ class Client {
     return nodes.length > 0 ? r.pick(nodes) : undefined;
   }
 
-  /** A request that was not even started: retry at the hinted leader, or back off. */
-  #refused(input: KvInput, tries: number, e: unknown): void {
-    this.#all.stats.refused++;
-    if (isNotLeader(e) && e.leader && tries < 3) {
-      this.#leader = e.leader;
-      this.#all.host.queue.after(TICK * (0.1 + this.#all.rand.next() * 0.4), () => this.#attempt(input, tries + 1));
-      return;
-    }
-    if (!(e instanceof RaftError) && !(e instanceof NodeDownError)) throw e;
-    this.#leader = '';
-    this.next(1 + this.#all.rand.next() * 3);
+  #soon(fn: () => void): void {
+    this.#all.host.queue.after(TICK * (0.1 + this.#all.rand.next() * 0.4), fn);
   }
 
-  #attempt(input: KvInput, tries: number): void {
-    if (!this.#all.host.running()) return;
-    const node = this.#pickNode();
-    if (!node) return this.next(2);
-    if (input.op === 'get') this.#read(node, input, tries);
-    else this.#write(node, input, tries);
-  }
-
-  #read(node: SimNode, input: Extract<KvInput, { op: 'get' }>, tries: number): void {
+  #read(input: Extract<KvInput, { op: 'get' }>, tries: number): void {
     const all = this.#all;
     const host = all.host;
-    const ctx = all.newReadContext();
+    const node = this.#pickNode();
+    if (!node) return this.next(2);
     const call = host.queue.now;
     let settled = false;
     const done = (o: ReadOutcome): void => {
@@ -207,77 +222,155 @@ class Client {
         all.record({ clientId: this.#clientId, input, output: { ok: true, value: o.value }, call, return: host.queue.now });
         all.saw(input.key, o.value);
         host.trace(`c${this.#slot} (client ${this.#clientId}) get ${input.key} at ${node.id} -> ${o.value ?? 'absent'}`);
-      } else {
-        // A read that was never answered constrains nothing: leave it out.
-        all.stats.readsFailed++;
+        this.next();
+        return;
+      }
+      // A read that was never answered constrains nothing: leave it out.
+      all.stats.readsFailed++;
+      if (o.leader && tries < 2 && host.running()) {
+        this.#leader = o.leader;
+        this.#soon(() => this.#read(input, tries + 1));
+        return;
       }
       this.next();
     };
     try {
-      node.read(ctx, input.key, done);
+      node.read(input.key, done);
     } catch (e) {
-      this.#refused(input, tries, e);
-      return;
+      if (!(e instanceof NodeDownError)) throw e;
+      all.stats.refused++;
+      this.#leader = '';
+      return this.next(1 + all.rand.next() * 3);
     }
-    host.queue.after(all.opts.opTimeoutTicks * TICK, () => done({ kind: 'failed' }));
+    host.queue.after(all.opts.opTimeoutTicks * TICK, () => done({ kind: 'failed', why: 'no answer', leader: '' }));
   }
 
-  #write(node: SimNode, input: Exclude<KvInput, { op: 'get' }>, tries: number): void {
+  #startWrite(input: WriteInput): void {
+    const seq = ++this.#seq;
+    const client = `c${this.#clientId}`;
+    // One command outstanding at a time: everything below it is acknowledged.
+    const env: Envelope = { c: client, s: seq, a: seq, cmd: toCommand(input) };
+    const w: Write = { input, env, what: `c${this.#slot} (client ${this.#clientId}) ${describe(input)}`, rec: undefined, attempts: 0, uncertain: false, done: false };
+    this.#attempt(w);
+  }
+
+  #attempt(w: Write): void {
     const all = this.#all;
     const host = all.host;
-    const cmd = toCommand(input, this.#clientId, ++this.#opSeq);
-    let ref;
-    try {
-      ref = node.propose(cmd);
-    } catch (e) {
-      this.#refused(input, tries, e);
-      return;
-    }
-    this.#leader = node.id;
-    const rec = all.record({ clientId: this.#clientId, input, output: { unknown: true }, call: host.queue.now, return: Infinity }, ref);
-    const what = `c${this.#slot} (client ${this.#clientId}) ${describe(input)} at ${node.id} as ${ref.index}/t${ref.term}`;
-    host.trace(`${what} proposed`);
+    if (!host.running()) return;
+    const node = this.#pickNode();
+    if (!node) return this.#refused(w);
+    const attempt = ++w.attempts;
     let settled = false;
-    const done = (o: WriteOutcome | { kind: 'timeout' }): void => {
+    const answered = (o: WriteOutcome): void => {
       if (settled) return;
       settled = true;
-      switch (o.kind) {
-        case 'applied':
-          all.stats.ok++;
-          rec.op.return = host.queue.now;
-          rec.op.output = input.op === 'cas' ? { ok: true, swapped: o.result?.swapped === true } : { ok: true };
-          if (input.op === 'delete') all.saw(input.key, null);
-          else if (input.op === 'put' || o.result?.swapped) all.saw(input.key, input.value);
-          host.trace(`${what} -> ok${input.op === 'cas' ? (o.result?.swapped ? ' swapped' : ' not swapped') : ''}`);
-          break;
-        case 'failed':
-          all.stats.failed++;
-          rec.excluded = true;
-          host.trace(`${what} -> lost its slot`);
-          break;
-        default:
-          all.stats.unknown++;
-          host.trace(`${what} -> unknown (${o.kind === 'timeout' ? 'timed out' : 'node crashed'})`);
-          this.#clientId = all.newClientId();
-          this.#opSeq = 0;
-          this.#leader = '';
-      }
-      this.next();
+      this.#answered(w, node.id, o);
     };
-    node.waitWrite(ref, cmd, done);
-    host.queue.after(all.opts.opTimeoutTicks * TICK, () => done({ kind: 'timeout' }));
+    try {
+      node.write(w.env, answered);
+    } catch (e) {
+      if (!(e instanceof NodeDownError)) throw e;
+      w.attempts--;
+      return this.#refused(w);
+    }
+    if (attempt > 1) all.stats.retries++;
+    w.rec ??= all.record({ clientId: this.#clientId, input: w.input, output: { unknown: true }, call: host.queue.now, return: Infinity }, { client: w.env.c!, seq: w.env.s! });
+    host.trace(`${w.what} sent to ${node.id}${attempt > 1 ? ` (attempt ${attempt})` : ''}`);
+    host.queue.after(all.opts.opTimeoutTicks * TICK, () => answered({ kind: 'unknown', why: 'no answer in time' }));
+  }
+
+  /** The node was down or frozen: nothing was sent. */
+  #refused(w: Write): void {
+    const all = this.#all;
+    all.stats.refused++;
+    this.#leader = '';
+    if (w.rec === undefined) return this.next(1 + all.rand.next() * 3);
+    // An earlier attempt is in doubt: keep trying the same command for a while.
+    if (w.attempts < MAX_ATTEMPTS) return this.#all.host.queue.after(TICK * (1 + all.rand.next() * 3), () => this.#attempt(w));
+    this.#finishUnknown(w, 'no node to retry on');
+  }
+
+  #answered(w: Write, at: NodeId, o: WriteOutcome): void {
+    if (w.done) return;
+    const all = this.#all;
+    const host = all.host;
+    switch (o.kind) {
+      case 'applied':
+        this.#applied(w, at, o.result);
+        return;
+      case 'failed':
+        host.trace(`${w.what} at ${at} -> not applied (${o.why})`);
+        if (o.leader) this.#leader = o.leader;
+        break;
+      case 'unknown':
+        host.trace(`${w.what} at ${at} -> unknown (${o.why})`);
+        w.uncertain = true;
+        this.#leader = '';
+        break;
+    }
+    if (w.attempts < MAX_ATTEMPTS && host.running() && (w.uncertain || (o.kind === 'failed' && o.leader))) {
+      this.#soon(() => this.#attempt(w));
+      return;
+    }
+    if (w.uncertain) return this.#finishUnknown(w, o.why);
+    w.done = true;
+    all.stats.failed++;
+    w.rec!.excluded = true;
+    this.next();
+  }
+
+  #applied(w: Write, at: NodeId, result: KvResult): void {
+    const all = this.#all;
+    const host = all.host;
+    w.done = true;
+    if (!result.ok) {
+      host.violation(`${w.what} at ${at}: the state machine answered ${JSON.stringify(result)}`);
+      return this.#finishUnknown(w, 'refused by the state machine');
+    }
+    this.#leader = at;
+    const output = outputOf(w.input, result);
+    const rec = w.rec!;
+    rec.op.return = host.queue.now;
+    rec.op.output = output;
+    all.stats.ok++;
+    if (w.attempts > 1) all.stats.retriesAnswered++;
+    const input = w.input;
+    if (input.op === 'delete') all.saw(input.key, null);
+    else if (input.op === 'put' || ('swapped' in output && output.swapped)) all.saw(input.key, input.value);
+    host.trace(`${w.what} at ${at} -> ok${'swapped' in output ? (output.swapped ? ' swapped' : ' not swapped') : ''}`);
+    this.next();
+  }
+
+  #finishUnknown(w: Write, why: string): void {
+    const all = this.#all;
+    w.done = true;
+    all.stats.unknown++;
+    all.host.trace(`${w.what} stays unknown (${why})`);
+    // Its op may still take effect: later ops of this client would overlap it.
+    this.#clientId = all.newClientId();
+    this.#seq = 0;
+    this.#leader = '';
+    this.next();
   }
 }
 
-function toCommand(input: Exclude<KvInput, { op: 'get' }>, client: number, op: number): WriteCommand {
+function toCommand(input: WriteInput): KvCommand {
   switch (input.op) {
     case 'put':
-      return { client, op, kind: 'put', key: input.key, value: input.value };
+      return { op: 'set', kv: [[input.key, input.value]] };
     case 'delete':
-      return { client, op, kind: 'delete', key: input.key };
+      return { op: 'del', keys: [input.key] };
     case 'cas':
-      return { client, op, kind: 'cas', key: input.key, expect: input.expect, value: input.value };
+      return { op: 'cas', key: input.key, expect: input.expect, value: input.value };
   }
+}
+
+/** The checker's output for a write the state machine answered (KvState's cas answers the value it found when it did not swap). */
+function outputOf(input: WriteInput, result: KvResult): KvOutput {
+  if (input.op !== 'cas') return { ok: true };
+  if (!('swapped' in result)) throw new Error(`a cas answered without swapped: ${JSON.stringify(result)}`);
+  return result.swapped ? { ok: true, swapped: true } : { ok: true, swapped: false, value: result.value };
 }
 
 function describe(input: KvInput): string {

@@ -1,7 +1,14 @@
 // The simulator's clock: a priority queue of events ordered by (time, insertion
 // order), so two runs of the same seed pop events in exactly the same order.
+//
+// The production node runs on it, and that node awaits promises (its store's,
+// its own). Promise continuations are microtasks, whose order JavaScript fixes,
+// so a run stays deterministic as long as nothing but microtasks runs between
+// two events: no real timer, no setImmediate, no I/O. After each event the run
+// loop lets the microtasks run out (settle()) before the clock moves, so a
+// continuation happens at the simulated time of what it continues.
 
-/** Simulated time units in one tick. */
+/** Simulated time units in one tick (the nodes' tickMs: a unit is a millisecond to them). */
 export const TICK = 100;
 
 interface Event {
@@ -10,11 +17,35 @@ interface Event {
   run: () => void;
 }
 
+/**
+ * Microtask turns with no sign of activity after which the work of an event
+ * counts as done. Continuation chains in the node are a few turns deep between
+ * two calls into the simulator (an async return costs up to three), so a quiet
+ * stretch this long means nothing is left; test/sim/simulation.test.ts checks
+ * that a much longer one changes nothing.
+ */
+export const QUIET_TURNS = 6;
+/** More turns than this after one event is a loop that never ends. */
+const MAX_TURNS = 100_000;
+
 export class EventQueue {
   #heap: Event[] = [];
   #seq = 0;
+  /** Work to run after the current event, before the clock moves (a clock's defer, i.e. setImmediate). */
+  #immediates: (() => void)[] = [];
+  readonly #quietTurns: number;
   /** The time of the event being run. */
   now = 0;
+  /**
+   * Bumped by every call the node makes into the simulated world (disk,
+   * clock, network, observer) and every answer a client gets: microtasks are
+   * settled once it stays still for a few turns.
+   */
+  activity = 0;
+
+  constructor(quietTurns = QUIET_TURNS) {
+    this.#quietTurns = quietTurns;
+  }
 
   get size(): number {
     return this.#heap.length;
@@ -37,6 +68,12 @@ export class EventQueue {
 
   after(delay: number, run: () => void): void {
     this.at(this.now + delay, run);
+  }
+
+  /** Run `fn` once the current event and its microtasks are done, at the same time. */
+  defer(fn: () => void): void {
+    this.activity++;
+    this.#immediates.push(fn);
   }
 
   /** Pop and run the next event; false when the queue is empty or the next event is after `limit`. */
@@ -62,6 +99,39 @@ export class EventQueue {
     this.now = top.time;
     top.run();
     return true;
+  }
+
+  /**
+   * Let the current event's consequences run out: its microtasks, then the
+   * deferred work (each followed by its own microtasks, as Node runs
+   * setImmediate callbacks), until nothing is left at this time.
+   */
+  async settle(): Promise<void> {
+    await this.#drainMicrotasks();
+    while (this.#immediates.length > 0) {
+      const batch = this.#immediates;
+      this.#immediates = [];
+      for (const fn of batch) {
+        fn();
+        await this.#drainMicrotasks();
+      }
+    }
+  }
+
+  async #drainMicrotasks(): Promise<void> {
+    let seen = this.activity;
+    let quiet = 0;
+    let turns = 0;
+    while (quiet < this.#quietTurns) {
+      await null;
+      if (this.activity !== seen) {
+        seen = this.activity;
+        quiet = 0;
+      } else {
+        quiet++;
+      }
+      if (++turns > MAX_TURNS) throw new Error(`microtasks still busy after ${MAX_TURNS} turns`);
+    }
   }
 }
 

@@ -29,8 +29,7 @@
 
 import type { Entry, NodeId } from '../../src/raft/index.js';
 import { checkKvHistory, type Operation } from '../../src/check/linearizability.js';
-
-const decoder = new TextDecoder();
+import { fmtEntry } from './trace.js';
 
 /** The read-only view of a node's log the checkers need (RaftLog has it). */
 export interface LogView {
@@ -57,6 +56,7 @@ export interface VoterLogs {
 interface AppliedRecord {
   term: number;
   text: string;
+  entry: Entry;
   node: NodeId;
   /** The highest term any node had when the entry was first seen applied. */
   maxTerm: number;
@@ -64,6 +64,7 @@ interface AppliedRecord {
 
 interface Link {
   text: string;
+  entry: Entry;
   prevTerm: number | undefined;
   node: NodeId;
 }
@@ -146,7 +147,7 @@ export class Invariants {
       }
       if (e.term !== rec.term || this.#text(e) !== rec.text) {
         this.violation(
-          `leader completeness: ${node} became leader of term ${term} with entry ${index}/t${e.term} "${this.#text(e)}" but ${rec.node} applied ${index}/t${rec.term} "${rec.text}"`,
+          `leader completeness: ${node} became leader of term ${term} with entry ${fmtEntry(e)} but ${rec.node} applied ${fmtEntry(rec.entry)}`,
         );
         return;
       }
@@ -182,9 +183,9 @@ export class Invariants {
     const text = this.#text(e);
     const rec = this.#applied.get(e.index);
     if (rec === undefined) {
-      this.#applied.set(e.index, { term: e.term, text, node, maxTerm: this.#maxTerm });
+      this.#applied.set(e.index, { term: e.term, text, entry: e, node, maxTerm: this.#maxTerm });
     } else if (rec.term !== e.term || rec.text !== text) {
-      this.violation(`state machine safety: ${node} applied ${e.index}/t${e.term} "${text}" but ${rec.node} applied ${e.index}/t${rec.term} "${rec.text}"`);
+      this.violation(`state machine safety: ${node} applied ${fmtEntry(e)} but ${rec.node} applied ${fmtEntry(rec.entry)}`);
       return;
     }
     this.#checkState(node, e.index, digest, 'after applying');
@@ -217,11 +218,11 @@ export class Invariants {
       const link = byTerm.get(e.term);
       const text = this.#text(e);
       if (!link) {
-        byTerm.set(e.term, { text, prevTerm, node });
+        byTerm.set(e.term, { text, entry: e, prevTerm, node });
         continue;
       }
       if (link.text !== text) {
-        this.violation(`log matching: entry ${i}/t${e.term} is "${text}" on ${node} but "${link.text}" on ${link.node}`);
+        this.violation(`log matching: entry ${i}/t${e.term} is ${fmtEntry(e)} on ${node} but ${fmtEntry(link.entry)} on ${link.node}`);
         return;
       }
       if (prevTerm !== undefined && link.prevTerm !== undefined && prevTerm !== link.prevTerm) {
@@ -247,10 +248,11 @@ export class Invariants {
     return { timedOut: r.timedOut, ms };
   }
 
+  /** The entry's kind and bytes, losslessly as a string (one char per byte): to compare, not to show. */
   #text(e: Entry): string {
     let t = this.#texts.get(e.data);
     if (t === undefined) {
-      t = `${e.kind}:${decoder.decode(e.data)}`;
+      t = `${e.kind}:${Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength).toString('latin1')}`;
       this.#texts.set(e.data, t);
     }
     return t;

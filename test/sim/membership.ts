@@ -1,11 +1,13 @@
-// Membership changes during a run, always issued through the current leader,
-// one at a time: add a learner under a fresh id (ids are never reused),
-// promote it once it has caught up, remove a voter (sometimes the leader)
-// or a learner. The number of voters stays within [3, maxVoters].
+// Membership changes during a run, through the production node's API on the
+// current leader, one call at a time: join a new node under a fresh id (ids
+// are never reused; RaftNode.join adds it as a learner, waits for it to catch
+// up and promotes it), finish the join of a learner left behind by an
+// interrupted one, remove a voter (sometimes the leader itself) or a learner.
+// The number of voters stays within [3, maxVoters].
 
-import { ConfChangeType, RaftError, type ConfChange, type NodeId, type SeededRand } from '../../src/raft/index.js';
-import type { EventQueue } from './event-queue.js';
-import { NodeDownError, type SimNode } from './sim-node.js';
+import { ConfChangeType, type ConfChange, type NodeId, type SeededRand } from '../../src/raft/index.js';
+import { TICK, type EventQueue } from './event-queue.js';
+import { NodeDownError, simAddrs, type SimNode } from './sim-node.js';
 
 export interface MembershipHost {
   readonly queue: EventQueue;
@@ -30,8 +32,8 @@ export class Membership {
   readonly #rand: SeededRand;
   readonly #maxVoters: number;
   #nextId: number;
-  /** Nodes created to join, not yet seen as members. */
-  readonly #joining = new Set<NodeId>();
+  /** A join or remove call has not answered yet (its node may have crashed: then it never will). */
+  #busy: { since: number } | undefined;
 
   constructor(host: MembershipHost, rand: SeededRand, founders: number, maxVoters: number) {
     this.#host = host;
@@ -41,48 +43,62 @@ export class Membership {
   }
 
   step(): void {
-    const leader = this.#host.leader();
-    const raw = leader?.raw;
-    if (!leader || !raw) return;
-    const conf = raw.raft.conf;
-    for (const id of this.#joining) if (conf.voters.includes(id) || conf.learners.includes(id) || conf.removed.includes(id)) this.#joining.delete(id);
-    const choices: (() => ConfChange | undefined)[] = [];
-    const status = raw.status();
-    const caughtUp = conf.learners.filter((id) => (status.progress[id]?.match ?? 0) >= status.commit - 20);
-    if (caughtUp.length > 0) choices.push(() => ({ type: ConfChangeType.PromoteLearner, node: this.#rand.pick(caughtUp) }));
+    const host = this.#host;
+    const leader = host.leader();
+    const core = leader?.core;
+    if (!leader || !core) return;
+    // One change at a time; a call whose leader crashed never answers, so give up on it after a while.
+    if (this.#busy && host.queue.now - this.#busy.since < 200 * TICK) return;
+    const conf = core.raft.conf;
+    const choices: (() => void)[] = [];
+    if (conf.learners.length > 0) {
+      choices.push(() => {
+        const id = this.#rand.pick(conf.learners);
+        this.#call(leader, `join ${id} (finishing)`, (n) => n.join(id, simAddrs(id)));
+      });
+    }
     if (conf.voters.length < this.#maxVoters && conf.learners.length === 0) {
       choices.push(() => {
-        const waiting = [...this.#joining];
-        let id = waiting[0];
-        if (id === undefined) {
-          id = `n${this.#nextId++}`;
-          this.#joining.add(id);
-          this.#host.addNode(id);
-        }
-        return { type: ConfChangeType.AddLearner, node: id };
+        const id = `n${this.#nextId++}`;
+        host.addNode(id);
+        this.#call(leader, `join ${id}`, (n) => n.join(id, simAddrs(id)));
       });
     }
     if (conf.voters.length > MIN_VOTERS) {
       choices.push(() => {
         const others = conf.voters.filter((id) => id !== leader.id);
-        const node = this.#rand.chance(0.3) ? leader.id : this.#rand.pick(others);
-        return { type: ConfChangeType.Remove, node };
+        const id = this.#rand.chance(0.3) ? leader.id : this.#rand.pick(others);
+        this.#call(leader, `remove ${id}`, (n) => n.remove(id));
       });
     }
     if (conf.learners.length > 0 && this.#rand.chance(0.1)) {
-      choices.push(() => ({ type: ConfChangeType.Remove, node: this.#rand.pick(conf.learners) }));
+      choices.push(() => {
+        const id = this.#rand.pick(conf.learners);
+        this.#call(leader, `remove learner ${id}`, (n) => n.remove(id));
+      });
     }
     if (choices.length === 0) return;
-    const cc = this.#rand.pick(choices)();
-    if (!cc) return;
-    this.stats.proposed++;
+    this.#rand.pick(choices)();
+  }
+
+  #call(leader: SimNode, what: string, fn: Parameters<SimNode['call']>[0]): void {
+    const host = this.#host;
+    let p: Promise<unknown>;
     try {
-      const ref = leader.withCore((c) => c.proposeConfChange(cc));
-      this.#host.trace(`membership: ${leader.id} proposes ${cc.type} ${cc.node} as ${ref.index}/t${ref.term}`);
+      p = leader.call(fn);
     } catch (e) {
-      if (!(e instanceof RaftError) && !(e instanceof NodeDownError)) throw e;
-      this.#host.trace(`membership: ${leader.id} refuses ${cc.type} ${cc.node}: ${e.message}`);
+      if (!(e instanceof NodeDownError)) throw e;
+      return;
     }
+    this.stats.proposed++;
+    const busy = (this.#busy = { since: host.queue.now });
+    host.trace(`membership: ${leader.id} starts ${what}`);
+    p.then(
+      () => host.trace(`membership: ${leader.id} finished ${what}`),
+      (e: unknown) => host.trace(`membership: ${leader.id} failed ${what}: ${e instanceof Error ? e.message : String(e)}`),
+    ).finally(() => {
+      if (this.#busy === busy) this.#busy = undefined;
+    });
   }
 
   /** Some node applied `cc` (so it is committed). */

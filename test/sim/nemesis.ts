@@ -2,14 +2,15 @@
 // partition (symmetric split, split with a bridge node, one-way cuts, one
 // node isolated, one node deaf or mute), crash a node (restarted later from
 // its disk), bounce one (crash and quick restart), freeze one for a while,
-// cut the power of every node at once, change the network weather, change the membership or
-// transfer the leadership.
+// cut the power of every node at once, make a node's disk fail a write (the
+// node then fails, and is restarted later) or stall, change the network
+// weather, change the membership or transfer the leadership.
 
 import type { NodeId, SeededRand } from '../../src/raft/index.js';
 import { TICK, type EventQueue } from './event-queue.js';
 import type { Membership } from './membership.js';
 import { WEATHERS, type Network, type Weather } from './network.js';
-import type { SimNode } from './sim-node.js';
+import { NodeDownError, type SimNode } from './sim-node.js';
 
 export type PartitionKind = 'split' | 'bridge' | 'one-way' | 'isolated' | 'deaf' | 'mute';
 
@@ -47,6 +48,11 @@ export interface FaultProfile {
   /** Chance that one disk write is slow, and how slow. */
   slowDiskChance: number;
   slowDiskTicks: [number, number];
+  /** Per tick: chance that a live node's disk fails its next write (the node fails; it is restarted after `downTicks`). */
+  diskFailChance: number;
+  /** Per tick: chance that a live node's disk stalls its next call for `diskStallTicks` (the calls after it wait). */
+  diskStallChance: number;
+  diskStallTicks: [number, number];
 }
 
 export const DEFAULT_FAULTS: FaultProfile = {
@@ -68,6 +74,9 @@ export const DEFAULT_FAULTS: FaultProfile = {
   persistTicks: [0, 1],
   slowDiskChance: 0.05,
   slowDiskTicks: [1, 4],
+  diskFailChance: 0.002,
+  diskStallChance: 0.004,
+  diskStallTicks: [2, 15],
 };
 
 /** Each seed draws one mix, so runs differ in character as well as in detail. */
@@ -77,7 +86,7 @@ export const FAULT_MIXES: Readonly<Record<string, Partial<FaultProfile>>> = {
   partitions: { partitionChance: 0.08, partitionTicks: [3, 30] },
   churn: { memberChance: 0.06, transferChance: 0.03 },
   lossy: { weathers: WEATHERS.slice(1), weatherChance: 0.05 },
-  'slow-disk': { persistTicks: [0.2, 2], slowDiskChance: 0.15, slowDiskTicks: [2, 8] },
+  'slow-disk': { persistTicks: [0.2, 2], slowDiskChance: 0.15, slowDiskTicks: [2, 8], diskFailChance: 0.006, diskStallChance: 0.015 },
   gentle: { partitionChance: 0.01, crashChance: 0.004, bounceChance: 0.002, powerCutChance: 0 },
 };
 
@@ -98,10 +107,12 @@ export interface NemesisStats {
   powerCuts: number;
   pauses: number;
   transfers: number;
+  diskFaults: number;
+  diskStalls: number;
 }
 
 export class Nemesis {
-  readonly stats: NemesisStats = { partitions: 0, crashes: 0, powerCuts: 0, pauses: 0, transfers: 0 };
+  readonly stats: NemesisStats = { partitions: 0, crashes: 0, powerCuts: 0, pauses: 0, transfers: 0, diskFaults: 0, diskStalls: 0 };
   readonly #host: NemesisHost;
   readonly #rand: SeededRand;
   readonly #faults: FaultProfile;
@@ -139,6 +150,8 @@ export class Nemesis {
     if (r.chance(f.memberChance)) this.#membership.step();
     if (r.chance(f.transferChance)) this.#transfer();
     if (r.chance(f.blipChance ?? 0)) this.#blip();
+    if (r.chance(f.diskFailChance)) this.#diskFault();
+    if (r.chance(f.diskStallChance)) this.#diskStall();
   }
 
   #victim(candidates: SimNode[]): SimNode | undefined {
@@ -149,13 +162,33 @@ export class Nemesis {
   }
 
   #crash(downTicks: [number, number]): void {
-    const node = this.#victim(this.#host.nodes().filter((n) => n.alive));
+    // Nodes still reading their disk at start-up crash too.
+    const node = this.#victim(this.#host.nodes().filter((n) => n.running));
     if (!node) return;
     this.stats.crashes++;
     node.crash();
     // As the TCP transport does: the others see their connection to it close.
-    for (const other of this.#host.nodes()) if (other !== node && other.alive && !other.paused) other.raw?.peerUnreachable(node.id);
-    this.#restartLater(node, downTicks);
+    for (const other of this.#host.nodes()) if (other !== node) other.peerDown(node.id);
+    this.restartLater(node, downTicks);
+  }
+
+  /** The next write of a live node's disk fails: the node fails (RAFTKV_ERR_NODE_FAILED) and the simulator restarts it. */
+  #diskFault(): void {
+    const node = this.#victim(this.#host.nodes().filter((n) => n.alive));
+    if (!node) return;
+    this.stats.diskFaults++;
+    this.#host.trace(`nemesis: ${node.id}'s disk will fail its next write`);
+    node.disk.failNextWrite();
+  }
+
+  #diskStall(): void {
+    const node = this.#victim(this.#host.nodes().filter((n) => n.alive));
+    if (!node) return;
+    const [lo, hi] = this.#faults.diskStallTicks;
+    const ticks = lo + this.#rand.next() * (hi - lo);
+    this.stats.diskStalls++;
+    this.#host.trace(`nemesis: ${node.id}'s disk stalls for ${ticks.toFixed(1)} ticks`);
+    node.disk.delayNext(ticks * TICK);
   }
 
   /** A connection blip: a live node is told a live peer (often its leader) went away. */
@@ -163,10 +196,10 @@ export class Nemesis {
     const nodes = this.#host.nodes().filter((n) => n.alive && !n.paused);
     if (nodes.length < 2) return;
     const node = this.#rand.pick(nodes);
-    const lead = node.raw?.status().leader;
+    const lead = node.core?.leader;
     const peer = lead && this.#rand.chance(0.7) ? lead : this.#rand.pick(nodes.filter((n) => n !== node)).id;
     this.#host.trace(`nemesis: ${node.id} loses its connection to ${peer}`);
-    node.raw?.peerUnreachable(peer);
+    node.peerDown(peer);
   }
 
   #pause(): void {
@@ -181,13 +214,14 @@ export class Nemesis {
     this.stats.powerCuts++;
     this.#host.trace('nemesis: power cut, every node crashes');
     for (const node of this.#host.nodes()) {
-      if (!node.alive) continue;
+      if (!node.running) continue;
       node.crash();
-      this.#restartLater(node, [1, 10]);
+      this.restartLater(node, [1, 10]);
     }
   }
 
-  #restartLater(node: SimNode, [lo, hi]: [number, number]): void {
+  /** Restart `node` after a while, unless the faults are over by then (the world restarts everything itself). */
+  restartLater(node: SimNode, [lo, hi]: [number, number] = this.#faults.downTicks): void {
     const delay = (lo + this.#rand.next() * (hi - lo)) * TICK;
     this.#host.queue.after(delay, () => {
       if (this.#host.faultPhase()) node.start();
@@ -243,19 +277,26 @@ export class Nemesis {
   }
 
   #transfer(): void {
-    const leader = this.#host.leader();
-    const raw = leader?.raw;
-    if (!leader || !raw) return;
-    const others = raw.raft.conf.voters.filter((id) => id !== leader.id);
+    const host = this.#host;
+    const leader = host.leader();
+    const core = leader?.core;
+    if (!leader || !core) return;
+    const others = core.raft.conf.voters.filter((id) => id !== leader.id);
     if (others.length === 0) return;
     const to = this.#rand.pick(others);
-    this.stats.transfers++;
-    this.#host.trace(`nemesis: ${leader.id} transfers leadership to ${to}`);
+    let done: Promise<string>;
     try {
-      leader.withCore((c) => c.transferLeadership(to));
+      done = leader.call((n) => n.transferLeadership(to));
     } catch (e) {
-      this.#host.trace(`nemesis: transfer refused: ${(e as Error).message}`);
+      if (!(e instanceof NodeDownError)) throw e;
+      return;
     }
+    this.stats.transfers++;
+    host.trace(`nemesis: ${leader.id} transfers leadership to ${to}`);
+    done.then(
+      () => host.trace(`nemesis: transfer from ${leader.id} to ${to} done`),
+      (e: unknown) => host.trace(`nemesis: transfer from ${leader.id} to ${to} failed: ${e instanceof Error ? e.message : String(e)}`),
+    );
   }
 }
 

@@ -17,6 +17,8 @@ export interface RunOptions {
   mix?: string;
   /** With `mutant`: use its faults and settings but leave the core correct (the control run). */
   unmutated?: boolean;
+  /** See SimOptions.quietTurns. */
+  quietTurns?: number;
 }
 
 export interface RunResult extends SimResult {
@@ -27,7 +29,7 @@ export interface RunResult extends SimResult {
 
 export const DEFAULT_TICKS = 400;
 
-export function runSeed(opts: RunOptions): RunResult {
+export async function runSeed(opts: RunOptions): Promise<RunResult> {
   const mutant = opts.mutant ? findMutant(opts.mutant) : undefined;
   const sim: SimOptions = {
     seed: opts.seed,
@@ -38,10 +40,11 @@ export function runSeed(opts: RunOptions): RunResult {
     mix: opts.mix ?? mutant?.mix,
     traceSize: opts.traceSize,
     checkTimeoutMs: opts.checkTimeoutMs,
+    quietTurns: opts.quietTurns,
   };
   const restore = opts.unmutated ? undefined : mutant?.apply();
   try {
-    return { ...new Simulator(sim).run(), mutant: opts.mutant, unmutated: opts.unmutated === true && mutant !== undefined };
+    return { ...(await new Simulator(sim).run()), mutant: opts.mutant, unmutated: opts.unmutated === true && mutant !== undefined };
   } finally {
     restore?.();
   }

@@ -1,75 +1,90 @@
-// The runtime around one simulated RawNode: an in-memory "disk" that survives
-// crashes, asynchronous persistence (the write of a ready completes some time
-// after ready(); a crash before that loses it), the key-value state machine,
-// snapshots captured every few applied entries, and the waiting client requests.
+// One simulated machine: the production RaftNode (src/node/raft-node.ts),
+// created with RaftNode.create over a simulated disk, network and clock, and
+// its disk, which outlives it. A crash abandons the node object: its timers,
+// deferred work, messages and disk completions never reach it again (Life),
+// and its disk loses every call not yet completed. A restart creates a new
+// RaftNode over the same disk, as a process restart does.
+//
+// The simulator sees inside the node only through its observer (applied
+// entries, restored snapshots, confirmed reads) and its read-only core, and
+// talks to it only through its public API: proposeLocal, read, join, remove,
+// transferLeadership.
 
 import {
   EntryKind,
-  MessageType,
-  RaftError,
-  RawNode,
+  IMPOSSIBLE_MESSAGE_DROPPED,
   Role,
-  SeededRand,
   decodeConfChange,
-  fillSnapshotChunk,
   type ConfChange,
-  type Entry,
   type Message,
   type NodeId,
-  type ProposalRef,
-  type RaftConfig,
-  type Ready,
-  type SnapshotMeta,
+  type RawNode,
+  type SeededRand,
 } from '../../src/raft/index.js';
+import type { NodeObserver } from '../../src/node/deps.js';
+import { NodeError } from '../../src/node/errors.js';
+import { decodeEnvelope, type Envelope, type KvResult, type KvState } from '../../src/node/kv-state.js';
+import type { Logger } from '../../src/node/logger.js';
+import { RaftNode, type NodeOptions } from '../../src/node/raft-node.js';
+import type { MemberAddrs } from '../../src/node/types.js';
 import type { EventQueue } from './event-queue.js';
 import type { Invariants, LogVersion } from './invariants.js';
-import { KvStateMachine, decodeCommand, encodeCommand, type Command, type WriteResult } from './state-machine.js';
+import { Life, SimClock } from './sim-clock.js';
 import { SimDisk } from './sim-disk.js';
+import { SimTransport } from './sim-transport.js';
 import { fmtEntry, fmtTime } from './trace.js';
 
-export type WriteOutcome = { kind: 'applied'; result: WriteResult | undefined } | { kind: 'failed' } | { kind: 'unknown' };
-export type ReadOutcome = { kind: 'value'; value: string | null } | { kind: 'failed' };
+export type WriteOutcome =
+  | { kind: 'applied'; result: KvResult }
+  /** It never entered the log, or its log slot was applied holding another entry: it took no effect. */
+  | { kind: 'failed'; why: string; leader: string }
+  /** It may or may not take effect. */
+  | { kind: 'unknown'; why: string };
+export type ReadOutcome = { kind: 'value'; value: string | null } | { kind: 'failed'; why: string; leader: string };
 
-interface WriteWaiter {
-  term: number;
-  cmd: Command;
-  done: (o: WriteOutcome) => void;
-}
-
-interface ReadWaiter {
-  key: string;
-  /** The highest commit index anywhere when the read began. */
-  floor: number;
-  index?: number;
-  done: (o: ReadOutcome) => void;
-}
+/** The options every node of a run shares (the rest is per node). */
+export type SharedOptions = Omit<NodeOptions, 'id' | 'addrs' | 'founders' | 'logger' | 'observer' | 'onFail'>;
 
 /** The world a node lives in. */
 export interface NodeHost {
   readonly queue: EventQueue;
   readonly invariants: Invariants;
+  readonly options: SharedOptions;
+  /** The founders and their addresses. */
+  readonly founders: Record<NodeId, MemberAddrs>;
   send(m: Message): void;
-  /** How long the next disk write takes, in time units. */
-  persistDelay(): number;
+  /** How long the next disk call takes, in time units. */
+  diskDelay(): number;
   trace(text: string): void;
-  coreConfig(id: NodeId, founder: boolean, rand: SeededRand): RaftConfig;
-  /** Capture a snapshot every this many applied entries. */
-  readonly snapshotEvery: number;
-  readonly compactionTrailing: number;
-  /** Time units between two ticks of this node (clocks drift a little). */
-  tickInterval(rand: SeededRand): number;
   onConfApplied(node: SimNode, cc: ConfChange, index: number): void;
-  /** `node`, a leader, advanced its commit index. */
+  /** Some node applied client `client`'s command `seq`. */
+  onClientApplied(client: string, seq: number): void;
+  /** `node` is a leader whose commit index just advanced. */
   onLeaderCommit(node: SimNode): void;
-  readonly stats: { snapshotsCaptured: number; snapshotsInstalled: number; persists: number };
+  /** `node` failed on an injected disk fault and was taken down: restart it later. */
+  onFailed(node: SimNode): void;
+  /** The simulator threw in a callback of the node's promises (the run fails with it). */
+  exception(e: unknown): void;
+  readonly stats: { snapshotsCaptured: number; snapshotsInstalled: number; persists: number; diskFailures: number };
 }
 
-/** Thrown to a client whose request reaches a node that is down (or frozen). */
+/** Thrown to a caller whose request reaches a node that is down, still starting, or frozen. */
 export class NodeDownError extends Error {
   constructor(id: NodeId) {
     super(`${id} is down`);
   }
 }
+
+/** The addresses a simulated node announces; never dialled (the network finds peers by id). */
+export function simAddrs(id: NodeId): MemberAddrs {
+  return { raft: `${id}:raft`, http: `${id}:http` };
+}
+
+interface InFlight {
+  abandon(why: string): void;
+}
+
+type State = 'down' | 'starting' | 'up';
 
 export class SimNode {
   readonly id: NodeId;
@@ -77,20 +92,18 @@ export class SimNode {
   readonly disk: SimDisk;
   readonly #host: NodeHost;
   readonly #rand: SeededRand;
-  #raw: RawNode | undefined;
-  #sm = new KvStateMachine();
-  /** Bumped at every start and crash: events of an older life are ignored. */
-  #life = 0;
-  #pending: Ready | undefined;
-  #snapIndex = 0;
-  /** Bytes of the recent snapshots this node holds, by index, for sending chunks. */
-  #snapBytes = new Map<number, Uint8Array>();
-  #seen = { role: Role.Follower, term: 0, lead: '', commit: 0 };
-  #writes = new Map<number, WriteWaiter[]>();
-  #reads = new Map<number, ReadWaiter>();
+  readonly #wallOffset: number;
+  #state: State = 'down';
+  #life: Life | undefined;
+  #node: RaftNode | undefined;
+  #transport: SimTransport | undefined;
   #pausedUntil = 0;
-  /** A ready's disk write is under way (a crash now loses it). */
-  #pendingWrite = false;
+  #seen = { role: Role.Follower, term: 0, lead: '', commit: 0 };
+  /** The last index applied (or restored) by this life. */
+  #applied = 0;
+  /** Linearizable reads started in this life: read context (the node numbers them 1, 2, ...) -> commit floor. */
+  #readFloors: number[] = [];
+  readonly #inFlight = new Set<InFlight>();
   /** Removed from the cluster: never restarts. */
   stopped = false;
 
@@ -99,63 +112,99 @@ export class SimNode {
     this.id = id;
     this.founder = founder;
     this.#rand = rand;
-    this.disk = new SimDisk(id);
+    // Machines' wall clocks disagree by up to a few ticks.
+    this.#wallOffset = 1_700_000_000_000 + rand.int(1000);
+    this.disk = new SimDisk(id, host);
   }
 
+  /** Up and serving (created, not crashed). */
   get alive(): boolean {
-    return this.#raw !== undefined;
+    return this.#state === 'up';
   }
 
-  /** The running core (undefined while down). */
-  get raw(): RawNode | undefined {
-    return this.#raw;
+  /** Up, or being created (its disk is being read). */
+  get running(): boolean {
+    return this.#state !== 'down';
+  }
+
+  /** The production node while up. */
+  get node(): RaftNode | undefined {
+    return this.#node;
+  }
+
+  /** Its consensus core, read-only, while up. */
+  get core(): RawNode | undefined {
+    return this.#node?.core;
   }
 
   get applied(): number {
-    return this.#sm.applied;
+    return this.#applied;
   }
 
-  /** Start fresh, or restart from what the disk holds. */
+  get paused(): boolean {
+    return this.#host.queue.now < this.#pausedUntil;
+  }
+
+  /** Start fresh, or restart from what the disk holds: a new RaftNode (it reads the disk first). */
   start(): void {
-    if (this.alive || this.stopped) return;
-    const d = this.disk;
-    const persisted = d.persistedState();
-    this.#life++;
+    if (this.#state !== 'down' || this.stopped) return;
+    const host = this.#host;
+    const life = new Life(host.queue, () => this.#pausedUntil);
+    this.#life = life;
+    this.#state = 'starting';
     this.#pausedUntil = 0;
-    this.#raw = new RawNode(this.#host.coreConfig(this.id, this.founder, this.#rand.fork()), persisted);
-    this.#pending = undefined;
-    this.#snapBytes.clear();
-    if (d.snapshot) {
-      this.#sm = KvStateMachine.restore(d.snapshot.bytes, d.snapshot.meta.index);
-      this.#snapIndex = d.snapshot.meta.index;
-      this.#snapBytes.set(this.#snapIndex, d.snapshot.bytes);
-      this.#host.invariants.onRestore(this.id, this.#snapIndex, this.#sm.digest());
-    } else {
-      this.#sm = new KvStateMachine();
-      this.#snapIndex = 0;
-    }
-    const r = this.#raw.raft;
-    this.#seen = { role: r.role, term: r.term, lead: r.lead, commit: r.log.committed };
-    this.#host.invariants.observeTerm(r.term);
-    this.#host.trace(`${this.id} ${persisted ? 'restarts' : 'starts'}: ${d.describe()}`);
-    this.#scheduleTick(this.#life);
-    this.#drive();
+    this.#readFloors = [];
+    const rand = this.#rand.fork();
+    const clock = new SimClock(host.queue, life, rand.fork(), this.#wallOffset);
+    const coreRand = rand.fork();
+    const linkRand = rand.fork();
+    const opts: NodeOptions = {
+      ...host.options,
+      id: this.id,
+      addrs: simAddrs(this.id),
+      founders: this.founder ? host.founders : undefined,
+      logger: this.#logger(life),
+      observer: this.#observer(life),
+      onFail: (reason) => this.#failed(life, reason),
+    };
+    host.trace(`${this.id} ${this.disk.empty ? 'starts' : 'restarts'}: ${this.disk.describe()}`);
+    RaftNode.create(opts, {
+      store: this.disk.open(life),
+      clock,
+      rand: coreRand,
+      transport: (_peers, callbacks) => (this.#transport = new SimTransport(this.id, { send: (m) => host.send(m), touch: () => host.queue.activity++ }, life, callbacks, linkRand)),
+    }).then(
+      (node) => {
+        if (life.dead) return;
+        this.#node = node;
+        this.#state = 'up';
+        const r = node.core.raft;
+        this.#applied = r.log.applied;
+        this.#seen = { role: r.role, term: r.term, lead: r.lead, commit: r.log.committed };
+        host.invariants.observeTerm(r.term);
+        // The state read back from the disk must be the state every node had at that index.
+        host.invariants.onRestore(this.id, this.#applied, digest(node.kv));
+        host.trace(`${this.id} is up: term=${r.term} applied=${this.#applied} log=${r.log.firstIndex()}..${r.log.lastIndex()}`);
+      },
+      (e: unknown) => {
+        if (!life.dead) host.invariants.violation(`${this.id} could not start: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      },
+    );
   }
 
-  /** Lose everything not yet persisted. */
+  /** The process dies: everything not on disk is lost, and every request in flight ends without an answer. */
   crash(why = 'crashes'): void {
-    if (!this.alive) return;
-    this.#life++;
-    this.#raw = undefined;
-    this.#pending = undefined;
-    this.#host.trace(`${this.id} ${why}${this.#pendingWrite ? ' (a disk write is lost)' : ''}`);
-    this.#pendingWrite = false;
-    const writes = [...this.#writes.values()].flat();
-    const reads = [...this.#reads.values()];
-    this.#writes.clear();
-    this.#reads.clear();
-    for (const w of writes) w.done({ kind: 'unknown' });
-    for (const r of reads) r.done({ kind: 'failed' });
+    if (this.#state === 'down') return;
+    this.#life!.dead = true;
+    this.#life = undefined;
+    this.#node = undefined;
+    this.#transport = undefined;
+    this.#state = 'down';
+    const lost = this.disk.crash();
+    this.#host.trace(`${this.id} ${why}${lost > 0 ? ` (${lost} disk call${lost > 1 ? 's' : ''} lost)` : ''}`);
+    const inFlight = [...this.#inFlight];
+    this.#inFlight.clear();
+    for (const op of inFlight) op.abandon('node crashed');
   }
 
   /** Removed from the cluster: shut down for good. */
@@ -164,19 +213,9 @@ export class SimNode {
     this.stopped = true;
   }
 
-  // ---- inputs ----
-
-  receive(m: Message): void {
-    const raw = this.#raw;
-    if (!raw) return;
-    if (this.#deferWhilePaused(() => this.receive(m))) return;
-    raw.step(m);
-    this.#afterInput();
-  }
-
   /**
    * Freeze the process (a long GC pause, a stopped VM) until `until`: its
-   * clock stops, and messages and finished disk writes wait for it.
+   * timers, deferred work, incoming messages and disk completions wait for it.
    */
   pause(until: number): void {
     until = Math.ceil(until);
@@ -185,69 +224,156 @@ export class SimNode {
     this.#host.trace(`${this.id} pauses until ${fmtTime(until).trim()}`);
   }
 
-  get paused(): boolean {
-    return this.#host.queue.now < this.#pausedUntil;
+  /** A message from the network. */
+  receive(m: Message): void {
+    this.#transport?.deliver(m);
   }
 
-  #deferWhilePaused(fn: () => void): boolean {
-    if (!this.paused) return false;
-    const life = this.#life;
-    this.#host.queue.at(this.#pausedUntil, () => {
-      if (life === this.#life) fn();
-    });
-    return true;
+  /** This node's connection to `peer` broke (TcpTransport's onPeerDown). */
+  peerDown(peer: NodeId): void {
+    this.#transport?.peerDown(peer);
   }
 
-  /** For the nemesis and the membership manager: run `fn` on the core, then do its work. */
-  withCore<T>(fn: (raw: RawNode) => T): T {
-    const raw = this.#raw;
-    if (!raw || this.paused) throw new NodeDownError(this.id);
-    try {
-      return fn(raw);
-    } finally {
-      this.#afterInput();
-    }
+  // ---- requests, through the node's own API ----
+
+  /** Propose `env` here (the caller believes this node leads); `done` hears what became of it. Throws NodeDownError. */
+  write(env: Envelope, done: (o: WriteOutcome) => void): void {
+    const node = this.#serving();
+    const settle = this.#track<WriteOutcome>(done, (why) => ({ kind: 'unknown', why }));
+    node.proposeLocal(env).then(
+      (result) => settle({ kind: 'applied', result }),
+      (e: unknown) => settle(writeFailure(e)),
+    );
   }
 
-  /** Propose a command; throws RaftError or NodeDownError when it was not proposed. */
-  propose(cmd: Command): ProposalRef {
-    return this.withCore((raw) => raw.propose(encodeCommand(cmd)));
+  /** A linearizable read of `key` here (ReadIndex, on followers too). Throws NodeDownError. */
+  read(key: string, done: (o: ReadOutcome) => void): void {
+    const node = this.#serving();
+    const settle = this.#track<ReadOutcome>(done, (why) => ({ kind: 'failed', why, leader: '' }));
+    // The node numbers its reads 1, 2, ...: remember what was committed anywhere when this one began.
+    this.#readFloors.push(this.#host.invariants.maxCommit);
+    node.read(key, 'linearizable').then(
+      (value) => settle({ kind: 'value', value: value ?? null }),
+      (e: unknown) => settle({ kind: 'failed', why: describeError(e), leader: e instanceof NodeError ? e.leader : '' }),
+    );
   }
 
-  /** Tell `done` what became of the proposal `ref` of `cmd`. */
-  waitWrite(ref: ProposalRef, cmd: Command, done: (o: WriteOutcome) => void): void {
-    const list = this.#writes.get(ref.index);
-    const w = { term: ref.term, cmd, done };
-    if (list) list.push(w);
-    else this.#writes.set(ref.index, [w]);
+  /** Call the node's API (join, remove, transfer); throws NodeDownError. A crash leaves the promise pending forever. */
+  call<T>(fn: (node: RaftNode) => Promise<T>): Promise<T> {
+    return fn(this.#serving());
   }
 
-  /** A linearizable read of `key`; throws when the read cannot even be started. */
-  read(context: number, key: string, done: (o: ReadOutcome) => void): void {
-    this.withCore((raw) => {
-      raw.readIndex(context);
-      this.#reads.set(context, { key, floor: this.#host.invariants.maxCommit, done });
-    });
+  #serving(): RaftNode {
+    const node = this.#node;
+    if (!node || this.paused) throw new NodeDownError(this.id);
+    return node;
   }
 
-  #scheduleTick(life: number): void {
-    this.#host.queue.after(this.#host.tickInterval(this.#rand), () => {
-      if (life !== this.#life) return;
-      if (!this.paused) this.#raw!.tick();
-      this.#afterInput();
-      this.#scheduleTick(life);
-    });
+  /** `done` once: at the node's answer, or with `lost(why)` if the node crashes first. */
+  #track<O>(done: (o: O) => void, lost: (why: string) => O): (o: O) => void {
+    const q = this.#host.queue;
+    let settled = false;
+    // Called from promise callbacks and from inside the node (onFail): a throw must reach the run, not the node.
+    const answer = (o: O): void => {
+      try {
+        done(o);
+      } catch (e) {
+        this.#host.exception(e);
+      }
+    };
+    const op: InFlight = {
+      abandon: (why) => {
+        if (settled) return;
+        settled = true;
+        answer(lost(why));
+      },
+    };
+    this.#inFlight.add(op);
+    return (o) => {
+      q.activity++;
+      if (settled) return;
+      settled = true;
+      this.#inFlight.delete(op);
+      answer(o);
+    };
   }
 
-  #afterInput(): void {
-    if (!this.#raw || this.paused) return;
-    this.#observe();
-    this.#drive();
+  // ---- what the checkers see ----
+
+  #observer(life: Life): NodeObserver {
+    const host = this.#host;
+    const inv = host.invariants;
+    return {
+      applied: (e, _result, kv) => {
+        if (life.dead) return;
+        host.queue.activity++;
+        if (e.index !== this.#applied + 1) inv.onApplyGap(this.id, e.index, this.#applied);
+        this.#applied = e.index;
+        inv.onApply(this.id, e, digest(kv));
+        if (e.kind === EntryKind.ConfChange) {
+          host.onConfApplied(this, decodeConfChange(e.data), e.index);
+        } else if (e.kind === EntryKind.Normal) {
+          const env = decodeEnvelope(e.data);
+          if (env.c !== undefined && env.s !== undefined) host.onClientApplied(env.c, env.s);
+        }
+        host.trace(`${this.id} applied ${fmtEntry(e)}`);
+      },
+      restored: (index, kv) => {
+        if (life.dead) return;
+        host.queue.activity++;
+        this.#applied = index;
+        host.stats.snapshotsInstalled++;
+        inv.onRestore(this.id, index, digest(kv));
+        host.trace(`${this.id} restored the snapshot at ${index}`);
+      },
+      readConfirmed: (context, index) => {
+        if (life.dead) return;
+        host.queue.activity++;
+        const floor = this.#readFloors[context - 1];
+        if (floor === undefined) inv.violation(`${this.id} confirmed read ${context}, which the simulator never started (the node numbers reads otherwise?)`);
+        else inv.onReadConfirmed(this.id, context, index, floor);
+      },
+    };
   }
 
-  /** Report what changed in the core since the last input to the checkers (and the trace). */
-  #observe(): void {
-    const r = this.#raw!.raft;
+  #logger(life: Life): Logger {
+    const host = this.#host;
+    const inv = host.invariants;
+    return {
+      debug: () => {},
+      info: (event) => {
+        if (event === 'snapshot captured' && !life.dead) host.stats.snapshotsCaptured++;
+      },
+      warn: (event, fields) => {
+        // The simulated network forges nothing, so a message the core drops as
+        // impossible (two leaders in a term, entries that contradict the
+        // committed log...) means a broken rule somewhere.
+        if (event === IMPOSSIBLE_MESSAGE_DROPPED && !life.dead) {
+          inv.violation(`core dropped an impossible message: ${String(fields?.reason)} (at ${this.id}, term ${String(fields?.term)}, ${String(fields?.type)} from ${String(fields?.from)})`);
+        }
+      },
+      error: (event, fields) => {
+        // A failed node is judged by onFail (an injected disk fault or not); any other error is a bug.
+        if (event === 'node failed' || life.dead) return;
+        inv.violation(`${this.id} logged an error: ${event} ${JSON.stringify(fields ?? {})}`);
+      },
+    };
+  }
+
+  #failed(life: Life, reason: string): void {
+    if (life.dead) return;
+    const injected = this.disk.broken;
+    if (!injected) this.#host.invariants.violation(`${this.id} failed without an injected disk fault: ${reason}`);
+    this.#host.stats.diskFailures++;
+    this.crash(`fails (${reason}) and is taken down`);
+    if (injected) this.#host.onFailed(this);
+  }
+
+  /** Report what changed in the core since the last event to the checkers (and the trace). */
+  observe(): void {
+    const core = this.#node?.core;
+    if (!core || this.#state !== 'up') return;
+    const r = core.raft;
     const seen = this.#seen;
     const inv = this.#host.invariants;
     const commit = r.log.committed;
@@ -267,7 +393,7 @@ export class SimNode {
   /** The logs this node may hold when it next campaigns or votes: in memory (if up), and on disk. */
   logVersions(index: number, term: number): LogVersion[] {
     const versions: LogVersion[] = [];
-    const log = this.#raw?.raft.log;
+    const log = this.core?.raft.log;
     if (log) {
       const holds = index <= (log.snapshot?.index ?? 0) || index < log.firstIndex() || log.term(index) === term;
       versions.push({ where: 'memory', lastIndex: log.lastIndex(), lastTerm: log.lastTerm(), holds });
@@ -275,162 +401,44 @@ export class SimNode {
     versions.push(this.disk.version(index, term));
     return versions;
   }
-
-  // ---- the Ready loop ----
-
-  #drive(): void {
-    for (;;) {
-      const raw = this.#raw;
-      if (!raw || this.#pending || !raw.hasReady()) return;
-      const rd = raw.ready();
-      this.#pending = rd;
-      for (const m of rd.messages) this.#send(m);
-      for (const ctx of rd.droppedReads) this.#failRead(ctx);
-      const needsDisk = rd.entries.length > 0 || rd.hardState !== undefined || rd.snapshotChunk !== undefined || rd.snapshot !== undefined;
-      if (!needsDisk) {
-        this.#persisted(rd);
-        continue;
-      }
-      const life = this.#life;
-      this.#pendingWrite = true;
-      const finish = (): void => {
-        if (life !== this.#life || this.#deferWhilePaused(finish)) return;
-        this.#pendingWrite = false;
-        this.#persisted(rd);
-        this.#afterInput();
-      };
-      this.#host.queue.after(this.#host.persistDelay(), finish);
-      return;
-    }
-  }
-
-  /** The disk write of `rd` completed: finish the ready (steps 2–6 of the Ready contract). */
-  #persisted(rd: Ready): void {
-    const raw = this.#raw!;
-    this.#write(rd);
-    for (const m of rd.persistedMessages) this.#send(m);
-    this.#apply(rd.committed);
-    for (const rs of rd.readStates) {
-      const w = this.#reads.get(rs.context);
-      if (!w) continue;
-      this.#host.invariants.onReadConfirmed(this.id, rs.context, rs.index, w.floor);
-      w.index = rs.index;
-    }
-    this.#answerReads();
-    raw.advance(rd);
-    this.#pending = undefined;
-    this.#maybeCapture();
-  }
-
-  #write(rd: Ready): void {
-    const d = this.disk;
-    const notes: string[] = [];
-    if (rd.snapshotChunk) notes.push(d.storeChunk(rd.snapshotChunk));
-    if (rd.snapshot) this.#install(rd.snapshot, rd.snapshotKeepsLog, notes);
-    if (rd.entries.length > 0) notes.push(d.writeEntries(rd.entries));
-    if (rd.hardState) notes.push(d.writeHardState(rd.hardState));
-    if (notes.length > 0) {
-      this.#host.stats.persists++;
-      this.#host.trace(`${this.id} persisted ${notes.join(', ')}`);
-    }
-  }
-
-  #install(meta: SnapshotMeta, keepLog: boolean, notes: string[]): void {
-    const bytes = this.disk.installSnapshot(meta, keepLog);
-    this.#sm = KvStateMachine.restore(bytes, meta.index);
-    this.#snapIndex = meta.index;
-    this.#snapBytes.set(meta.index, bytes);
-    this.#host.stats.snapshotsInstalled++;
-    this.#host.invariants.onRestore(this.id, meta.index, this.#sm.digest());
-    notes.push(`snapshot ${meta.index}/t${meta.term} installed (${keepLog ? 'log kept' : 'log dropped'})`);
-    // Writes waiting at an index the snapshot covers: its session table says what became of them.
-    for (const [index, list] of this.#writes) {
-      if (index > meta.index) continue;
-      this.#writes.delete(index);
-      for (const w of list) w.done(this.#outcomeFromSessions(w.cmd));
-    }
-  }
-
-  #outcomeFromSessions(cmd: Command): WriteOutcome {
-    if (cmd.kind === 'probe') return { kind: 'unknown' };
-    const s = this.#sm.sessions.get(cmd.client);
-    if (s && s.op === cmd.op) return { kind: 'applied', result: s.result };
-    // One op in flight per client: an older last op means ours was not applied at its index, and it could be nowhere else.
-    if (!s || s.op < cmd.op) return { kind: 'failed' };
-    return { kind: 'unknown' };
-  }
-
-  #apply(entries: Entry[]): void {
-    if (entries.length === 0) return;
-    const inv = this.#host.invariants;
-    for (const e of entries) {
-      if (e.index !== this.#sm.applied + 1) inv.onApplyGap(this.id, e.index, this.#sm.applied);
-      let result: WriteResult | undefined;
-      let cmd: Command | undefined;
-      if (e.kind === EntryKind.Normal) {
-        cmd = decodeCommand(e.data);
-        result = this.#sm.apply(e.index, cmd);
-      } else {
-        this.#sm.skip(e.index);
-        if (e.kind === EntryKind.ConfChange) this.#host.onConfApplied(this, decodeConfChange(e.data), e.index);
-      }
-      inv.onApply(this.id, e, this.#sm.digest());
-      const waiting = this.#writes.get(e.index);
-      if (waiting) {
-        this.#writes.delete(e.index);
-        for (const w of waiting) w.done(w.term === e.term ? { kind: 'applied', result } : { kind: 'failed' });
-      }
-    }
-    const first = entries[0]!;
-    const last = entries.at(-1)!;
-    this.#host.trace(`${this.id} applied ${entries.length === 1 ? fmtEntry(first) : `${first.index}..${fmtEntry(last)}`}`);
-  }
-
-  #answerReads(): void {
-    if (this.#reads.size === 0) return;
-    for (const [ctx, w] of this.#reads) {
-      if (w.index === undefined || w.index > this.#sm.applied) continue;
-      this.#reads.delete(ctx);
-      w.done({ kind: 'value', value: this.#sm.get(w.key) });
-    }
-  }
-
-  #failRead(ctx: number): void {
-    const w = this.#reads.get(ctx);
-    if (!w) return;
-    this.#reads.delete(ctx);
-    w.done({ kind: 'failed' });
-  }
-
-  #maybeCapture(): void {
-    const applied = this.#sm.applied;
-    if (applied - this.#snapIndex < this.#host.snapshotEvery) return;
-    const raw = this.#raw!;
-    const bytes = this.#sm.serialize();
-    raw.snapshotCaptured(applied, bytes.byteLength);
-    const meta = raw.raft.log.snapshot;
-    if (!meta || meta.index !== applied) throw new Error(`${this.id}: captured a snapshot at ${applied} but the core's snapshot is at ${meta?.index}`);
-    this.disk.storeCaptured(meta, bytes, applied - this.#host.compactionTrailing + 1);
-    this.#snapIndex = applied;
-    this.#snapBytes.set(applied, bytes);
-    for (const i of this.#snapBytes.keys()) if (this.#snapBytes.size > 3 && i !== applied) this.#snapBytes.delete(i);
-    this.#host.stats.snapshotsCaptured++;
-    this.#host.trace(`${this.id} captured snapshot ${applied} (${bytes.byteLength} bytes), log now ${raw.raft.log.firstIndex()}..${raw.raft.log.lastIndex()}`);
-  }
-
-  #send(m: Message): void {
-    if (m.type === MessageType.Snap && m.data === undefined) {
-      const bytes = this.#snapBytes.get(m.snapshot!.index);
-      if (!bytes) {
-        this.#host.trace(`${this.id} has no bytes for snapshot ${m.snapshot!.index}: chunk not sent`);
-        return;
-      }
-      fillSnapshotChunk(m, bytes);
-    }
-    this.#host.send(m);
-  }
 }
 
-export function isNotLeader(e: unknown): e is RaftError {
-  return e instanceof RaftError && e.code === 'RAFTKV_ERR_NOT_LEADER';
+/**
+ * What a refused or failed proposal says about whether it can have taken
+ * effect. Only answers that prove it never will are 'failed' (the history
+ * then leaves it out); anything else is 'unknown', since a wrong 'failed'
+ * would make the linearizability checker lie.
+ */
+export function writeFailure(e: unknown): WriteOutcome {
+  if (e instanceof NodeError) {
+    switch (e.code) {
+      // #flushProposals: the core refused the batch (not the leader, a
+      // transfer under way, too much uncommitted), so nothing was appended.
+      case 'RAFTKV_ERR_NOT_LEADER':
+      case 'RAFTKV_ERR_NO_LEADER':
+      case 'RAFTKV_ERR_BUSY':
+      // That, or its slot (index, term) was applied holding an entry of
+      // another term: an entry lives at one (index, term) only, so it was
+      // applied nowhere, and no node will ever apply it.
+      case 'RAFTKV_ERR_PROPOSAL_DROPPED':
+        return { kind: 'failed', why: e.code, leader: e.leader };
+      default:
+        // TIMEOUT, SHUTTING_DOWN, NODE_FAILED, INTERNAL: it may be in the log.
+        return { kind: 'unknown', why: e.code };
+    }
+  }
+  return { kind: 'unknown', why: describeError(e) };
+}
+
+function describeError(e: unknown): string {
+  if (e instanceof NodeError) return e.code;
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The key-value contents as a string: equal digests at one index mean equal states. */
+export function digest(kv: KvState): string {
+  const keys = [...kv.data.keys()].sort();
+  let s = '';
+  for (const k of keys) s += `${k}=${kv.data.get(k)};`;
+  return s;
 }

@@ -12,11 +12,11 @@ import { formatFailure, runSeed, type RunResult } from './run.js';
 const TICKS = 1000;
 const CHECK_TIMEOUT_MS = 5_000;
 
-function runSeeds(nodes: 3 | 5, first: number, count: number): { failures: RunResult[]; checkTimeouts: number } {
+async function runSeeds(nodes: 3 | 5, first: number, count: number): Promise<{ failures: RunResult[]; checkTimeouts: number }> {
   const failures: RunResult[] = [];
   let checkTimeouts = 0;
   for (let seed = first; seed < first + count; seed++) {
-    const r = runSeed({ seed, nodes, ticks: TICKS, checkTimeoutMs: CHECK_TIMEOUT_MS });
+    const r = await runSeed({ seed, nodes, ticks: TICKS, checkTimeoutMs: CHECK_TIMEOUT_MS });
     if (r.violations.length > 0) failures.push(r);
     if (r.stats.checkTimedOut) checkTimeouts++;
   }
@@ -31,20 +31,20 @@ function report(failures: RunResult[]): string {
 }
 
 describe('simulation', () => {
-  it('200 seeds of a 3-node cluster keep every safety property, stay linearizable and recover', (t) => {
-    const { failures, checkTimeouts } = runSeeds(3, 1, 200);
+  it('200 seeds of a 3-node cluster keep every safety property, stay linearizable and recover', async (t) => {
+    const { failures, checkTimeouts } = await runSeeds(3, 1, 200);
     if (checkTimeouts > 0) t.diagnostic(`${checkTimeouts} linearizability check(s) timed out`);
     assert.equal(failures.length, 0, report(failures));
   });
 
-  it('100 seeds of a 5-node cluster keep every safety property, stay linearizable and recover', (t) => {
-    const { failures, checkTimeouts } = runSeeds(5, 1, 100);
+  it('100 seeds of a 5-node cluster keep every safety property, stay linearizable and recover', async (t) => {
+    const { failures, checkTimeouts } = await runSeeds(5, 1, 100);
     if (checkTimeouts > 0) t.diagnostic(`${checkTimeouts} linearizability check(s) timed out`);
     assert.equal(failures.length, 0, report(failures));
   });
 
-  it('a run exercises what it claims to: elections, commits, snapshots, membership, faults, clients', () => {
-    const r = runSeed({ seed: 7, nodes: 5, ticks: 1000 });
+  it('a run exercises what it claims to: elections, commits, snapshots, membership, faults, clients', async () => {
+    const r = await runSeed({ seed: 7, nodes: 5, ticks: 1000 });
     const s = r.stats;
     assert.deepEqual(r.violations, []);
     assert.ok(s.leaderTerms >= 2, `leader terms: ${s.leaderTerms}`);
@@ -57,10 +57,10 @@ describe('simulation', () => {
     assert.ok(s.livenessTicks !== undefined, 'the cluster recovered after healing');
   });
 
-  it('replays a seed exactly: same trace, same history, same stats', () => {
+  it('replays a seed exactly: same trace, same history, same stats', async () => {
     for (const nodes of [3, 5] as const) {
-      const a = runSeed({ seed: 42, nodes, ticks: 300 });
-      const b = runSeed({ seed: 42, nodes, ticks: 300 });
+      const a = await runSeed({ seed: 42, nodes, ticks: 300 });
+      const b = await runSeed({ seed: 42, nodes, ticks: 300 });
       assert.equal(a.fingerprint, b.fingerprint);
       assert.deepEqual(a.trace, b.trace);
       assert.deepEqual(a.history, b.history);
@@ -68,7 +68,7 @@ describe('simulation', () => {
       const { wallMs: _a, checkMs: _ca, ...sa } = a.stats;
       const { wallMs: _b, checkMs: _cb, ...sb } = b.stats;
       assert.deepEqual(sa, sb);
-      assert.notEqual(a.fingerprint, runSeed({ seed: 43, nodes, ticks: 300 }).fingerprint, 'another seed gives another run');
+      assert.notEqual(a.fingerprint, (await runSeed({ seed: 43, nodes, ticks: 300 })).fingerprint, 'another seed gives another run');
     }
   });
 });

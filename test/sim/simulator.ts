@@ -1,22 +1,23 @@
 // The simulated world: one clock (a discrete-event queue), the network, the
-// nodes, the clients, the nemesis. Everything random is drawn from one seed,
-// so a seed replays a run exactly.
+// nodes (each the production RaftNode over a simulated disk, network and
+// clock: sim-node.ts), the clients, the nemesis. Everything random is drawn
+// from one seed, so a seed replays a run exactly.
 //
 // A run has two phases. The fault phase (`ticks` ticks) has the nemesis
 // loose. Then the world heals every partition, calms the network, restarts
 // every crashed node, and requires that within `livenessTicks` a leader is
 // elected and a new write commits; a few more ticks let clients finish.
 
-import { ConfChangeType, IMPOSSIBLE_MESSAGE_DROPPED, InvariantError, MessageType, Role, SeededRand, type ConfChange, type Message, type NodeId, type RaftConfig } from '../../src/raft/index.js';
+import { ConfChangeType, InvariantError, MessageType, Role, SeededRand, type ConfChange, type Message, type NodeId, type RaftConfig } from '../../src/raft/index.js';
+import type { MemberAddrs } from '../../src/node/types.js';
 import { Clients, type ClientStats } from './clients.js';
-import { EventQueue, TICK } from './event-queue.js';
+import { EventQueue, QUIET_TURNS, TICK } from './event-queue.js';
 import { Invariants } from './invariants.js';
 import type { Operation } from '../../src/check/linearizability.js';
 import { Membership, type MembershipStats } from './membership.js';
 import { DEFAULT_FAULTS, FAULT_MIXES, Nemesis, type FaultProfile, type NemesisStats } from './nemesis.js';
 import { CALM, Network, type NetStats } from './network.js';
-import { SimNode, type NodeHost } from './sim-node.js';
-import type { ProbeCommand } from './state-machine.js';
+import { SimNode, simAddrs, type NodeHost, type SharedOptions } from './sim-node.js';
 import { Trace, fmtTime } from './trace.js';
 
 export interface SimOptions {
@@ -35,6 +36,8 @@ export interface SimOptions {
   traceSize?: number;
   /** Bound on the linearizability check (ms); a timeout is not a violation. */
   checkTimeoutMs?: number;
+  /** Quiet microtask turns that end an event (EventQueue); only tests that this is enough change it. */
+  quietTurns?: number;
 }
 
 export interface SimStats {
@@ -46,6 +49,8 @@ export interface SimStats {
   persists: number;
   snapshotsCaptured: number;
   snapshotsInstalled: number;
+  /** Nodes that failed on an injected disk fault (and were restarted). */
+  diskFailures: number;
   livenessTicks: number | undefined;
   historyOps: number;
   checkMs: number;
@@ -72,16 +77,18 @@ export interface SimResult {
 
 const DRAIN_TICKS = 20;
 const MAX_EVENTS = 20_000_000;
+/** Ticks a request may wait at a node before it times out there (the clients give up a little later). */
+const REQUEST_TIMEOUT_TICKS = 40;
 
 type Phase = 'faults' | 'liveness' | 'done';
 
 export class Simulator implements NodeHost {
-  readonly queue = new EventQueue();
+  readonly queue: EventQueue;
   readonly invariants: Invariants;
   readonly net: Network;
-  readonly stats = { snapshotsCaptured: 0, snapshotsInstalled: 0, persists: 0 };
-  readonly snapshotEvery: number;
-  readonly compactionTrailing: number;
+  readonly stats = { snapshotsCaptured: 0, snapshotsInstalled: 0, persists: 0, diskFailures: 0 };
+  readonly options: SharedOptions;
+  readonly founders: Record<NodeId, MemberAddrs>;
   readonly #opts: Required<Omit<SimOptions, 'faults' | 'core' | 'mix'>>;
   readonly #faults: FaultProfile;
   readonly #mix: string;
@@ -90,12 +97,14 @@ export class Simulator implements NodeHost {
   readonly #diskRand: SeededRand;
   readonly #nodeRand: SeededRand;
   readonly #core: Omit<RaftConfig, 'id' | 'rand'>;
-  readonly #founders: NodeId[];
+  readonly #snapshotEvery: number;
   readonly #nodes = new Map<NodeId, SimNode>();
   readonly #clients: Clients;
   readonly #membership: Membership;
   readonly #nemesis: Nemesis;
   readonly #confSeen = new Set<number>();
+  /** Session commands ("client/seq") some node applied. */
+  readonly #appliedCommands = new Set<string>();
   #phase: Phase = 'faults';
   #events = 0;
   #livenessFrom = 0;
@@ -104,7 +113,8 @@ export class Simulator implements NodeHost {
   #probeDoneAt: number | undefined;
 
   constructor(opts: SimOptions) {
-    this.#opts = { livenessTicks: 150, traceSize: 60, checkTimeoutMs: 10_000, ...opts };
+    this.#opts = { livenessTicks: 150, traceSize: 60, checkTimeoutMs: 10_000, quietTurns: QUIET_TURNS, ...opts };
+    this.queue = new EventQueue(this.#opts.quietTurns);
     const root = new SeededRand(opts.seed);
     const cfg = root.fork();
     const mix = cfg.pick(Object.keys(FAULT_MIXES));
@@ -130,9 +140,22 @@ export class Simulator implements NodeHost {
       compactionTrailing: cfg.int(11),
       ...opts.core,
     };
-    this.compactionTrailing = this.#core.compactionTrailing!;
-    this.snapshotEvery = 10 + cfg.int(21);
-    this.#founders = Array.from({ length: opts.nodes }, (_, i) => `n${i + 1}`);
+    this.#snapshotEvery = 10 + cfg.int(21);
+    const c = this.#core;
+    this.options = {
+      clusterToken: 'raftkv-simulated-cluster',
+      tickMs: TICK,
+      heartbeatTicks: c.heartbeatTicks!,
+      electionTicks: c.electionTicks!,
+      snapshotEvery: this.#snapshotEvery,
+      compactionTrailing: c.compactionTrailing!,
+      requestTimeoutMs: REQUEST_TIMEOUT_TICKS * TICK,
+      // The node sends snapshot chunks of its limit's size.
+      limits: { snapshotChunkBytes: c.snapshotChunkBytes! },
+      core: { preVote: c.preVote, checkQuorum: c.checkQuorum, maxMsgEntries: c.maxMsgEntries, maxInflightMsgs: c.maxInflightMsgs, maxApplyBytes: c.maxApplyBytes },
+    };
+    const founders = Array.from({ length: opts.nodes }, (_, i) => `n${i + 1}`);
+    this.founders = Object.fromEntries(founders.map((id) => [id, simAddrs(id)]));
     this.#membership = new Membership(
       {
         queue: this.queue,
@@ -165,9 +188,11 @@ export class Simulator implements NodeHost {
         node: (id) => this.#nodes.get(id),
         trace: (t) => this.trace(t),
         running: () => this.#phase !== 'done',
+        appliedAnywhere: (client, seq) => this.#appliedCommands.has(`${client}/${seq}`),
+        violation: (t) => this.invariants.violation(t),
       },
       root.fork(),
-      { clients: 3 + cfg.int(3), keys, opTimeoutTicks: 40 },
+      { clients: 3 + cfg.int(3), keys, opTimeoutTicks: REQUEST_TIMEOUT_TICKS + 10 },
     );
   }
 
@@ -180,7 +205,7 @@ export class Simulator implements NodeHost {
     this.net.send(m);
   }
 
-  persistDelay(): number {
+  diskDelay(): number {
     const f = this.#faults;
     const r = this.#diskRand;
     const [lo, hi] = r.chance(f.slowDiskChance) ? f.slowDiskTicks : f.persistTicks;
@@ -189,25 +214,6 @@ export class Simulator implements NodeHost {
 
   trace(text: string): void {
     this.#trace.add(this.queue.now, text);
-  }
-
-  coreConfig(id: NodeId, founder: boolean, rand: SeededRand): RaftConfig {
-    return { ...this.#core, id, rand, bootstrap: founder ? this.#founders : undefined, logger: (event, fields) => this.#coreEvent(event, fields) };
-  }
-
-  /**
-   * The simulated network forges nothing, so a message the core drops as
-   * impossible (two leaders in a term, entries that contradict the committed
-   * log...) means a broken rule somewhere: the run fails, as it did when the
-   * core threw on them.
-   */
-  #coreEvent(event: string, fields: Record<string, unknown>): void {
-    if (event !== IMPOSSIBLE_MESSAGE_DROPPED) return;
-    this.invariants.violation(`core dropped an impossible message: ${String(fields.reason)} (at ${String(fields.id)}, term ${String(fields.term)}, ${String(fields.type)} from ${String(fields.from)})`);
-  }
-
-  tickInterval(rand: SeededRand): number {
-    return TICK - 5 + rand.int(11);
   }
 
   onConfApplied(_node: SimNode, cc: ConfChange, index: number): void {
@@ -222,13 +228,21 @@ export class Simulator implements NodeHost {
     }
   }
 
+  onClientApplied(client: string, seq: number): void {
+    this.#appliedCommands.add(`${client}/${seq}`);
+  }
+
   onLeaderCommit(node: SimNode): void {
-    const r = node.raw!.raft;
+    const r = node.core!.raft;
     const index = r.log.committed;
     const term = r.log.term(index);
     if (term === undefined) return;
     const voters = r.conf.voters.map((id) => ({ id, versions: this.#nodes.get(id)?.logVersions(index, term) ?? [] }));
     this.invariants.onCommit(node.id, r.term, index, term, voters);
+  }
+
+  onFailed(node: SimNode): void {
+    this.#nemesis.restartLater(node);
   }
 
   // ---- the world ----
@@ -241,9 +255,13 @@ export class Simulator implements NodeHost {
   /** The live node that leads the highest term, if any. */
   leader(): SimNode | undefined {
     let best: SimNode | undefined;
+    let bestTerm = -1;
     for (const n of this.#nodes.values()) {
-      const r = n.raw?.raft;
-      if (r && r.role === Role.Leader && (!best || r.term > best.raw!.raft.term)) best = n;
+      const core = n.core;
+      if (core && core.role === Role.Leader && core.raft.term > bestTerm) {
+        best = n;
+        bestTerm = core.raft.term;
+      }
     }
     return best;
   }
@@ -273,9 +291,13 @@ export class Simulator implements NodeHost {
 
   #checkLogs(): void {
     for (const n of this.#nodes.values()) {
-      const r = n.raw?.raft;
-      if (r) this.invariants.checkLog(n.id, r.log);
+      const core = n.core;
+      if (core) this.invariants.checkLog(n.id, core.raft.log);
     }
+  }
+
+  #observe(): void {
+    for (const n of this.#nodes.values()) n.observe();
   }
 
   #startLiveness(): void {
@@ -283,8 +305,11 @@ export class Simulator implements NodeHost {
     this.#livenessFrom = this.queue.now;
     this.net.heal();
     this.net.weather = CALM;
-    this.trace('heal: partitions healed, network calm, crashed nodes restart');
-    for (const n of this.nodes()) n.start();
+    this.trace('heal: partitions healed, network calm, disks sound, crashed nodes restart');
+    for (const n of this.nodes()) {
+      n.disk.clearFaults();
+      n.start();
+    }
   }
 
   #livenessStep(): void {
@@ -300,67 +325,72 @@ export class Simulator implements NodeHost {
     }
     if (this.#probe && now - this.#probe.since < 30 * TICK) return;
     const leader = this.leader();
-    if (!leader) return;
-    const cmd: ProbeCommand = { kind: 'probe', probe: ++this.#probeSeq };
-    let ref;
-    try {
-      ref = leader.propose(cmd);
-    } catch {
-      return;
-    }
-    const probe = (this.#probe = { id: cmd.probe, since: now });
-    this.trace(`liveness: probe ${cmd.probe} proposed at ${leader.id} as ${ref.index}/t${ref.term}`);
-    leader.waitWrite(ref, cmd, (o) => {
-      if (this.#probe !== probe) return;
-      this.#probe = undefined;
-      if (o.kind !== 'applied') return;
-      this.#probeDoneAt = this.queue.now;
-      this.trace(`liveness: probe ${cmd.probe} committed, ${((this.queue.now - this.#livenessFrom) / TICK).toFixed(1)} ticks after healing`);
-    });
+    const node = leader?.node;
+    if (!leader || !node || leader.paused) return;
+    const id = ++this.#probeSeq;
+    const probe = (this.#probe = { id, since: now });
+    this.trace(`liveness: probe ${id} proposed at ${leader.id}`);
+    node.proposeLocal({ cmd: { op: 'set', kv: [['probe', `p${id}`]] } }).then(
+      () => {
+        this.queue.activity++;
+        if (this.#probe !== probe) return;
+        this.#probe = undefined;
+        this.#probeDoneAt = this.queue.now;
+        this.trace(`liveness: probe ${id} committed, ${((this.queue.now - this.#livenessFrom) / TICK).toFixed(1)} ticks after healing`);
+      },
+      (e: unknown) => {
+        this.queue.activity++;
+        if (this.#probe === probe) this.#probe = undefined;
+        this.trace(`liveness: probe ${id} failed: ${e instanceof Error ? e.message : String(e)}`);
+      },
+    );
   }
 
   #describeNodes(): string {
     return [...this.#nodes.values()]
       .map((n) => {
         if (n.stopped) return `${n.id}: removed`;
-        const r = n.raw?.raft;
-        if (!r) return `${n.id}: down`;
+        const r = n.core?.raft;
+        if (!r) return `${n.id}: ${n.running ? 'starting' : 'down'} (disk: ${n.disk.describe()})`;
         const c = r.conf;
-        return `${n.id}: ${r.role} term=${r.term} leader=${r.lead || '-'} commit=${r.log.committed} applied=${n.applied} last=${r.log.lastIndex()}/t${r.log.lastTerm()} voters=[${c.voters.join(',')}]${c.learners.length ? ` learners=[${c.learners.join(',')}]` : ''}`;
+        return `${n.id}: ${r.role} term=${r.term} leader=${r.lead || '-'} commit=${r.log.committed} applied=${n.applied} last=${r.log.lastIndex()}/t${r.log.lastTerm()} voters=[${c.voters.join(',')}]${c.learners.length ? ` learners=[${c.learners.join(',')}]` : ''}${n.paused ? ' paused' : ''}`;
       })
       .join('; ');
   }
 
-  run(): SimResult {
+  async run(): Promise<SimResult> {
     const started = performance.now();
     const c = this.#core;
-    const config = `faults=${this.#mix} preVote=${c.preVote} checkQuorum=${c.checkQuorum} maxMsgEntries=${c.maxMsgEntries} maxInflightMsgs=${c.maxInflightMsgs} maxApplyBytes=${c.maxApplyBytes} compactionTrailing=${c.compactionTrailing} snapshotEvery=${this.snapshotEvery}`;
+    const config = `faults=${this.#mix} preVote=${c.preVote} checkQuorum=${c.checkQuorum} maxMsgEntries=${c.maxMsgEntries} maxInflightMsgs=${c.maxInflightMsgs} maxApplyBytes=${c.maxApplyBytes} compactionTrailing=${c.compactionTrailing} snapshotEvery=${this.#snapshotEvery}`;
     this.trace(`start: ${this.#opts.nodes} nodes, ${config}`);
     const limit = (this.#opts.ticks + this.#opts.livenessTicks + DRAIN_TICKS + 10) * TICK;
     try {
-      for (const id of this.#founders) this.#addNode(id, true);
+      for (const id of Object.keys(this.founders)) this.#addNode(id, true);
       this.#clients.start();
       this.queue.at(0, () => this.#worldTick());
+      await this.queue.settle();
       while (this.#phase !== 'done' && this.invariants.ok) {
         if (!this.queue.runNext(limit)) break;
+        await this.queue.settle();
+        this.#observe();
         if (++this.#events > MAX_EVENTS) {
           this.invariants.violation(`runaway: more than ${MAX_EVENTS} events`);
           break;
         }
       }
     } catch (e) {
-      this.#exception(e);
+      this.exception(e);
     }
     const phase = this.#phase;
     this.#phase = 'done';
     if (this.invariants.ok) this.#checkLogs();
-    const history = this.#clients.history((i) => this.invariants.appliedTerm(i));
+    const history = this.#clients.history();
     let check = { timedOut: false, ms: 0 };
     if (this.invariants.ok) check = this.invariants.checkHistory(history, this.#opts.checkTimeoutMs);
     if (phase !== 'done' && this.invariants.ok) this.invariants.violation(`the run ended in phase ${phase}`);
     for (const v of this.invariants.violations) this.trace(`VIOLATION ${v.split('\n')[0]}`);
     let maxCommit = 0;
-    for (const n of this.#nodes.values()) maxCommit = Math.max(maxCommit, n.raw?.raft.log.committed ?? 0);
+    for (const n of this.#nodes.values()) maxCommit = Math.max(maxCommit, n.core?.raft.log.committed ?? 0);
     return {
       seed: this.#opts.seed,
       nodes: this.#opts.nodes,
@@ -377,6 +407,7 @@ export class Simulator implements NodeHost {
         persists: this.stats.persists,
         snapshotsCaptured: this.stats.snapshotsCaptured,
         snapshotsInstalled: this.stats.snapshotsInstalled,
+        diskFailures: this.stats.diskFailures,
         livenessTicks: this.#probeDoneAt === undefined ? undefined : Math.round((this.#probeDoneAt - this.#livenessFrom) / TICK),
         historyOps: history.length,
         checkMs: Math.round(check.ms),
@@ -391,7 +422,8 @@ export class Simulator implements NodeHost {
     };
   }
 
-  #exception(e: unknown): void {
+  /** The simulator itself threw (in an event, or in a callback of the node's promises): the run fails with it. */
+  exception(e: unknown): void {
     if (e instanceof InvariantError) {
       this.invariants.violation(`core invariant: ${e.message}\n${stackHead(e)}`);
     } else {

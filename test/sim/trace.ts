@@ -2,9 +2,8 @@
 // of every event so two runs can be compared without keeping them whole.
 
 import { EntryKind, MessageType, decodeConfChange, type Entry, type Message } from '../../src/raft/index.js';
+import { decodeEnvelope } from '../../src/node/kv-state.js';
 import { TICK } from './event-queue.js';
-
-const decoder = new TextDecoder();
 
 export class Trace {
   readonly #ring: string[];
@@ -54,7 +53,11 @@ export function fmtEntry(e: Entry): string {
       return `${at} ${cc.type} ${cc.node}`;
     }
     default:
-      return `${at} ${decoder.decode(e.data)}`;
+      try {
+        return `${at} ${JSON.stringify(decodeEnvelope(e.data))}`;
+      } catch {
+        return `${at} (${e.data.byteLength} undecodable bytes)`;
+      }
   }
 }
 
