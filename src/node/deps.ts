@@ -86,7 +86,9 @@ export interface NodeObserver {
   applied(entry: Entry, result: KvResult | undefined, kv: KvState): void;
   /** The state was replaced by a snapshot received from the leader, taken at `index`. */
   restored(index: number, kv: KvState): void;
-  /** ReadIndex confirmed the read with context `context` (numbered 1, 2, ... per node object) at `index`. */
+  /** A linearizable read got its ReadIndex context (called inside RaftNode.read / readBarrier, before it returns). */
+  readStarted(context: number): void;
+  /** ReadIndex confirmed the read with context `context` at `index`. */
   readConfirmed(context: number, index: number): void;
 }
 

@@ -243,6 +243,9 @@ export class RaftNode {
         },
       });
       node = new RaftNode(opts, raw, store, transport, clock, kv, loaded.applied, loaded.snapshot?.index ?? 0, loaded.hardState);
+      // A leader answers a read by its context, and may answer one sent before this node restarted: number this
+      // incarnation's reads where no earlier one's are (from 1 each time, the answer to an old read confirmed a new one).
+      node.#nextReadCtx = (((deps.rand.int(2 ** 31) ^ clock.now()) >>> 0) % 2 ** 31) * 2 ** 21 + 1;
       await transport.start();
       node.#tickTimer = clock.setInterval(() => node!.#onTick(), opts.tickMs);
       node.#kick();
@@ -317,6 +320,7 @@ export class RaftNode {
       return;
     }
     const ctx = this.#nextReadCtx++;
+    this.#opts.observer?.readStarted(ctx);
     await new Promise<void>((resolve, reject) => {
       const timer = this.#clock.setTimeout(() => {
         this.#reads.delete(ctx);

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RaftNode, type NodeOptions } from '../../src/node/raft-node.js';
-import type { NodeStore } from '../../src/node/deps.js';
+import type { NodeObserver, NodeStore } from '../../src/node/deps.js';
 import type { Logger } from '../../src/node/logger.js';
 import type { MemberAddrs } from '../../src/node/types.js';
 import { Role, SeededRand } from '../../src/raft/index.js';
@@ -92,5 +92,23 @@ describe('RaftNode over in-memory seams (no sockets, no disk, no real time)', ()
 
     await Promise.all(nodes.map((n) => n.stop()));
     assert.equal(clock.pending, 0);
+  });
+
+  it('numbers the reads of each incarnation apart, so the answer to a read sent before a restart confirms no read after it', async () => {
+    const clock = new ManualClock();
+    const net = new MemoryNetwork();
+    const store = new MemoryStore();
+    const started: number[] = [];
+    const observer: NodeObserver = { applied: () => {}, restored: () => {}, readStarted: (ctx) => started.push(ctx), readConfirmed: () => {} };
+    // The same seed for both incarnations: nothing but the restart tells their reads apart.
+    const create = (s: NodeStore): Promise<RaftNode> => RaftNode.create({ ...options('n1', ['n1']), observer }, { store: s, transport: net.factory('n1', clock), clock, rand: new SeededRand(7) });
+    for (let life = 0; life < 2; life++) {
+      const node = await create(store.reopen());
+      await until(clock, () => node.status().role === Role.Leader);
+      assert.equal(await settled(clock, node.read('k')), undefined);
+      await node.stop();
+    }
+    assert.equal(started.length, 2);
+    assert.notEqual(started[0], started[1], `both incarnations named their first read ${started[0]}`);
   });
 });
