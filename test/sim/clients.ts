@@ -49,8 +49,9 @@ export interface ClientStats {
   unknown: number;
   /** Unknown writes left out of the history because no node ever applied them. */
   unknownNeverApplied: number;
-  /** Proposed, but provably not applied: not in the log, or its slot went to another entry. */
+  /** Proposed, but provably not applied: its slot went to another entry, or the core would not take it (a transfer, too much uncommitted). */
   failed: number;
+  /** Not even proposed: the node was down or frozen, or knew it was not the leader. */
   refused: number;
   /** Writes sent again with the same session sequence after an unknown answer. */
   retries: number;
@@ -232,6 +233,7 @@ class Client {
         this.#soon(() => this.#read(input, tries + 1));
         return;
       }
+      if (o.why === 'RAFTKV_ERR_NO_LEADER') return this.#backOff();
       this.next();
     };
     try {
@@ -239,8 +241,7 @@ class Client {
     } catch (e) {
       if (!(e instanceof NodeDownError)) throw e;
       all.stats.refused++;
-      this.#leader = '';
-      return this.next(1 + all.rand.next() * 3);
+      return this.#backOff();
     }
     host.queue.after(all.opts.opTimeoutTicks * TICK, () => done({ kind: 'failed', why: 'no answer', leader: '' }));
   }
@@ -280,6 +281,12 @@ class Client {
     host.queue.after(all.opts.opTimeoutTicks * TICK, () => answered({ kind: 'unknown', why: 'no answer in time' }));
   }
 
+  /** No leader to be found: wait a little longer before the next operation. */
+  #backOff(): void {
+    this.#leader = '';
+    this.next(1 + this.#all.rand.next() * 3);
+  }
+
   /** The node was down or frozen: nothing was sent. */
   #refused(w: Write): void {
     const all = this.#all;
@@ -315,8 +322,12 @@ class Client {
     }
     if (w.uncertain) return this.#finishUnknown(w, o.why);
     w.done = true;
-    all.stats.failed++;
     w.rec!.excluded = true;
+    if (o.why === 'RAFTKV_ERR_NOT_LEADER' || o.why === 'RAFTKV_ERR_NO_LEADER') {
+      all.stats.refused++;
+      return this.#backOff();
+    }
+    all.stats.failed++;
     this.next();
   }
 

@@ -1,11 +1,14 @@
 // A simulated node's disk: the NodeStore the production node runs on in the
 // simulator. What it holds survives crashes; its calls behave as SqliteStore's
 // do (src/storage/sqlite-store.ts, with MemoryStore's checks): each takes
-// effect whole, and they complete in the order they were made. Each call
-// completes some time after it was made (a delay drawn from the seed), so
-// several writes can be in flight at once, and a crash loses every one not yet
-// completed. The nemesis can make the next write fail (the node then stops
-// with `failed`) or take longer.
+// effect whole, at the moment it completes, some time after it was made (a
+// delay drawn from the seed), so several writes can be in flight at once, and
+// a crash loses every one not yet completed. As in SqliteStore, the calls that
+// go through its one connection's queue (load, persist, applyBatch,
+// recordSnapshot, compactLog) complete in the order they were made, while a
+// snapshot capture (VACUUM INTO on a second connection) and chunk reads (the
+// snapshot files) do not wait for them. The nemesis can make the next write
+// fail (the node then stops with `failed`) or stall.
 //
 // Snapshots are JSON of the applied state (kv rows, sessions, applied index),
 // as MemoryStore's are.
@@ -20,8 +23,8 @@ import type { Life } from './sim-clock.js';
 
 export interface DiskHost {
   readonly queue: EventQueue;
-  /** How long the next disk call takes, in time units. */
-  diskDelay(): number;
+  /** How long the next disk call takes, in time units: one that syncs (a log write) or not. */
+  diskDelay(sync: boolean): number;
   trace(text: string): void;
   readonly stats: { persists: number };
 }
@@ -37,6 +40,13 @@ interface SnapshotBody {
   kv: [string, string][];
   sessions: [string, StoredSession][];
 }
+
+/**
+ * How a call is scheduled: through the connection's queue (a log write, which
+ * syncs; a write that does not: SqliteStore's applyBatch skips the fsync; any
+ * other), or beside it. Writes can be made to fail.
+ */
+type CallKind = 'sync' | 'write' | 'queued' | 'capture' | 'read';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -59,8 +69,9 @@ export class SimDisk {
   #life: Life | undefined;
   /** Bumped at a crash: completions of calls made before it are lost. */
   #epoch = 0;
-  /** When the last call made completes: later calls complete after it. */
+  /** When the last queued call made completes: later ones complete after it. */
   #lastDue = 0;
+  #lastCapture = 0;
   #inFlight = 0;
   /** A write failed in this life: nothing after it completes (the node fails and is restarted). */
   #broken = false;
@@ -86,15 +97,15 @@ export class SimDisk {
     this.#life = life;
     this.#broken = false;
     let closed = false;
-    const call = <T>(write: boolean, exec: () => T): Promise<T> => (closed ? Promise.reject(storeClosed()) : this.#call(life, write, exec));
+    const call = <T>(kind: CallKind, exec: () => T): Promise<T> => (closed ? Promise.reject(storeClosed()) : this.#call(life, kind, exec));
     return {
-      load: () => call(false, () => this.#load()),
-      persist: (rd) => call(true, () => this.#persist(rd)),
-      applyBatch: (writes, sessions, appliedIndex, expired) => call(true, () => this.#applyBatch(writes, sessions, appliedIndex, expired ?? [])),
-      captureSnapshot: () => call(false, () => this.#capture()),
-      readSnapshotChunk: (index, offset, length) => call(false, () => this.#readChunk(index, offset, length)),
-      recordSnapshot: (meta) => call(false, () => this.#record(meta)),
-      compactLog: (upTo) => call(false, () => this.#compact(upTo)),
+      load: () => call('queued', () => this.#load()),
+      persist: (rd) => call('sync', () => this.#persist(rd)),
+      applyBatch: (writes, sessions, appliedIndex, expired) => call('write', () => this.#applyBatch(writes, sessions, appliedIndex, expired ?? [])),
+      captureSnapshot: () => call('capture', () => this.#capture()),
+      readSnapshotChunk: (index, offset, length) => call('read', () => this.#readChunk(index, offset, length)),
+      recordSnapshot: (meta) => call('queued', () => this.#record(meta)),
+      compactLog: (upTo) => call('queued', () => this.#compact(upTo)),
       close: () => {
         closed = true;
         return Promise.resolve();
@@ -108,6 +119,7 @@ export class SimDisk {
     this.#epoch++;
     this.#inFlight = 0;
     this.#lastDue = 0;
+    this.#lastCapture = 0;
     this.#life = undefined;
     return lost;
   }
@@ -132,16 +144,25 @@ export class SimDisk {
     return this.#broken;
   }
 
-  #call<T>(life: Life, write: boolean, exec: () => T): Promise<T> {
+  #call<T>(life: Life, kind: CallKind, exec: () => T): Promise<T> {
     const q = this.#host.queue;
     q.activity++;
     // A call of a dead process (its last microtasks) reaches no disk.
     if (life !== this.#life || life.dead) return new Promise<T>(() => {});
-    const fails = write && this.#failNext;
+    const fails = (kind === 'sync' || kind === 'write') && this.#failNext;
     if (fails) this.#failNext = false;
-    const due = Math.max(q.now + this.#host.diskDelay() + this.#delayNext, this.#lastDue);
-    this.#delayNext = 0;
-    this.#lastDue = due;
+    const delay = q.now + this.#host.diskDelay(kind === 'sync');
+    let due: number;
+    if (kind === 'capture') {
+      // One capture at a time (SnapshotCapture chains them).
+      due = this.#lastCapture = Math.max(delay, this.#lastCapture);
+    } else if (kind === 'read') {
+      due = delay;
+    } else {
+      due = Math.max(delay + this.#delayNext, this.#lastDue);
+      this.#delayNext = 0;
+      this.#lastDue = due;
+    }
     const epoch = this.#epoch;
     this.#inFlight++;
     return new Promise<T>((resolve, reject) => {

@@ -53,8 +53,8 @@ export interface NodeHost {
   /** The founders and their addresses. */
   readonly founders: Record<NodeId, MemberAddrs>;
   send(m: Message): void;
-  /** How long the next disk call takes, in time units. */
-  diskDelay(): number;
+  /** How long the next disk call takes, in time units: one that syncs (a log write) or not. */
+  diskDelay(sync: boolean): number;
   trace(text: string): void;
   onConfApplied(node: SimNode, cc: ConfChange, index: number): void;
   /** Some node applied client `client`'s command `seq`. */
@@ -101,8 +101,10 @@ export class SimNode {
   #seen = { role: Role.Follower, term: 0, lead: '', commit: 0 };
   /** The last index applied (or restored) by this life. */
   #applied = 0;
-  /** Linearizable reads started in this life: read context (the node numbers them 1, 2, ...) -> commit floor. */
-  #readFloors: number[] = [];
+  /** Linearizable reads started in this life: read context -> the highest commit index anywhere when it began. */
+  readonly #readFloors = new Map<number, number>();
+  /** The floor of the read being started (observer.readStarted binds it to its context). */
+  #startingFloor: number | undefined;
   readonly #inFlight = new Set<InFlight>();
   /** Removed from the cluster: never restarts. */
   stopped = false;
@@ -153,7 +155,7 @@ export class SimNode {
     this.#life = life;
     this.#state = 'starting';
     this.#pausedUntil = 0;
-    this.#readFloors = [];
+    this.#readFloors.clear();
     const rand = this.#rand.fork();
     const clock = new SimClock(host.queue, life, rand.fork(), this.#wallOffset);
     const coreRand = rand.fork();
@@ -250,9 +252,11 @@ export class SimNode {
   read(key: string, done: (o: ReadOutcome) => void): void {
     const node = this.#serving();
     const settle = this.#track<ReadOutcome>(done, (why) => ({ kind: 'failed', why, leader: '' }));
-    // The node numbers its reads 1, 2, ...: remember what was committed anywhere when this one began.
-    this.#readFloors.push(this.#host.invariants.maxCommit);
-    node.read(key, 'linearizable').then(
+    // What was committed anywhere when the read began; the node names the read (readStarted) inside read().
+    this.#startingFloor = this.#host.invariants.maxCommit;
+    const reading = node.read(key, 'linearizable');
+    this.#startingFloor = undefined;
+    reading.then(
       (value) => settle({ kind: 'value', value: value ?? null }),
       (e: unknown) => settle({ kind: 'failed', why: describeError(e), leader: e instanceof NodeError ? e.leader : '' }),
     );
@@ -326,11 +330,17 @@ export class SimNode {
         inv.onRestore(this.id, index, digest(kv));
         host.trace(`${this.id} restored the snapshot at ${index}`);
       },
+      readStarted: (context) => {
+        if (life.dead) return;
+        if (this.#startingFloor === undefined) inv.violation(`${this.id} started read ${context} outside a read of the simulator`);
+        else if (this.#readFloors.has(context)) inv.violation(`${this.id} started read ${context} twice in one life`);
+        else this.#readFloors.set(context, this.#startingFloor);
+      },
       readConfirmed: (context, index) => {
         if (life.dead) return;
         host.queue.activity++;
-        const floor = this.#readFloors[context - 1];
-        if (floor === undefined) inv.violation(`${this.id} confirmed read ${context}, which the simulator never started (the node numbers reads otherwise?)`);
+        const floor = this.#readFloors.get(context);
+        if (floor === undefined) inv.violation(`${this.id} confirmed read ${context}, which this life never started`);
         else inv.onReadConfirmed(this.id, context, index, floor);
       },
     };

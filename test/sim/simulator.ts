@@ -205,11 +205,12 @@ export class Simulator implements NodeHost {
     this.net.send(m);
   }
 
-  diskDelay(): number {
+  diskDelay(sync: boolean): number {
     const f = this.#faults;
     const r = this.#diskRand;
     const [lo, hi] = r.chance(f.slowDiskChance) ? f.slowDiskTicks : f.persistTicks;
-    return (lo + r.next() * (hi - lo)) * TICK;
+    // Without an fsync a write costs a small part of one (the slow disk still shows).
+    return (lo + r.next() * (hi - lo)) * TICK * (sync ? 1 : 0.1);
   }
 
   trace(text: string): void {
