@@ -170,6 +170,7 @@ export class SimNode {
       onFail: (reason) => this.#failed(life, reason),
     };
     host.trace(`${this.id} ${this.disk.empty ? 'starts' : 'restarts'}: ${this.disk.describe()}`);
+    host.queue.activity++;
     RaftNode.create(opts, {
       store: this.disk.open(life),
       clock,
@@ -270,6 +271,8 @@ export class SimNode {
   #serving(): RaftNode {
     const node = this.#node;
     if (!node || this.paused) throw new NodeDownError(this.id);
+    // Into node code: the run loop must let its microtasks run (EventQueue.activity).
+    this.#host.queue.activity++;
     return node;
   }
 
