@@ -1,12 +1,14 @@
 // The deterministic simulation: hundreds of seeded runs of 3- and 5-node
-// clusters under crashes, partitions, lossy networks, membership changes and
-// leadership transfers, each checked for Raft's safety properties, a
-// linearizable client history and liveness once the faults stop.
+// clusters of the production RaftNode under crashes, partitions, lossy
+// networks, failing and stalling disks, membership changes and leadership
+// transfers, each checked for Raft's safety properties, a linearizable client
+// history and liveness once the faults stop.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
+import { QUIET_TURNS } from './event-queue.js';
 import { formatFailure, runSeed, type RunResult } from './run.js';
 
 const TICKS = 1000;
@@ -31,14 +33,14 @@ function report(failures: RunResult[]): string {
 }
 
 describe('simulation', () => {
-  it('200 seeds of a 3-node cluster keep every safety property, stay linearizable and recover', async (t) => {
-    const { failures, checkTimeouts } = await runSeeds(3, 1, 200);
+  it('300 seeds of a 3-node cluster keep every safety property, stay linearizable and recover', async (t) => {
+    const { failures, checkTimeouts } = await runSeeds(3, 1, 300);
     if (checkTimeouts > 0) t.diagnostic(`${checkTimeouts} linearizability check(s) timed out`);
     assert.equal(failures.length, 0, report(failures));
   });
 
-  it('100 seeds of a 5-node cluster keep every safety property, stay linearizable and recover', async (t) => {
-    const { failures, checkTimeouts } = await runSeeds(5, 1, 100);
+  it('300 seeds of a 5-node cluster keep every safety property, stay linearizable and recover', async (t) => {
+    const { failures, checkTimeouts } = await runSeeds(5, 1, 300);
     if (checkTimeouts > 0) t.diagnostic(`${checkTimeouts} linearizability check(s) timed out`);
     assert.equal(failures.length, 0, report(failures));
   });
@@ -57,6 +59,16 @@ describe('simulation', () => {
     assert.ok(s.livenessTicks !== undefined, 'the cluster recovered after healing');
   });
 
+  it('a run fails disks, stalls them, pauses nodes and transfers leadership, and answers retried writes through their sessions', async () => {
+    const r = await runSeed({ seed: 5, nodes: 5, ticks: 1000 });
+    const s = r.stats;
+    assert.deepEqual(r.violations, []);
+    assert.ok(s.diskFailures > 0 && s.nemesis.diskStalls > 0, `disk failures ${s.diskFailures}, stalls ${s.nemesis.diskStalls}`);
+    assert.ok(s.nemesis.pauses > 0 && s.nemesis.transfers > 0, JSON.stringify(s.nemesis));
+    assert.ok(s.clients.retriesAnswered > 0, JSON.stringify(s.clients));
+    assert.ok(s.livenessTicks !== undefined, 'the cluster recovered after healing');
+  });
+
   it('replays a seed exactly: same trace, same history, same stats', async () => {
     for (const nodes of [3, 5] as const) {
       const a = await runSeed({ seed: 42, nodes, ticks: 300 });
@@ -70,6 +82,19 @@ describe('simulation', () => {
       assert.deepEqual(sa, sb);
       assert.notEqual(a.fingerprint, (await runSeed({ seed: 43, nodes, ticks: 300 })).fingerprint, 'another seed gives another run');
     }
+  });
+
+  it('lets the microtasks of each event run out: a much longer wait for them changes no run', async () => {
+    for (const nodes of [3, 5] as const) {
+      for (const seed of [1, 2, 3]) {
+        const a = await runSeed({ seed, nodes, ticks: 300 });
+        const b = await runSeed({ seed, nodes, ticks: 300, quietTurns: QUIET_TURNS * 8 });
+        assert.equal(a.fingerprint, b.fingerprint, `seed ${seed}, ${nodes} nodes`);
+      }
+    }
+    // The comparison can tell: one turn is too short, and continuations then slip to later events.
+    const short = await runSeed({ seed: 1, nodes: 3, ticks: 300, quietTurns: 1 });
+    assert.notEqual(short.fingerprint, (await runSeed({ seed: 1, nodes: 3, ticks: 300 })).fingerprint);
   });
 });
 
