@@ -21,7 +21,7 @@ import type { NodeId, SeededRand } from '../../src/raft/index.js';
 import type { Envelope, KvCommand, KvResult } from '../../src/node/kv-state.js';
 import { TICK, type EventQueue } from './event-queue.js';
 import type { KvInput, KvOutput, Operation } from '../../src/check/linearizability.js';
-import { NodeDownError, type ReadOutcome, type SimNode, type WriteOutcome } from './sim-node.js';
+import type { ReadOutcome, SimNode, WriteOutcome } from './sim-node.js';
 
 export interface ClientHost {
   readonly queue: EventQueue;
@@ -236,10 +236,7 @@ class Client {
       if (o.why === 'RAFTKV_ERR_NO_LEADER') return this.#backOff();
       this.next();
     };
-    try {
-      node.read(input.key, done);
-    } catch (e) {
-      if (!(e instanceof NodeDownError)) throw e;
+    if (!node.read(input.key, done)) {
       all.stats.refused++;
       return this.#backOff();
     }
@@ -268,10 +265,7 @@ class Client {
       settled = true;
       this.#answered(w, node.id, o);
     };
-    try {
-      node.write(w.env, answered);
-    } catch (e) {
-      if (!(e instanceof NodeDownError)) throw e;
+    if (!node.write(w.env, answered)) {
       w.attempts--;
       return this.#refused(w);
     }

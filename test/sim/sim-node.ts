@@ -97,6 +97,8 @@ export class SimNode {
   #life: Life | undefined;
   #node: RaftNode | undefined;
   #transport: SimTransport | undefined;
+  /** The core's protocol object while up (observe() reads it after every event). */
+  #raft: RawNode['raft'] | undefined;
   #pausedUntil = 0;
   #seen = { role: Role.Follower, term: 0, lead: '', commit: 0 };
   /** The last index applied (or restored) by this life. */
@@ -181,7 +183,7 @@ export class SimNode {
         if (life.dead) return;
         this.#node = node;
         this.#state = 'up';
-        const r = node.core.raft;
+        const r = (this.#raft = node.core.raft);
         this.#applied = r.log.applied;
         this.#seen = { role: r.role, term: r.term, lead: r.lead, commit: r.log.committed };
         host.invariants.observeTerm(r.term);
@@ -201,6 +203,7 @@ export class SimNode {
     this.#life!.dead = true;
     this.#life = undefined;
     this.#node = undefined;
+    this.#raft = undefined;
     this.#transport = undefined;
     this.#state = 'down';
     const lost = this.disk.crash();
@@ -239,19 +242,22 @@ export class SimNode {
 
   // ---- requests, through the node's own API ----
 
-  /** Propose `env` here (the caller believes this node leads); `done` hears what became of it. Throws NodeDownError. */
-  write(env: Envelope, done: (o: WriteOutcome) => void): void {
-    const node = this.#serving();
+  /** Propose `env` here (the caller believes this node leads); `done` hears what became of it. False if the node is down or frozen (nothing sent). */
+  write(env: Envelope, done: (o: WriteOutcome) => void): boolean {
+    const node = this.#reachable();
+    if (!node) return false;
     const settle = this.#track<WriteOutcome>(done, (why) => ({ kind: 'unknown', why }));
     node.proposeLocal(env).then(
       (result) => settle({ kind: 'applied', result }),
       (e: unknown) => settle(writeFailure(e)),
     );
+    return true;
   }
 
-  /** A linearizable read of `key` here (ReadIndex, on followers too). Throws NodeDownError. */
-  read(key: string, done: (o: ReadOutcome) => void): void {
-    const node = this.#serving();
+  /** A linearizable read of `key` here (ReadIndex, on followers too). False if the node is down or frozen (nothing sent). */
+  read(key: string, done: (o: ReadOutcome) => void): boolean {
+    const node = this.#reachable();
+    if (!node) return false;
     const settle = this.#track<ReadOutcome>(done, (why) => ({ kind: 'failed', why, leader: '' }));
     // What was committed anywhere when the read began; the node names the read (readStarted) inside read().
     this.#startingFloor = this.#host.invariants.maxCommit;
@@ -261,16 +267,19 @@ export class SimNode {
       (value) => settle({ kind: 'value', value: value ?? null }),
       (e: unknown) => settle({ kind: 'failed', why: describeError(e), leader: e instanceof NodeError ? e.leader : '' }),
     );
+    return true;
   }
 
   /** Call the node's API (join, remove, transfer); throws NodeDownError. A crash leaves the promise pending forever. */
   call<T>(fn: (node: RaftNode) => Promise<T>): Promise<T> {
-    return fn(this.#serving());
+    const node = this.#reachable();
+    if (!node) throw new NodeDownError(this.id);
+    return fn(node);
   }
 
-  #serving(): RaftNode {
+  #reachable(): RaftNode | undefined {
     const node = this.#node;
-    if (!node || this.paused) throw new NodeDownError(this.id);
+    if (!node || this.paused) return undefined;
     // Into node code: the run loop must let its microtasks run (EventQueue.activity).
     this.#host.queue.activity++;
     return node;
@@ -384,9 +393,8 @@ export class SimNode {
 
   /** Report what changed in the core since the last event to the checkers (and the trace). */
   observe(): void {
-    const core = this.#node?.core;
-    if (!core || this.#state !== 'up') return;
-    const r = core.raft;
+    const r = this.#raft;
+    if (!r) return;
     const seen = this.#seen;
     const inv = this.#host.invariants;
     const commit = r.log.committed;
