@@ -7,7 +7,8 @@ import { describe, it } from 'node:test';
 import { RawNode } from '../../src/raft/index.js';
 import { Raft } from '../../src/raft/raft.js';
 import { MUTANTS } from './mutants.js';
-import { formatFailure, runSeed } from './run.js';
+import { formatFailure, runSeed, type RunOptions } from './run.js';
+import { runInWorkers, runUntilViolation } from './workers.js';
 
 /** A mutant must be caught by one of the first MAX_SEEDS seeds. */
 const MAX_SEEDS = 50;
@@ -15,20 +16,18 @@ const MAX_SEEDS = 50;
 describe('mutants', () => {
   for (const mutant of MUTANTS) {
     it(`catches ${mutant.name}: ${mutant.description}`, async (t) => {
-      let caught: Awaited<ReturnType<typeof runSeed>> | undefined;
-      for (let seed = 1; seed <= MAX_SEEDS && !caught; seed++) {
-        const r = await runSeed({ seed, nodes: 3, mutant: mutant.name, checkTimeoutMs: 5_000 });
-        if (r.violations.length > 0) caught = r;
-      }
+      const runs = (unmutated: boolean, last: number): RunOptions[] =>
+        Array.from({ length: last }, (_, i) => ({ seed: i + 1, nodes: 3, mutant: mutant.name, unmutated, checkTimeoutMs: 5_000 }));
+      const caught = (await runUntilViolation(runs(false, MAX_SEEDS))).find((r) => r.violations.length > 0);
       assert.ok(caught, `${mutant.name} survived seeds 1..${MAX_SEEDS}`);
       t.diagnostic(`caught at seed ${caught.seed}: ${caught.violations[0]!.split('\n')[0]}`);
-      for (let seed = 1; seed <= caught.seed; seed++) {
-        const control = await runSeed({ seed, nodes: 3, mutant: mutant.name, unmutated: true, checkTimeoutMs: 5_000 });
-        assert.deepEqual(control.violations, [], `the correct core fails ${mutant.name}'s seed ${seed}:\n${formatFailure(control)}`);
+      for (const control of await runInWorkers(runs(true, caught.seed))) {
+        assert.deepEqual(control.violations, [], `the correct core fails ${mutant.name}'s seed ${control.seed}:\n${formatFailure(control)}`);
       }
     });
   }
 
+  // In this thread: the rules patched are this thread's.
   it('restores the core after each mutant run', async () => {
     const rules = {
       canCommitAt: Raft.prototype.canCommitAt,

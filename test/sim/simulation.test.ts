@@ -9,20 +9,14 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { QUIET_TURNS } from './event-queue.js';
-import { formatFailure, runSeed, type RunResult } from './run.js';
+import { formatFailure, type RunOptions, type RunResult } from './run.js';
+import { runInWorkers } from './workers.js';
 
 const TICKS = 1000;
 const CHECK_TIMEOUT_MS = 5_000;
 
-async function runSeeds(nodes: 3 | 5, first: number, count: number): Promise<{ failures: RunResult[]; checkTimeouts: number }> {
-  const failures: RunResult[] = [];
-  let checkTimeouts = 0;
-  for (let seed = first; seed < first + count; seed++) {
-    const r = await runSeed({ seed, nodes, ticks: TICKS, checkTimeoutMs: CHECK_TIMEOUT_MS });
-    if (r.violations.length > 0) failures.push(r);
-    if (r.stats.checkTimedOut) checkTimeouts++;
-  }
-  return { failures, checkTimeouts };
+function seeds(nodes: 3 | 5, first: number, count: number): RunOptions[] {
+  return Array.from({ length: count }, (_, i) => ({ seed: first + i, nodes, ticks: TICKS, checkTimeoutMs: CHECK_TIMEOUT_MS }));
 }
 
 function report(failures: RunResult[]): string {
@@ -32,21 +26,23 @@ function report(failures: RunResult[]): string {
     .join('\n\n')}`;
 }
 
-describe('simulation', () => {
-  it('300 seeds of a 3-node cluster keep every safety property, stay linearizable and recover', async (t) => {
-    const { failures, checkTimeouts } = await runSeeds(3, 1, 300);
-    if (checkTimeouts > 0) t.diagnostic(`${checkTimeouts} linearizability check(s) timed out`);
-    assert.equal(failures.length, 0, report(failures));
-  });
+async function one(opts: RunOptions): Promise<RunResult> {
+  return (await runInWorkers([opts]))[0]!;
+}
 
-  it('300 seeds of a 5-node cluster keep every safety property, stay linearizable and recover', async (t) => {
-    const { failures, checkTimeouts } = await runSeeds(5, 1, 300);
-    if (checkTimeouts > 0) t.diagnostic(`${checkTimeouts} linearizability check(s) timed out`);
-    assert.equal(failures.length, 0, report(failures));
-  });
+describe('simulation', () => {
+  for (const nodes of [3, 5] as const) {
+    it(`300 seeds of a ${nodes}-node cluster keep every safety property, stay linearizable and recover`, async (t) => {
+      const results = await runInWorkers(seeds(nodes, 1, 300));
+      const failures = results.filter((r) => r.violations.length > 0);
+      const checkTimeouts = results.filter((r) => r.stats.checkTimedOut).length;
+      if (checkTimeouts > 0) t.diagnostic(`${checkTimeouts} linearizability check(s) timed out`);
+      assert.equal(failures.length, 0, report(failures));
+    });
+  }
 
   it('a run exercises what it claims to: elections, commits, snapshots, membership, faults, clients', async () => {
-    const r = await runSeed({ seed: 7, nodes: 5, ticks: 1000 });
+    const r = await one({ seed: 7, nodes: 5, ticks: 1000 });
     const s = r.stats;
     assert.deepEqual(r.violations, []);
     assert.ok(s.leaderTerms >= 2, `leader terms: ${s.leaderTerms}`);
@@ -60,7 +56,7 @@ describe('simulation', () => {
   });
 
   it('a run fails disks, stalls them, pauses nodes and transfers leadership, and answers retried writes through their sessions', async () => {
-    const r = await runSeed({ seed: 5, nodes: 5, ticks: 1000 });
+    const r = await one({ seed: 5, nodes: 5, ticks: 1000 });
     const s = r.stats;
     assert.deepEqual(r.violations, []);
     assert.ok(s.diskFailures > 0 && s.nemesis.diskStalls > 0, `disk failures ${s.diskFailures}, stalls ${s.nemesis.diskStalls}`);
@@ -69,10 +65,12 @@ describe('simulation', () => {
     assert.ok(s.livenessTicks !== undefined, 'the cluster recovered after healing');
   });
 
-  it('replays a seed exactly: same trace, same history, same stats', async () => {
-    for (const nodes of [3, 5] as const) {
-      const a = await runSeed({ seed: 42, nodes, ticks: 300 });
-      const b = await runSeed({ seed: 42, nodes, ticks: 300 });
+  it('replays a seed exactly, in any thread: same trace, same history, same stats', async () => {
+    const runs: RunOptions[] = [];
+    for (const nodes of [3, 5] as const) runs.push({ seed: 42, nodes, ticks: 300 }, { seed: 42, nodes, ticks: 300 }, { seed: 43, nodes, ticks: 300 });
+    const results = await runInWorkers(runs);
+    for (let i = 0; i < results.length; i += 3) {
+      const [a, b, other] = [results[i]!, results[i + 1]!, results[i + 2]!];
       assert.equal(a.fingerprint, b.fingerprint);
       assert.deepEqual(a.trace, b.trace);
       assert.deepEqual(a.history, b.history);
@@ -80,21 +78,22 @@ describe('simulation', () => {
       const { wallMs: _a, checkMs: _ca, ...sa } = a.stats;
       const { wallMs: _b, checkMs: _cb, ...sb } = b.stats;
       assert.deepEqual(sa, sb);
-      assert.notEqual(a.fingerprint, (await runSeed({ seed: 43, nodes, ticks: 300 })).fingerprint, 'another seed gives another run');
+      assert.notEqual(a.fingerprint, other.fingerprint, 'another seed gives another run');
     }
   });
 
   it('lets the microtasks of each event run out: a much longer wait for them changes no run', async () => {
+    const runs: RunOptions[] = [];
     for (const nodes of [3, 5] as const) {
-      for (const seed of [1, 2, 3]) {
-        const a = await runSeed({ seed, nodes, ticks: 300 });
-        const b = await runSeed({ seed, nodes, ticks: 300, quietTurns: QUIET_TURNS * 8 });
-        assert.equal(a.fingerprint, b.fingerprint, `seed ${seed}, ${nodes} nodes`);
-      }
+      for (const seed of [1, 2, 3]) runs.push({ seed, nodes, ticks: 300 }, { seed, nodes, ticks: 300, quietTurns: QUIET_TURNS * 8 });
     }
     // The comparison can tell: one turn is too short, and continuations then slip to later events.
-    const short = await runSeed({ seed: 1, nodes: 3, ticks: 300, quietTurns: 1 });
-    assert.notEqual(short.fingerprint, (await runSeed({ seed: 1, nodes: 3, ticks: 300 })).fingerprint);
+    runs.push({ seed: 1, nodes: 3, ticks: 300, quietTurns: 1 });
+    const results = await runInWorkers(runs);
+    for (let i = 0; i + 1 < results.length; i += 2) {
+      assert.equal(results[i]!.fingerprint, results[i + 1]!.fingerprint, `seed ${runs[i]!.seed}, ${runs[i]!.nodes} nodes`);
+    }
+    assert.notEqual(results.at(-1)!.fingerprint, results[0]!.fingerprint);
   });
 });
 
