@@ -34,6 +34,8 @@ export class Membership {
   #nextId: number;
   /** A join or remove call has not answered yet (its node may have crashed: then it never will). */
   #busy: { since: number } | undefined;
+  /** Nodes created to join, not yet seen as members: the next join takes one of them rather than a new one. */
+  readonly #joining = new Set<NodeId>();
 
   constructor(host: MembershipHost, rand: SeededRand, founders: number, maxVoters: number) {
     this.#host = host;
@@ -50,6 +52,7 @@ export class Membership {
     // One change at a time; a call whose leader crashed never answers, so give up on it after a while.
     if (this.#busy && host.queue.now - this.#busy.since < 200 * TICK) return;
     const conf = core.raft.conf;
+    for (const id of this.#joining) if (conf.voters.includes(id) || conf.learners.includes(id) || conf.removed.includes(id)) this.#joining.delete(id);
     const choices: (() => void)[] = [];
     if (conf.learners.length > 0) {
       choices.push(() => {
@@ -59,9 +62,14 @@ export class Membership {
     }
     if (conf.voters.length < this.#maxVoters && conf.learners.length === 0) {
       choices.push(() => {
-        const id = `n${this.#nextId++}`;
-        host.addNode(id);
-        this.#call(leader, `join ${id}`, (n) => n.join(id, simAddrs(id)));
+        let id = this.#joining.values().next().value;
+        if (id === undefined) {
+          id = `n${this.#nextId++}`;
+          this.#joining.add(id);
+          host.addNode(id);
+        }
+        const joining = id;
+        this.#call(leader, `join ${joining}`, (n) => n.join(joining, simAddrs(joining)));
       });
     }
     if (conf.voters.length > MIN_VOTERS) {

@@ -158,6 +158,8 @@ export class SimNode {
     this.#state = 'starting';
     this.#pausedUntil = 0;
     this.#readFloors.clear();
+    // What the node will load: nothing writes this disk between the crash and the load.
+    this.#applied = this.disk.applied;
     const rand = this.#rand.fork();
     const clock = new SimClock(host.queue, life, rand.fork(), this.#wallOffset);
     const coreRand = rand.fork();
@@ -184,7 +186,7 @@ export class SimNode {
         this.#node = node;
         this.#state = 'up';
         const r = (this.#raft = node.core.raft);
-        this.#applied = r.log.applied;
+        if (r.log.applied !== this.#applied) host.invariants.violation(`${this.id} loaded applied index ${r.log.applied}, its disk says ${this.#applied}`);
         this.#seen = { role: r.role, term: r.term, lead: r.lead, commit: r.log.committed };
         host.invariants.observeTerm(r.term);
         // The state read back from the disk must be the state every node had at that index.
