@@ -49,7 +49,7 @@ for (let seed = first; seed < first + seeds; seed++) {
   if (options.verbose) {
     const s = r.stats;
     console.log(
-      `seed ${seed}: ${r.violations.length ? 'VIOLATION' : 'ok'} ${s.wallMs}ms ticks=${s.ticks} events=${s.events} terms=${s.maxTerm} commit=${s.maxCommit} ops=${s.historyOps} (ok ${s.clients.ok}, unknown ${s.clients.unknown}, reads ${s.clients.reads}) snapshots=${s.snapshotsCaptured}/${s.snapshotsInstalled} crashes=${s.nemesis.crashes} partitions=${s.nemesis.partitions} conf=${s.membership.applied} liveness=${s.livenessTicks} check=${s.checkMs}ms${s.checkTimedOut ? ' (timed out)' : ''}`,
+      `seed ${seed}: ${r.violations.length ? 'VIOLATION' : 'ok'} ${s.wallMs}ms ticks=${s.ticks} events=${s.events} terms=${s.maxTerm} commit=${s.maxCommit} ops=${s.historyOps} (ok ${s.clients.ok}, unknown ${s.clients.unknown}, retried ${s.clients.retries}, reads ${s.clients.reads}) snapshots=${s.snapshotsCaptured}/${s.snapshotsInstalled} crashes=${s.nemesis.crashes} disk-failures=${s.diskFailures} partitions=${s.nemesis.partitions} conf=${s.membership.applied} liveness=${s.livenessTicks} check=${s.checkMs}ms${s.checkTimedOut ? ' (timed out)' : ''}`,
     );
   }
   if (r.violations.length === 0) continue;
