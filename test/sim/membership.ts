@@ -5,7 +5,8 @@
 // interrupted one, remove a voter (sometimes the leader itself) or a learner.
 // The number of voters stays within [3, maxVoters].
 
-import { ConfChangeType, type ConfChange, type NodeId, type SeededRand } from '../../src/raft/index.js';
+import { ConfChangeType, EntryKind, type ConfChange, type NodeId, type SeededRand } from '../../src/raft/index.js';
+import type { LogView } from './invariants.js';
 import { TICK, type EventQueue } from './event-queue.js';
 import { NodeDownError, simAddrs, type SimNode } from './sim-node.js';
 
@@ -51,6 +52,9 @@ export class Membership {
     if (!leader || !core) return;
     // One change at a time; a call whose leader crashed never answers, so give up on it after a while.
     if (this.#busy && host.queue.now - this.#busy.since < 200 * TICK) return;
+    // The configuration the leader shows is its applied one: with a change still on its way, a decision on it could
+    // take the voters below the minimum (RaftNode.remove waits for the pending change, then makes its own).
+    if (confChangePending(core.raft.log)) return;
     const conf = core.raft.conf;
     for (const id of this.#joining) if (conf.voters.includes(id) || conf.learners.includes(id) || conf.removed.includes(id)) this.#joining.delete(id);
     const choices: (() => void)[] = [];
@@ -115,4 +119,10 @@ export class Membership {
     if (cc.type === ConfChangeType.AddLearner) this.stats.added++;
     if (cc.type === ConfChangeType.Remove) this.stats.removed++;
   }
+}
+
+/** Whether the log holds a membership change not applied yet. */
+function confChangePending(log: LogView & { applied: number }): boolean {
+  for (let i = log.applied + 1; i <= log.lastIndex(); i++) if (log.entry(i)?.kind === EntryKind.ConfChange) return true;
+  return false;
 }

@@ -244,7 +244,9 @@ export class Simulator implements NodeHost {
   }
 
   onFailed(node: SimNode): void {
-    this.#nemesis.restartLater(node);
+    // A fault injected before the heal can strike after it: that node must come back too.
+    if (this.#phase === 'faults') this.#nemesis.restartLater(node);
+    else this.queue.after((1 + this.#rand.next() * 3) * TICK, () => node.start());
   }
 
   // ---- the world ----
