@@ -45,6 +45,12 @@ export class EventQueue {
    * settled once it stays still for a few turns.
    */
   activity = 0;
+  /**
+   * A reading of progress inside the nodes that calls no seam (the simulator
+   * sums its cores' outstanding readies: a node finishing a run of readies
+   * whose writes are done calls nothing outside for many turns).
+   */
+  progress: () => number = () => 0;
 
   constructor(quietTurns = QUIET_TURNS) {
     this.#quietTurns = quietTurns;
@@ -123,12 +129,15 @@ export class EventQueue {
 
   async #drainMicrotasks(): Promise<void> {
     let seen = this.activity;
+    let progress = this.progress();
     let quiet = 0;
     let turns = 0;
     while (quiet < this.#quietTurns) {
       await null;
-      if (this.activity !== seen) {
+      const now = this.progress();
+      if (this.activity !== seen || now !== progress) {
         seen = this.activity;
+        progress = now;
         quiet = 0;
       } else {
         quiet++;

@@ -97,7 +97,8 @@ export class SimNode {
   #life: Life | undefined;
   #node: RaftNode | undefined;
   #transport: SimTransport | undefined;
-  /** The core's protocol object while up (observe() reads it after every event). */
+  /** The core, and its protocol object, while up (read after every event and microtask turn). */
+  #core: RawNode | undefined;
   #raft: RawNode['raft'] | undefined;
   #pausedUntil = 0;
   #seen = { role: Role.Follower, term: 0, lead: '', commit: 0 };
@@ -138,7 +139,7 @@ export class SimNode {
 
   /** Its consensus core, read-only, while up. */
   get core(): RawNode | undefined {
-    return this.#node?.core;
+    return this.#core;
   }
 
   get applied(): number {
@@ -185,6 +186,7 @@ export class SimNode {
         if (life.dead) return;
         this.#node = node;
         this.#state = 'up';
+        this.#core = node.core;
         const r = (this.#raft = node.core.raft);
         if (r.log.applied !== this.#applied) host.invariants.violation(`${this.id} loaded applied index ${r.log.applied}, its disk says ${this.#applied}`);
         this.#seen = { role: r.role, term: r.term, lead: r.lead, commit: r.log.committed };
@@ -205,6 +207,7 @@ export class SimNode {
     this.#life!.dead = true;
     this.#life = undefined;
     this.#node = undefined;
+    this.#core = undefined;
     this.#raft = undefined;
     this.#transport = undefined;
     this.#state = 'down';

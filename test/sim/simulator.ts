@@ -115,6 +115,7 @@ export class Simulator implements NodeHost {
   constructor(opts: SimOptions) {
     this.#opts = { livenessTicks: 150, traceSize: 60, checkTimeoutMs: 10_000, quietTurns: QUIET_TURNS, ...opts };
     this.queue = new EventQueue(this.#opts.quietTurns);
+    this.queue.progress = () => this.#outstanding();
     const root = new SeededRand(opts.seed);
     const cfg = root.fork();
     const mix = cfg.pick(Object.keys(FAULT_MIXES));
@@ -298,6 +299,13 @@ export class Simulator implements NodeHost {
       const core = n.core;
       if (core) this.invariants.checkLog(n.id, core.raft.log);
     }
+  }
+
+  /** Readies the cores have handed out and not seen finished, over all nodes up. */
+  #outstanding(): number {
+    let n = 0;
+    for (const node of this.#nodes.values()) n += node.core?.outstanding ?? 0;
+    return n;
   }
 
   #observe(): void {
