@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RawNode } from '../../src/raft/index.js';
 import { Raft } from '../../src/raft/raft.js';
+import { WritePipeline } from '../../src/node/write-pipeline.js';
 import { MUTANTS } from './mutants.js';
 import { formatFailure, runSeed, type RunOptions } from './run.js';
 import { runInWorkers, runUntilViolation } from './workers.js';
@@ -35,6 +36,8 @@ describe('mutants', () => {
       hardState: Raft.prototype.hardState,
       readIndexAllowed: Raft.prototype.readIndexAllowed,
       sendsBeforePersist: RawNode.prototype.sendsBeforePersist,
+      sendNow: WritePipeline.prototype.sendNow,
+      sendWhenDurable: WritePipeline.prototype.sendWhenDurable,
     };
     for (const m of MUTANTS) await runSeed({ seed: 1, nodes: 3, mutant: m.name, ticks: 50 });
     assert.equal(Raft.prototype.canCommitAt, rules.canCommitAt);
@@ -42,5 +45,7 @@ describe('mutants', () => {
     assert.equal(Raft.prototype.hardState, rules.hardState);
     assert.equal(Raft.prototype.readIndexAllowed, rules.readIndexAllowed);
     assert.equal(RawNode.prototype.sendsBeforePersist, rules.sendsBeforePersist);
+    assert.equal(WritePipeline.prototype.sendNow, rules.sendNow);
+    assert.equal(WritePipeline.prototype.sendWhenDurable, rules.sendWhenDurable);
   });
 });

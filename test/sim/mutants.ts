@@ -1,10 +1,11 @@
 // Deliberately broken Raft rules, to prove the simulator's checkers catch
-// them. A mutant patches a rule method on the core's prototypes, inside this
-// process only, and gives back the function that restores it; src/ has no
-// flag for any of this.
+// them. A mutant patches a rule method on the prototypes of the core, or of
+// the node's write pipeline, inside this thread only, and gives back the
+// function that restores it; src/ has no flag for any of this.
 
-import { MessageType, RawNode, type HardState, type Message } from '../../src/raft/index.js';
+import { MessageType, RawNode, type HardState, type Message, type Ready } from '../../src/raft/index.js';
 import { Raft } from '../../src/raft/raft.js';
+import { WritePipeline } from '../../src/node/write-pipeline.js';
 import type { FaultProfile } from './nemesis.js';
 import type { SimOptions } from './simulator.js';
 
@@ -81,6 +82,18 @@ export const MUTANTS: readonly Mutant[] = [
           return m.type === MessageType.AppResp || original.call(this, m);
         },
       ),
+  },
+  {
+    name: 'pipeline-ack-before-durable',
+    description: "the node's write pipeline sends votes and acks as soon as it takes a ready, before its write is durable",
+    apply: () => {
+      const early = patch(WritePipeline.prototype, 'sendNow', () => (rd: Ready): readonly Message[] => [...rd.messages, ...rd.persistedMessages]);
+      const none = patch(WritePipeline.prototype, 'sendWhenDurable', () => (): readonly Message[] => []);
+      return () => {
+        none();
+        early();
+      };
+    },
   },
   {
     name: 'early-read-index',

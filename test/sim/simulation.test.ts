@@ -139,6 +139,6 @@ describe('npm run sim (cli)', () => {
     const { status, out } = run('--list-mutants');
     assert.equal(status, 0);
     assert.match(out, /^commit-previous-term +\S/m);
-    assert.equal(out.trim().split('\n').length, 5);
+    assert.equal(out.trim().split('\n').length, 6);
   });
 });
