@@ -24,8 +24,9 @@
 //   miss a write that completed before it).
 // - State machine safety: no two nodes apply different entries at one index,
 //   every node applies indices in order, and equal indices give equal states
-//   (which also checks snapshots: a restored state must equal the state the
-//   appliers had at that index).
+//   (which also checks snapshots and restarts: a state restored from a
+//   snapshot, or read back from the disk, must equal the state the appliers
+//   had at that index).
 
 import type { Entry, NodeId } from '../../src/raft/index.js';
 import { checkKvHistory, type Operation } from '../../src/check/linearizability.js';
