@@ -140,6 +140,8 @@ export class RaftNode {
   #writtenHard: HardState;
   /** A newer hard state that differs only in its commit index: it rides along with the next write. */
   #unwrittenHard: HardState | undefined;
+  /** The index of the last snapshot install handed to the store (its write may still be in flight). */
+  #installing = 0;
   /** Messages the core threw on (a bug, or input no check foresaw): dropped, the node goes on. */
   #stepFailures = 0;
   readonly #stepFailureLog: LogLimiter;
@@ -625,6 +627,7 @@ export class RaftNode {
       this.#writtenHard = hs;
       this.#unwrittenHard = undefined;
     }
+    if (rd.snapshot) this.#installing = rd.snapshot.index;
     return this.#store.persist({ entries: rd.entries, hardState: hs, snapshot: rd.snapshot, snapshotKeepsLog: rd.snapshotKeepsLog, snapshotChunk: rd.snapshotChunk });
   }
 
@@ -720,8 +723,11 @@ export class RaftNode {
     if (last > this.#applied) {
       const { upserts, expired } = sessionsToStore(sessions);
       // Not awaited: the in-memory state answers at once, and the store runs
-      // its calls in order, so this lands before the next log write.
-      this.#store.applyBatch(writes, upserts, last, expired).catch((e: unknown) => this.#fail(e));
+      // its calls in order, so this lands before the next log write. Unless a
+      // later ready's snapshot install is already queued ahead of it: that
+      // snapshot holds these effects, and a batch behind it would take the
+      // stored applied index back (the store refuses, and the node failed).
+      if (last > this.#installing) this.#store.applyBatch(writes, upserts, last, expired).catch((e: unknown) => this.#fail(e));
       this.#applied = last;
     }
     if (membershipChanged) this.#syncPeers();
