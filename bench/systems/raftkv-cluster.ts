@@ -25,6 +25,10 @@ export interface RaftkvStartOptions {
   /** Write V8 CPU profiles of the cluster process (every node thread) here. */
   cpuProfDir?: string;
   startTimeoutMs?: number;
+  /** The cluster process's environment (default: this process's). */
+  env?: NodeJS.ProcessEnv;
+  /** The raftkv CLI to run (default: this build's), to compare two builds in one session. */
+  cli?: string;
 }
 
 export interface ClusterMemory {
@@ -65,7 +69,7 @@ export class RaftkvCluster {
     writeFileSync(file, JSON.stringify(config, null, 2));
     const prof = o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : [];
     const started = performance.now();
-    const child = o.procs.spawn(`raftkv (${o.durability})`, process.execPath, [...prof, CLI, 'cluster', '--config', file, '--fresh', '--no-table', '--log-level', 'warn'], path.join(o.dir, 'cluster.log'));
+    const child = o.procs.spawn(`raftkv (${o.durability})`, process.execPath, [...prof, o.cli ?? CLI, 'cluster', '--config', file, '--fresh', '--no-table', '--log-level', 'warn'], path.join(o.dir, 'cluster.log'), o.env);
     const https = new Map(config.nodes.map((node) => [node.id, node.http]));
     const cluster = new RaftkvCluster(https, config, child, undefined, o.procs);
     try {
