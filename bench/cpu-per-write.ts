@@ -17,6 +17,11 @@
 //   --variant name=cli  another build to compare, e.g. base=/tmp/base/dist/src/cli.js; repeatable.
 //                      Rounds alternate between the variants, so both see the same machine load.
 //   --prof DIR         write V8 CPU profiles of the cluster process (every thread) to DIR
+//   --perf DIR         record each measured run with `perf record -e cpu-clock -g` (on-CPU time
+//                      only, every thread, kernel and native code included) into DIR; the cluster
+//                      runs with --perf-basic-prof so JavaScript frames have names
+//   --syscalls         count syscalls per thread with `perf stat` (tracepoints: fsync, write,
+//                      futex, ...) and report them per request and thread group
 //   --label L          a name for this run in the report
 //   --out FILE         append the report to FILE (default bench/results/<date>-cpu-per-write.txt)
 //
@@ -30,6 +35,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseClusterConfig } from '../src/cluster/config.js';
 import { ChildProcesses } from './systems/child-processes.js';
+import { formatPerfParts, perfParts } from './perf-groups.js';
 import { RaftkvCluster } from './systems/raftkv-cluster.js';
 import { sleep } from './systems/endpoint.js';
 
@@ -57,15 +63,21 @@ interface Options {
   threadpool: number | undefined;
   variants: { name: string; cli: string | undefined }[];
   prof: string | undefined;
+  perf: string | undefined;
+  syscalls: boolean;
   label: string;
   out: string;
 }
 
-/** CPU nanoseconds of each thread of a process, and its write/read syscall counts. */
-interface ProcSample {
-  threads: Map<number, number>;
+/** Of one thread: CPU nanoseconds, and write/read syscalls (/proc/…/io: write, writev, read, … but not sendmsg). */
+interface ThreadSample {
+  ns: number;
   syscw: number;
   syscr: number;
+}
+
+interface ProcSample {
+  threads: Map<number, ThreadSample>;
 }
 
 /** What one redis-benchmark run cost. */
@@ -81,7 +93,13 @@ interface RunResult {
   us: Record<string, number>;
   syscwPerReq: number;
   syscrPerReq: number;
+  /** Write syscalls per request by thread group. */
+  writes: Record<string, number>;
   loadavg: number;
+  /** Where the time went, from perf (--perf). */
+  perf?: string[];
+  /** Syscall -> thread group -> calls per request (--syscalls). */
+  syscalls?: Map<string, Record<string, number>>;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -94,6 +112,8 @@ function parseArgs(argv: string[]): Options {
     threadpool: undefined,
     variants: [],
     prof: undefined,
+    perf: undefined,
+    syscalls: false,
     label: '',
     out: path.join('bench', 'results', `${new Date().toISOString().slice(0, 10)}-cpu-per-write.txt`),
   };
@@ -119,6 +139,8 @@ function parseArgs(argv: string[]): Options {
       const [name, cli] = v().split('=', 2);
       o.variants.push({ name: name!, cli: cli ? path.resolve(cli) : undefined });
     } else if (a === '--prof') o.prof = path.resolve(v());
+    else if (a === '--perf') o.perf = path.resolve(v());
+    else if (a === '--syscalls') o.syscalls = true;
     else if (a === '--label') o.label = v();
     else if (a === '--out') o.out = v();
     else throw new Error(`unknown option ${a}`);
@@ -142,15 +164,19 @@ function readNumber(file: string): number | undefined {
 }
 
 function sampleProcess(pid: number): ProcSample {
-  const threads = new Map<number, number>();
+  const threads = new Map<number, ThreadSample>();
   for (const t of readdirSync(`/proc/${pid}/task`)) {
-    const tid = Number(t);
     const ns = readNumber(`/proc/${pid}/task/${t}/schedstat`);
-    if (ns !== undefined) threads.set(tid, ns);
+    let io: string;
+    try {
+      io = readFileSync(`/proc/${pid}/task/${t}/io`, 'utf8');
+    } catch {
+      continue;
+    }
+    const field = (name: string): number => Number(new RegExp(`^${name}: (\\d+)`, 'm').exec(io)?.[1] ?? 0);
+    if (ns !== undefined) threads.set(Number(t), { ns, syscw: field('syscw'), syscr: field('syscr') });
   }
-  const io = readFileSync(`/proc/${pid}/io`, 'utf8');
-  const field = (name: string): number => Number(new RegExp(`^${name}: (\\d+)`, 'm').exec(io)?.[1] ?? 0);
-  return { threads, syscw: field('syscw'), syscr: field('syscr') };
+  return { threads };
 }
 
 /** CPU of this process's children that have exited and been waited for (redis-benchmark), ns. */
@@ -192,17 +218,22 @@ function threadRoles(pid: number, nodes: Map<string, number>, leader: string, st
 }
 
 /** CPU by thread group: launcher main thread, leader, followers, libuv pool, V8's threads. */
-function groupCpu(before: ProcSample, after: ProcSample, roles: ThreadRoles): Record<string, number> {
+function groupOf(roles: ThreadRoles): (tid: number) => string {
   const byTid = new Map<number, string>();
   byTid.set(roles.main, 'main');
   let f = 0;
   for (const [id, tid] of [...roles.nodes].sort()) byTid.set(tid, id === roles.leader ? 'leader' : `follower${++f}`);
   for (const tid of roles.startup) byTid.set(tid, 'v8');
+  return (tid) => byTid.get(tid) ?? 'pool';
+}
+
+/** Per thread group, the growth of one counter between two samples. */
+function groupDelta(before: ProcSample, after: ProcSample, roles: ThreadRoles, field: keyof ThreadSample): Record<string, number> {
+  const group = groupOf(roles);
   const out: Record<string, number> = { main: 0, leader: 0, follower1: 0, follower2: 0, pool: 0, v8: 0 };
-  for (const [tid, ns] of after.threads) {
-    const d = ns - (before.threads.get(tid) ?? 0);
-    const group = byTid.get(tid) ?? 'pool';
-    out[group] = (out[group] ?? 0) + d;
+  for (const [tid, t] of after.threads) {
+    const g = group(tid);
+    out[g] = (out[g] ?? 0) + t[field] - (before.threads.get(tid)?.[field] ?? 0);
   }
   return out;
 }
@@ -248,6 +279,8 @@ class Session {
   readonly port: number;
   readonly roles: ThreadRoles;
   readonly idleUsPerSec: number;
+  /** The idle CPU by thread group, as text. */
+  idleGroups = '';
   /** Requests per second seen last per workload, to size the next run. */
   readonly rates = new Map<string, number>();
 
@@ -272,7 +305,8 @@ async function startSession(name: string, cli: string | undefined, o: Options, p
   if (o.threadpool !== undefined) env.UV_THREADPOOL_SIZE = String(o.threadpool);
   const profDir = o.prof ? path.join(o.prof, name) : undefined;
   if (profDir) mkdirSync(profDir, { recursive: true });
-  const cluster = await RaftkvCluster.start({ base, durability: 'fsync', procs, dir, env, ...(cli ? { cli } : {}), ...(profDir ? { cpuProfDir: profDir } : {}) });
+  const nodeArgs = o.perf ? ['--perf-basic-prof'] : [];
+  const cluster = await RaftkvCluster.start({ base, durability: 'fsync', procs, dir, env, nodeArgs, ...(cli ? { cli } : {}), ...(profDir ? { cpuProfDir: profDir } : {}) });
   const topology = await cluster.topology();
   const resp = await cluster.respOf(topology.leader.id);
   if (!resp.endpoint) throw new Error(resp.note);
@@ -286,12 +320,56 @@ async function startSession(name: string, cli: string | undefined, o: Options, p
   const t0 = performance.now();
   await sleep(2000);
   const b = sampleProcess(roles.main);
-  const idleNs = [...b.threads].reduce((s, [tid, ns]) => s + ns - (a.threads.get(tid) ?? 0), 0);
-  const idleUsPerSec = idleNs / 1000 / ((performance.now() - t0) / 1000);
-  return new Session(name, cluster, resp.endpoint.port, roles, idleUsPerSec);
+  const seconds = (performance.now() - t0) / 1000;
+  const idle = groupDelta(a, b, roles, 'ns');
+  const idleUsPerSec = Object.values(idle).reduce((x, y) => x + y, 0) / 1000 / seconds;
+  const session = new Session(name, cluster, resp.endpoint.port, roles, idleUsPerSec);
+  session.idleGroups = Object.entries(idle)
+    .map(([g, ns]) => `${g} ${(ns / 1e7 / seconds).toFixed(1)}%`)
+    .join(', ');
+  return session;
 }
 
-async function measureRun(s: Session, w: Workload, o: Options): Promise<RunResult> {
+/** `perf record` of every thread of `pid` until stopped; resolves when perf has written its file. */
+function startPerf(pid: number, file: string): { stop(): Promise<void> } {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const child = spawn('perf', ['record', '-q', '-e', 'cpu-clock', '-F', '997', '-g', '-p', String(pid), '-o', file], { stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  return {
+    stop: async () => {
+      if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGINT');
+      await exited;
+    },
+  };
+}
+
+const SYSCALLS = ['fsync', 'fdatasync', 'pwrite64', 'pread64', 'fcntl', 'write', 'writev', 'read', 'futex', 'epoll_pwait'];
+
+/** `perf stat` of syscall tracepoints, per thread of `pid`, until stopped: thread id -> syscall -> calls. */
+function startSyscallCount(pid: number, file: string): { stop(): Promise<Map<number, Map<string, number>>> } {
+  const events = SYSCALLS.map((c) => `syscalls:sys_enter_${c}`).join(',');
+  const child = spawn('perf', ['stat', '-x', ',', '--per-thread', '-e', events, '-p', String(pid), '-o', file], { stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  return {
+    stop: async () => {
+      if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGINT');
+      await exited;
+      const out = new Map<number, Map<string, number>>();
+      for (const line of readFileSync(file, 'utf8').split('\n')) {
+        const [thread, count, , event] = line.split(',');
+        const m = /-(\d+)$/.exec(thread ?? '');
+        const name = /^syscalls:sys_enter_(\w+)$/.exec(event ?? '')?.[1];
+        if (!m || !name || !/^\d+$/.test(count ?? '')) continue;
+        const t = out.get(Number(m[1])) ?? new Map<string, number>();
+        t.set(name, Number(count));
+        out.set(Number(m[1]), t);
+      }
+      return out;
+    },
+  };
+}
+
+async function measureRun(s: Session, w: Workload, o: Options, round: number): Promise<RunResult> {
   let rate = s.rates.get(w.id);
   if (rate === undefined) {
     // A short unmeasured run: warms the JIT and sizes the measured one.
@@ -300,11 +378,37 @@ async function measureRun(s: Session, w: Workload, o: Options): Promise<RunResul
   }
   const requests = Math.max(5000, Math.round((rate * o.seconds) / 1000) * 1000);
   const loadavg = os.loadavg()[0]!;
+  const perfFile = o.perf ? path.join(o.perf, `${s.name}-${w.id}-r${round}.data`) : undefined;
+  const perf = perfFile ? startPerf(s.pid, perfFile) : undefined;
+  const counting = o.syscalls ? startSyscallCount(s.pid, path.join(os.tmpdir(), `raftkv-cpw-syscalls-${process.pid}.csv`)) : undefined;
+  // perf attaches to the threads in the background: give it a moment, so the run is counted whole.
+  if (perf || counting) await sleep(300);
   const before = sampleProcess(s.pid);
   const run = await runRedisBenchmark(s.port, w, requests, o, Math.max(30_000, o.seconds * 3000));
   const after = sampleProcess(s.pid);
+  await perf?.stop();
+  const counts = await counting?.stop();
+  let syscalls: Map<string, Record<string, number>> | undefined;
+  if (counts) {
+    syscalls = new Map();
+    const group = groupOf(s.roles);
+    for (const [tid, calls] of counts) {
+      for (const [name, n] of calls) {
+        const row = syscalls.get(name) ?? {};
+        row[group(tid)] = (row[group(tid)] ?? 0) + n / requests;
+        syscalls.set(name, row);
+      }
+    }
+  }
   s.rates.set(w.id, run.out.rps);
-  const groups = groupCpu(before, after, s.roles);
+  const groups = groupDelta(before, after, s.roles, 'ns');
+  const writes: Record<string, number> = {};
+  let syscw = 0;
+  for (const [g, n] of Object.entries(groupDelta(before, after, s.roles, 'syscw'))) {
+    writes[g] = n / requests;
+    syscw += n;
+  }
+  const syscr = Object.values(groupDelta(before, after, s.roles, 'syscr')).reduce((a, b) => a + b, 0);
   const us: Record<string, number> = {};
   let cluster = 0;
   for (const [g, ns] of Object.entries(groups)) {
@@ -322,9 +426,12 @@ async function measureRun(s: Session, w: Workload, o: Options): Promise<RunResul
     rps: run.out.rps,
     p50Ms: run.out.p50Ms,
     us,
-    syscwPerReq: (after.syscw - before.syscw) / requests,
-    syscrPerReq: (after.syscr - before.syscr) / requests,
+    syscwPerReq: syscw / requests,
+    syscrPerReq: syscr / requests,
+    writes,
     loadavg,
+    ...(perfFile ? { perf: formatPerfParts(perfParts(perfFile, groupOf(s.roles)), 25, us) } : {}),
+    ...(syscalls ? { syscalls } : {}),
   };
 }
 
@@ -350,8 +457,22 @@ function report(results: RunResult[], sessions: Session[], o: Options, header: s
       if (rs.length === 0) continue;
       lines.push(`${s.name}: ${spread(rs.map((r) => r.rps), 0)} req/s (redis-benchmark), p50 ${spread(rs.map((r) => r.p50Ms), 2)} ms; load avg ${rs.map((r) => r.loadavg.toFixed(2)).join(' ')}`);
       lines.push(`  CPU µs per request: ${cols.map((c) => `${c} ${spread(rs.map((r) => r.us[c] ?? 0))}`).join(' | ')}`);
-      lines.push(`  syscalls per request (cluster, /proc/<pid>/io): writes ${spread(rs.map((r) => r.syscwPerReq), 2)}, reads ${spread(rs.map((r) => r.syscrPerReq), 2)}`);
+      lines.push(
+        `  syscalls per request (cluster, /proc/<pid>/task/*/io): writes ${spread(rs.map((r) => r.syscwPerReq), 2)} (${['leader', 'follower1', 'follower2', 'pool'].map((g) => `${g} ${spread(rs.map((r) => r.writes[g] ?? 0), 2)}`).join(', ')}), reads ${spread(rs.map((r) => r.syscrPerReq), 2)}`,
+      );
       lines.push(`  cluster busy ${spread(rs.map((r) => (r.us.cluster! * r.requests) / r.wallMs / 10), 0)}% of one core, client ${spread(rs.map((r) => (r.us.client! * r.requests) / r.wallMs / 10), 0)}%`);
+      const counted = rs.filter((r) => r.syscalls);
+      if (counted.length > 0) {
+        lines.push(`  syscalls per request (perf stat), by thread group:`);
+        for (const name of SYSCALLS) {
+          const groups = ['leader', 'follower1', 'follower2', 'pool', 'v8', 'main'];
+          const per = groups.map((g) => counted.map((r) => r.syscalls!.get(name)?.[g] ?? 0));
+          const total = counted.map((_, i) => per.reduce((a, xs) => a + xs[i]!, 0));
+          if (Math.max(...total) < 0.005) continue;
+          lines.push(`    ${name.padEnd(12)} ${spread(total, 3)}: ${groups.map((g, j) => `${g} ${spread(per[j]!, 3)}`).join(', ')}`);
+        }
+      }
+      for (const [i, r] of rs.entries()) if (r.perf) lines.push(`  perf, run ${i + 1} (shares of on-CPU samples; µs scaled to the measured CPU of each thread group):`, ...r.perf.map((l) => `    ${l}`));
     }
   }
   return lines;
@@ -397,7 +518,7 @@ async function main(): Promise<void> {
         // Alternate which variant goes first, so neither always follows the other.
         const order = round % 2 ? sessions : [...sessions].reverse();
         for (const s of order) {
-          const r = await measureRun(s, w, o);
+          const r = await measureRun(s, w, o, round);
           results.push(r);
           console.log(`round ${round} ${s.name} ${w.id}: ${r.rps.toFixed(0)} req/s, ${r.us.total!.toFixed(1)} µs/req (cluster ${r.us.cluster!.toFixed(1)}: leader ${r.us.leader!.toFixed(1)}, followers ${(r.us.follower1! + r.us.follower2!).toFixed(1)}, pool ${r.us.pool!.toFixed(1)}, v8 ${r.us.v8!.toFixed(1)}, main ${r.us.main!.toFixed(1)}; client ${r.us.client!.toFixed(1)}), writes ${r.syscwPerReq.toFixed(2)}/req, load ${r.loadavg.toFixed(2)}`);
         }
@@ -409,7 +530,7 @@ async function main(): Promise<void> {
     rmSync(tmp, { recursive: true, force: true });
   }
   const lines = report(results, sessions, o, header);
-  lines.push(`# idle cluster CPU: ${sessions.map((s) => `${s.name} ${(s.idleUsPerSec / 1e4).toFixed(1)}%`).join(', ')} of a core (included above)`);
+  lines.push(`# idle cluster CPU (2 s before the runs, % of one core; included above): ${sessions.map((s) => `${s.name} ${(s.idleUsPerSec / 1e4).toFixed(1)}% (${s.idleGroups})`).join('; ')}`);
   console.log(lines.slice(header.length).join('\n'));
   mkdirSync(path.dirname(o.out), { recursive: true });
   appendFileSync(o.out, lines.join('\n') + '\n\n');

@@ -29,6 +29,8 @@ export interface RaftkvStartOptions {
   env?: NodeJS.ProcessEnv;
   /** The raftkv CLI to run (default: this build's), to compare two builds in one session. */
   cli?: string;
+  /** More options for node itself (e.g. --perf-basic-prof). */
+  nodeArgs?: string[];
 }
 
 export interface ClusterMemory {
@@ -69,7 +71,7 @@ export class RaftkvCluster {
     writeFileSync(file, JSON.stringify(config, null, 2));
     const prof = o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : [];
     const started = performance.now();
-    const child = o.procs.spawn(`raftkv (${o.durability})`, process.execPath, [...prof, o.cli ?? CLI, 'cluster', '--config', file, '--fresh', '--no-table', '--log-level', 'warn'], path.join(o.dir, 'cluster.log'), o.env);
+    const child = o.procs.spawn(`raftkv (${o.durability})`, process.execPath, [...(o.nodeArgs ?? []), ...prof, o.cli ?? CLI, 'cluster', '--config', file, '--fresh', '--no-table', '--log-level', 'warn'], path.join(o.dir, 'cluster.log'), o.env);
     const https = new Map(config.nodes.map((node) => [node.id, node.http]));
     const cluster = new RaftkvCluster(https, config, child, undefined, o.procs);
     try {
