@@ -14,8 +14,13 @@
 //   --clients C        redis-benchmark -c (default 50)
 //   --random-keys K    redis-benchmark -r K (default: none, one key as in `redis-benchmark -t set`)
 //   --threadpool N     UV_THREADPOOL_SIZE of the cluster process (default: what the process picks)
-//   --variant name=cli  another build to compare, e.g. base=/tmp/base/dist/src/cli.js; repeatable.
-//                      Rounds alternate between the variants, so both see the same machine load.
+//   --variant name=cli  another build to compare, e.g. base=/tmp/base/dist/src/cli.js; repeatable
+//                      (name= alone: this build). Rounds alternate between the variants, so they
+//                      see the same machine load.
+//   --variant-arg name=ARG   an option for node itself in that variant's cluster (e.g.
+//                      --max-semi-space-size=32); repeatable
+//   --variant-env name=K=V   an environment variable of that variant's cluster (e.g.
+//                      UV_THREADPOOL_SIZE=2); repeatable
 //   --prof DIR         write V8 CPU profiles of the cluster process (every thread) to DIR
 //   --perf DIR         record each measured run with `perf record -e cpu-clock -g` (on-CPU time
 //                      only, every thread, kernel and native code included) into DIR; the cluster
@@ -61,7 +66,7 @@ interface Options {
   clients: number;
   randomKeys: number | undefined;
   threadpool: number | undefined;
-  variants: { name: string; cli: string | undefined }[];
+  variants: { name: string; cli: string | undefined; nodeArgs: string[]; env: Record<string, string> }[];
   prof: string | undefined;
   perf: string | undefined;
   syscalls: boolean;
@@ -136,8 +141,23 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--random-keys') o.randomKeys = Math.round(positive(v()));
     else if (a === '--threadpool') o.threadpool = Math.round(positive(v()));
     else if (a === '--variant') {
-      const [name, cli] = v().split('=', 2);
-      o.variants.push({ name: name!, cli: cli ? path.resolve(cli) : undefined });
+      const spec = v();
+      const at = spec.indexOf('=');
+      const name = at < 0 ? spec : spec.slice(0, at);
+      const cli = at < 0 ? '' : spec.slice(at + 1);
+      o.variants.push({ name, cli: cli ? path.resolve(cli) : undefined, nodeArgs: [], env: {} });
+    } else if (a === '--variant-arg' || a === '--variant-env') {
+      const spec = v();
+      const at = spec.indexOf('=');
+      const variant = o.variants.find((x) => x.name === spec.slice(0, at));
+      if (at < 0 || !variant) throw new Error(`${a} ${spec}: name a --variant given before it`);
+      const value = spec.slice(at + 1);
+      if (a === '--variant-arg') variant.nodeArgs.push(value);
+      else {
+        const eq = value.indexOf('=');
+        if (eq < 0) throw new Error(`${a} ${spec}: expected name=KEY=VALUE`);
+        variant.env[value.slice(0, eq)] = value.slice(eq + 1);
+      }
     } else if (a === '--prof') o.prof = path.resolve(v());
     else if (a === '--perf') o.perf = path.resolve(v());
     else if (a === '--syscalls') o.syscalls = true;
@@ -146,7 +166,7 @@ function parseArgs(argv: string[]): Options {
     else throw new Error(`unknown option ${a}`);
   }
   for (const id of o.only) if (!WORKLOADS.some((w) => w.id === id)) throw new Error(`unknown workload ${id}; known: ${WORKLOADS.map((w) => w.id).join(', ')}`);
-  if (o.variants.length === 0) o.variants.push({ name: 'this', cli: undefined });
+  if (o.variants.length === 0) o.variants.push({ name: 'this', cli: undefined, nodeArgs: [], env: {} });
   return o;
 }
 
@@ -276,8 +296,11 @@ async function runRedisBenchmark(port: number, w: Workload, requests: number, o:
 class Session {
   readonly name: string;
   readonly cluster: RaftkvCluster;
-  readonly port: number;
-  readonly roles: ThreadRoles;
+  /** The leader's RESP port and thread roles: they change when another node is elected. */
+  port: number;
+  roles: ThreadRoles;
+  /** Runs that failed (a leader change under the load), as text. */
+  readonly failures: string[] = [];
   readonly idleUsPerSec: number;
   /** The idle CPU by thread group, as text. */
   idleGroups = '';
@@ -295,17 +318,27 @@ class Session {
   get pid(): number {
     return this.cluster.child!.pid;
   }
+
+  /** Find the leader again (after a run failed on NOTLEADER). */
+  async relead(): Promise<void> {
+    const topology = await this.cluster.topology();
+    const resp = await this.cluster.respOf(topology.leader.id);
+    if (!resp.endpoint) throw new Error(resp.note);
+    this.port = resp.endpoint.port;
+    this.roles = { ...this.roles, leader: topology.leader.id };
+  }
 }
 
-async function startSession(name: string, cli: string | undefined, o: Options, procs: ChildProcesses, tmp: string, startupCount: number): Promise<Session> {
+async function startSession(variant: Options['variants'][number], o: Options, procs: ChildProcesses, tmp: string, startupCount: number): Promise<Session> {
+  const { name, cli } = variant;
   const dir = mkdtempSync(path.join(tmp, `${name}-`));
   const nodes = [0, 1, 2].map((i) => ({ id: `node${i}`, http: `127.0.0.1:${11000 + i}`, raft: `127.0.0.1:${12000 + i}` }));
   const base = parseClusterConfig({ nodes }, 'cpu-per-write').config;
-  const env = { ...process.env };
+  const env = { ...process.env, ...variant.env };
   if (o.threadpool !== undefined) env.UV_THREADPOOL_SIZE = String(o.threadpool);
   const profDir = o.prof ? path.join(o.prof, name) : undefined;
   if (profDir) mkdirSync(profDir, { recursive: true });
-  const nodeArgs = o.perf ? ['--perf-basic-prof'] : [];
+  const nodeArgs = [...(o.perf ? ['--perf-basic-prof'] : []), ...variant.nodeArgs];
   const cluster = await RaftkvCluster.start({ base, durability: 'fsync', procs, dir, env, nodeArgs, ...(cli ? { cli } : {}), ...(profDir ? { cpuProfDir: profDir } : {}) });
   const topology = await cluster.topology();
   const resp = await cluster.respOf(topology.leader.id);
@@ -373,7 +406,7 @@ async function measureRun(s: Session, w: Workload, o: Options, round: number): P
   let rate = s.rates.get(w.id);
   if (rate === undefined) {
     // A short unmeasured run: warms the JIT and sizes the measured one.
-    const warm = await runRedisBenchmark(s.port, w, 20_000 * w.pipeline, o, 60_000);
+    const warm = await runRedisBenchmark(s.port, w, 30_000 * w.pipeline, o, 60_000);
     rate = warm.out.rps;
   }
   const requests = Math.max(5000, Math.round((rate * o.seconds) / 1000) * 1000);
@@ -469,7 +502,8 @@ function report(results: RunResult[], sessions: Session[], o: Options, header: s
           const per = groups.map((g) => counted.map((r) => r.syscalls!.get(name)?.[g] ?? 0));
           const total = counted.map((_, i) => per.reduce((a, xs) => a + xs[i]!, 0));
           if (Math.max(...total) < 0.005) continue;
-          lines.push(`    ${name.padEnd(12)} ${spread(total, 3)}: ${groups.map((g, j) => `${g} ${spread(per[j]!, 3)}`).join(', ')}`);
+          const shown = groups.map((g, j) => [g, per[j]!] as const).filter(([, xs]) => Math.max(...xs) >= 0.0005);
+          lines.push(`    ${name.padEnd(12)} ${spread(total, 3)}: ${shown.map(([g, xs]) => `${g} ${spread(xs, 3)}`).join(', ')}`);
         }
       }
       for (const [i, r] of rs.entries()) if (r.perf) lines.push(`  perf, run ${i + 1} (shares of on-CPU samples; µs scaled to the measured CPU of each thread group):`, ...r.perf.map((l) => `    ${l}`));
@@ -496,7 +530,9 @@ async function main(): Promise<void> {
   };
   const header = [
     `# cpu-per-write ${o.label} — ${new Date().toISOString()}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), node ${process.version}, load avg at start ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`,
-    `# ${o.variants.map((v) => `${v.name} = ${v.cli ?? 'this build'} (${commit(v.cli)}${v.cli ? '' : ' + working tree'})`).join('; ')}; UV_THREADPOOL_SIZE ${o.threadpool ?? process.env.UV_THREADPOOL_SIZE ?? 'unset'}`,
+    `# ${o.variants
+      .map((v) => `${v.name} = ${v.cli ?? 'this build'} (${commit(v.cli)}${v.cli ? '' : ' + working tree'})${v.nodeArgs.length ? ` node ${v.nodeArgs.join(' ')}` : ''}${Object.keys(v.env).length ? ` env ${Object.entries(v.env).map(([k, x]) => `${k}=${x}`).join(' ')}` : ''}`)
+      .join('; ')}; UV_THREADPOOL_SIZE ${o.threadpool ?? process.env.UV_THREADPOOL_SIZE ?? 'unset'}`,
   ];
   for (const l of header) console.log(l);
   const sessions: Session[] = [];
@@ -504,7 +540,7 @@ async function main(): Promise<void> {
   const startupCount = startupThreadCount();
   try {
     for (const v of o.variants) {
-      const s = await startSession(v.name, v.cli, o, procs, tmp, startupCount);
+      const s = await startSession(v, o, procs, tmp, startupCount);
       sessions.push(s);
       const pool = sampleProcess(s.pid).threads.size - 1 - s.roles.nodes.size - s.roles.startup.size;
       console.log(
@@ -518,18 +554,33 @@ async function main(): Promise<void> {
         // Alternate which variant goes first, so neither always follows the other.
         const order = round % 2 ? sessions : [...sessions].reverse();
         for (const s of order) {
-          const r = await measureRun(s, w, o, round);
+          let r: RunResult;
+          try {
+            r = await measureRun(s, w, o, round);
+          } catch (e) {
+            // Under a heavily loaded machine a node may starve past its election timeout: note it, find the leader, go on.
+            const why = `round ${round} ${w.id}: ${(e as Error).message.slice(0, 200)}`;
+            s.failures.push(why);
+            console.log(`${s.name} ${why}`);
+            s.rates.delete(w.id);
+            await s.relead();
+            continue;
+          }
           results.push(r);
           console.log(`round ${round} ${s.name} ${w.id}: ${r.rps.toFixed(0)} req/s, ${r.us.total!.toFixed(1)} µs/req (cluster ${r.us.cluster!.toFixed(1)}: leader ${r.us.leader!.toFixed(1)}, followers ${(r.us.follower1! + r.us.follower2!).toFixed(1)}, pool ${r.us.pool!.toFixed(1)}, v8 ${r.us.v8!.toFixed(1)}, main ${r.us.main!.toFixed(1)}; client ${r.us.client!.toFixed(1)}), writes ${r.syscwPerReq.toFixed(2)}/req, load ${r.loadavg.toFixed(2)}`);
         }
       }
     }
+  } catch (e) {
+    console.log(`stopped early: ${(e as Error).stack ?? String(e)}`);
+    header.push(`# stopped early: ${(e as Error).message.slice(0, 300)}`);
   } finally {
     for (const s of sessions) await s.cluster.stop();
     await procs.stopAll();
     rmSync(tmp, { recursive: true, force: true });
   }
   const lines = report(results, sessions, o, header);
+  for (const s of sessions) for (const f of s.failures) lines.push(`# ${s.name}: failed run, not counted: ${f}`);
   lines.push(`# idle cluster CPU (2 s before the runs, % of one core; included above): ${sessions.map((s) => `${s.name} ${(s.idleUsPerSec / 1e4).toFixed(1)}% (${s.idleGroups})`).join('; ')}`);
   console.log(lines.slice(header.length).join('\n'));
   mkdirSync(path.dirname(o.out), { recursive: true });
