@@ -82,6 +82,8 @@ export class RespConnection {
   #seen = 0;
   /** HTTP came in: answer what came before it, then close without a word. */
   #refused = false;
+  /** Replies of this turn are being gathered (see #write). */
+  #corked = false;
 
   constructor(socket: net.Socket, server: ServerView, id: number, opts: ConnectionOptions) {
     const limits = opts.limits;
@@ -179,7 +181,7 @@ export class RespConnection {
           return;
         }
         if (this.#closed) continue;
-        if (!this.#socket.write(reply)) await this.#drained();
+        if (!this.#write(reply)) await this.#drained();
         if (this.#paused && this.#queue.length - this.#head <= MAX_QUEUED / 2 && this.#queuedBytes <= MAX_QUEUED_BYTES / 2) {
           this.#paused = false;
           this.#socket.resume();
@@ -207,6 +209,26 @@ export class RespConnection {
       this.#running = false;
     }
   }
+
+  /**
+   * Write a run's reply. Runs that finish in the same turn of the event loop
+   * (local commands, reads at level stale, a pipeline split by READLEVEL)
+   * leave in one write: the socket is corked from the first reply of the turn
+   * until process.nextTick, which runs once the turn's promise jobs are done.
+   */
+  #write(reply: Reply): boolean {
+    if (!this.#corked) {
+      this.#corked = true;
+      this.#socket.cork();
+      process.nextTick(this.#uncork);
+    }
+    return this.#socket.write(reply);
+  }
+
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    this.#socket.uncork();
+  };
 
   #drained(): Promise<void> {
     return new Promise<void>((resolve) => {
