@@ -9,6 +9,9 @@
 //   npm run build && node dist/bench/cpu-per-write.js [options]
 //
 //   --seconds S        length of each measured run (default 6)
+//   --warmup S         an unmeasured run of about S seconds before a variant's first run of each
+//                      workload (default 8): three isolates compile the same code, and V8's JIT
+//                      is still busy for 10-20 s after start
 //   --rounds R         rounds; each round runs every workload once (default 3)
 //   --only a,b         workloads: set1 (-P 1), set16 (-P 16), get1 (-P 1)
 //   --clients C        redis-benchmark -c (default 50)
@@ -61,6 +64,7 @@ const WORKLOADS: readonly Workload[] = [
 
 interface Options {
   seconds: number;
+  warmup: number;
   rounds: number;
   only: string[];
   clients: number;
@@ -110,6 +114,7 @@ interface RunResult {
 function parseArgs(argv: string[]): Options {
   const o: Options = {
     seconds: 6,
+    warmup: 8,
     rounds: 3,
     only: WORKLOADS.map((w) => w.id),
     clients: 50,
@@ -135,6 +140,7 @@ function parseArgs(argv: string[]): Options {
       return n;
     };
     if (a === '--seconds') o.seconds = positive(v());
+    else if (a === '--warmup') o.warmup = positive(v());
     else if (a === '--rounds') o.rounds = Math.round(positive(v()));
     else if (a === '--only') o.only = v().split(',');
     else if (a === '--clients') o.clients = Math.round(positive(v()));
@@ -405,8 +411,9 @@ function startSyscallCount(pid: number, file: string): { stop(): Promise<Map<num
 async function measureRun(s: Session, w: Workload, o: Options, round: number): Promise<RunResult> {
   let rate = s.rates.get(w.id);
   if (rate === undefined) {
-    // A short unmeasured run: warms the JIT and sizes the measured one.
-    const warm = await runRedisBenchmark(s.port, w, 30_000 * w.pipeline, o, 60_000);
+    // Unmeasured: a short run sizes a warm-up of about o.warmup seconds, which sizes the measured run.
+    const probe = await runRedisBenchmark(s.port, w, 5000 * w.pipeline, o, 60_000);
+    const warm = await runRedisBenchmark(s.port, w, Math.max(5000, Math.round(probe.out.rps * o.warmup)), o, Math.max(60_000, o.warmup * 4000));
     rate = warm.out.rps;
   }
   const requests = Math.max(5000, Math.round((rate * o.seconds) / 1000) * 1000);

@@ -28,6 +28,8 @@ export interface PerfParts {
 
 const GC = /(^|::)(Heap|Scavenge|Scavenger|MarkCompact|Sweeper|ConcurrentMarking|MarkingVisitor|MainMarkingVisitor|GCTracer|Evacuat|IncrementalMarking|MinorMarkCompact|MemoryAllocator|PagedSpace|MarkingBarrier|WriteBarrier)|RecordWrite|heap::base|cppgc/;
 
+const JIT = /(^|::)(compiler::|maglev::|baseline::|interpreter::|Compiler::|OptimizingCompileDispatcher|CompileTask|TurbofanCompilationJob|OptimizedCompilationJob|Parser::|Scanner::|AstNode|PreParser)/;
+
 /** The part of a JS frame ("JS:*name file:///…/dist/src/resp/parser.js:12:3"), or undefined. */
 function jsPart(sym: string): string | undefined {
   const m = /^(?:JS|LazyCompile|Function):[*~^+-]?(\S*) (\S+?)(?::\d+)*$/.exec(sym);
@@ -67,8 +69,10 @@ function classify(frames: Frame[]): string {
   const user = userPart(frames, k);
   // GC and sqlite3 are what they are, whoever called them.
   const gcLeaf = frames.slice(k).some((f) => GC.test(f.sym));
+  const jit = frames.slice(k).some((f) => JIT.test(f.sym));
   if (k === 0) {
     if (gcLeaf) return 'GC';
+    if (jit) return 'V8 JIT compiler';
     if (frames[0]!.dso.includes('node_sqlite3') || user.startsWith('sqlite3')) return user;
     return user.startsWith('native') ? user : `JS: ${user}`;
   }
@@ -82,7 +86,7 @@ function classify(frames: Frame[]): string {
     syscall = /page_fault|exc_page/.test(kernelOnly) ? 'page faults' : /schedule|finish_task_switch/.test(kernelOnly) ? 'scheduling (preempted)' : 'irq/other';
   }
   if (syscall === 'fdatasync' || syscall === 'fsync') syscall = 'fsync';
-  return `kernel ${syscall} ← ${gcLeaf ? 'GC' : user}`;
+  return `kernel ${syscall} ← ${gcLeaf ? 'GC' : jit ? 'V8 JIT compiler' : user}`;
 }
 
 /** Parse `perf script` output: samples separated by blank lines, a header line then frames "addr sym (dso)". */
