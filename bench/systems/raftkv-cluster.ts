@@ -14,7 +14,8 @@ import { parseHostPort, sleep, tailOf, type Endpoint, type Topology } from './en
 import { freePorts } from '../../src/cluster/free-ports.js';
 import { respPing } from './resp-ping.js';
 
-const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+// The command's entry, which sizes libuv's thread pool for the nodes (src/main.cts).
+const CLI = fileURLToPath(new URL('../../src/main.cjs', import.meta.url));
 
 export interface RaftkvStartOptions {
   /** Node ids, Raft tuning and limits come from here; addresses and data directory are replaced. */
