@@ -14,14 +14,6 @@
 // Every write is one `BEGIN IMMEDIATE … COMMIT` (or one autocommit statement),
 // and all of them go through one queue, so transactions never interleave on
 // the connection.
-//
-// applyBatch writes behind: its rows wait (at most APPLY_DELAY_MS) for the
-// next operation called after it, and a persist takes them into its own
-// transaction (apply rows first, then the log), so a busy node pays one
-// sqlite3 call, one thread-pool trip and one commit per Ready instead of two.
-// Order is call order, as before: whatever is called after an applyBatch sees
-// its rows. The applied state can always be rebuilt from the durable log, so
-// rows still waiting when the process dies cost nothing but a longer replay.
 
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -40,13 +32,6 @@ import type { CapturedSnapshot, Durability, KvWrite, LoadedState, LogRow, OpenOp
 export type { CapturedSnapshot, Durability, KvWrite, LoadedState, LogRow, OpenOptions, PersistRequest, SessionWrite } from './types.js';
 
 export const DB_FILE = 'raftkv.db';
-/**
- * How long applied rows wait for a persist to ride with before they are
- * written alone. A follower's next persist comes with the leader's next
- * append, a few milliseconds later under load; when nothing comes, the wait
- * costs nothing but a few milliseconds of lag of the on-disk applied state.
- */
-export const APPLY_DELAY_MS = 5;
 const NO_HARD_STATE: HardState = { term: 0, vote: '', commit: 0 };
 
 interface LogDbRow {
@@ -55,22 +40,6 @@ interface LogDbRow {
   kind: number;
   data: Uint8Array | null;
   checksum: number;
-}
-
-/** An applyBatch call not yet written: its rows, and its caller's promise. */
-interface QueuedApply {
-  writes: readonly KvWrite[];
-  sessions: readonly SessionWrite[];
-  appliedIndex: number;
-  expired: readonly string[];
-  resolve: () => void;
-  reject: (e: unknown) => void;
-}
-
-/** The statements of queued applies, merged (the last write of a key or session wins), and who waits on them. */
-interface MergedApplies {
-  calls: QueuedApply[];
-  applied: number;
 }
 
 interface SnapDbRow {
@@ -93,9 +62,6 @@ export class SqliteStore {
   /** Operations of the queue running now (0 or 1). */
   #busy = 0;
   #closing: Promise<void> | undefined;
-  /** applyBatch calls waiting for the next operation (or their timer). */
-  #applies: QueuedApply[] = [];
-  #applyTimer: NodeJS.Timeout | undefined;
 
   // Mirrors of committed rows, updated only after COMMIT.
   /** Highest stored log index, 0 when the log table is empty. */
@@ -232,128 +198,106 @@ export class SqliteStore {
    * entries[0].index on, upsert the hard state.
    */
   persist(rd: PersistRequest): Promise<void> {
-    // The common case takes the applies called before it into its own transaction.
-    const merges = !rd.snapshot && !this.#bound;
-    return this.#exclusive(async (applies) => {
-      const waiting = { applies };
-      try {
-        await this.#persist(rd, waiting);
-      } finally {
-        // Applies the persist did not take (it wrote nothing, or failed before its transaction) go alone.
-        if (waiting.applies.length > 0) await this.#writeApplies(waiting.applies);
+    return this.#exclusive(async () => {
+      const db = this.#db;
+      if (rd.snapshotChunk) await this.#files.writeChunk(rd.snapshotChunk);
+      const entries = rd.entries ?? [];
+      const snap = rd.snapshot;
+      if (entries.length === 0 && !rd.hardState && !snap) return;
+      for (let i = 1; i < entries.length; i++) {
+        if (entries[i]!.index !== entries[i - 1]!.index + 1) throw brokenInvariant(`persist: entries are not contiguous after ${entries[i - 1]!.index}`);
       }
-    }, merges);
-  }
 
-  /** persist's work; the common path takes `waiting.applies` into its transaction (and empties it). */
-  async #persist(rd: PersistRequest, waiting: { applies: QueuedApply[] }): Promise<void> {
-    const db = this.#db;
-    if (rd.snapshotChunk) await this.#files.writeChunk(rd.snapshotChunk);
-    const entries = rd.entries ?? [];
-    const snap = rd.snapshot;
-    if (entries.length === 0 && !rd.hardState && !snap) return;
-    for (let i = 1; i < entries.length; i++) {
-      if (entries[i]!.index !== entries[i - 1]!.index + 1) throw brokenInvariant(`persist: entries are not contiguous after ${entries[i - 1]!.index}`);
-    }
-
-    let lastIndex = this.#lastIndex;
-    let snapIndex = this.#snapshot?.index ?? 0;
-    let applied = this.#applied;
-    let incoming: string | undefined;
-    if (snap) {
-      incoming = this.#files.incomingPath(snap.index, snap.term);
-      const size = await this.#files.size(incoming);
-      if (size !== snap.size) {
-        throw brokenInvariant(`persist: the incoming snapshot ${incoming} holds ${size ?? 'no'} bytes, its meta says ${snap.size}`);
-      }
-      // ATTACH before BEGIN: DETACH is refused inside a transaction, so keep the pair outside it.
-      await db.run('ATTACH DATABASE ? AS incoming', [incoming]);
-    }
-    if (!snap && this.#bound) {
-      const first = entries[0]?.index;
-      if (first !== undefined && first > Math.max(lastIndex, snapIndex) + 1) {
-        throw brokenInvariant(`persist: entries start at ${first}, after a gap from the stored log's end ${Math.max(lastIndex, snapIndex)}`);
-      }
-      await this.#boundTransaction('BEGIN IMMEDIATE', 'COMMIT', async () => {
-        if (first !== undefined && first <= lastIndex) await (await db.prepared('DELETE FROM log WHERE idx >= ?')).run([first]);
-        await writeRows(db, insertLogSql, entries, bindEntry);
-        const hs = rd.hardState;
-        if (hs) await (await db.prepared(upsertHardStateSql)).run([hs.term, hs.vote, hs.commit]);
-      });
-      if (entries.length > 0) this.#lastIndex = entries[entries.length - 1]!.index;
-      return;
-    }
-    if (!snap) {
-      // The common case, one sqlite3 call: the waiting applies, log suffix and hard state in one transaction.
-      const first = entries[0]?.index;
-      const tip = Math.max(lastIndex, snapIndex);
-      if (first !== undefined && first > tip + 1) throw brokenInvariant(`persist: entries start at ${first}, after a gap from the stored log's end ${tip}`);
-      const script = new SqlScript().add('BEGIN IMMEDIATE');
-      const merged = this.#applyStatements(waiting.applies, script);
-      waiting.applies = [];
-      if (first !== undefined) {
-        if (first <= lastIndex) script.add(`DELETE FROM log WHERE idx >= ${int(first)}`);
-        const blobs = new BlobLiterals(entries.map((e) => e.data));
-        script.rows('INSERT INTO log (idx, term, kind, data, checksum)', entries.length, (i) => {
-          const e = entries[i]!;
-          return `${int(e.index)},${int(e.term)},${int(e.kind)},${blobs.literal(i)},${crc32(e.data)}`;
-        });
-        lastIndex = entries[entries.length - 1]!.index;
-      }
-      if (rd.hardState) {
-        const hs = rd.hardState;
-        script.add(
-          `INSERT INTO hard_state (id, term, vote, commit_index) VALUES (0,${int(hs.term)},${text(hs.vote)},${int(hs.commit)}) ON CONFLICT (id) DO UPDATE SET term = excluded.term, vote = excluded.vote, commit_index = excluded.commit_index`,
-        );
-      }
-      try {
-        await this.#execTransaction(script.add('COMMIT'));
-      } catch (e) {
-        for (const c of merged.calls) c.reject(e);
-        throw e;
-      }
-      this.#lastIndex = lastIndex;
-      this.#applied = merged.applied;
-      for (const c of merged.calls) c.resolve();
-      return;
-    }
-    try {
-      await this.#transaction(async () => {
-        if (snap) {
-          await this.#restoreFromIncoming(snap, rd.snapshotKeepsLog === true);
-          if (rd.snapshotKeepsLog !== true || lastIndex <= snap.index) lastIndex = 0;
-          snapIndex = snap.index;
-          applied = snap.index;
+      let lastIndex = this.#lastIndex;
+      let snapIndex = this.#snapshot?.index ?? 0;
+      let applied = this.#applied;
+      let incoming: string | undefined;
+      if (snap) {
+        incoming = this.#files.incomingPath(snap.index, snap.term);
+        const size = await this.#files.size(incoming);
+        if (size !== snap.size) {
+          throw brokenInvariant(`persist: the incoming snapshot ${incoming} holds ${size ?? 'no'} bytes, its meta says ${snap.size}`);
         }
+        // ATTACH before BEGIN: DETACH is refused inside a transaction, so keep the pair outside it.
+        await db.run('ATTACH DATABASE ? AS incoming', [incoming]);
+      }
+      if (!snap && this.#bound) {
+        const first = entries[0]?.index;
+        if (first !== undefined && first > Math.max(lastIndex, snapIndex) + 1) {
+          throw brokenInvariant(`persist: entries start at ${first}, after a gap from the stored log's end ${Math.max(lastIndex, snapIndex)}`);
+        }
+        await this.#boundTransaction('BEGIN IMMEDIATE', 'COMMIT', async () => {
+          if (first !== undefined && first <= lastIndex) await (await db.prepared('DELETE FROM log WHERE idx >= ?')).run([first]);
+          await writeRows(db, insertLogSql, entries, bindEntry);
+          const hs = rd.hardState;
+          if (hs) await (await db.prepared(upsertHardStateSql)).run([hs.term, hs.vote, hs.commit]);
+        });
+        if (entries.length > 0) this.#lastIndex = entries[entries.length - 1]!.index;
+        return;
+      }
+      if (!snap) {
+        // The common case, one sqlite3 call: log suffix and hard state in one transaction.
+        const script = new SqlScript().add('BEGIN IMMEDIATE');
         if (entries.length > 0) {
           const first = entries[0]!.index;
           const tip = Math.max(lastIndex, snapIndex);
           if (first > tip + 1) throw brokenInvariant(`persist: entries start at ${first}, after a gap from the stored log's end ${tip}`);
-          if (first <= lastIndex) await db.run('DELETE FROM log WHERE idx >= ?', [first]);
-          await writeRows(db, insertLogSql, entries, bindEntry);
+          if (first <= lastIndex) script.add(`DELETE FROM log WHERE idx >= ${int(first)}`);
+          const blobs = new BlobLiterals(entries.map((e) => e.data));
+          script.rows('INSERT INTO log (idx, term, kind, data, checksum)', entries.length, (i) => {
+            const e = entries[i]!;
+            return `${int(e.index)},${int(e.term)},${int(e.kind)},${blobs.literal(i)},${crc32(e.data)}`;
+          });
           lastIndex = entries[entries.length - 1]!.index;
         }
         if (rd.hardState) {
           const hs = rd.hardState;
-          await db.run(
-            `INSERT INTO hard_state (id, term, vote, commit_index) VALUES (0, ?, ?, ?)
-             ON CONFLICT (id) DO UPDATE SET term = excluded.term, vote = excluded.vote, commit_index = excluded.commit_index`,
-            [hs.term, hs.vote, hs.commit],
+          script.add(
+            `INSERT INTO hard_state (id, term, vote, commit_index) VALUES (0,${int(hs.term)},${text(hs.vote)},${int(hs.commit)}) ON CONFLICT (id) DO UPDATE SET term = excluded.term, vote = excluded.vote, commit_index = excluded.commit_index`,
           );
         }
-      });
-    } finally {
-      if (incoming) await db.run('DETACH DATABASE incoming').catch(() => undefined);
-    }
-    this.#lastIndex = lastIndex;
-    this.#applied = applied;
-    if (snap && incoming) {
-      this.#snapshot = snap;
-      // Committed: the received file becomes this node's snapshot to serve. A crash
-      // before this rename is finished by SnapshotFiles.reconcile at the next open.
-      await this.#files.publish(incoming, this.#files.snapshotPath(snap.index));
-      await this.#files.prune(new Set([snap.index]));
-    }
+        await this.#execTransaction(script.add('COMMIT'));
+        this.#lastIndex = lastIndex;
+        return;
+      }
+      try {
+        await this.#transaction(async () => {
+          if (snap) {
+            await this.#restoreFromIncoming(snap, rd.snapshotKeepsLog === true);
+            if (rd.snapshotKeepsLog !== true || lastIndex <= snap.index) lastIndex = 0;
+            snapIndex = snap.index;
+            applied = snap.index;
+          }
+          if (entries.length > 0) {
+            const first = entries[0]!.index;
+            const tip = Math.max(lastIndex, snapIndex);
+            if (first > tip + 1) throw brokenInvariant(`persist: entries start at ${first}, after a gap from the stored log's end ${tip}`);
+            if (first <= lastIndex) await db.run('DELETE FROM log WHERE idx >= ?', [first]);
+            await writeRows(db, insertLogSql, entries, bindEntry);
+            lastIndex = entries[entries.length - 1]!.index;
+          }
+          if (rd.hardState) {
+            const hs = rd.hardState;
+            await db.run(
+              `INSERT INTO hard_state (id, term, vote, commit_index) VALUES (0, ?, ?, ?)
+               ON CONFLICT (id) DO UPDATE SET term = excluded.term, vote = excluded.vote, commit_index = excluded.commit_index`,
+              [hs.term, hs.vote, hs.commit],
+            );
+          }
+        });
+      } finally {
+        if (incoming) await db.run('DETACH DATABASE incoming').catch(() => undefined);
+      }
+      this.#lastIndex = lastIndex;
+      this.#applied = applied;
+      if (snap && incoming) {
+        this.#snapshot = snap;
+        // Committed: the received file becomes this node's snapshot to serve. A crash
+        // before this rename is finished by SnapshotFiles.reconcile at the next open.
+        await this.#files.publish(incoming, this.#files.snapshotPath(snap.index));
+        await this.#files.prune(new Set([snap.index]));
+      }
+    });
   }
 
   async #restoreFromIncoming(snap: SnapshotMeta, keepLog: boolean): Promise<void> {
@@ -394,148 +338,69 @@ export class SqliteStore {
    * Store the effects of applying entries up to `appliedIndex`: kv upserts and
    * deletes, session upserts, expired sessions removed, and the applied index,
    * all in ONE transaction, so state and applied index never disagree.
-   * Within a batch the last write of a key wins. Written behind (see the top
-   * of this file): with the next operation called, or alone after
-   * APPLY_DELAY_MS; the promise settles when the rows are committed.
+   * Within a batch the last write of a key wins.
    */
   applyBatch(writes: readonly KvWrite[], sessions: readonly SessionWrite[], appliedIndex: number, expiredSessions: readonly string[] = []): Promise<void> {
-    if (this.#bound) return this.#exclusive(() => this.#applyBound(writes, sessions, appliedIndex, expiredSessions));
-    if (this.#closed) return Promise.reject(storeClosed());
-    const done = new Promise<void>((resolve, reject) => {
-      this.#applies.push({ writes, sessions, appliedIndex, expired: expiredSessions, resolve, reject });
-      this.#applyTimer ??= setTimeout(() => {
-        this.#applyTimer = undefined;
-        // Nothing came to ride with: written alone, in the queue's order.
-        if (this.#applies.length > 0) this.#exclusive((applies) => this.#writeApplies(applies)).catch(() => undefined);
-      }, APPLY_DELAY_MS);
-    });
-    // As every queued operation's promise: a caller that looks at it later still sees a failure, and it is never "unhandled" meanwhile.
-    done.catch(() => undefined);
-    return done;
-  }
-
-  /** The waiting applies, for the operation being queued now (they come before it). */
-  #takeApplies(): QueuedApply[] {
-    if (this.#applies.length === 0) return [];
-    const taken = this.#applies;
-    this.#applies = [];
-    clearTimeout(this.#applyTimer);
-    this.#applyTimer = undefined;
-    return taken;
-  }
-
-  /**
-   * Add the statements of `calls` to `script` (inside its transaction), in
-   * call order, each checked as it would have been alone: a call whose applied
-   * index goes back, or runs past the stored log, is refused and left out.
-   */
-  #applyStatements(calls: readonly QueuedApply[], script: SqlScript): MergedApplies {
-    let applied = this.#applied;
-    if (calls.length === 0) return { calls: [], applied };
-    const tip = Math.max(this.#lastIndex, this.#snapshot?.index ?? 0);
-    const kv = new Map<string, string | null>();
-    /** Client -> its session row, or null when it expired. */
-    const sessionRows = new Map<string, SessionWrite | null>();
-    const accepted: QueuedApply[] = [];
-    for (const c of calls) {
-      if (c.appliedIndex < applied) {
-        c.reject(brokenInvariant(`applyBatch: applied index would go back from ${applied} to ${c.appliedIndex}`));
-        continue;
+    return this.#exclusive(async () => {
+      const db = this.#db;
+      if (appliedIndex < this.#applied) throw brokenInvariant(`applyBatch: applied index would go back from ${this.#applied} to ${appliedIndex}`);
+      const tip = Math.max(this.#lastIndex, this.#snapshot?.index ?? 0);
+      if (appliedIndex > tip) throw brokenInvariant(`applyBatch: applied index ${appliedIndex} is beyond the stored log (it ends at ${tip})`);
+      const last = new Map<string, string | null>();
+      for (const w of writes) last.set(w.key, w.value);
+      const upserts: [string, string][] = [];
+      const deletes: string[] = [];
+      for (const [k, v] of last) {
+        if (v === null) deletes.push(k);
+        else upserts.push([k, v]);
       }
-      if (c.appliedIndex > tip) {
-        c.reject(brokenInvariant(`applyBatch: applied index ${c.appliedIndex} is beyond the stored log (it ends at ${tip})`));
-        continue;
+      const sessionRows = new Map<string, SessionWrite>();
+      for (const s of sessions) sessionRows.set(s.client, s);
+
+      const relaxed = this.durability === 'fsync' && !this.inMemory;
+      if (this.#bound) {
+        await this.#boundTransaction(
+          relaxed ? 'PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE' : 'BEGIN IMMEDIATE',
+          relaxed ? 'COMMIT; PRAGMA synchronous = FULL' : 'COMMIT',
+          async () => {
+            await writeRows(db, upsertKvSql, upserts, (r, out) => out.push(r[0], r[1]));
+            await writeRows(db, deleteKvSql, deletes, (k, out) => out.push(k));
+            await writeRows(db, deleteSessionsSql, expiredSessions, (c, out) => out.push(c));
+            await writeRows(db, upsertSessionsSql, [...sessionRows.values()], (s, out) => out.push(s.client, s.seq, s.result, s.index ?? appliedIndex));
+            if (appliedIndex !== this.#applied) await (await db.prepared('UPDATE meta SET applied = ? WHERE id = 0')).run([appliedIndex]);
+          },
+          relaxed,
+        );
+        this.#applied = appliedIndex;
+        return;
       }
-      for (const w of c.writes) kv.set(w.key, w.value);
+      // One sqlite3 call. The applied state can always be rebuilt from the
+      // durable log, so with durability "fsync" this transaction alone skips
+      // the fsync (synchronous=NORMAL keeps it atomic); the next log write's
+      // fsync makes it durable too.
+      const script = new SqlScript();
+      if (relaxed) script.add('PRAGMA synchronous = NORMAL');
+      script.add('BEGIN IMMEDIATE');
+      script.rows('INSERT INTO kv (k, v)', upserts.length, (i) => `${text(upserts[i]![0])},${text(upserts[i]![1])}`, 'ON CONFLICT (k) DO UPDATE SET v = excluded.v');
+      script.inList('DELETE FROM kv WHERE k IN', deletes);
       // Expiry first: a session written in this batch is live at its end.
-      for (const client of c.expired) sessionRows.set(client, null);
-      for (const s of c.sessions) sessionRows.set(s.client, s.index === undefined ? { ...s, index: c.appliedIndex } : s);
-      applied = c.appliedIndex;
-      accepted.push(c);
-    }
-    const upserts: [string, string][] = [];
-    const deletes: string[] = [];
-    for (const [k, v] of kv) {
-      if (v === null) deletes.push(k);
-      else upserts.push([k, v]);
-    }
-    const expired: string[] = [];
-    const sessionList: SessionWrite[] = [];
-    for (const [client, row] of sessionRows) {
-      if (row === null) expired.push(client);
-      else sessionList.push(row);
-    }
-    script.rows('INSERT INTO kv (k, v)', upserts.length, (i) => `${text(upserts[i]![0])},${text(upserts[i]![1])}`, 'ON CONFLICT (k) DO UPDATE SET v = excluded.v');
-    script.inList('DELETE FROM kv WHERE k IN', deletes);
-    script.inList('DELETE FROM sessions WHERE client IN', expired);
-    script.rows(
-      'INSERT INTO sessions (client, seq, result, idx)',
-      sessionList.length,
-      (i) => {
-        const s = sessionList[i]!;
-        return `${text(s.client)},${int(s.seq)},${text(s.result)},${int(s.index!)}`;
-      },
-      'ON CONFLICT (client) DO UPDATE SET seq = excluded.seq, result = excluded.result, idx = excluded.idx',
-    );
-    if (accepted.length > 0 && applied !== this.#applied) script.add(`UPDATE meta SET applied = ${int(applied)} WHERE id = 0`);
-    return { calls: accepted, applied };
-  }
-
-  /**
-   * Write applies in a transaction of their own: one sqlite3 call. The applied
-   * state can always be rebuilt from the durable log, so with durability
-   * "fsync" this transaction alone skips the fsync (synchronous=NORMAL keeps
-   * it atomic); the next log write's fsync makes it durable too.
-   */
-  async #writeApplies(calls: readonly QueuedApply[]): Promise<void> {
-    const relaxed = this.durability === 'fsync' && !this.inMemory;
-    const script = new SqlScript();
-    if (relaxed) script.add('PRAGMA synchronous = NORMAL');
-    script.add('BEGIN IMMEDIATE');
-    const merged = this.#applyStatements(calls, script);
-    if (merged.calls.length === 0) return;
-    script.add('COMMIT');
-    if (relaxed) script.add('PRAGMA synchronous = FULL');
-    try {
+      script.inList('DELETE FROM sessions WHERE client IN', expiredSessions);
+      const sessionList = [...sessionRows.values()];
+      script.rows(
+        'INSERT INTO sessions (client, seq, result, idx)',
+        sessionList.length,
+        (i) => {
+          const s = sessionList[i]!;
+          return `${text(s.client)},${int(s.seq)},${text(s.result)},${int(s.index ?? appliedIndex)}`;
+        },
+        'ON CONFLICT (client) DO UPDATE SET seq = excluded.seq, result = excluded.result, idx = excluded.idx',
+      );
+      if (appliedIndex !== this.#applied) script.add(`UPDATE meta SET applied = ${int(appliedIndex)} WHERE id = 0`);
+      script.add('COMMIT');
+      if (relaxed) script.add('PRAGMA synchronous = FULL');
       await this.#execTransaction(script, relaxed);
-    } catch (e) {
-      for (const c of merged.calls) c.reject(e);
-      return;
-    }
-    this.#applied = merged.applied;
-    for (const c of merged.calls) c.resolve();
-  }
-
-  /** One applyBatch with bound statements (for bench/storage-cpu.ts comparisons): written at once, never merged. */
-  async #applyBound(writes: readonly KvWrite[], sessions: readonly SessionWrite[], appliedIndex: number, expiredSessions: readonly string[]): Promise<void> {
-    const db = this.#db;
-    if (appliedIndex < this.#applied) throw brokenInvariant(`applyBatch: applied index would go back from ${this.#applied} to ${appliedIndex}`);
-    const tip = Math.max(this.#lastIndex, this.#snapshot?.index ?? 0);
-    if (appliedIndex > tip) throw brokenInvariant(`applyBatch: applied index ${appliedIndex} is beyond the stored log (it ends at ${tip})`);
-    const last = new Map<string, string | null>();
-    for (const w of writes) last.set(w.key, w.value);
-    const upserts: [string, string][] = [];
-    const deletes: string[] = [];
-    for (const [k, v] of last) {
-      if (v === null) deletes.push(k);
-      else upserts.push([k, v]);
-    }
-    const sessionRows = new Map<string, SessionWrite>();
-    for (const s of sessions) sessionRows.set(s.client, s);
-    const relaxed = this.durability === 'fsync' && !this.inMemory;
-    await this.#boundTransaction(
-      relaxed ? 'PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE' : 'BEGIN IMMEDIATE',
-      relaxed ? 'COMMIT; PRAGMA synchronous = FULL' : 'COMMIT',
-      async () => {
-        await writeRows(db, upsertKvSql, upserts, (r, out) => out.push(r[0], r[1]));
-        await writeRows(db, deleteKvSql, deletes, (k, out) => out.push(k));
-        await writeRows(db, deleteSessionsSql, expiredSessions, (c, out) => out.push(c));
-        await writeRows(db, upsertSessionsSql, [...sessionRows.values()], (s, out) => out.push(s.client, s.seq, s.result, s.index ?? appliedIndex));
-        if (appliedIndex !== this.#applied) await (await db.prepared('UPDATE meta SET applied = ? WHERE id = 0')).run([appliedIndex]);
-      },
-      relaxed,
-    );
-    this.#applied = appliedIndex;
+      this.#applied = appliedIndex;
+    });
   }
 
   /**
@@ -548,15 +413,7 @@ export class SqliteStore {
    */
   captureSnapshot(): Promise<CapturedSnapshot> {
     if (this.#closed) return Promise.reject(storeClosed());
-    const capture = (): Promise<CapturedSnapshot> => this.#capture.capture(() => this.#snapshot?.index ?? 0);
-    if (this.#applies.length === 0) return capture();
-    // The copy is read on another connection: the applies called before it are committed first
-    // (if that fails, the store is failing and the capture says so itself).
-    const done = this.#exclusive(async () => undefined)
-      .catch(() => undefined)
-      .then(capture);
-    done.catch(() => undefined);
-    return done;
+    return this.#capture.capture(() => this.#snapshot?.index ?? 0);
   }
 
   /** Bytes of the captured (or installed) snapshot at `index`, for sending chunks. */
@@ -608,12 +465,6 @@ export class SqliteStore {
    */
   close(): Promise<void> {
     this.#closed = true;
-    // Applies not yet taken by an operation are dropped like operations not yet started (a restart replays them from the log).
-    const dropped = this.#takeApplies();
-    if (dropped.length > 0) {
-      const e = storeClosed();
-      for (const c of dropped) c.reject(e);
-    }
     this.#closing ??= (async () => {
       // Interrupt only when something runs: an interrupt with nothing running
       // stays pending and would abort the checkpoint that a clean close does.
@@ -629,24 +480,12 @@ export class SqliteStore {
     return this.#closing;
   }
 
-  /**
-   * Run `fn` after every operation called before it. The applies waiting now
-   * were called before it too: `fn` gets them when it `merges` (and must
-   * settle them), otherwise they are written first, in a transaction of their own.
-   */
-  #exclusive<T>(fn: (applies: QueuedApply[]) => Promise<T>, merges = false): Promise<T> {
-    const applies = this.#takeApplies();
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.#queue.then(async () => {
-      if (this.#closed) {
-        const e = storeClosed();
-        for (const c of applies) c.reject(e);
-        throw e;
-      }
+      if (this.#closed) throw storeClosed();
       this.#busy++;
       try {
-        if (merges) return await fn(applies);
-        if (applies.length > 0) await this.#writeApplies(applies);
-        return await fn([]);
+        return await fn();
       } catch (e) {
         if (this.#closed && !(e instanceof StorageError)) {
           throw new StorageError('RAFTKV_ERR_STORAGE_CLOSED', `the store was closed during the operation: ${(e as Error).message}`, { cause: e });
