@@ -15,9 +15,11 @@ export type { Clock, TimerHandle } from './clock.js';
 
 /**
  * The node's durable state: log, hard state, applied key-value state,
- * sessions and snapshots (SqliteStore in production). Calls complete in
- * the order they were made: the node relies on an unawaited applyBatch
- * landing before the next persist.
+ * sessions and snapshots (SqliteStore in production). Calls take effect and
+ * complete in the order they were made, and several may be in flight: the
+ * write pipeline issues a persist per ready without waiting for the one
+ * before, and its applyBatch calls are not awaited. A store may run calls
+ * that queue up together as one transaction (SqliteStore's group commit).
  */
 export interface NodeStore {
   /** Everything stored, as a restart reads it back. */

@@ -24,6 +24,7 @@ import { Forwarder } from './forwarder.js';
 import type { ShardAssignment } from '../shard/slot-map.js';
 import { ShardGuard, commandKeys } from './shard-guard.js';
 import { validateCommand, validateEnvelope } from './command-validation.js';
+import { WritePipeline, type AppliedEntry } from './write-pipeline.js';
 import { KvState, decodeEnvelope, encodeEnvelope, type Envelope, type KvCommand, type KvResult, type KvWrite, type Session, type SessionWrite } from './kv-state.js';
 import type { SessionWrite as StoredSessionWrite } from '../storage/types.js';
 import { clusterIdentity, type ClusterIdentity } from './cluster-identity.js';
@@ -113,6 +114,7 @@ export class RaftNode {
   readonly limits: Limits;
 
   #tickTimer: TimerHandle | undefined;
+  readonly #pipeline: WritePipeline<KvResult | undefined>;
   #driveScheduled = false;
   #driving = false;
   #stopped = false;
@@ -130,8 +132,10 @@ export class RaftNode {
   #lastTickAt: number;
   readonly #stallWarnMs: number;
   #fatal: Error | undefined;
-  #persistedHard: HardState;
-  #unpersistedHard: HardState | undefined;
+  /** The hard state last handed to the store (its write may still be in flight). */
+  #writtenHard: HardState;
+  /** A newer hard state that differs only in its commit index: it rides along with the next write. */
+  #unwrittenHard: HardState | undefined;
   /** Messages the core threw on (a bug, or input no check foresaw): dropped, the node goes on. */
   #stepFailures = 0;
   readonly #stepFailureLog: LogLimiter;
@@ -142,7 +146,7 @@ export class RaftNode {
     this.#lastContact = clock.now();
     this.#lastTickAt = clock.monotonic();
     this.#stepFailureLog = new LogLimiter(undefined, undefined, () => clock.monotonic());
-    this.#persistedHard = hard;
+    this.#writtenHard = hard;
     this.#opts = opts;
     this.#raw = raw;
     this.#store = store;
@@ -159,6 +163,15 @@ export class RaftNode {
     this.limits = limitsWith(opts.limits);
     this.#forwarder = new Forwarder(opts.id, this.#requestTimeoutMs, opts.clusterToken, clock);
     this.#guard = opts.shard ? new ShardGuard(opts.id, opts.shard) : undefined;
+    this.#pipeline = new WritePipeline({
+      send: (msgs) => this.#send(msgs),
+      write: (rd) => this.#write(rd),
+      durable: (rd) => this.#durable(rd),
+      apply: (entries) => this.#apply(entries),
+      answer: (applied) => this.#answer(applied),
+      finish: (rd) => this.#finish(rd),
+      fail: (e) => this.#fail(e),
+    });
   }
 
   /**
@@ -447,6 +460,7 @@ export class RaftNode {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#pipeline.close();
     this.#abandonRequests(shuttingDown());
     await this.#transport.close();
     await this.#store.close();
@@ -514,18 +528,24 @@ export class RaftNode {
     this.#driveScheduled = true;
     this.#clock.defer(() => {
       this.#driveScheduled = false;
-      void this.#drive();
+      this.#drive();
     });
   }
 
-  async #drive(): Promise<void> {
+  /**
+   * Take every ready the core has and hand it to the write pipeline, which
+   * starts its write at once: this does not wait for the disk. The pipeline
+   * kicks the loop again as readies finish (the core then has more: commits,
+   * acks to send), and it bounds how many may be in flight.
+   */
+  #drive(): void {
     if (this.#driving || this.#stopped || this.#paused) return;
     this.#driving = true;
     try {
       for (;;) {
         this.#flushProposals();
-        if (this.#stopped || !this.#raw.hasReady()) break;
-        await this.#handleReady(this.#raw.ready());
+        if (this.#stopped || this.#pipeline.failed || this.#pipeline.depth >= MAX_WRITES_IN_FLIGHT || !this.#raw.hasReady()) break;
+        this.#pipeline.submit(this.#raw.ready());
       }
     } catch (e) {
       this.#fail(e);
@@ -548,6 +568,7 @@ export class RaftNode {
     this.#fatal = e instanceof Error ? e : new Error(String(e));
     this.#log.error('node failed', { id: this.id, error: this.#fatal.stack ?? this.#fatal.message });
     this.#paused = true;
+    this.#pipeline.close();
     this.#abandonRequests(nodeFailed(this.#fatal.message));
     void this.#transport.close();
     this.#opts.onFail?.(this.#fatal.message);
@@ -577,32 +598,36 @@ export class RaftNode {
     });
   }
 
-  async #handleReady(rd: Ready): Promise<void> {
-    this.#send(rd.messages);
+  /** The pipeline's write of `rd`: undefined when it holds nothing that must be durable. */
+  #write(rd: Ready): Promise<void> | undefined {
     // A hard state whose term and vote are unchanged carries only a newer
     // commit index, which safety does not need on disk (it is learned again
     // from the leader): it is written with the next write instead of costing one.
-    if (rd.hardState) this.#unpersistedHard = rd.hardState;
-    const hs = this.#unpersistedHard;
-    const termOrVote = hs !== undefined && (hs.term !== this.#persistedHard.term || hs.vote !== this.#persistedHard.vote);
-    if (rd.entries.length > 0 || termOrVote || rd.snapshot || rd.snapshotChunk) {
-      await this.#store.persist({ entries: rd.entries, hardState: hs, snapshot: rd.snapshot, snapshotKeepsLog: rd.snapshotKeepsLog, snapshotChunk: rd.snapshotChunk });
-      if (hs) {
-        this.#persistedHard = hs;
-        this.#unpersistedHard = undefined;
-      }
-      if (this.#stopped) return;
+    if (rd.hardState) this.#unwrittenHard = rd.hardState;
+    const hs = this.#unwrittenHard;
+    const termOrVote = hs !== undefined && (hs.term !== this.#writtenHard.term || hs.vote !== this.#writtenHard.vote);
+    if (rd.entries.length === 0 && !termOrVote && !rd.snapshot && !rd.snapshotChunk) return undefined;
+    if (hs) {
+      this.#writtenHard = hs;
+      this.#unwrittenHard = undefined;
     }
-    if (rd.snapshot) {
-      const loaded = await this.#store.load();
-      this.#kv = new KvState(loaded.kv, sessionsFromStore(loaded.sessions));
-      this.#applied = rd.snapshot.index;
-      this.#lastSnapshotIndex = rd.snapshot.index;
-      this.#syncPeers();
-      this.#log.info('snapshot restored', { id: this.id, index: rd.snapshot.index, keys: this.#kv.data.size });
-    }
-    this.#send(rd.persistedMessages);
-    if (rd.committed.length > 0) this.#apply(rd.committed);
+    return this.#store.persist({ entries: rd.entries, hardState: hs, snapshot: rd.snapshot, snapshotKeepsLog: rd.snapshotKeepsLog, snapshotChunk: rd.snapshotChunk });
+  }
+
+  /** `rd` and every earlier ready are on disk: an installed snapshot becomes the state machine. */
+  async #durable(rd: Ready): Promise<void> {
+    if (!rd.snapshot) return;
+    const loaded = await this.#store.load();
+    if (this.#stopped) return;
+    this.#kv = new KvState(loaded.kv, sessionsFromStore(loaded.sessions));
+    this.#applied = rd.snapshot.index;
+    this.#lastSnapshotIndex = rd.snapshot.index;
+    this.#syncPeers();
+    this.#log.info('snapshot restored', { id: this.id, index: rd.snapshot.index, keys: this.#kv.data.size });
+  }
+
+  /** After `rd`'s messages left and its entries were applied: its reads, and the core moves on. */
+  #finish(rd: Ready): void {
     if (this.#stopped) return;
     for (const rs of rd.readStates) {
       const r = this.#reads.get(rs.context);
@@ -620,9 +645,10 @@ export class RaftNode {
     }
     this.#raw.advance(rd);
     this.#maybeSnapshot();
+    this.#kick();
   }
 
-  #send(msgs: Message[]): void {
+  #send(msgs: readonly Message[]): void {
     if (msgs.length === 0) return;
     const plain: Message[] = [];
     for (const m of msgs) {
@@ -644,10 +670,11 @@ export class RaftNode {
     }
   }
 
-  #apply(entries: Entry[]): void {
+  /** Apply committed entries to the state machine (in memory now; the store's copy follows, unawaited). */
+  #apply(entries: readonly Entry[]): AppliedEntry<KvResult | undefined>[] {
     const writes: KvWrite[] = [];
     const sessions: SessionWrite[] = [];
-    const results: [Entry, KvResult | undefined][] = [];
+    const results: AppliedEntry<KvResult | undefined>[] = [];
     let membershipChanged = false;
     for (const e of entries) {
       if (e.index <= this.#applied) continue;
@@ -661,13 +688,13 @@ export class RaftNode {
           result = { ok: false, error: 'invalid', message: `invalid command: entry ${e.index} cannot be decoded` };
           this.#log.error('undecodable entry skipped', { id: this.id, index: e.index, term: e.term, error: String(err) });
         }
-        results.push([e, result]);
+        results.push({ entry: e, result });
       } else if (e.kind === EntryKind.ConfChange) {
         this.#applyMembership(decodeConfChange(e.data), writes);
         membershipChanged = true;
-        results.push([e, { ok: true }]);
+        results.push({ entry: e, result: { ok: true } });
       } else {
-        results.push([e, undefined]);
+        results.push({ entry: e, result: undefined });
       }
       // Expire at fixed indexes, never at batch boundaries, so every node agrees.
       if (e.index % 1024 === 0) sessions.push(...this.#kv.expireSessions(e.index));
@@ -681,7 +708,12 @@ export class RaftNode {
       this.#applied = last;
     }
     if (membershipChanged) this.#syncPeers();
-    for (const [e, result] of results) {
+    return results;
+  }
+
+  /** Tell the clients waiting on applied entries what became of them; finish reads the state now reaches. */
+  #answer(applied: readonly AppliedEntry<KvResult | undefined>[]): void {
+    for (const { entry: e, result } of applied) {
       const w = this.#waiters.get(e.index);
       if (!w) continue;
       this.#waiters.delete(e.index);
@@ -833,6 +865,14 @@ function sessionsToStore(writes: SessionWrite[]): { upserts: StoredSessionWrite[
   }
   return { upserts, expired };
 }
+
+/**
+ * Readies whose writes may be in flight at once. The store merges writes that
+ * queue behind one another into one transaction (one fsync), so a deeper
+ * pipeline costs no more disk work; the bound only caps memory when the disk
+ * stalls.
+ */
+const MAX_WRITES_IN_FLIGHT = 64;
 
 function hashId(id: string): number {
   let h = 2166136261;

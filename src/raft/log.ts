@@ -8,7 +8,7 @@ import type { Entry, SnapshotMeta } from './types.js';
  *
  * Invariants:
  *   prevIndex <= applied <= committed, applied <= applying <= committed
- *   prevIndex <= stable <= lastIndex
+ *   prevIndex <= stable <= persisting <= lastIndex
  *   snapshot.index >= prevIndex when a snapshot exists (trailing entries may be kept behind it)
  */
 export class RaftLog {
@@ -18,6 +18,11 @@ export class RaftLog {
   #prevTerm: number | undefined = 0;
   /** Entries up to here are durable on this node. */
   stable = 0;
+  /**
+   * Entries up to here were handed to the runtime to write (several writes
+   * may be in flight at once); those after it are not yet on their way.
+   */
+  persisting = 0;
   committed = 0;
   /** Handed to the runtime to apply, not yet acknowledged by advance(). */
   applying = 0;
@@ -45,6 +50,7 @@ export class RaftLog {
       this.#entries = entries.slice();
     }
     this.stable = this.lastIndex();
+    this.persisting = this.stable;
     this.applied = Math.max(applied, snapshot?.index ?? 0);
     this.applying = this.applied;
     this.committed = this.applied;
@@ -119,9 +125,9 @@ export class RaftLog {
     return this.#entries.slice(start, i);
   }
 
-  /** Entries not yet handed out for persistence. */
+  /** Entries not yet handed out for persistence (the caller marks them handed out). */
   unstableEntries(): Entry[] {
-    return this.#entries.slice(this.stable - this.#prevIndex);
+    return this.#entries.slice(this.persisting - this.#prevIndex);
   }
 
   /** Append entries at the end (the leader's own proposals). */
@@ -164,6 +170,9 @@ export class RaftLog {
 
   #truncateFrom(index: number): void {
     this.#entries.length = index - this.#prevIndex - 1;
+    // A write in flight may still hold the dropped entries: it lands before the
+    // replacement (writes complete in order), and stableTo ignores it (term check).
+    if (this.persisting >= index) this.persisting = index - 1;
     if (this.stable >= index) this.stable = index - 1;
   }
 
@@ -174,7 +183,12 @@ export class RaftLog {
     }
   }
 
-  /** After the runtime persisted entries up to (index, term). */
+  /**
+   * After the runtime persisted entries up to (index, term). When the entry
+   * there changed meanwhile (truncated, or covered by a snapshot), the write
+   * that replaced it reports its own completion: nothing is marked durable
+   * that the write did not hold.
+   */
   stableTo(index: number, term: number): void {
     if (index > this.stable && this.term(index) === term) this.stable = index;
   }
@@ -211,5 +225,6 @@ export class RaftLog {
     this.applied = Math.max(this.applied, meta.index);
     this.applying = Math.max(this.applying, meta.index);
     this.stable = keepLog ? Math.max(this.stable, meta.index) : meta.index;
+    this.persisting = keepLog ? Math.max(this.persisting, meta.index) : meta.index;
   }
 }

@@ -52,13 +52,21 @@ export interface Status {
  * The runtime's handle on the consensus core (etcd's RawNode contract): feed
  * it ticks, messages and requests; take its work with ready(), do it in the
  * order documented on `Ready`, then call advance(). step() and tick() may be
- * called between ready() and advance(); ready() may not.
+ * called between ready() and advance().
+ *
+ * Storage writes may be pipelined (etcd's async storage writes): ready() may
+ * be called again while earlier readies are still being written, each one
+ * holding only what the earlier ones did not. The runtime then finishes them
+ * strictly in order: a ready's persisted messages, committed entries and read
+ * states are released only once its own write and every earlier one are
+ * durable, and advance() is called for each, oldest first.
  */
 export class RawNode {
   readonly #raft: Raft;
   #prevSoft: SoftState;
   #prevHard: HardState;
-  #outstanding: Ready | undefined;
+  /** Readies handed out and not yet advanced, oldest first. */
+  #outstanding: Ready[] = [];
 
   constructor(cfg: RaftConfig, persisted?: PersistedState) {
     this.#raft = new Raft(cfg, persisted);
@@ -146,7 +154,7 @@ export class RawNode {
     r.flushReadRound();
     return (
       r.msgs.length > 0 ||
-      r.log.stable < r.log.lastIndex() ||
+      r.log.persisting < r.log.lastIndex() ||
       r.log.committed > r.log.applying ||
       r.readStates.length > 0 ||
       r.droppedReads.length > 0 ||
@@ -158,11 +166,12 @@ export class RawNode {
   }
 
   ready(): Ready {
-    invariant(this.#outstanding === undefined, () => 'ready() called again before advance()');
     const r = this.#raft;
     r.flushReadRound();
+    const entries = r.log.unstableEntries();
+    r.log.persisting = r.log.lastIndex();
     const rd: Ready = {
-      entries: r.log.unstableEntries(),
+      entries,
       snapshotKeepsLog: false,
       messages: [],
       persistedMessages: [],
@@ -184,19 +193,26 @@ export class RawNode {
       r.snapshotChunk = undefined;
     }
     for (const m of r.msgs) (this.sendsBeforePersist(m) ? rd.messages : rd.persistedMessages).push(m);
-    // Committed entries in this ready are durable here once it is persisted.
+    // Committed entries in this ready are durable here once it is persisted
+    // (with every earlier ready, which the runtime finishes first).
     rd.committed = r.log.nextCommitted(r.log.lastIndex(), r.cfg.maxApplyBytes);
     if (rd.committed.length > 0) r.log.applying = rd.committed[rd.committed.length - 1]!.index;
     r.msgs = [];
     r.readStates = [];
     r.droppedReads = [];
-    this.#outstanding = rd;
+    this.#outstanding.push(rd);
     return rd;
   }
 
+  /** Readies handed out and not yet advanced (the depth of the write pipeline). */
+  get outstanding(): number {
+    return this.#outstanding.length;
+  }
+
+  /** `rd`, the oldest outstanding ready, is durable and its committed entries are applied. */
   advance(rd: Ready): void {
-    invariant(rd === this.#outstanding, () => 'advance() with a Ready that is not the outstanding one');
-    this.#outstanding = undefined;
+    invariant(rd === this.#outstanding[0], () => 'advance() with a Ready that is not the oldest outstanding one');
+    this.#outstanding.shift();
     const r = this.#raft;
     if (rd.entries.length > 0) {
       const last = rd.entries[rd.entries.length - 1]!;

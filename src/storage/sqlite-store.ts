@@ -66,6 +66,10 @@ export class SqliteStore {
   // Mirrors of committed rows, updated only after COMMIT.
   /** Highest stored log index, 0 when the log table is empty. */
   #lastIndex = 0;
+  /** The write group still open to new parts (queued, not started). */
+  #group: WriteGroup | undefined;
+  #groups = 0;
+  #groupedCalls = 0;
   #snapshot: SnapshotMeta | undefined;
   #applied = 0;
 
@@ -198,6 +202,7 @@ export class SqliteStore {
    * entries[0].index on, upsert the hard state.
    */
   persist(rd: PersistRequest): Promise<void> {
+    if (!this.#bound && !rd.snapshot && !rd.snapshotChunk) return this.#joinGroup({ persist: rd });
     return this.#exclusive(async () => {
       const db = this.#db;
       if (rd.snapshotChunk) await this.#files.writeChunk(rd.snapshotChunk);
@@ -233,31 +238,6 @@ export class SqliteStore {
           if (hs) await (await db.prepared(upsertHardStateSql)).run([hs.term, hs.vote, hs.commit]);
         });
         if (entries.length > 0) this.#lastIndex = entries[entries.length - 1]!.index;
-        return;
-      }
-      if (!snap) {
-        // The common case, one sqlite3 call: log suffix and hard state in one transaction.
-        const script = new SqlScript().add('BEGIN IMMEDIATE');
-        if (entries.length > 0) {
-          const first = entries[0]!.index;
-          const tip = Math.max(lastIndex, snapIndex);
-          if (first > tip + 1) throw brokenInvariant(`persist: entries start at ${first}, after a gap from the stored log's end ${tip}`);
-          if (first <= lastIndex) script.add(`DELETE FROM log WHERE idx >= ${int(first)}`);
-          const blobs = new BlobLiterals(entries.map((e) => e.data));
-          script.rows('INSERT INTO log (idx, term, kind, data, checksum)', entries.length, (i) => {
-            const e = entries[i]!;
-            return `${int(e.index)},${int(e.term)},${int(e.kind)},${blobs.literal(i)},${crc32(e.data)}`;
-          });
-          lastIndex = entries[entries.length - 1]!.index;
-        }
-        if (rd.hardState) {
-          const hs = rd.hardState;
-          script.add(
-            `INSERT INTO hard_state (id, term, vote, commit_index) VALUES (0,${int(hs.term)},${text(hs.vote)},${int(hs.commit)}) ON CONFLICT (id) DO UPDATE SET term = excluded.term, vote = excluded.vote, commit_index = excluded.commit_index`,
-          );
-        }
-        await this.#execTransaction(script.add('COMMIT'));
-        this.#lastIndex = lastIndex;
         return;
       }
       try {
@@ -341,64 +321,26 @@ export class SqliteStore {
    * Within a batch the last write of a key wins.
    */
   applyBatch(writes: readonly KvWrite[], sessions: readonly SessionWrite[], appliedIndex: number, expiredSessions: readonly string[] = []): Promise<void> {
+    if (!this.#bound) return this.#joinGroup({ apply: { writes, sessions, appliedIndex, expiredSessions } });
     return this.#exclusive(async () => {
       const db = this.#db;
       if (appliedIndex < this.#applied) throw brokenInvariant(`applyBatch: applied index would go back from ${this.#applied} to ${appliedIndex}`);
       const tip = Math.max(this.#lastIndex, this.#snapshot?.index ?? 0);
       if (appliedIndex > tip) throw brokenInvariant(`applyBatch: applied index ${appliedIndex} is beyond the stored log (it ends at ${tip})`);
-      const last = new Map<string, string | null>();
-      for (const w of writes) last.set(w.key, w.value);
-      const upserts: [string, string][] = [];
-      const deletes: string[] = [];
-      for (const [k, v] of last) {
-        if (v === null) deletes.push(k);
-        else upserts.push([k, v]);
-      }
-      const sessionRows = new Map<string, SessionWrite>();
-      for (const s of sessions) sessionRows.set(s.client, s);
-
+      const { upserts, deletes } = lastWriteWins(writes);
       const relaxed = this.durability === 'fsync' && !this.inMemory;
-      if (this.#bound) {
-        await this.#boundTransaction(
-          relaxed ? 'PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE' : 'BEGIN IMMEDIATE',
-          relaxed ? 'COMMIT; PRAGMA synchronous = FULL' : 'COMMIT',
-          async () => {
-            await writeRows(db, upsertKvSql, upserts, (r, out) => out.push(r[0], r[1]));
-            await writeRows(db, deleteKvSql, deletes, (k, out) => out.push(k));
-            await writeRows(db, deleteSessionsSql, expiredSessions, (c, out) => out.push(c));
-            await writeRows(db, upsertSessionsSql, [...sessionRows.values()], (s, out) => out.push(s.client, s.seq, s.result, s.index ?? appliedIndex));
-            if (appliedIndex !== this.#applied) await (await db.prepared('UPDATE meta SET applied = ? WHERE id = 0')).run([appliedIndex]);
-          },
-          relaxed,
-        );
-        this.#applied = appliedIndex;
-        return;
-      }
-      // One sqlite3 call. The applied state can always be rebuilt from the
-      // durable log, so with durability "fsync" this transaction alone skips
-      // the fsync (synchronous=NORMAL keeps it atomic); the next log write's
-      // fsync makes it durable too.
-      const script = new SqlScript();
-      if (relaxed) script.add('PRAGMA synchronous = NORMAL');
-      script.add('BEGIN IMMEDIATE');
-      script.rows('INSERT INTO kv (k, v)', upserts.length, (i) => `${text(upserts[i]![0])},${text(upserts[i]![1])}`, 'ON CONFLICT (k) DO UPDATE SET v = excluded.v');
-      script.inList('DELETE FROM kv WHERE k IN', deletes);
-      // Expiry first: a session written in this batch is live at its end.
-      script.inList('DELETE FROM sessions WHERE client IN', expiredSessions);
-      const sessionList = [...sessionRows.values()];
-      script.rows(
-        'INSERT INTO sessions (client, seq, result, idx)',
-        sessionList.length,
-        (i) => {
-          const s = sessionList[i]!;
-          return `${text(s.client)},${int(s.seq)},${text(s.result)},${int(s.index ?? appliedIndex)}`;
+      await this.#boundTransaction(
+        relaxed ? 'PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE' : 'BEGIN IMMEDIATE',
+        relaxed ? 'COMMIT; PRAGMA synchronous = FULL' : 'COMMIT',
+        async () => {
+          await writeRows(db, upsertKvSql, upserts, (r, out) => out.push(r[0], r[1]));
+          await writeRows(db, deleteKvSql, deletes, (k, out) => out.push(k));
+          await writeRows(db, deleteSessionsSql, expiredSessions, (c, out) => out.push(c));
+          await writeRows(db, upsertSessionsSql, lastSessionWins(sessions), (s, out) => out.push(s.client, s.seq, s.result, s.index ?? appliedIndex));
+          if (appliedIndex !== this.#applied) await (await db.prepared('UPDATE meta SET applied = ? WHERE id = 0')).run([appliedIndex]);
         },
-        'ON CONFLICT (client) DO UPDATE SET seq = excluded.seq, result = excluded.result, idx = excluded.idx',
+        relaxed,
       );
-      if (appliedIndex !== this.#applied) script.add(`UPDATE meta SET applied = ${int(appliedIndex)} WHERE id = 0`);
-      script.add('COMMIT');
-      if (relaxed) script.add('PRAGMA synchronous = FULL');
-      await this.#execTransaction(script, relaxed);
       this.#applied = appliedIndex;
     });
   }
@@ -480,7 +422,117 @@ export class SqliteStore {
     return this.#closing;
   }
 
+  /**
+   * Group commit: a log write or apply batch joins the group queued last, if
+   * it has not started, and the whole group runs as ONE transaction (one
+   * sqlite3 call, one fsync) when its turn comes. While one write is on the
+   * disk, everything the node hands over meanwhile (several pipelined readies,
+   * the applies between them) waits in one group: many clients share one
+   * fsync, as with Redis's appendfsync always, and a lone write still goes
+   * at once. Calls still take effect in the order they were made: any other
+   * call closes the group (see #exclusive).
+   */
+  #joinGroup(part: GroupPart): Promise<void> {
+    const open = this.#group;
+    if (open) {
+      open.parts.push(part);
+      return open.done;
+    }
+    const group: WriteGroup = { parts: [part], done: Promise.resolve() };
+    group.done = this.#exclusive(() => {
+      if (this.#group === group) this.#group = undefined;
+      return this.#writeGroup(group.parts);
+    });
+    this.#group = group;
+    return group.done;
+  }
+
+  /**
+   * The group's parts in call order, in one transaction. The applied state can
+   * always be rebuilt from the durable log, so a group of apply batches alone
+   * skips the fsync under durability "fsync" (synchronous=NORMAL keeps it
+   * atomic); the next log write's fsync makes it durable too.
+   */
+  async #writeGroup(parts: readonly GroupPart[]): Promise<void> {
+    let lastIndex = this.#lastIndex;
+    let applied = this.#applied;
+    const snapIndex = this.#snapshot?.index ?? 0;
+    const logWrite = parts.some((p) => p.persist !== undefined);
+    const relaxed = !logWrite && this.durability === 'fsync' && !this.inMemory;
+    const script = new SqlScript();
+    if (relaxed) script.add('PRAGMA synchronous = NORMAL');
+    script.add('BEGIN IMMEDIATE');
+    let statements = 0;
+    for (const part of parts) {
+      if (part.persist) {
+        const rd = part.persist;
+        const entries = rd.entries;
+        for (let i = 1; i < entries.length; i++) {
+          if (entries[i]!.index !== entries[i - 1]!.index + 1) throw brokenInvariant(`persist: entries are not contiguous after ${entries[i - 1]!.index}`);
+        }
+        if (entries.length > 0) {
+          const first = entries[0]!.index;
+          const tip = Math.max(lastIndex, snapIndex);
+          if (first > tip + 1) throw brokenInvariant(`persist: entries start at ${first}, after a gap from the stored log's end ${tip}`);
+          if (first <= lastIndex) script.add(`DELETE FROM log WHERE idx >= ${int(first)}`);
+          const blobs = new BlobLiterals(entries.map((e) => e.data));
+          script.rows('INSERT INTO log (idx, term, kind, data, checksum)', entries.length, (i) => {
+            const e = entries[i]!;
+            return `${int(e.index)},${int(e.term)},${int(e.kind)},${blobs.literal(i)},${crc32(e.data)}`;
+          });
+          lastIndex = entries[entries.length - 1]!.index;
+          statements++;
+        }
+        if (rd.hardState) {
+          const hs = rd.hardState;
+          script.add(
+            `INSERT INTO hard_state (id, term, vote, commit_index) VALUES (0,${int(hs.term)},${text(hs.vote)},${int(hs.commit)}) ON CONFLICT (id) DO UPDATE SET term = excluded.term, vote = excluded.vote, commit_index = excluded.commit_index`,
+          );
+          statements++;
+        }
+      } else if (part.apply) {
+        const { writes, sessions, appliedIndex, expiredSessions } = part.apply;
+        if (appliedIndex < applied) throw brokenInvariant(`applyBatch: applied index would go back from ${applied} to ${appliedIndex}`);
+        const tip = Math.max(lastIndex, snapIndex);
+        if (appliedIndex > tip) throw brokenInvariant(`applyBatch: applied index ${appliedIndex} is beyond the stored log (it ends at ${tip})`);
+        const { upserts, deletes } = lastWriteWins(writes);
+        script.rows('INSERT INTO kv (k, v)', upserts.length, (i) => `${text(upserts[i]![0])},${text(upserts[i]![1])}`, 'ON CONFLICT (k) DO UPDATE SET v = excluded.v');
+        script.inList('DELETE FROM kv WHERE k IN', deletes);
+        // Expiry first: a session written in this batch is live at its end.
+        script.inList('DELETE FROM sessions WHERE client IN', expiredSessions);
+        const sessionList = lastSessionWins(sessions);
+        script.rows(
+          'INSERT INTO sessions (client, seq, result, idx)',
+          sessionList.length,
+          (i) => {
+            const s = sessionList[i]!;
+            return `${text(s.client)},${int(s.seq)},${text(s.result)},${int(s.index ?? appliedIndex)}`;
+          },
+          'ON CONFLICT (client) DO UPDATE SET seq = excluded.seq, result = excluded.result, idx = excluded.idx',
+        );
+        if (appliedIndex !== applied) script.add(`UPDATE meta SET applied = ${int(appliedIndex)} WHERE id = 0`);
+        applied = appliedIndex;
+        statements++;
+      }
+    }
+    if (statements === 0) return;
+    this.#groups++;
+    this.#groupedCalls += parts.length;
+    script.add('COMMIT');
+    if (relaxed) script.add('PRAGMA synchronous = FULL');
+    await this.#execTransaction(script, relaxed);
+    this.#lastIndex = lastIndex;
+    this.#applied = applied;
+  }
+
+  /** Write groups run so far, and the log writes and apply batches they held: calls per transaction. */
+  get groupStats(): { groups: number; calls: number } {
+    return { groups: this.#groups, calls: this.#groupedCalls };
+  }
+
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    // Whatever runs next comes after the group queued so far: later writes start a new one.
+    this.#group = undefined;
     const run = this.#queue.then(async () => {
       if (this.#closed) throw storeClosed();
       this.#busy++;
@@ -561,4 +613,34 @@ function toLogRow(r: LogDbRow): LogRow {
 
 function toSnapshotMeta(r: SnapDbRow): SnapshotMeta {
   return { index: r.idx, term: r.term, confState: JSON.parse(r.conf_state) as ConfState, size: r.size };
+}
+
+/** One call of a write group: a plain log write (no snapshot), or an apply batch. */
+interface GroupPart {
+  persist?: PersistRequest;
+  apply?: { writes: readonly KvWrite[]; sessions: readonly SessionWrite[]; appliedIndex: number; expiredSessions: readonly string[] };
+}
+
+interface WriteGroup {
+  parts: GroupPart[];
+  done: Promise<void>;
+}
+
+/** Within a batch the last write of a key wins: one upsert or delete per key. */
+function lastWriteWins(writes: readonly KvWrite[]): { upserts: [string, string][]; deletes: string[] } {
+  const last = new Map<string, string | null>();
+  for (const w of writes) last.set(w.key, w.value);
+  const upserts: [string, string][] = [];
+  const deletes: string[] = [];
+  for (const [k, v] of last) {
+    if (v === null) deletes.push(k);
+    else upserts.push([k, v]);
+  }
+  return { upserts, deletes };
+}
+
+function lastSessionWins(sessions: readonly SessionWrite[]): SessionWrite[] {
+  const rows = new Map<string, SessionWrite>();
+  for (const s of sessions) rows.set(s.client, s);
+  return [...rows.values()];
 }
