@@ -1,6 +1,6 @@
-// Replies that are ready in the same turn of the event loop leave the RESP
-// connection in one socket write (one syscall), and a reply is never held
-// back waiting for a later one.
+// Replies of runs that need not wait (local commands, reads at level stale
+// or leader) leave the RESP connection together, in one socket write (one
+// syscall), and a reply is never held back by a run that waits.
 
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -59,14 +59,25 @@ after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 const port = (): number => (server.address() as net.AddressInfo).port;
 
-test('runs that finish in one turn (local commands, reads, a pipeline split by READLEVEL) are answered in one write', async () => {
+test('runs that need not wait (local commands, reads at level stale or leader, a pipeline split by READLEVEL) are answered in one write', async () => {
   const cl = await RespTestClient.connect(port());
   try {
     // Five runs: each READLEVEL ends one, and none waits for anything.
-    const cmds = [['PING'], ['READLEVEL', 'stale'], ['GET', 'k'], ['READLEVEL', 'linearizable'], ['GET', 'k'], ['READLEVEL', 'stale'], ['ECHO', 'x'], ['READLEVEL', 'stale'], ['GET', 'nope']];
+    const cmds = [['PING'], ['READLEVEL', 'stale'], ['GET', 'k'], ['READLEVEL', 'leader'], ['GET', 'k'], ['READLEVEL', 'stale'], ['ECHO', 'x'], ['READLEVEL', 'stale'], ['GET', 'nope']];
     cl.write(Buffer.concat(cmds.map((c) => frame(...c))));
     assert.deepEqual((await cl.replies(cmds.length)).map(plain), ['PONG', 'OK', 'v', 'OK', 'v', 'OK', 'x', 'OK', null]);
     assert.equal(writes.at(-1), 1, 'one socket write for five runs');
+  } finally {
+    cl.socket.destroy();
+  }
+});
+
+test('what was gathered leaves before a linearizable read, which may wait for its barrier', async () => {
+  const cl = await RespTestClient.connect(port());
+  try {
+    cl.write(Buffer.concat([frame('PING'), frame('ECHO', 'a'), frame('READLEVEL', 'linearizable'), frame('GET', 'k'), frame('PING')]));
+    assert.deepEqual((await cl.replies(5)).map(plain), ['PONG', 'a', 'OK', 'v', 'PONG']);
+    assert.equal(writes.at(-1), 2);
   } finally {
     cl.socket.destroy();
   }
