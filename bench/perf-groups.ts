@@ -112,9 +112,10 @@ export function perfParts(file: string, groupOf: (tid: number) => string): PerfP
       flush();
       continue;
     }
-    if (!line.startsWith('\t') && !line.startsWith(' ')) {
+    // A sample's header is its thread id alone (right-aligned: it may start with spaces).
+    if (/^\s*\d+\s*$/.test(line)) {
       flush();
-      tid = Number(line.trim().split(/\s+/)[0]);
+      tid = Number(line.trim());
       continue;
     }
     const m = /^\s*[0-9a-f]+ (.*) \((.*)\)$/.exec(line);
