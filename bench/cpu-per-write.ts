@@ -43,7 +43,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseClusterConfig } from '../src/cluster/config.js';
 import { ChildProcesses } from './systems/child-processes.js';
-import { formatPerfParts, perfParts } from './perf-groups.js';
+import { formatAreas, formatPerfParts, perfParts } from './perf-groups.js';
 import { RaftkvCluster } from './systems/raftkv-cluster.js';
 import { sleep } from './systems/endpoint.js';
 
@@ -382,6 +382,10 @@ function startPerf(pid: number, file: string): { stop(): Promise<void> } {
   };
 }
 
+function perfLines(parts: ReturnType<typeof perfParts>, us: Record<string, number>): string[] {
+  return ['by area, all threads:', ...formatAreas(parts, us.cluster), 'by thread group and part:', ...formatPerfParts(parts, 25, us)];
+}
+
 const SYSCALLS = ['fsync', 'fdatasync', 'pwrite64', 'pread64', 'fcntl', 'write', 'writev', 'read', 'futex', 'epoll_pwait'];
 
 /** `perf stat` of syscall tracepoints, per thread of `pid`, until stopped: thread id -> syscall -> calls. */
@@ -470,7 +474,7 @@ async function measureRun(s: Session, w: Workload, o: Options, round: number): P
     syscrPerReq: syscr / requests,
     writes,
     loadavg,
-    ...(perfFile ? { perf: formatPerfParts(perfParts(perfFile, groupOf(s.roles)), 25, us) } : {}),
+    ...(perfFile ? { perf: perfLines(perfParts(perfFile, groupOf(s.roles)), us) } : {}),
     ...(syscalls ? { syscalls } : {}),
   };
 }

@@ -125,6 +125,40 @@ export function perfParts(file: string, groupOf: (tid: number) => string): PerfP
   return { groups, samples };
 }
 
+/** Coarse areas of the write path, from the parts above (first match wins). */
+const AREAS: readonly [string, RegExp][] = [
+  ['fsync (kernel, pool)', /^kernel fsync/],
+  ['sqlite3 in the pool (SQL parse and run, WAL writes, locks)', /← sqlite3: SQL execution$|^sqlite3: SQL execution$/],
+  ['socket syscalls (client and peer reads, writes)', /^kernel (write|writev|read|sendmsg|recvfrom) ← (socket I\/O|native)/],
+  ['thread wake-ups (futex, epoll, scheduling, irq)', /^kernel (futex|epoll_pwait|scheduling|irq)/],
+  ['GC', /^GC$|← GC$/],
+  ['V8 JIT compiler', /JIT compiler/],
+  ['RESP front (parse, commands, replies, connection)', /RESP/],
+  ['Node streams, libuv, V8 glue (no raftkv caller)', /^native|^JS: socket I\/O|^JS: other JS|^kernel .* ← native/],
+  ['sqlite3 calls on the node threads (binding, promises)', /storage \(store, sqlite3 calls\)/],
+  ['peer codec and links (msgpack, framing, validation)', /peer /],
+  ['node runtime (ready loop, proposals, apply loop, timers)', /node: |timers/],
+  ['raft core', /raft core/],
+  ['SQL text building', /SQL text/],
+  ['KvState apply, envelope decode, validation', /KvState|envelope|validation/],
+];
+
+/** Lines summing the parts of all threads into AREAS, with µs given the cluster's CPU per request. */
+export function formatAreas(p: PerfParts, usPerRequest?: number): string[] {
+  const sums = new Map<string, number>();
+  let n = 0;
+  for (const m of p.groups.values()) {
+    for (const [part, c] of m) {
+      const area = AREAS.find(([, re]) => re.test(part))?.[0] ?? 'other';
+      sums.set(area, (sums.get(area) ?? 0) + c);
+      n += c;
+    }
+  }
+  return [...sums]
+    .sort((a, b) => b[1] - a[1])
+    .map(([area, c]) => `  ${((c / n) * 100).toFixed(1).padStart(5)}%${usPerRequest !== undefined ? ` ${((c / n) * usPerRequest).toFixed(1).padStart(5)} µs` : ''}  ${area}`);
+}
+
 /** Lines of a report: per group, each part's share and, given the group's CPU per request, its µs. */
 export function formatPerfParts(p: PerfParts, top: number, usPerGroup?: Record<string, number>): string[] {
   const lines: string[] = [];
@@ -157,6 +191,7 @@ function main(): void {
   }
   for (const file of args) {
     console.log(`# ${file}`);
+    console.log(formatAreas(perfParts(file, () => 'all')).join('\n'));
     console.log(formatPerfParts(perfParts(file, (tid) => names.get(tid) ?? (names.size ? 'other' : String(tid))), top).join('\n'));
   }
 }
