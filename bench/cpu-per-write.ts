@@ -586,7 +586,11 @@ async function main(): Promise<void> {
     console.log(`stopped early: ${(e as Error).stack ?? String(e)}`);
     header.push(`# stopped early: ${(e as Error).message.slice(0, 300)}`);
   } finally {
-    for (const s of sessions) await s.cluster.stop();
+    for (const s of sessions) {
+      await s.cluster.stop();
+      // --perf-basic-prof's symbol map; every run was analysed already.
+      if (o.perf) rmSync(`/tmp/perf-${s.pid}.map`, { force: true });
+    }
     await procs.stopAll();
     rmSync(tmp, { recursive: true, force: true });
   }
