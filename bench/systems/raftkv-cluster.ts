@@ -14,7 +14,8 @@ import { parseHostPort, sleep, tailOf, type Endpoint, type Topology } from './en
 import { freePorts } from '../../src/cluster/free-ports.js';
 import { respPing } from './resp-ping.js';
 
-const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+// The command's entry, which sizes libuv's thread pool for the nodes (src/main.cts).
+const CLI = fileURLToPath(new URL('../../src/main.cjs', import.meta.url));
 
 export interface RaftkvStartOptions {
   /** Node ids, Raft tuning and limits come from here; addresses and data directory are replaced. */
@@ -25,6 +26,12 @@ export interface RaftkvStartOptions {
   /** Write V8 CPU profiles of the cluster process (every node thread) here. */
   cpuProfDir?: string;
   startTimeoutMs?: number;
+  /** The cluster process's environment (default: this process's). */
+  env?: NodeJS.ProcessEnv;
+  /** The raftkv CLI to run (default: this build's), to compare two builds in one session. */
+  cli?: string;
+  /** More options for node itself (e.g. --perf-basic-prof). */
+  nodeArgs?: string[];
 }
 
 export interface ClusterMemory {
@@ -65,7 +72,7 @@ export class RaftkvCluster {
     writeFileSync(file, JSON.stringify(config, null, 2));
     const prof = o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : [];
     const started = performance.now();
-    const child = o.procs.spawn(`raftkv (${o.durability})`, process.execPath, [...prof, CLI, 'cluster', '--config', file, '--fresh', '--no-table', '--log-level', 'warn'], path.join(o.dir, 'cluster.log'));
+    const child = o.procs.spawn(`raftkv (${o.durability})`, process.execPath, [...(o.nodeArgs ?? []), ...prof, o.cli ?? CLI, 'cluster', '--config', file, '--fresh', '--no-table', '--log-level', 'warn'], path.join(o.dir, 'cluster.log'), o.env);
     const https = new Map(config.nodes.map((node) => [node.id, node.http]));
     const cluster = new RaftkvCluster(https, config, child, undefined, o.procs);
     try {

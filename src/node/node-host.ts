@@ -3,6 +3,7 @@
 // node's uWS and sqlite3 handles before its thread or process ends (docs/ARCHITECTURE.md:
 // ending with those handles open aborts the whole launcher).
 
+import { readlinkSync } from 'node:fs';
 import { getHeapStatistics } from 'node:v8';
 import { makeLogger, type LogLevel, type Logger } from './logger.js';
 import { runNode, type NodeRunOptions, type RunningNode } from './run-node.js';
@@ -57,7 +58,7 @@ export async function hostNode(channel: HostChannel, data: HostData): Promise<vo
         return;
       case 'memory': {
         const h = getHeapStatistics();
-        channel.post({ type: 'memory', reqId: m.reqId, memory: { heapUsed: h.used_heap_size, heapTotal: h.total_heap_size, external: h.external_memory } });
+        channel.post({ type: 'memory', reqId: m.reqId, memory: { heapUsed: h.used_heap_size, heapTotal: h.total_heap_size, external: h.external_memory, ...osThread() } });
         return;
       }
       case 'pause':
@@ -108,6 +109,20 @@ function crashTest(kind: CrashKind, logger: Logger): void {
     });
   } else {
     void Promise.reject(new Error('crash-test: an unhandled rejection in the node'));
+  }
+}
+
+/**
+ * This thread's id as the kernel knows it (Linux): /proc/<pid>/task/<tid>
+ * then tells how much CPU this node's thread used, apart from the other
+ * nodes and the thread pool they share (bench/cpu-per-write.ts).
+ */
+function osThread(): { osThreadId?: number } {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    return Number.isSafeInteger(tid) ? { osThreadId: tid } : {};
+  } catch {
+    return {};
   }
 }
 

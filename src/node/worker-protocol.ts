@@ -37,6 +37,8 @@ export interface HeapUsage {
   heapUsed: number;
   heapTotal: number;
   external: number;
+  /** The kernel's id of the node's thread (Linux only). */
+  osThreadId?: number;
 }
 
 export function applyLinkRule(filter: LinkFilter, rule: LinkRule): void {

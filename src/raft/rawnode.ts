@@ -192,7 +192,7 @@ export class RawNode {
       rd.snapshotChunk = r.snapshotChunk;
       r.snapshotChunk = undefined;
     }
-    for (const m of r.msgs) (this.sendsBeforePersist(m) ? rd.messages : rd.persistedMessages).push(m);
+    for (const m of withoutRedundantCommitApps(r.msgs)) (this.sendsBeforePersist(m) ? rd.messages : rd.persistedMessages).push(m);
     // Committed entries in this ready are durable here once it is persisted
     // (with every earlier ready, which the runtime finishes first).
     rd.committed = r.log.nextCommitted(r.log.lastIndex(), r.cfg.maxApplyBytes);
@@ -251,6 +251,35 @@ export class RawNode {
   #softState(): SoftState {
     return { role: this.#raft.role, leader: this.#raft.lead };
   }
+}
+
+/**
+ * A leader tells its followers a new commit index at once, with an append
+ * that carries no entries; under load the same ready often holds a later
+ * append to the same follower, with entries and at least that commit index.
+ * The follower learns as much from the later one alone (messages to a peer
+ * leave in order, so by then it holds everything before it), and answers it
+ * alike: the empty one is dropped, which saves a frame each way per follower
+ * and ready. Dropping a message is always safe in Raft; this drops only
+ * those another message of the same ready makes redundant.
+ */
+function withoutRedundantCommitApps(msgs: Message[]): Message[] {
+  let redundant = 0;
+  // The latest append of this ready to each peer: its term, prev index and commit index.
+  const later = new Map<NodeId, Message>();
+  const keep = new Array<boolean>(msgs.length).fill(true);
+  for (let i = msgs.length - 1; i >= 0; i--) {
+    const m = msgs[i]!;
+    if (m.type !== MessageType.App) continue;
+    const next = later.get(m.to);
+    if ((m.entries?.length ?? 0) === 0 && next !== undefined && next.term === m.term && next.index >= m.index && next.commit >= m.commit) {
+      keep[i] = false;
+      redundant++;
+      continue;
+    }
+    later.set(m.to, m);
+  }
+  return redundant === 0 ? msgs : msgs.filter((_, i) => keep[i]);
 }
 
 function sameHard(a: HardState, b: HardState): boolean {

@@ -4,7 +4,8 @@
 // All writes of a run go to Raft together, as one batch proposal; all reads
 // of a run share one read barrier. A run starts only after the previous one
 // answered, so a read sees the writes sent before it on its connection and
-// never those sent after it.
+// never those sent after it. Replies of runs that did not have to wait
+// leave together, in one socket write.
 //
 // Nothing a client sends may stop the node: every exception of a command
 // becomes that command's error reply, and the connection's own loop catches
@@ -26,6 +27,8 @@ import { NodeError, badRequest } from '../node/errors.js';
 const MAX_QUEUED = 4096;
 /** Argument bytes read but not yet run, past which it stops reading too: a few big commands are as heavy as many small ones. */
 const MAX_QUEUED_BYTES = 64 << 20;
+/** Gathered replies past this many bytes are written before the next run, waiting or not. */
+const FLUSH_BYTES = 64 * 1024;
 /** Commands in one run, so one huge pipeline still answers in steps. */
 const MAX_RUN = 1024;
 /** Commands, and argument bytes, in one batch proposal (several batches of one run are proposed together). */
@@ -82,6 +85,11 @@ export class RespConnection {
   #seen = 0;
   /** HTTP came in: answer what came before it, then close without a word. */
   #refused = false;
+  /** Replies not yet written: the runs that did not wait, since the last write (see #pump). */
+  #out: Reply[] = [];
+  #outBytes = 0;
+  /** Bytes of the reply #finish built last. */
+  #replyBytes = 0;
 
   constructor(socket: net.Socket, server: ServerView, id: number, opts: ConnectionOptions) {
     const limits = opts.limits;
@@ -168,18 +176,27 @@ export class RespConnection {
       // gone meanwhile: what is applied does not depend on when it left.
       while (this.#head < this.#queue.length) {
         const run = this.#takeRun();
+        // The replies gathered so far go before a run that may wait (on Raft, on
+        // a read barrier): no reply waits for a later one. Runs that do not wait
+        // (local commands, reads at level stale or leader) add theirs, and all
+        // leave in one socket write, one syscall.
+        if (this.#out.length > 0 && (this.#mayWait(run) || this.#outBytes >= FLUSH_BYTES) && !this.#flush()) await this.#drained();
         const reply = await this.#execute(run);
         if (this.client.quit) {
           // QUIT ends the run it is in: nothing after it runs.
-          if (!this.#closed) this.#socket.end(reply);
+          if (!this.#closed) this.#socket.end(this.#takeOut(reply));
           this.#closed = true;
           this.#queue = [];
           this.#head = 0;
           this.#queuedBytes = 0;
           return;
         }
-        if (this.#closed) continue;
-        if (!this.#socket.write(reply)) await this.#drained();
+        if (this.#closed) {
+          this.#takeOut();
+          continue;
+        }
+        this.#out.push(reply);
+        this.#outBytes += this.#replyBytes;
         if (this.#paused && this.#queue.length - this.#head <= MAX_QUEUED / 2 && this.#queuedBytes <= MAX_QUEUED_BYTES / 2) {
           this.#paused = false;
           this.#socket.resume();
@@ -188,6 +205,11 @@ export class RespConnection {
       this.#queue = [];
       this.#head = 0;
       this.#queuedBytes = 0;
+      if (this.#closed) {
+        this.#takeOut();
+        return;
+      }
+      if (this.#out.length > 0 && !this.#flush()) await this.#drained();
       if (this.#closed) return;
       if (this.#refused) {
         this.#socket.end();
@@ -206,6 +228,29 @@ export class RespConnection {
     } finally {
       this.#running = false;
     }
+  }
+
+  /** Whether a run can wait before it is answered: a write goes through Raft, a linearizable read through a barrier. */
+  #mayWait(run: readonly Resolved[]): boolean {
+    for (const r of run) {
+      const kind = r.cmd?.kind;
+      if (kind === 'write' || (kind === 'read' && this.client.level === 'linearizable')) return true;
+    }
+    return false;
+  }
+
+  /** The gathered replies (and `last`) as one, emptying the gathering. */
+  #takeOut(last?: Reply): Reply {
+    const out = this.#out;
+    if (last !== undefined) out.push(last);
+    this.#out = [];
+    this.#outBytes = 0;
+    return out.length === 1 ? out[0]! : join(out);
+  }
+
+  /** Write the gathered replies; false when the socket asks to wait for 'drain'. */
+  #flush(): boolean {
+    return this.#socket.write(this.#takeOut());
   }
 
   #drained(): Promise<void> {
@@ -319,7 +364,8 @@ export class RespConnection {
    */
   #finish(run: Resolved[], replies: Reply[], barrierError: Reply | undefined): Reply {
     const kv = this.#server.node.kv;
-    let room = this.#limits.maxReplyBytes - this.#socket.writableLength;
+    let room = this.#limits.maxReplyBytes - this.#socket.writableLength - this.#outBytes;
+    const start = room;
     for (let i = 0; i < run.length; i++) {
       let reply = replies[i];
       if (reply === undefined) {
@@ -341,6 +387,7 @@ export class RespConnection {
       room -= bytes;
       replies[i] = reply;
     }
+    this.#replyBytes = start - room;
     return join(replies);
   }
 
@@ -409,6 +456,7 @@ export class RespConnection {
     this.#queue = [];
     this.#head = 0;
     this.#queuedBytes = 0;
+    this.#takeOut();
     this.destroy();
   }
 

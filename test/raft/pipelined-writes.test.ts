@@ -87,3 +87,31 @@ test('a leader sends appends for entries whose own write has not completed', () 
   n.advance(first);
   n.advance(second);
 });
+
+test("a commit index announced in the same ready as new entries travels with them, not in an empty append of its own", () => {
+  const n = founder('a', ABC);
+  drainAll(n);
+  electAndCommit(n);
+  n.propose(bytes('x'));
+  const first = n.ready();
+  n.advance(first);
+  const x = first.entries[0]!.index;
+  for (const m of ofType(first.messages, MessageType.App)) n.step(accept(m));
+  assert.equal(n.status().commit, x);
+  // The commit of x goes out now; a proposal made before the next ready goes out with it.
+  n.propose(bytes('y'));
+  const second = n.ready();
+  const apps = ofType(second.messages, MessageType.App);
+  assert.deepEqual(apps.map((m) => m.to).sort(), ['b', 'c'], 'one append per follower');
+  for (const m of apps) {
+    assert.deepEqual(m.entries?.map((e) => e.index), [x + 1]);
+    assert.equal(m.commit, x, 'the append with entries carries the new commit index');
+  }
+  n.advance(second);
+  // With nothing new to send, the commit index still goes out at once, on its own.
+  for (const m of apps) n.step(accept(m));
+  const third = n.ready();
+  const commits = ofType(third.messages, MessageType.App);
+  assert.deepEqual(commits.map((m) => [m.to, m.entries?.length ?? 0, m.commit]).sort(), [['b', 0, x + 1], ['c', 0, x + 1]]);
+  n.advance(third);
+});
