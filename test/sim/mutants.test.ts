@@ -21,7 +21,10 @@ describe('mutants', () => {
         Array.from({ length: last }, (_, i) => ({ seed: i + 1, nodes: 3, mutant: mutant.name, unmutated, checkTimeoutMs: 5_000 }));
       const caught = (await runUntilViolation(runs(false, MAX_SEEDS))).find((r) => r.violations.length > 0);
       assert.ok(caught, `${mutant.name} survived seeds 1..${MAX_SEEDS}`);
-      t.diagnostic(`caught at seed ${caught.seed}: ${caught.violations[0]!.split('\n')[0]}`);
+      const first = caught.violations[0]!;
+      t.diagnostic(`caught at seed ${caught.seed}: ${first.split('\n')[0]}`);
+      // Caught by the checker that guards the broken rule, not by whatever went wrong next.
+      assert.match(first, mutant.caughtBy, `${mutant.name} was caught, but not by its checker:\n${formatFailure(caught)}`);
       for (const control of await runInWorkers(runs(true, caught.seed))) {
         assert.deepEqual(control.violations, [], `the correct core fails ${mutant.name}'s seed ${control.seed}:\n${formatFailure(control)}`);
       }
@@ -38,6 +41,8 @@ describe('mutants', () => {
       sendsBeforePersist: RawNode.prototype.sendsBeforePersist,
       sendNow: WritePipeline.prototype.sendNow,
       sendWhenDurable: WritePipeline.prototype.sendWhenDurable,
+      toApply: WritePipeline.prototype.toApply,
+      submit: WritePipeline.prototype.submit,
     };
     for (const m of MUTANTS) await runSeed({ seed: 1, nodes: 3, mutant: m.name, ticks: 50 });
     assert.equal(Raft.prototype.canCommitAt, rules.canCommitAt);
@@ -47,5 +52,7 @@ describe('mutants', () => {
     assert.equal(RawNode.prototype.sendsBeforePersist, rules.sendsBeforePersist);
     assert.equal(WritePipeline.prototype.sendNow, rules.sendNow);
     assert.equal(WritePipeline.prototype.sendWhenDurable, rules.sendWhenDurable);
+    assert.equal(WritePipeline.prototype.toApply, rules.toApply);
+    assert.equal(WritePipeline.prototype.submit, rules.submit);
   });
 });

@@ -37,6 +37,7 @@ export async function runSeed(opts: RunOptions): Promise<RunResult> {
     ticks: runTicks(opts),
     faults: { ...mutant?.faults, ...opts.faults },
     core: { ...mutant?.core, ...opts.core },
+    snapshotEvery: mutant?.snapshotEvery,
     mix: opts.mix ?? mutant?.mix,
     traceSize: opts.traceSize,
     checkTimeoutMs: opts.checkTimeoutMs,

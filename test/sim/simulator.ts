@@ -30,6 +30,8 @@ export interface SimOptions {
   mix?: string;
   /** Core settings forced over the ones drawn from the seed. */
   core?: Partial<Omit<RaftConfig, 'id' | 'rand' | 'bootstrap'>>;
+  /** Applied entries between snapshots, forced over the one drawn from the seed. */
+  snapshotEvery?: number;
   /**
    * After healing: ticks allowed to elect a leader and commit a write (300).
    * Recovery is a matter of luck per election round, and some rounds are
@@ -96,7 +98,7 @@ export class Simulator implements NodeHost {
   readonly stats = { snapshotsCaptured: 0, snapshotsInstalled: 0, persists: 0, diskFailures: 0 };
   readonly options: SharedOptions;
   readonly founders: Record<NodeId, MemberAddrs>;
-  readonly #opts: Required<Omit<SimOptions, 'faults' | 'core' | 'mix'>>;
+  readonly #opts: Required<Omit<SimOptions, 'faults' | 'core' | 'mix' | 'snapshotEvery'>>;
   readonly #faults: FaultProfile;
   readonly #mix: string;
   readonly #trace: Trace;
@@ -149,7 +151,9 @@ export class Simulator implements NodeHost {
       compactionTrailing: cfg.int(11),
       ...opts.core,
     };
-    this.#snapshotEvery = 10 + cfg.int(21);
+    // Drawn even when forced, so the draws after it stay those of the seed.
+    const snapshotEvery = 10 + cfg.int(21);
+    this.#snapshotEvery = opts.snapshotEvery ?? snapshotEvery;
     const c = this.#core;
     this.options = {
       clusterToken: 'raftkv-simulated-cluster',
