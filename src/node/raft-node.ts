@@ -77,7 +77,14 @@ interface Waiter {
   term: number;
   resolve: (r: KvResult) => void;
   reject: (e: NodeError) => void;
-  timer: TimerHandle;
+  /** The deadline this waiter shares with the rest of its batch (one timer per batch, not per write). */
+  deadline: Deadline;
+}
+
+interface Deadline {
+  timer: TimerHandle | undefined;
+  /** Waiters of the batch not yet answered: the timer is cleared when none is left. */
+  pending: number;
 }
 
 interface PendingProposal {
@@ -488,7 +495,7 @@ export class RaftNode {
     for (const p of this.#proposals) p.reject(err);
     this.#proposals = [];
     for (const [, w] of this.#waiters) {
-      this.#clock.clearTimeout(w.timer);
+      this.#clock.clearTimeout(w.deadline.timer);
       w.reject(err);
     }
     this.#waiters.clear();
@@ -604,14 +611,36 @@ export class RaftNode {
       return;
     }
     const first = ref.index - batch.length + 1;
-    batch.forEach((p, i) => {
-      const index = first + i;
-      const timer = this.#clock.setTimeout(() => {
-        this.#waiters.delete(index);
-        p.reject(timeout('write', this.#requestTimeoutMs));
-      }, this.#requestTimeoutMs);
-      this.#waiters.set(index, { term: ref.term, resolve: p.resolve, reject: p.reject, timer });
-    });
+    const deadline: Deadline = { timer: undefined, pending: batch.length };
+    const waiters = batch.map((p): Waiter => ({ term: ref.term, resolve: p.resolve, reject: p.reject, deadline }));
+    deadline.timer = this.#clock.setTimeout(() => {
+      waiters.forEach((w, i) => {
+        if (this.#waiters.get(first + i) !== w) return;
+        this.#waiters.delete(first + i);
+        w.reject(timeout('write', this.#requestTimeoutMs));
+      });
+    }, this.#requestTimeoutMs);
+    waiters.forEach((w, i) => this.#wait(first + i, w));
+  }
+
+  /**
+   * Wait for the entry at `index`. A waiter already there is for an entry of
+   * an older term that a new leader overwrote before it was applied here (this
+   * node proposes at that index again only as a later leader): it is told so,
+   * rather than left to its timeout.
+   */
+  #wait(index: number, w: Waiter): void {
+    const old = this.#waiters.get(index);
+    if (old) {
+      this.#settled(old);
+      old.reject(new NodeError('RAFTKV_ERR_PROPOSAL_DROPPED', 'the proposal was overwritten by a new leader; it was not applied'));
+    }
+    this.#waiters.set(index, w);
+  }
+
+  /** A waiter was answered: its batch's deadline goes when no waiter of the batch is left. */
+  #settled(w: Waiter): void {
+    if (--w.deadline.pending === 0) this.#clock.clearTimeout(w.deadline.timer);
   }
 
   /** The pipeline's write of `rd`: undefined when it holds nothing that must be durable. */
@@ -740,7 +769,7 @@ export class RaftNode {
       const w = this.#waiters.get(e.index);
       if (!w) continue;
       this.#waiters.delete(e.index);
-      this.#clock.clearTimeout(w.timer);
+      this.#settled(w);
       if (w.term !== e.term) w.reject(new NodeError('RAFTKV_ERR_PROPOSAL_DROPPED', 'the proposal was overwritten by a new leader; it was not applied'));
       else if (result) w.resolve(result);
       else w.reject(new NodeError('RAFTKV_ERR_INTERNAL', `entry ${e.index} could not be applied`));
@@ -830,11 +859,14 @@ export class RaftNode {
     }
     this.#kick();
     await new Promise<KvResult>((resolve, reject) => {
-      const timer = this.#clock.setTimeout(() => {
+      const deadline: Deadline = { timer: undefined, pending: 1 };
+      const w: Waiter = { term: ref.term, resolve, reject, deadline };
+      deadline.timer = this.#clock.setTimeout(() => {
+        if (this.#waiters.get(ref.index) !== w) return;
         this.#waiters.delete(ref.index);
         reject(timeout(`membership change (${cc.type} ${cc.node})`, this.#requestTimeoutMs));
       }, this.#requestTimeoutMs);
-      this.#waiters.set(ref.index, { term: ref.term, resolve, reject, timer });
+      this.#wait(ref.index, w);
     });
   }
 

@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { QUIET_TURNS } from './event-queue.js';
+import { MUTANTS } from './mutants.js';
 import { formatFailure, type RunOptions, type RunResult } from './run.js';
 import { runInWorkers } from './workers.js';
 
@@ -139,6 +140,7 @@ describe('npm run sim (cli)', () => {
     const { status, out } = run('--list-mutants');
     assert.equal(status, 0);
     assert.match(out, /^commit-previous-term +\S/m);
-    assert.equal(out.trim().split('\n').length, 6);
+    assert.match(out, /^runtime-ack-before-apply +\S/m);
+    assert.equal(out.trim().split('\n').length, MUTANTS.length);
   });
 });
