@@ -13,13 +13,15 @@ import type { Entry, HardState, SnapshotMeta } from '../raft/types.js';
 import { StorageError, brokenInvariant, storeClosed } from './errors.js';
 import type { CapturedSnapshot, KvWrite, LoadedState, PersistRequest, SessionWrite } from './types.js';
 
-interface StoredSession {
+/** A session as the in-memory stores keep it (the simulator's disk uses the same shapes). */
+export interface StoredSession {
   seq: number;
   result: string;
   index: number;
 }
 
-interface SnapshotBody {
+/** A snapshot's bytes, decoded: what an in-memory store captures and installs. */
+export interface SnapshotBody {
   applied: number;
   kv: [string, string][];
   sessions: [string, StoredSession][];

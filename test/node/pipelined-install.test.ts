@@ -7,18 +7,15 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RaftNode, type NodeOptions } from '../../src/node/raft-node.js';
+import { RaftNode } from '../../src/node/raft-node.js';
 import type { NodeStore, NodeTransport, TransportCallbacks } from '../../src/node/deps.js';
-import type { Logger } from '../../src/node/logger.js';
-import type { MemberAddrs } from '../../src/node/types.js';
 import { EntryKind, MessageType, SeededRand, crc32, type SnapshotMeta } from '../../src/raft/index.js';
 import { MemoryStore } from '../../src/storage/memory-store.js';
 import type { KvWrite, PersistRequest, SessionWrite } from '../../src/storage/types.js';
 import { LinkFilter } from '../../src/transport/link-filter.js';
 import { ManualClock } from '../helpers/manual-clock.js';
+import { nodeOptions } from '../helpers/node-options.js';
 
-const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
-const addrs = (id: string): MemberAddrs => ({ raft: `${id}:raft`, http: `${id}:http` });
 
 /** A MemoryStore whose calls run one after another, persists held until released while `gate` is set. */
 class GatedStore implements NodeStore {
@@ -69,17 +66,7 @@ describe('a snapshot installed while an earlier write is in flight', () => {
       close: () => Promise.resolve(),
     };
     const ids = ['n1', 'n2', 'n3'];
-    const opts: NodeOptions = {
-      id: 'n3',
-      addrs: addrs('n3'),
-      clusterToken: 'pipelined-install-test',
-      founders: Object.fromEntries(ids.map((id) => [id, addrs(id)])),
-      tickMs: 10,
-      heartbeatTicks: 1,
-      electionTicks: [10, 20],
-      snapshotEvery: 1000,
-      logger: quiet,
-    };
+    const opts = nodeOptions('n3', ids, 'pipelined-install-test');
     const node = await RaftNode.create(opts, {
       store,
       clock,

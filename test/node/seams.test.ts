@@ -7,31 +7,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RaftNode, type NodeOptions } from '../../src/node/raft-node.js';
 import type { NodeObserver, NodeStore } from '../../src/node/deps.js';
-import type { Logger } from '../../src/node/logger.js';
-import type { MemberAddrs } from '../../src/node/types.js';
 import { Role, SeededRand } from '../../src/raft/index.js';
 import { MemoryStore } from '../../src/storage/memory-store.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { MemoryNetwork } from '../helpers/memory-transport.js';
+import { nodeOptions } from '../helpers/node-options.js';
 
-const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
-
-// The addresses are never dialled: the network finds peers by id.
-const addrs = (id: string): MemberAddrs => ({ raft: `${id}:raft`, http: `${id}:http` });
-
-function options(id: string, founders: string[]): NodeOptions {
-  return {
-    id,
-    addrs: addrs(id),
-    clusterToken: 'seams-test-token',
-    founders: Object.fromEntries(founders.map((f) => [f, addrs(f)])),
-    tickMs: 10,
-    heartbeatTicks: 1,
-    electionTicks: [10, 20],
-    snapshotEvery: 1000,
-    logger: quiet,
-  };
-}
+const options = (id: string, founders: string[]): NodeOptions => nodeOptions(id, founders, 'seams-test-token');
 
 function start(id: string, founders: string[], store: NodeStore, clock: ManualClock, net: MemoryNetwork, seed: number): Promise<RaftNode> {
   return RaftNode.create(options(id, founders), { store, transport: net.factory(id, clock), clock, rand: new SeededRand(seed) });

@@ -20,6 +20,7 @@ import type { CapturedSnapshot, KvWrite, LoadedState, PersistRequest, SessionWri
 import type { EventQueue } from './event-queue.js';
 import type { LogVersion } from './invariants.js';
 import type { Life } from './sim-clock.js';
+import type { SnapshotBody, StoredSession } from '../../src/storage/memory-store.js';
 
 export interface DiskHost {
   readonly queue: EventQueue;
@@ -29,17 +30,6 @@ export interface DiskHost {
   readonly stats: { persists: number };
 }
 
-interface StoredSession {
-  seq: number;
-  result: string;
-  index: number;
-}
-
-interface SnapshotBody {
-  applied: number;
-  kv: [string, string][];
-  sessions: [string, StoredSession][];
-}
 
 /**
  * How a call is scheduled: through the connection's queue (a log write, which
