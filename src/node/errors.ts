@@ -57,3 +57,4 @@ export const timeout = (what: string, ms: number): NodeError => new NodeError('R
 export const badRequest = (message: string): NodeError => new NodeError('RAFTKV_ERR_BAD_REQUEST', message);
 export const shuttingDown = (): NodeError => new NodeError('RAFTKV_ERR_SHUTTING_DOWN', 'the node is shutting down');
 export const nodeFailed = (reason: string): NodeError => new NodeError('RAFTKV_ERR_NODE_FAILED', `node failed: ${reason}`);
+export const proposalOverwritten = (): NodeError => new NodeError('RAFTKV_ERR_PROPOSAL_DROPPED', 'the proposal was overwritten by a new leader; it was not applied');

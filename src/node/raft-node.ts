@@ -19,7 +19,7 @@ import { LogLimiter } from '../transport/log-limiter.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
 import { realClock, sleep, type Clock, type TimerHandle } from './clock.js';
 import type { CoreTuning, NodeDeps, NodeObserver, NodeStore, NodeTransport } from './deps.js';
-import { NodeError, nodeFailed, shuttingDown, timeout, toNodeError } from './errors.js';
+import { NodeError, nodeFailed, proposalOverwritten, shuttingDown, timeout, toNodeError } from './errors.js';
 import { Forwarder } from './forwarder.js';
 import type { ShardAssignment } from '../shard/slot-map.js';
 import { ShardGuard, commandKeys } from './shard-guard.js';
@@ -610,32 +610,34 @@ export class RaftNode {
       for (const p of batch) p.reject(err);
       return;
     }
-    const first = ref.index - batch.length + 1;
-    const deadline: Deadline = { timer: undefined, pending: batch.length };
-    const waiters = batch.map((p): Waiter => ({ term: ref.term, resolve: p.resolve, reject: p.reject, deadline }));
+    this.#wait(ref.index - batch.length + 1, ref.term, batch, 'write');
+  }
+
+  /**
+   * Wait for the entries proposed at `first`, `first + 1`, ... in `term`, one
+   * client each, under one deadline for them all. A waiter already at one of
+   * those indexes is for an entry of an older term that a new leader overwrote
+   * before it was applied here (this node proposes at that index again only as
+   * a later leader): it is told so, rather than left to its timeout.
+   */
+  #wait(first: number, term: number, clients: readonly Pick<Waiter, 'resolve' | 'reject'>[], what: string): void {
+    const deadline: Deadline = { timer: undefined, pending: clients.length };
+    const waiters = clients.map((c): Waiter => ({ term, resolve: c.resolve, reject: c.reject, deadline }));
     deadline.timer = this.#clock.setTimeout(() => {
       waiters.forEach((w, i) => {
         if (this.#waiters.get(first + i) !== w) return;
         this.#waiters.delete(first + i);
-        w.reject(timeout('write', this.#requestTimeoutMs));
+        w.reject(timeout(what, this.#requestTimeoutMs));
       });
     }, this.#requestTimeoutMs);
-    waiters.forEach((w, i) => this.#wait(first + i, w));
-  }
-
-  /**
-   * Wait for the entry at `index`. A waiter already there is for an entry of
-   * an older term that a new leader overwrote before it was applied here (this
-   * node proposes at that index again only as a later leader): it is told so,
-   * rather than left to its timeout.
-   */
-  #wait(index: number, w: Waiter): void {
-    const old = this.#waiters.get(index);
-    if (old) {
-      this.#settled(old);
-      old.reject(new NodeError('RAFTKV_ERR_PROPOSAL_DROPPED', 'the proposal was overwritten by a new leader; it was not applied'));
-    }
-    this.#waiters.set(index, w);
+    waiters.forEach((w, i) => {
+      const old = this.#waiters.get(first + i);
+      if (old) {
+        this.#settled(old);
+        old.reject(proposalOverwritten());
+      }
+      this.#waiters.set(first + i, w);
+    });
   }
 
   /** A waiter was answered: its batch's deadline goes when no waiter of the batch is left. */
@@ -675,7 +677,7 @@ export class RaftNode {
 
   /** After `rd`'s messages left and its entries were applied: its reads, and the core moves on. */
   #finish(rd: Ready): void {
-    if (this.#stopped) return;
+    // (Never after stop or a failure: both close the pipeline, which then finishes nothing.)
     for (const rs of rd.readStates) {
       this.#opts.observer?.readConfirmed(rs.context, rs.index);
       const r = this.#reads.get(rs.context);
@@ -770,7 +772,7 @@ export class RaftNode {
       if (!w) continue;
       this.#waiters.delete(e.index);
       this.#settled(w);
-      if (w.term !== e.term) w.reject(new NodeError('RAFTKV_ERR_PROPOSAL_DROPPED', 'the proposal was overwritten by a new leader; it was not applied'));
+      if (w.term !== e.term) w.reject(proposalOverwritten());
       else if (result) w.resolve(result);
       else w.reject(new NodeError('RAFTKV_ERR_INTERNAL', `entry ${e.index} could not be applied`));
     }
@@ -858,16 +860,7 @@ export class RaftNode {
       }
     }
     this.#kick();
-    await new Promise<KvResult>((resolve, reject) => {
-      const deadline: Deadline = { timer: undefined, pending: 1 };
-      const w: Waiter = { term: ref.term, resolve, reject, deadline };
-      deadline.timer = this.#clock.setTimeout(() => {
-        if (this.#waiters.get(ref.index) !== w) return;
-        this.#waiters.delete(ref.index);
-        reject(timeout(`membership change (${cc.type} ${cc.node})`, this.#requestTimeoutMs));
-      }, this.#requestTimeoutMs);
-      this.#wait(ref.index, w);
-    });
+    await new Promise<KvResult>((resolve, reject) => this.#wait(ref.index, ref.term, [{ resolve, reject }], `membership change (${cc.type} ${cc.node})`));
   }
 
   async #waitCaughtUp(id: string): Promise<void> {

@@ -265,7 +265,7 @@ export class RawNode {
  */
 function withoutRedundantCommitApps(msgs: Message[]): Message[] {
   let redundant = 0;
-  // The latest append of this ready to each peer: its term, prev index and commit index.
+  // Per peer, the nearest later append of this ready that is kept (walking back from the end).
   const later = new Map<NodeId, Message>();
   const keep = new Array<boolean>(msgs.length).fill(true);
   for (let i = msgs.length - 1; i >= 0; i--) {

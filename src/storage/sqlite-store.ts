@@ -210,9 +210,7 @@ export class SqliteStore {
       const entries = rd.entries ?? [];
       const snap = rd.snapshot;
       if (entries.length === 0 && !rd.hardState && !snap) return;
-      for (let i = 1; i < entries.length; i++) {
-        if (entries[i]!.index !== entries[i - 1]!.index + 1) throw brokenInvariant(`persist: entries are not contiguous after ${entries[i - 1]!.index}`);
-      }
+      checkContiguous(entries);
 
       let lastIndex = this.#lastIndex;
       let snapIndex = this.#snapshot?.index ?? 0;
@@ -229,9 +227,7 @@ export class SqliteStore {
       }
       if (!snap && this.#bound) {
         const first = entries[0]?.index;
-        if (first !== undefined && first > Math.max(lastIndex, snapIndex) + 1) {
-          throw brokenInvariant(`persist: entries start at ${first}, after a gap from the stored log's end ${Math.max(lastIndex, snapIndex)}`);
-        }
+        if (first !== undefined) checkNoGap(first, Math.max(lastIndex, snapIndex));
         await this.#boundTransaction('BEGIN IMMEDIATE', 'COMMIT', async () => {
           if (first !== undefined && first <= lastIndex) await (await db.prepared('DELETE FROM log WHERE idx >= ?')).run([first]);
           await writeRows(db, insertLogSql, entries, bindEntry);
@@ -251,19 +247,14 @@ export class SqliteStore {
           }
           if (entries.length > 0) {
             const first = entries[0]!.index;
-            const tip = Math.max(lastIndex, snapIndex);
-            if (first > tip + 1) throw brokenInvariant(`persist: entries start at ${first}, after a gap from the stored log's end ${tip}`);
+            checkNoGap(first, Math.max(lastIndex, snapIndex));
             if (first <= lastIndex) await db.run('DELETE FROM log WHERE idx >= ?', [first]);
             await writeRows(db, insertLogSql, entries, bindEntry);
             lastIndex = entries[entries.length - 1]!.index;
           }
           if (rd.hardState) {
             const hs = rd.hardState;
-            await db.run(
-              `INSERT INTO hard_state (id, term, vote, commit_index) VALUES (0, ?, ?, ?)
-               ON CONFLICT (id) DO UPDATE SET term = excluded.term, vote = excluded.vote, commit_index = excluded.commit_index`,
-              [hs.term, hs.vote, hs.commit],
-            );
+            await db.run(upsertHardStateSql, [hs.term, hs.vote, hs.commit]);
           }
         });
       } finally {
@@ -325,9 +316,7 @@ export class SqliteStore {
     if (!this.#bound) return this.#joinGroup({ apply: { writes, sessions, appliedIndex, expiredSessions } });
     return this.#exclusive(async () => {
       const db = this.#db;
-      if (appliedIndex < this.#applied) throw brokenInvariant(`applyBatch: applied index would go back from ${this.#applied} to ${appliedIndex}`);
-      const tip = Math.max(this.#lastIndex, this.#snapshot?.index ?? 0);
-      if (appliedIndex > tip) throw brokenInvariant(`applyBatch: applied index ${appliedIndex} is beyond the stored log (it ends at ${tip})`);
+      checkApplied(appliedIndex, this.#applied, Math.max(this.#lastIndex, this.#snapshot?.index ?? 0));
       const { upserts, deletes } = lastWriteWins(writes);
       const relaxed = this.durability === 'fsync' && !this.inMemory;
       await this.#boundTransaction(
@@ -468,13 +457,10 @@ export class SqliteStore {
       if (part.persist) {
         const rd = part.persist;
         const entries = rd.entries;
-        for (let i = 1; i < entries.length; i++) {
-          if (entries[i]!.index !== entries[i - 1]!.index + 1) throw brokenInvariant(`persist: entries are not contiguous after ${entries[i - 1]!.index}`);
-        }
+        checkContiguous(entries);
         if (entries.length > 0) {
           const first = entries[0]!.index;
-          const tip = Math.max(lastIndex, snapIndex);
-          if (first > tip + 1) throw brokenInvariant(`persist: entries start at ${first}, after a gap from the stored log's end ${tip}`);
+          checkNoGap(first, Math.max(lastIndex, snapIndex));
           if (first <= lastIndex) script.add(`DELETE FROM log WHERE idx >= ${int(first)}`);
           const blobs = new BlobLiterals(entries.map((e) => e.data));
           script.rows('INSERT INTO log (idx, term, kind, data, checksum)', entries.length, (i) => {
@@ -493,9 +479,7 @@ export class SqliteStore {
         }
       } else if (part.apply) {
         const { writes, sessions, appliedIndex, expiredSessions } = part.apply;
-        if (appliedIndex < applied) throw brokenInvariant(`applyBatch: applied index would go back from ${applied} to ${appliedIndex}`);
-        const tip = Math.max(lastIndex, snapIndex);
-        if (appliedIndex > tip) throw brokenInvariant(`applyBatch: applied index ${appliedIndex} is beyond the stored log (it ends at ${tip})`);
+        checkApplied(appliedIndex, applied, Math.max(lastIndex, snapIndex));
         const { upserts, deletes } = lastWriteWins(writes);
         script.rows('INSERT INTO kv (k, v)', upserts.length, (i) => `${text(upserts[i]![0])},${text(upserts[i]![1])}`, 'ON CONFLICT (k) DO UPDATE SET v = excluded.v');
         script.inList('DELETE FROM kv WHERE k IN', deletes);
@@ -625,6 +609,24 @@ interface GroupPart {
 interface WriteGroup {
   parts: GroupPart[];
   done: Promise<void>;
+}
+
+/** A persist's entries have consecutive indexes. */
+function checkContiguous(entries: readonly Entry[]): void {
+  for (let i = 1; i < entries.length; i++) {
+    if (entries[i]!.index !== entries[i - 1]!.index + 1) throw brokenInvariant(`persist: entries are not contiguous after ${entries[i - 1]!.index}`);
+  }
+}
+
+/** Entries starting at `first` continue, or overwrite the tail of, a stored log ending at `tip`. */
+function checkNoGap(first: number, tip: number): void {
+  if (first > tip + 1) throw brokenInvariant(`persist: entries start at ${first}, after a gap from the stored log's end ${tip}`);
+}
+
+/** An apply batch up to `appliedIndex` after `applied`, over a stored log ending at `tip`. */
+function checkApplied(appliedIndex: number, applied: number, tip: number): void {
+  if (appliedIndex < applied) throw brokenInvariant(`applyBatch: applied index would go back from ${applied} to ${appliedIndex}`);
+  if (appliedIndex > tip) throw brokenInvariant(`applyBatch: applied index ${appliedIndex} is beyond the stored log (it ends at ${tip})`);
 }
 
 /** Within a batch the last write of a key wins: one upsert or delete per key. */
