@@ -21,6 +21,13 @@ export class MemoryNetwork {
   /** Messages sent so far, by type name, over the whole network. */
   readonly sent: Message[] = [];
 
+  /** Node `id`'s transport while it is started: its filter cuts and heals its links. */
+  transport(id: NodeId): MemoryTransport {
+    const t = this.#nodes.get(id);
+    if (!t) throw new Error(`no started transport for ${id}`);
+    return t;
+  }
+
   attach(t: MemoryTransport): void {
     this.#nodes.set(t.id, t);
   }
