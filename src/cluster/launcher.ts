@@ -125,6 +125,7 @@ export class Launcher {
       requestTimeoutMs: config.requestTimeoutMs,
       maxBodyBytes: config.maxBodyBytes,
       limits: config.limits,
+      healthMaxApplyLag: config.health.maxApplyLag,
       clusterToken: this.#token(),
       ...(this.#opts.unsafe?.staleReads ? { unsafeStaleReads: true } : {}),
       ...(shard ? { shard: { shard: shard.id, shards: config.shards!.map((s) => ({ id: s.id, slots: s.slots })) } } : {}),
