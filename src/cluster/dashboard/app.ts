@@ -206,7 +206,7 @@ function drawTopology(f: Frame, prev: Sample | undefined, now: Sample): void {
         t.setAttribute('class', 'rate');
         t.setAttribute('x', String((pa.x + pb.x) / 2));
         t.setAttribute('y', String((pa.y + pb.y) / 2 - 4));
-        t.textContent = state === 'cut' ? 'cut' : `${Math.round(rate)}/s`;
+        t.textContent = state === 'cut' || state === 'down' ? state : `${Math.round(rate)}/s`;
         parts.push(t);
       }
     }
