@@ -133,7 +133,7 @@ cli.command('token', 'Print a new cluster token, for nodes started with --token'
 });
 
 cli
-  .command('ctl <command> [...args]', 'Fault injection on a running cluster: status | leader [SHARD] | memory | kill N | restart N | pause N | resume N | partition A,B C | partition A->B | heal | delay MS [N..] | loss PCT [N..]')
+  .command('ctl <command> [...args]', 'Fault injection on a running cluster: status | leader [SHARD] | memory | kill N | restart N | pause N | resume N | partition A,B C | partition A->B | heal | delay MS [N..] | loss PCT [N..] | transfer [N] | write K V [N] | read K [LEVEL] [N]')
   .option('--control <addr>', 'control API address (default: the config file\'s "control")')
   .option('--config <file>', 'cluster config file', { default: 'cluster.config.json' })
   .action(async (command: string, args: string[], opts: { control?: string; config: string }) => {

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startControlServer, type ControlServer } from '../../src/cluster/control-server.js';
+import { runCtl } from '../../src/cluster/ctl.js';
 import { Router } from '../../src/shard/router.js';
 import { checkMetrics, samples, value } from '../helpers/prometheus.js';
 import { RespTestClient } from '../helpers/resp-client.js';
@@ -122,6 +123,23 @@ test('/health and /readyz answer 503 with the reason on a node cut off from the 
   } finally {
     resp.close();
   }
+});
+
+test('ctl transfer, write and read go through the control API: leadership moves, a key is written and read back at each level', async () => {
+  const addr = `127.0.0.1:${control.port}`;
+  const leader = await cluster.waitForLeader(20_000);
+  const to = cluster.followers(leader)[1]!;
+  assert.match(await runCtl(addr, 'transfer', [to]), /"ok":true/);
+  assert.equal(await cluster.waitForLeader(20_000), to);
+  assert.match(await runCtl(addr, 'write', ['ctl-key', 'ctl-value']), /"ok":true/);
+  for (const level of ['linearizable', 'leader', 'stale'] as const) {
+    // A stale read on a follower may trail the write for a moment.
+    await cluster.waitFor(async () => JSON.parse(await runCtl(addr, 'read', ['ctl-key', level, leader])).value === 'ctl-value', 10_000, `a ${level} read`);
+  }
+  await assert.rejects(runCtl(addr, 'read', ['no-such-key']), /not found/);
+  await assert.rejects(runCtl(addr, 'read', ['ctl-key', 'sloppy']), /level/);
+  await assert.rejects(runCtl(addr, 'write', ['k', 'v', 'nobody']), /unknown node "nobody"/);
+  await assert.rejects(runCtl(addr, 'transfer', ['nobody']), /unknown node "nobody"/);
 });
 
 test('the router\'s /metrics passes promtool: per-shard leader, leader changes, forwarded requests and retries', async (t) => {
