@@ -60,6 +60,8 @@ export class EventLog {
   readonly #capacity: number;
   readonly #events: ClusterEvent[] = [];
   #seq = 0;
+  /** Nodes between their 'node started' and their exit: a node replays its membership changes while it starts, which is no news. */
+  readonly #running = new Set<string>();
 
   constructor(capacity = 200) {
     this.#capacity = capacity;
@@ -69,6 +71,11 @@ export class EventLog {
   add(r: LogRecord): void {
     const e = eventOf(r);
     if (!e) return;
+    if (e.node !== undefined) {
+      if (r.msg === 'node started') this.#running.add(e.node);
+      else if (e.kind === 'node') this.#running.delete(e.node);
+      else if (e.kind === 'membership' && !this.#running.has(e.node)) return;
+    }
     this.#events.push({ seq: ++this.#seq, ...e });
     if (this.#events.length > this.#capacity) this.#events.shift();
   }
