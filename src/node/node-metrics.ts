@@ -89,7 +89,7 @@ export function nodeRegistry(src: NodeMetricsSource): Registry {
   c('raftkv_proposals_forwarded_total', 'Writes this node, a follower, forwarded to the leader.', () => t.proposalsForwarded);
   scrapedCounter(r, 'raftkv_read_requests_total', 'Read barriers by read level (linearizable ones are ReadIndex requests).', ['level'], () => READ_LEVELS.map((level) => [{ level }, t.reads[level]] as const));
   const disk = (name: string, help: string, tally: LatencyTally): void => void new TallyHistogram(r, name, help, () => (t.timed ? [[{}, tally] as const] : []));
-  disk('raftkv_persist_duration_seconds', 'Durable writes of a ready (entries, hard state, snapshot; one fsync under durability "fsync", shared by a group commit).', t.persist);
+  disk('raftkv_persist_duration_seconds', 'From the start of a ready\'s write (entries, hard state, snapshot; one fsync under durability "fsync", shared by a group commit) until it and every earlier one are durable.', t.persist);
   disk('raftkv_apply_duration_seconds', 'Applying one batch of committed entries to the state machine.', t.apply);
   scrapedCounter(r, 'raftkv_messages_sent_total', 'Raft messages handed to the transport, by type.', ['type'], () => MESSAGE_TYPES.map((type) => [{ type }, t.sent[type]] as const));
   scrapedCounter(r, 'raftkv_messages_received_total', 'Raft messages received and stepped, by type.', ['type'], () => MESSAGE_TYPES.map((type) => [{ type }, t.received[type]] as const));
