@@ -85,32 +85,24 @@ export class TallyHistogram {
   reset(): void {}
 }
 
+type Read = () => Iterable<readonly [Labels, number]>;
+
 /** A gauge whose values are read at scrape time (label sets that vanish, vanish from the output too). */
-export function scrapedGauge(registry: Registry, name: string, help: string, labelNames: readonly string[], read: () => Iterable<readonly [Labels, number]>): void {
-  new Gauge({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [labels, v] of read()) this.set(labels, v);
-    },
-  });
+export function scrapedGauge(registry: Registry, name: string, help: string, labelNames: readonly string[], read: Read): void {
+  new Gauge({ name, help, labelNames, registers: [registry], collect: refill(read, (g, labels, v) => g.set(labels, v)) });
 }
 
 /** A counter whose totals are kept elsewhere (plain numbers on the hot path) and read at scrape time. */
-export function scrapedCounter(registry: Registry, name: string, help: string, labelNames: readonly string[], read: () => Iterable<readonly [Labels, number]>): void {
-  new Counter({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [labels, v] of read()) this.inc(labels, v);
-    },
-  });
+export function scrapedCounter(registry: Registry, name: string, help: string, labelNames: readonly string[], read: Read): void {
+  new Counter({ name, help, labelNames, registers: [registry], collect: refill(read, (c, labels, v) => c.inc(labels, v)) });
+}
+
+/** A collect() that empties the metric and fills it again with what `read` says now. */
+function refill<M extends { reset(): void }>(read: Read, put: (m: M, labels: Labels, v: number) => void): (this: M) => void {
+  return function (this: M) {
+    this.reset();
+    for (const [labels, v] of read()) put(this, labels, v);
+  };
 }
 
 /** One unlabelled value. */

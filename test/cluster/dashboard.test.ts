@@ -6,28 +6,15 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
-import { startControlServer, type ControlServer } from '../../src/cluster/control-server.js';
+import { test } from 'node:test';
 import { openOfflinePage, type OfflinePage } from '../helpers/browser.js';
-import { TestCluster } from '../helpers/test-cluster.js';
+import { sharedClusterWithControl } from '../helpers/test-cluster.js';
 
 const ARTIFACTS = path.resolve('test-artifacts');
 /** Generous: the machine is shared, and an election needs a few hundred ms even when idle. */
 const SEE = { timeout: 20_000 };
 
-let cluster: TestCluster;
-let control: ControlServer;
-
-before(async () => {
-  cluster = await TestCluster.start({ nodes: 3 });
-  control = await startControlServer(cluster.launcher, '127.0.0.1', 0);
-  await cluster.waitForLeader();
-});
-
-after(async () => {
-  await control?.close();
-  await cluster?.stop();
-});
+const shared = sharedClusterWithControl();
 
 test('the dashboard shows the cluster live, fails the leader over from its buttons, and writes and reads a key', async (t) => {
   const browser: OfflinePage | undefined = await openOfflinePage(t);
@@ -35,7 +22,7 @@ test('the dashboard shows the cluster live, fails the leader over from its butto
   t.after(() => browser.close());
   const { page, problems } = browser;
   mkdirSync(ARTIFACTS, { recursive: true });
-  await page.goto(`http://127.0.0.1:${control.port}/`);
+  await page.goto(`http://127.0.0.1:${shared.control.port}/`);
 
   // Three nodes, each in the table and in the picture, and one leader named in the header.
   await page.waitForFunction(() => document.querySelectorAll('#nodes tbody tr').length === 3, undefined, SEE);
@@ -90,7 +77,7 @@ test('the dashboard\'s partition and heal buttons cut a node off and heal it', a
   if (browser === undefined) return;
   t.after(() => browser.close());
   const { page, problems } = browser;
-  await page.goto(`http://127.0.0.1:${control.port}/`);
+  await page.goto(`http://127.0.0.1:${shared.control.port}/`);
   await page.waitForFunction(() => document.querySelectorAll('#partition-groups input').length === 3, undefined, SEE);
   await page.check('#partition-groups input[data-node="node2"]');
   await page.click('#partition');
