@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadClusterConfig, type ClusterConfig } from './cluster/config.js';
-import { startControlServer } from './cluster/control-server.js';
+import { followEvents, startControlServer } from './cluster/control-server.js';
 import { runCtl } from './cluster/ctl.js';
 import { formatChaosReport } from './chaos/report.js';
 import { DEFAULT_CHAOS, runChaos } from './chaos/run-chaos.js';
@@ -12,7 +12,7 @@ import { FAULT_KINDS, SERIAL_FAULTS, type FaultKind } from './chaos/nemesis.js';
 import type { Listener } from './chaos/hostile/common.js';
 import { installLastResort } from './cluster/last-resort.js';
 import { Launcher } from './cluster/launcher.js';
-import { renderStatusTable } from './cluster/status-table.js';
+import { ENTER_SCREEN, LEAVE_SCREEN, redraw, renderTerminalView } from './cluster/terminal-view.js';
 import { clusterIdentity, loadOrCreateToken, newClusterToken } from './node/cluster-identity.js';
 import { formatRecord, makeLogger, type Logger, type LogRecord } from './node/logger.js';
 import { runNode } from './node/run-node.js';
@@ -32,7 +32,7 @@ cli
   .option('--fresh', 'delete the data directory first')
   .option('--inmem', 'keep every node in memory only (nothing on disk)')
   .option('--log-json', 'print logs as JSON lines')
-  .option('--no-table', 'do not draw the live status table')
+  .option('--no-table', 'on a terminal, do not draw the live view (status table and event log, redrawn in place)')
   .option('--log-level <level>', 'debug, info, warn or error', { default: 'info' })
   .option('--isolation <mode>', 'thread (one worker thread per node) or process (one child process per node: kill is a real SIGKILL)', { default: 'thread' })
   .action(async (opts: { config: string; fresh?: boolean; inmem?: boolean; logJson?: boolean; table: boolean; logLevel: string; isolation: string }) => {
@@ -41,17 +41,26 @@ cli
     for (const w of warnings) console.warn(`warning: ${w}`);
     const baseDir = path.dirname(path.resolve(opts.config));
     if (opts.fresh) rmSync(path.resolve(baseDir, config.dataDir), { recursive: true, force: true });
-    const print = printer(opts.logJson === true);
+    const printAll = printer(opts.logJson === true);
+    // While the live view holds the terminal, records show as its event log instead of scrolling it away.
+    let viewing = false;
+    const print = (r: LogRecord): void => {
+      if (!viewing) printAll(r);
+    };
     // From here on the process holds node threads: nothing may end it but a stop.
-    installLastResort(print);
+    installLastResort(printAll);
     // A closed stdout (the launcher piped into `head`) is no reason to stop the cluster.
     process.stdout.on('error', () => {});
     const launcher = new Launcher({ config, baseDir, onLog: print, logLevel: opts.logLevel as LogRecord['level'], inMemory: opts.inmem, isolation: opts.isolation });
     const started = Date.now();
+    // Followed from before the start: the event log then holds every node's start-up.
+    const events = followEvents(launcher);
     await launcher.start();
     const [controlHost, controlPort] = splitAddr(config.control);
-    const control = await startControlServer(launcher, controlHost, controlPort);
+    const control = await startControlServer(launcher, controlHost, controlPort, { events });
+    const dashboard = `http://${controlHost.includes(':') ? `[${controlHost}]` : controlHost}:${control.port}/`;
     print({ level: 'info', msg: 'cluster started', time: Date.now(), nodes: launcher.ids, isolation: launcher.isolation, ms: Date.now() - started, data: path.resolve(baseDir, config.dataDir), control: `${controlHost}:${control.port}` });
+    print({ level: 'info', msg: `dashboard: ${dashboard}`, time: Date.now() });
     let router: RunningRouter | undefined;
     try {
       if (config.router) router = await startClusterRouter(config, launcher.clusterToken, print, opts.logLevel as LogRecord['level']);
@@ -61,18 +70,34 @@ cli
       throw e;
     }
     const shardSlots = Object.fromEntries((config.shards ?? []).map((s) => [s.id, formatSlotRanges(s.slots)]));
-    const table = opts.table && process.stdout.isTTY;
+    // On a terminal: the table and the event log, redrawn in place. Anywhere else (a pipe, a file): the log lines alone.
+    const live = opts.table && process.stdout.isTTY;
+    if (live) {
+      viewing = true;
+      process.stdout.write(ENTER_SCREEN);
+    }
+    let drawing = false;
     const timer = setInterval(async () => {
-      if (!table) return;
-      const statuses = await launcher.statuses();
-      const rows = launcher.ids.map((id) => ({ id, state: launcher.stateOf(id), status: statuses.get(id), cutOff: launcher.isCutOff(id), shard: launcher.shardOf(id), failed: launcher.failureOf(id) }));
-      process.stdout.write(`\n${renderStatusTable(rows, shardSlots)}\n\n`);
-    }, 2000);
+      if (!live || drawing) return;
+      drawing = true;
+      try {
+        const statuses = await launcher.statuses();
+        const rows = launcher.ids.map((id) => ({ id, state: launcher.stateOf(id), status: statuses.get(id), cutOff: launcher.isCutOff(id), shard: launcher.shardOf(id), failed: launcher.failureOf(id) }));
+        const lines = renderTerminalView({ rows, shardSlots, events: events.since(0), dashboard, width: process.stdout.columns ?? 120, height: process.stdout.rows ?? 40 });
+        if (viewing) process.stdout.write(redraw(lines));
+      } finally {
+        drawing = false;
+      }
+    }, 500);
     let stopping = false;
     const shutdown = async (signal: string): Promise<void> => {
       if (stopping) return;
       stopping = true;
       clearInterval(timer);
+      if (viewing) {
+        viewing = false;
+        process.stdout.write(LEAVE_SCREEN);
+      }
       print({ level: 'info', msg: `${signal}: stopping every node`, time: Date.now() });
       await router?.stop();
       await control.close();
@@ -133,7 +158,7 @@ cli.command('token', 'Print a new cluster token, for nodes started with --token'
 });
 
 cli
-  .command('ctl <command> [...args]', 'Fault injection on a running cluster: status | leader [SHARD] | memory | kill N | restart N | pause N | resume N | partition A,B C | partition A->B | heal | delay MS [N..] | loss PCT [N..]')
+  .command('ctl <command> [...args]', 'Fault injection on a running cluster: status | leader [SHARD] | memory | kill N | restart N | pause N | resume N | partition A,B C | partition A->B | heal | delay MS [N..] | loss PCT [N..] | transfer [N] | write K V [N] | read K [LEVEL] [N]')
   .option('--control <addr>', 'control API address (default: the config file\'s "control")')
   .option('--config <file>', 'cluster config file', { default: 'cluster.config.json' })
   .action(async (command: string, args: string[], opts: { control?: string; config: string }) => {

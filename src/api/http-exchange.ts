@@ -13,6 +13,7 @@ import { NodeError, badRequest } from '../node/errors.js';
 import type { Logger } from '../node/logger.js';
 import { RaftError } from '../raft/errors.js';
 import { httpError, statusLine, type HttpError } from './errors-http.js';
+import { outcomeOfStatus, type RouteMeter } from '../node/request-meter.js';
 import { matchRoute, type Reply, type RequestBase, type Route } from './router.js';
 import { crossSite } from './same-origin.js';
 
@@ -28,6 +29,14 @@ export interface HttpServeOptions<C extends RequestBase> {
   maxConnections?: number;
   routes: readonly Route<C>[];
   context(request: RequestBase): C;
+  /** Each route's request meter, made once when the server starts (absent: requests are not metered). */
+  meters?: RouteMeters<C>;
+}
+
+export interface RouteMeters<C extends RequestBase> {
+  of: ReadonlyMap<Route<C>, RouteMeter>;
+  /** Requests that match no route (404, 405). */
+  unmatched: RouteMeter;
 }
 
 /** A request's head, read at once (uWS's request object is valid only during its callback). */
@@ -58,7 +67,7 @@ const EMPTY = Buffer.alloc(0);
 export function serveRequest<C extends RequestBase>(opts: HttpServeOptions<C>, head: HttpHead, conn: HttpConnection): void {
   // First, before anything that can throw: uWS refuses a handler that
   // returns with neither an answer nor an abort handler.
-  const ex = new Exchange(conn, opts.logger);
+  const ex = new Exchange(conn, opts.logger, opts.meters?.unmatched);
   try {
     route(opts, opts.maxBodyBytes ?? 1 << 20, ex, head);
   } catch (e) {
@@ -78,6 +87,7 @@ function route<C extends RequestBase>(opts: HttpServeOptions<C>, maxBody: number
 
   if (url.startsWith('/hraftd/') || url === '/hraftd') url = url.slice('/hraftd'.length) || '/';
   const match = matchRoute(opts.routes, method, url);
+  if (match.kind === 'ok' && opts.meters) ex.meter = opts.meters.of.get(match.route);
   if (match.kind === 'not-found') return ex.fail(new NodeError('RAFTKV_ERR_NOT_FOUND', `no route ${method} ${url}`));
   if (match.kind === 'bad-method') {
     return ex.fail(new NodeError('RAFTKV_ERR_METHOD', `${method} is not allowed on ${url}; allowed: ${match.allowed.join(', ')}`));
@@ -145,10 +155,15 @@ class Exchange {
   #answered = false;
   #method = '?';
   #url = '?';
+  /** Where the answer is counted, once the route is known. */
+  meter: RouteMeter | undefined;
+  readonly #startedAt: number;
 
-  constructor(conn: HttpConnection, logger: Logger) {
+  constructor(conn: HttpConnection, logger: Logger, meter: RouteMeter | undefined) {
     this.conn = conn;
     this.#logger = logger;
+    this.meter = meter;
+    this.#startedAt = meter ? performance.now() : 0;
     conn.onAborted(() => {
       this.#aborted = true;
     });
@@ -191,6 +206,7 @@ class Exchange {
       rendered = render({ status: 500, json: httpError(new NodeError('RAFTKV_ERR_INTERNAL', `the reply could not be rendered: ${(e as Error).message}`)).body });
     }
     this.#answered = true;
+    this.meter?.done(outcomeOfStatus(reply.status), this.#startedAt);
     try {
       this.conn.write(rendered.status, rendered.headers, rendered.body);
     } catch (e) {

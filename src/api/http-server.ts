@@ -9,7 +9,9 @@ import type { HttpServeOptions } from './http-exchange.js';
 import { listenNodeHttp } from './http-node.js';
 import { listenUws } from './http-uws.js';
 import type { NodeApi } from './node-api.js';
-import type { RequestBase } from './router.js';
+import type { RequestMeter } from '../node/request-meter.js';
+import type { RequestBase, Route } from './router.js';
+import type { RouteMeters } from './http-exchange.js';
 import { ROUTES } from './routes.js';
 
 export type { HttpServeOptions } from './http-exchange.js';
@@ -39,7 +41,15 @@ export interface HttpFront {
 /** The hraftd-compatible HTTP API of one node. */
 export function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront> {
   const { node, ...rest } = opts;
-  return serveHttp({ ...rest, routes: ROUTES, context: (request) => ({ ...request, node, clusterToken: opts.clusterToken }) });
+  return serveHttp({ ...rest, routes: ROUTES, context: (request) => ({ ...request, node, clusterToken: opts.clusterToken }), ...(node.requests ? { meters: routeMeters(node.requests, ROUTES) } : {}) });
+}
+
+/** A meter per route of a table, labelled "METHOD /pattern" (a fixed set: never the request's own path). */
+export function routeMeters<C extends RequestBase>(requests: RequestMeter, routes: readonly Route<C>[]): RouteMeters<C> {
+  return {
+    of: new Map(routes.map((r) => [r, requests.route('http', `${r.method} ${r.pattern}`, r.kind ?? 'other')])),
+    unmatched: requests.route('http', 'unmatched', 'other'),
+  };
 }
 
 /** A JSON-over-HTTP server: routing, body limits, the one error mapping, on this thread's HTTP backend. */

@@ -1,4 +1,6 @@
 import type { Envelope, KvCommand, KvResult, KvState } from '../node/kv-state.js';
+import type { Health } from '../node/health.js';
+import type { RequestMeter } from '../node/request-meter.js';
 import type { MemberAddrs, NodeStatus, ReadLevel } from '../node/types.js';
 
 /** The one small interface both fronts (HTTP, RESP) use to reach their node. */
@@ -17,4 +19,10 @@ export interface NodeApi {
   transferLeadership(to?: string): Promise<string>;
   /** HTTP address of a member, to forward admin requests to the leader. */
   httpOf(id: string): string | undefined;
+  /** Where the fronts count their requests (absent: not metered). */
+  readonly requests?: RequestMeter;
+  /** GET /health: whether this node knows a leader and keeps up with the commit index. */
+  health?(): Health;
+  /** GET /metrics: Prometheus text. */
+  metricsText?(): Promise<{ contentType: string; text: string }>;
 }

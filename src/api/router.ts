@@ -40,6 +40,8 @@ export interface Route<C extends RequestBase = RequestContext> {
   internal?: boolean;
   /** Only members may call it: the request must carry the cluster token (cluster-identity.ts). */
   membersOnly?: boolean;
+  /** For the metrics and the dashboard's throughput chart: a client write or read (anything else: 'other'). */
+  kind?: 'write' | 'read';
   handler: (ctx: C) => Promise<Reply>;
 }
 

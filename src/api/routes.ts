@@ -220,16 +220,57 @@ async function internalPropose(ctx: RequestContext): Promise<Reply> {
   return ok({ results });
 }
 
+/** GET /metrics: the node's metrics in Prometheus's text format. */
+async function metrics(ctx: RequestContext): Promise<Reply> {
+  if (!ctx.node.metricsText) throw new NodeError('RAFTKV_ERR_NOT_FOUND', 'this server keeps no metrics');
+  const { contentType, text } = await ctx.node.metricsText();
+  return { status: 200, raw: text, contentType };
+}
+
+/** GET /health: 200 when this node knows a leader and its applied index keeps up with the commit index; 503 with the reason otherwise. */
+async function health(ctx: RequestContext): Promise<Reply> {
+  if (!ctx.node.health) throw new NodeError('RAFTKV_ERR_NOT_FOUND', 'this server has no health check');
+  const h = ctx.node.health();
+  return { status: h.ok ? 200 : 503, json: { health: h.ok, ...h } };
+}
+
+/** How long /readyz waits for its linearizable read before it says "not ready". */
+const READYZ_TIMEOUT_MS = 1000;
+
+/**
+ * GET /readyz: 200 when this node can serve a linearizable read now — it is
+ * healthy and a ReadIndex round through the leader completes within a second.
+ */
+async function readyz(ctx: RequestContext): Promise<Reply> {
+  const h = ctx.node.health?.();
+  if (h && !h.ok) return { status: 503, json: { ready: false, reason: h.reason } };
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new NodeError('RAFTKV_ERR_TIMEOUT', `a linearizable read did not complete within ${READYZ_TIMEOUT_MS} ms`)), READYZ_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([ctx.node.readBarrier('linearizable'), late]);
+    return ok({ ready: true });
+  } catch (e) {
+    return { status: 503, json: { ready: false, reason: toNodeError(e).message } };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export const ROUTES: readonly Route[] = [
-  { method: 'POST', pattern: '/key', body: true, handler: setKeys },
-  { method: 'GET', pattern: '/key/:k', body: false, handler: getKey },
-  { method: 'PUT', pattern: '/key/:k', body: true, handler: putRaw },
-  { method: 'DELETE', pattern: '/key/:k', body: false, handler: deleteKey },
-  { method: 'POST', pattern: '/files/:name', body: true, handler: putRaw },
-  { method: 'GET', pattern: '/files/:name', body: false, handler: getRaw },
-  { method: 'POST', pattern: '/cas', body: true, handler: cas },
-  { method: 'GET', pattern: '/mget', body: false, handler: getMany },
-  { method: 'POST', pattern: '/mget', body: true, handler: getMany },
+  { method: 'POST', pattern: '/key', body: true, kind: 'write', handler: setKeys },
+  { method: 'GET', pattern: '/key/:k', body: false, kind: 'read', handler: getKey },
+  { method: 'PUT', pattern: '/key/:k', body: true, kind: 'write', handler: putRaw },
+  { method: 'DELETE', pattern: '/key/:k', body: false, kind: 'write', handler: deleteKey },
+  { method: 'POST', pattern: '/files/:name', body: true, kind: 'write', handler: putRaw },
+  { method: 'GET', pattern: '/files/:name', body: false, kind: 'read', handler: getRaw },
+  { method: 'POST', pattern: '/cas', body: true, kind: 'write', handler: cas },
+  { method: 'GET', pattern: '/mget', body: false, kind: 'read', handler: getMany },
+  { method: 'POST', pattern: '/mget', body: true, kind: 'read', handler: getMany },
+  { method: 'GET', pattern: '/metrics', body: false, handler: metrics },
+  { method: 'GET', pattern: '/health', body: false, handler: health },
+  { method: 'GET', pattern: '/readyz', body: false, handler: readyz },
   { method: 'POST', pattern: '/join', body: true, membersOnly: true, handler: join },
   { method: 'DELETE', pattern: '/raft/remove', body: true, handler: remove },
   { method: 'POST', pattern: '/raft/remove', body: true, handler: remove },

@@ -70,6 +70,8 @@ export const clusterConfigSchema = z.strictObject({
   maxBodyBytes: z.int().min(1).default(1 << 20),
   requestTimeoutMs: z.int().min(1).default(5000),
   limits: limitsSchema.default({ ...DEFAULT_LIMITS }),
+  /** GET /health fails on a node whose applied index trails its commit index by more than maxApplyLag entries. */
+  health: z.strictObject({ maxApplyLag: z.int().min(0).default(1000) }).default({ maxApplyLag: 1000 }),
   nodes: z.array(nodeSchema).min(1, 'a cluster needs at least one node').optional(),
   /** Instead of `nodes`: several Raft groups, each owning hash slots. */
   shards: z.array(shardSchema).min(1, 'a sharded cluster needs at least one shard').optional(),

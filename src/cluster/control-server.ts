@@ -10,10 +10,23 @@ import http from 'node:http';
 import { z } from 'zod';
 import type { CrashKind } from '../node/worker-protocol.js';
 import { LauncherError, type Launcher } from './launcher.js';
+import { EventLog } from './cluster-events.js';
+import { DashboardFeed } from './dashboard-feed.js';
+import { dashboardRoutes, isDashboardPath } from './dashboard-server.js';
+import { launcherRegistry } from './launcher-metrics.js';
 
 export interface ControlServer {
   port: number;
+  /** The event log the dashboard shows (the one passed in, or one made here). */
+  events: EventLog;
   close(): Promise<void>;
+}
+
+export interface ControlServerOptions {
+  /** An event log already following the launcher (made before its nodes start, it holds their start-up too). */
+  events?: EventLog;
+  /** How often the dashboard gets a frame (ms; default 200, five a second). */
+  frameMs?: number;
 }
 
 export interface NodeRow {
@@ -75,6 +88,34 @@ const oneWayBody = z.strictObject({ from: z.string(), to: z.string() });
 const delayBody = z.strictObject({ ms: z.number().min(0).max(3_600_000, 'at most an hour'), nodes: nodeList.optional() });
 const lossBody = z.strictObject({ pct: z.number().min(0).max(100), nodes: nodeList.optional() });
 const crashBody = z.strictObject({ kind: z.enum(['exception', 'rejection']) });
+const transferBody = z.strictObject({ to: z.string().optional(), shard: z.string().optional() });
+const keyField = z.string().min(1, 'a key is never empty');
+const writeBody = z.strictObject({ key: keyField, value: z.string(), node: z.string().optional() });
+const readBody = z.strictObject({ key: keyField, level: z.enum(['stale', 'leader', 'linearizable']).default('linearizable'), node: z.string().optional() });
+
+/** How long the control API waits for a node's answer to a write, read or transfer it passes on. */
+const NODE_CALL_MS = 10_000;
+
+/**
+ * A request the control API passes on to a node's HTTP API (the dashboard's
+ * key form, leadership transfer): the node's JSON answer, or a ControlError
+ * with the node's status and message.
+ */
+async function callNode(launcher: Launcher, id: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+  let res: Response;
+  try {
+    res = await fetch(`http://${launcher.entry(id).http}${path}`, {
+      method,
+      ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
+      signal: AbortSignal.timeout(NODE_CALL_MS),
+    });
+  } catch (e) {
+    throw new ControlError(503, `${id} did not answer: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const answer = (await res.json().catch(() => ({ error: `${id} answered ${res.status} without JSON` }))) as Record<string, unknown>;
+  if (!res.ok) throw new ControlError(res.status, `${id}: ${String(answer.error ?? `answered ${res.status}`)}`);
+  return answer;
+}
 
 /** The body as `schema` wants it (an absent body is `{}`), or a 400 saying what was expected and what is wrong. */
 function parseBody<T>(schema: z.ZodType<T>, body: Record<string, unknown>, expected: string): T {
@@ -102,6 +143,18 @@ function controlRoutes(launcher: Launcher): ControlRoute[] {
     return id;
   };
   const none = (body: Record<string, unknown>): void => void parseBody(noBody, body, 'no body (or {})');
+  /** The node a key request goes to: the one named, else the leader (of the key's shard's group, when known), else any running node. */
+  const target = async (named: string | undefined): Promise<string> => {
+    if (named !== undefined) {
+      const id = known(named);
+      if (launcher.stateOf(id) === 'dead') throw new ControlError(409, `${id} is not running`);
+      return id;
+    }
+    const leader = await launcher.leader();
+    const any = leader ?? launcher.ids.find((id) => launcher.stateOf(id) === 'alive');
+    if (any === undefined) throw new ControlError(503, 'no node is running');
+    return any;
+  };
   const routes: ControlRoute[] = [
     { method: 'GET', command: 'status', arg: 'none', run: async () => ({ isolation: launcher.isolation, nodes: await clusterRows(launcher), faults: launcher.faults() }) },
     {
@@ -135,6 +188,7 @@ function controlRoutes(launcher: Launcher): ControlRoute[] {
       run: async (id, body) => {
         none(body);
         await launcher.killNode(known(id));
+        launcher.fault('kill', `${id} killed`);
         return { ok: true, killed: id };
       },
     },
@@ -148,6 +202,7 @@ function controlRoutes(launcher: Launcher): ControlRoute[] {
         // A failed node too: it is stopped (its fronts and store closed) and started again.
         if (launcher.stateOf(n) !== 'dead') await launcher.killNode(n);
         await launcher.startNode(n);
+        launcher.fault('restart', `${n} restarted`);
         return { ok: true, restarted: n };
       },
     },
@@ -158,6 +213,7 @@ function controlRoutes(launcher: Launcher): ControlRoute[] {
       run: async (id, body) => {
         none(body);
         launcher.pauseNode(known(id));
+        launcher.fault('pause', `${id} paused`);
         return { ok: true, paused: id };
       },
     },
@@ -168,6 +224,7 @@ function controlRoutes(launcher: Launcher): ControlRoute[] {
       run: async (id, body) => {
         none(body);
         launcher.resumeNode(known(id));
+        launcher.fault('resume', `${id} resumed`);
         return { ok: true, resumed: id };
       },
     },
@@ -185,9 +242,11 @@ function controlRoutes(launcher: Launcher): ControlRoute[] {
           } catch (e) {
             throw new ControlError(400, (e as Error).message);
           }
+          launcher.fault('partition', `partition ${groups.map((g) => g.join(',')).join(' | ')}`);
         } else {
           const p = parseBody(oneWayBody, body, expected);
           launcher.cutOneWay(known(p.from), known(p.to));
+          launcher.fault('partition', `link ${p.from} -> ${p.to} cut`);
         }
         return { ok: true, faults: launcher.faults() };
       },
@@ -199,6 +258,7 @@ function controlRoutes(launcher: Launcher): ControlRoute[] {
       run: async (_arg, body) => {
         none(body);
         launcher.heal();
+        launcher.fault('heal', 'every link healed');
         return { ok: true };
       },
     },
@@ -209,6 +269,7 @@ function controlRoutes(launcher: Launcher): ControlRoute[] {
       run: async (_arg, body) => {
         const d = parseBody(delayBody, body, '{"ms": N, "nodes": ["a", ...] (optional)}');
         launcher.degrade('delay', d.ms, d.nodes?.map(known));
+        launcher.fault('delay', `messages from ${d.nodes?.join(',') ?? 'every node'} delayed ${d.ms} ms`);
         return { ok: true, faults: launcher.faults() };
       },
     },
@@ -219,7 +280,44 @@ function controlRoutes(launcher: Launcher): ControlRoute[] {
       run: async (_arg, body) => {
         const l = parseBody(lossBody, body, '{"pct": 0..100, "nodes": ["a", ...] (optional)}');
         launcher.degrade('loss', l.pct, l.nodes?.map(known));
+        launcher.fault('loss', `${l.pct}% of the messages from ${l.nodes?.join(',') ?? 'every node'} lost`);
         return { ok: true, faults: launcher.faults() };
+      },
+    },
+    {
+      method: 'POST',
+      command: 'transfer',
+      arg: 'none',
+      run: async (_arg, body) => {
+        const t = parseBody(transferBody, body, '{"to": "NODE"} (optional: the leader picks) and, in a sharded cluster, {"shard": "SHARD"}');
+        const shard = t.to !== undefined ? launcher.shardOf(known(t.to)) : t.shard;
+        const leader = await launcher.leader(shard);
+        if (leader === undefined) throw new ControlError(503, `no leader${shard !== undefined ? ` in shard ${shard}` : ''} to transfer from`);
+        launcher.fault('transfer', `leadership transfer from ${leader}${t.to !== undefined ? ` to ${t.to}` : ''}`);
+        const answer = await callNode(launcher, leader, 'POST', '/raft/transfer-leadership', t.to !== undefined ? { id: t.to } : {});
+        return { ok: true, from: leader, ...(answer as object) };
+      },
+    },
+    {
+      method: 'POST',
+      command: 'write',
+      arg: 'none',
+      run: async (_arg, body) => {
+        const w = parseBody(writeBody, body, '{"key": K, "value": V, "node": "NODE" (optional: the leader)}');
+        const node = await target(w.node);
+        await callNode(launcher, node, 'POST', '/key', { [w.key]: w.value });
+        return { ok: true, node, key: w.key };
+      },
+    },
+    {
+      method: 'POST',
+      command: 'read',
+      arg: 'none',
+      run: async (_arg, body) => {
+        const r = parseBody(readBody, body, '{"key": K, "level": "stale" | "leader" | "linearizable" (optional), "node": "NODE" (optional: the leader)}');
+        const node = await target(r.node);
+        const answer = (await callNode(launcher, node, 'GET', `/key/${encodeURIComponent(r.key)}?level=${r.level}`)) as Record<string, unknown>;
+        return { ok: true, node, level: r.level, key: r.key, value: answer[r.key] };
       },
     },
   ];
@@ -283,8 +381,18 @@ function writeJson(res: http.ServerResponse, status: number, body: unknown, clos
   res.end(text);
 }
 
-export function startControlServer(launcher: Launcher, host: string, port: number): Promise<ControlServer> {
+/** The events of a launcher from now on. */
+export function followEvents(launcher: Launcher): EventLog {
+  const events = new EventLog();
+  launcher.onRecord((r) => events.add(r));
+  return events;
+}
+
+export function startControlServer(launcher: Launcher, host: string, port: number, opts: ControlServerOptions = {}): Promise<ControlServer> {
   const routes = controlRoutes(launcher);
+  const events = opts.events ?? followEvents(launcher);
+  const feed = new DashboardFeed(launcher, events, opts.frameMs);
+  const dashboard = dashboardRoutes(feed, launcherRegistry(launcher, () => feed.clients));
 
   const serve = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     // A client gone mid-request leaves these to error out; that is no concern of the launcher's.
@@ -302,6 +410,11 @@ export function startControlServer(launcher: Launcher, host: string, port: numbe
       answer(500, { error: message });
     };
 
+    const path = url.split('?')[0]!;
+    if (isDashboardPath(path)) {
+      dashboard(req, res, path).catch(fail);
+      return;
+    }
     const { route, arg } = matchControl(routes, method, url);
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > MAX_CONTROL_BODY) throw new ControlError(413, `request body of ${declared} bytes exceeds the limit of ${MAX_CONTROL_BODY}`);
@@ -353,8 +466,10 @@ export function startControlServer(launcher: Launcher, host: string, port: numbe
       server.on('error', (e) => launcher.log('error', 'control: server error', { error: String(e) }));
       resolve({
         port: addr.port,
+        events,
         close: () =>
           new Promise((r) => {
+            feed.close();
             server.closeAllConnections();
             server.close(() => r());
           }),

@@ -47,8 +47,17 @@ export function ctlRequest(command: string, args: string[]): CtlRequest {
       const nodes = args.length > 1 ? args.slice(1) : undefined;
       return { method: 'POST', path: `/${command}`, body: command === 'delay' ? { ms: value, nodes } : { pct: value, nodes } };
     }
+    case 'transfer':
+      // Leadership to a node, or (without one) to whichever follower the leader picks.
+      return { method: 'POST', path: '/transfer', body: args[0] ? { to: args[0] } : {} };
+    case 'write':
+      need(2, 'write KEY VALUE [NODE]');
+      return { method: 'POST', path: '/write', body: { key: args[0], value: args[1], ...(args[2] ? { node: args[2] } : {}) } };
+    case 'read':
+      need(1, 'read KEY [LEVEL] [NODE]');
+      return { method: 'POST', path: '/read', body: { key: args[0], ...(args[1] ? { level: args[1] } : {}), ...(args[2] ? { node: args[2] } : {}) } };
     default:
-      throw new Error(`unknown ctl command ${JSON.stringify(command)}; use status, leader, memory, kill, restart, pause, resume, partition, heal, delay, loss`);
+      throw new Error(`unknown ctl command ${JSON.stringify(command)}; use status, leader, memory, kill, restart, pause, resume, partition, heal, delay, loss, transfer, write, read`);
   }
 }
 

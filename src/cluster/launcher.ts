@@ -8,6 +8,9 @@ import type { CrashKind, HeapUsage, LinkRule, ParentToWorker, WorkerToParent } f
 import type { ClusterConfig, NodeEntry } from './config.js';
 import { spawnNode, type Isolation, type NodeProc } from './node-proc.js';
 
+/** What the control API can do to a cluster (counted in the launcher's metrics). */
+export type FaultKind = 'kill' | 'restart' | 'pause' | 'resume' | 'partition' | 'heal' | 'delay' | 'loss' | 'transfer';
+
 /** 'failed': the node cannot go on (a storage write failed) and answers every request with why, until restarted. */
 export type NodeState = 'starting' | 'alive' | 'dead' | 'paused' | 'failed';
 
@@ -58,12 +61,41 @@ export class Launcher {
   /** Link rules in force per node; a restarted node gets them again. */
   readonly #rules = new Map<string, LinkRule[]>();
   #clusterToken: string | undefined;
+  /** Who else reads every record (the event log of the dashboard and the terminal view). */
+  readonly #listeners = new Set<(r: LogRecord) => void>();
+  /** Faults injected so far, by kind (the launcher's metrics). */
+  readonly faultCounts: Record<FaultKind, number> = { kill: 0, restart: 0, pause: 0, resume: 0, partition: 0, heal: 0, delay: 0, loss: 0, transfer: 0 };
+  /** Node thread or process exits, per node. */
+  readonly exits = new Map<string, number>();
 
   constructor(opts: LauncherOptions) {
     this.#opts = opts;
     for (const entry of opts.config.nodes) {
       this.#nodes.set(entry.id, { entry, state: 'dead', proc: undefined, exited: Promise.resolve(), lastStatus: undefined, startError: undefined, failure: undefined });
     }
+  }
+
+  /** Every record the launcher prints goes to `fn` too; returns the unsubscribe. */
+  onRecord(fn: (r: LogRecord) => void): () => void {
+    this.#listeners.add(fn);
+    return () => this.#listeners.delete(fn);
+  }
+
+  #emit(r: LogRecord): void {
+    this.#opts.onLog(r);
+    for (const fn of this.#listeners) {
+      try {
+        fn(r);
+      } catch {
+        // A listener's bug must not stop the records, nor the node that logged.
+      }
+    }
+  }
+
+  /** A fault injected by a control command: counted, and an event in the log. */
+  fault(kind: FaultKind, text: string): void {
+    this.faultCounts[kind]++;
+    this.log('info', 'fault injected', { fault: text, kind });
   }
 
   get isolation(): Isolation {
@@ -125,6 +157,7 @@ export class Launcher {
       requestTimeoutMs: config.requestTimeoutMs,
       maxBodyBytes: config.maxBodyBytes,
       limits: config.limits,
+      healthMaxApplyLag: config.health.maxApplyLag,
       clusterToken: this.#token(),
       ...(this.#opts.unsafe?.staleReads ? { unsafeStaleReads: true } : {}),
       ...(shard ? { shard: { shard: shard.id, shards: config.shards!.map((s) => ({ id: s.id, slots: s.slots })) } } : {}),
@@ -150,7 +183,7 @@ export class Launcher {
             reject(new Error(`${id} could not start: ${m.error}`));
             return;
           case 'log':
-            this.#opts.onLog(m.record);
+            this.#emit(m.record);
             return;
           case 'status':
             this.#statusWaiters.get(m.reqId)?.(m.status);
@@ -164,20 +197,21 @@ export class Launcher {
           case 'failed':
             h.failure = m.reason;
             if (h.state !== 'starting') h.state = 'failed';
-            this.#opts.onLog({ level: 'error', msg: 'node failed', time: Date.now(), id, reason: m.reason });
+            this.#emit({ level: 'error', msg: 'node failed', time: Date.now(), id, reason: m.reason });
             return;
         }
       });
       proc.onError((e) => {
-        this.#opts.onLog({ level: 'error', msg: 'node worker error', time: Date.now(), id, error: e.stack ?? String(e) });
+        this.#emit({ level: 'error', msg: 'node worker error', time: Date.now(), id, error: e.stack ?? String(e) });
         reject(e);
       });
       proc.onExit((code, signal) => {
+        this.exits.set(id, (this.exits.get(id) ?? 0) + 1);
         h.proc = undefined;
         h.state = 'dead';
         h.failure = undefined;
         const what = this.isolation === 'process' ? 'node process exited' : 'node worker exited';
-        this.#opts.onLog({ level: code === 0 ? 'info' : 'warn', msg: what, time: Date.now(), id, code, ...(signal ? { signal } : {}) });
+        this.#emit({ level: code === 0 ? 'info' : 'warn', msg: what, time: Date.now(), id, code, ...(signal ? { signal } : {}) });
         reject(new Error(`${id} exited during start-up`));
         resolveExit();
       });
@@ -258,6 +292,11 @@ export class Launcher {
     for (const id of ids) this.#addRule(id, kind === 'delay' ? { op: 'delay', peer: '*', ms: value } : { op: 'loss', peer: '*', pct: value });
   }
 
+  /** The link rules in force on each node (its outbound cuts, delay, loss), for the dashboard. */
+  linkRules(): Record<string, LinkRule[]> {
+    return Object.fromEntries([...this.#rules].map(([id, rules]) => [id, [...rules]]));
+  }
+
   /** The link rules in force, for status views: "A->B" for each cut. */
   faults(): { cuts: string[]; degraded: string[] } {
     const cuts = new Set<string>();
@@ -308,7 +347,7 @@ export class Launcher {
 
   /** A launcher event, through the same sink as the nodes' logs. */
   log(level: LogLevel, msg: string, fields: Record<string, unknown> = {}): void {
-    this.#opts.onLog({ level, msg, time: Date.now(), ...fields });
+    this.#emit({ level, msg, time: Date.now(), ...fields });
   }
 
   /**

@@ -8,7 +8,7 @@
 import type { Entry, Message, NodeId, Rand, RaftConfig, SnapshotMeta } from '../raft/index.js';
 import type { CapturedSnapshot, KvWrite, LoadedState, PersistRequest, SessionWrite } from '../storage/types.js';
 import type { LinkFilter } from '../transport/link-filter.js';
-import type { InboundStats } from '../transport/tcp-transport.js';
+import type { InboundStats, PeerStats } from '../transport/tcp-transport.js';
 import type { Clock } from './clock.js';
 import type { KvResult, KvState } from './kv-state.js';
 
@@ -49,6 +49,9 @@ export interface TransportCallbacks {
 }
 
 /** The peer network (TcpTransport in production). */
+/** One peer link as the node's status and metrics show it. */
+export type LinkStats = PeerStats & { receivedBytes: number };
+
 export interface NodeTransport {
   /** Fault injection rules (cuts, loss, delay) the launcher and chaos runs set. */
   readonly filter: LinkFilter;
@@ -59,6 +62,8 @@ export interface NodeTransport {
   removePeer(id: NodeId): void;
   /** What came in on the peer port and was not accepted (for /status). */
   inboundStats(): InboundStats;
+  /** Per peer link: state, traffic and reconnects (TCP only; the simulator's transports have none). */
+  linkStats?(): Record<NodeId, LinkStats>;
   close(): Promise<void>;
 }
 

@@ -31,6 +31,11 @@ import { clusterIdentity, type ClusterIdentity } from './cluster-identity.js';
 import { limitsWith, type Limits } from './limits.js';
 import type { Logger } from './logger.js';
 import { parseMemberAddrs, type MemberAddrs, type NodeStatus, type ReadLevel } from './types.js';
+import { NodeTallies, nodeRegistry } from './node-metrics.js';
+import { RequestMeter } from './request-meter.js';
+import { metricsEnabled } from './metric-tallies.js';
+import { healthOf, type Health } from './health.js';
+import type { Registry } from 'prom-client';
 
 /** What a node is, whatever it runs on (RaftNode.create: the I/O comes in NodeDeps). */
 export interface NodeOptions {
@@ -56,6 +61,8 @@ export interface NodeOptions {
    * linearizable reads from local state without ReadIndex. Never set it otherwise.
    */
   unsafeStaleReads?: boolean;
+  /** GET /health fails while the applied index trails the commit index by more than this (default 1000). */
+  healthMaxApplyLag?: number;
   /** Called once if the node fails (a storage write failed): it then only answers why, until it is stopped. */
   onFail?: (reason: string) => void;
   /** Consensus core knobs (deps.ts); absent in production: the core's defaults. */
@@ -152,9 +159,22 @@ export class RaftNode {
   /** Messages the core threw on (a bug, or input no check foresaw): dropped, the node goes on. */
   #stepFailures = 0;
   readonly #stepFailureLog: LogLimiter;
+  /** What /metrics and the dashboard read (node-metrics.ts): plain counts, added to per batch where the node batches. */
+  readonly tallies: NodeTallies;
+  /** The fronts' requests (request-meter.ts); none with RAFTKV_METRICS=off. */
+  readonly requests: RequestMeter | undefined = metricsEnabled() ? new RequestMeter() : undefined;
+  #registry: Registry | undefined;
+  #seenLeader = '';
+  /** When each ready handed to the pipeline started its write (performance.now(); -1: nothing to write), oldest first. */
+  #writeStarts: number[] = [];
+  /** When the snapshot being installed started its write (performance.now()). */
+  #installStartedAt = 0;
+  /** When the snapshot being sent to each follower left with its first chunk. */
+  readonly #snapshotSendStart = new Map<string, number>();
 
-  private constructor(opts: NodeOptions, raw: RawNode, store: NodeStore, transport: NodeTransport, clock: Clock, kv: KvState, applied: number, snapshotIndex: number, hard: HardState) {
+  private constructor(opts: NodeOptions, raw: RawNode, store: NodeStore, transport: NodeTransport, clock: Clock, kv: KvState, applied: number, snapshotIndex: number, hard: HardState, tallies: NodeTallies) {
     this.id = opts.id;
+    this.tallies = tallies;
     this.#clock = clock;
     this.#lastContact = clock.now();
     this.#lastTickAt = clock.monotonic();
@@ -227,6 +247,7 @@ export class RaftNode {
       const limits = limitsWith(opts.limits);
       // A peer can send any number of impossible messages: their warnings are rate limited.
       const impossibleLog = new LogLimiter(undefined, undefined, () => clock.monotonic());
+      const tallies = new NodeTallies();
       const raw = new RawNode(
         {
           id: opts.id,
@@ -240,6 +261,11 @@ export class RaftNode {
           snapshotChunkBytes: limits.snapshotChunkBytes,
           ...opts.core,
           logger: (event, fields) => {
+            // The core's own events are the election counts: it says when it campaigns and when it wins.
+            if (event === 'campaign') {
+              if (fields.kind === 'pre-election') tallies.preElections++;
+              else tallies.elections++;
+            } else if (event === 'became leader') tallies.electionsWon++;
             if (event !== IMPOSSIBLE_MESSAGE_DROPPED) return opts.logger.info(event, { ...fields, raft: true });
             const suppressed = impossibleLog.take(event);
             if (suppressed >= 0) opts.logger.warn(event, { ...fields, raft: true, suppressed });
@@ -264,7 +290,7 @@ export class RaftNode {
           if (node && !node.#paused && !node.#stopped) node.#raw.peerUnreachable(peer);
         },
       });
-      node = new RaftNode(opts, raw, store, transport, clock, kv, loaded.applied, loaded.snapshot?.index ?? 0, loaded.hardState);
+      node = new RaftNode(opts, raw, store, transport, clock, kv, loaded.applied, loaded.snapshot?.index ?? 0, loaded.hardState, tallies);
       // A leader answers a read by its context, and may answer one sent before this node restarted: number this
       // incarnation's reads where no earlier one's are (from 1 each time, the answer to an old read confirmed a new one).
       node.#nextReadCtx = (((deps.rand.int(2 ** 31) ^ clock.now()) >>> 0) % 2 ** 31) * 2 ** 21 + 1;
@@ -301,6 +327,7 @@ export class RaftNode {
   }
 
   #proposeHere(env: Envelope): Promise<KvResult> {
+    this.tallies.proposalsReceived++;
     return new Promise((resolve, reject) => {
       // Forwarded batches and the router land here too: never store a key of another shard.
       // (Inside the promise: one misrouted command must fail alone, not its whole batch.)
@@ -312,6 +339,7 @@ export class RaftNode {
 
   async #forward(env: Envelope): Promise<KvResult> {
     const sessioned = this.#forwarder.withSession(env);
+    this.tallies.proposalsForwarded++;
     return this.#forwarder.run(
       () => this.#leaderAddrs(),
       (addrs) => this.#forwarder.propose(addrs.http, sessioned),
@@ -336,6 +364,7 @@ export class RaftNode {
   async readBarrier(level: ReadLevel, keys?: readonly string[]): Promise<void> {
     this.#checkUp();
     if (keys) this.#guard?.check(keys);
+    this.tallies.reads[level]++;
     if (level === 'stale' || this.#unsafeStaleReads) return;
     if (level === 'leader') {
       if (this.#raw.role !== Role.Leader) throw this.#notLeaderError();
@@ -453,7 +482,38 @@ export class RaftNode {
       ...(this.#guard ? { shard: this.#guard.shard } : {}),
       // What the peer port refused: a climbing count is a stranger, a bug or a byzantine member.
       peerInput: { ...this.#transport.inboundStats(), impossibleDropped: st.droppedImpossible, stepFailures: this.#stepFailures },
+      links: this.#transport.linkStats?.() ?? {},
+      ...(this.requests ? { traffic: this.requests.traffic() } : {}),
     };
+  }
+
+  /** GET /health's answer (health.ts), with this node's configured bound on the apply lag. */
+  health(): Health {
+    return healthOf(this.status(), this.#opts.healthMaxApplyLag ?? 1000);
+  }
+
+  /** This node's metrics in Prometheus's text format (node-metrics.ts; the registry is made at the first scrape). */
+  async metricsText(): Promise<{ contentType: string; text: string }> {
+    this.#registry ??= nodeRegistry({
+      tallies: this.tallies,
+      requests: this.requests,
+      status: () => this.status(),
+      linkStats: () => this.#transport.linkStats?.() ?? {},
+      dataBytes: () => this.#dataBytes(),
+    });
+    return { contentType: this.#registry.contentType, text: await this.#registry.metrics() };
+  }
+
+  #dataBytesCache = { at: -Infinity, bytes: 0 };
+
+  /** Keys and values as JS strings (2 bytes a code unit): a walk of the whole map, so at most once a second. */
+  #dataBytes(): number {
+    const now = performance.now();
+    if (now - this.#dataBytesCache.at < 1000) return this.#dataBytesCache.bytes;
+    let n = 0;
+    for (const [k, v] of this.#kv.data) n += k.length + v.length;
+    this.#dataBytesCache = { at: now, bytes: n * 2 };
+    return n * 2;
   }
 
   /** Stop processing messages and timers, keeping every socket (a long GC pause). */
@@ -492,6 +552,7 @@ export class RaftNode {
   /** Stop ticking and forwarding, and fail every request still waiting (a stop, or a failure). */
   #abandonRequests(err: NodeError): void {
     this.#clock.clearInterval(this.#tickTimer);
+    this.tallies.proposalsFailed += this.#proposals.length + this.#waiters.size;
     for (const p of this.#proposals) p.reject(err);
     this.#proposals = [];
     for (const [, w] of this.#waiters) {
@@ -529,6 +590,7 @@ export class RaftNode {
   #onMessage(m: Message): void {
     if (this.#paused || this.#stopped) return;
     if (m.type === MessageType.App || m.type === MessageType.Heartbeat || m.type === MessageType.Snap) this.#lastContact = this.#clock.now();
+    this.tallies.received[m.type]++;
     try {
       this.#raw.step(m);
     } catch (e) {
@@ -607,6 +669,7 @@ export class RaftNode {
       ref = this.#raw.proposeBatch(batch.map((p) => p.data));
     } catch (e) {
       const err = toNodeError(e);
+      this.tallies.proposalsFailed += batch.length;
       for (const p of batch) p.reject(err);
       return;
     }
@@ -627,12 +690,14 @@ export class RaftNode {
       waiters.forEach((w, i) => {
         if (this.#waiters.get(first + i) !== w) return;
         this.#waiters.delete(first + i);
+        this.tallies.proposalsFailed++;
         w.reject(timeout(what, this.#requestTimeoutMs));
       });
     }, this.#requestTimeoutMs);
     waiters.forEach((w, i) => {
       const old = this.#waiters.get(first + i);
       if (old) {
+        this.tallies.proposalsFailed++;
         this.#settled(old);
         old.reject(proposalOverwritten());
       }
@@ -653,17 +718,31 @@ export class RaftNode {
     if (rd.hardState) this.#unwrittenHard = rd.hardState;
     const hs = this.#unwrittenHard;
     const termOrVote = hs !== undefined && (hs.term !== this.#writtenHard.term || hs.vote !== this.#writtenHard.vote);
-    if (rd.entries.length === 0 && !termOrVote && !rd.snapshot && !rd.snapshotChunk) return undefined;
+    if (rd.entries.length === 0 && !termOrVote && !rd.snapshot && !rd.snapshotChunk) {
+      if (this.tallies.timed) this.#writeStarts.push(-1);
+      return undefined;
+    }
     if (hs) {
       this.#writtenHard = hs;
       this.#unwrittenHard = undefined;
     }
     if (rd.snapshot) this.#installing = rd.snapshot.index;
+    if (this.tallies.timed) {
+      const started = performance.now();
+      this.#writeStarts.push(started);
+      if (rd.snapshot) this.#installStartedAt = started;
+    }
     return this.#store.persist({ entries: rd.entries, hardState: hs, snapshot: rd.snapshot, snapshotKeepsLog: rd.snapshotKeepsLog, snapshotChunk: rd.snapshotChunk });
   }
 
   /** `rd` and every earlier ready are on disk: an installed snapshot becomes the state machine. */
   async #durable(rd: Ready): Promise<void> {
+    // Readies become durable in the order they were written (#write pushed one start each, -1 for no write):
+    // timing it here costs no promise of its own.
+    if (this.tallies.timed) {
+      const started = this.#writeStarts.shift()!;
+      if (started >= 0) this.tallies.persist.observe((performance.now() - started) / 1000);
+    }
     if (!rd.snapshot) return;
     const loaded = await this.#store.load();
     if (this.#stopped) return;
@@ -671,6 +750,8 @@ export class RaftNode {
     this.#applied = rd.snapshot.index;
     this.#lastSnapshotIndex = rd.snapshot.index;
     this.#syncPeers();
+    this.tallies.snapshotsInstalled++;
+    if (this.tallies.timed) this.tallies.snapshotInstall.observe((performance.now() - this.#installStartedAt) / 1000);
     this.#log.info('snapshot restored', { id: this.id, index: rd.snapshot.index, keys: this.#kv.data.size });
     this.#opts.observer?.restored(rd.snapshot.index, this.#kv);
   }
@@ -694,6 +775,11 @@ export class RaftNode {
       r.reject(this.#notLeaderError());
     }
     this.#raw.advance(rd);
+    const lead = this.#raw.raft.lead;
+    if (lead !== this.#seenLeader) {
+      if (lead !== '') this.tallies.leaderChanges++;
+      this.#seenLeader = lead;
+    }
     this.#maybeSnapshot();
     this.#kick();
   }
@@ -701,7 +787,9 @@ export class RaftNode {
   #send(msgs: readonly Message[]): void {
     if (msgs.length === 0) return;
     const plain: Message[] = [];
+    const sent = this.tallies.sent;
     for (const m of msgs) {
+      sent[m.type]++;
       if (m.type === MessageType.Snap && m.data === undefined) void this.#sendSnapshotChunk(m);
       else plain.push(m);
     }
@@ -714,6 +802,13 @@ export class RaftNode {
       if (this.#stopped) return;
       setSnapshotChunk(m, chunk);
       this.#transport.send([m]);
+      if ((m.offset ?? 0) === 0) this.#snapshotSendStart.set(m.to, performance.now());
+      if (m.last) {
+        this.tallies.snapshotsSent++;
+        const started = this.#snapshotSendStart.get(m.to);
+        if (started !== undefined && this.tallies.timed) this.tallies.snapshotSend.observe((performance.now() - started) / 1000);
+        this.#snapshotSendStart.delete(m.to);
+      }
     } catch (e) {
       // The snapshot was replaced by a newer one; the leader resends from the new one.
       this.#log.warn('snapshot chunk not sent', { id: this.id, to: m.to, index: m.snapshot?.index, error: String(e) });
@@ -722,6 +817,15 @@ export class RaftNode {
 
   /** Apply committed entries to the state machine (in memory now; the store's copy follows, unawaited). */
   #apply(entries: readonly Entry[]): AppliedEntry<KvResult | undefined>[] {
+    const t = this.tallies;
+    if (!t.timed) return this.#applyBatch(entries);
+    const started = performance.now();
+    const results = this.#applyBatch(entries);
+    t.apply.observe((performance.now() - started) / 1000);
+    return results;
+  }
+
+  #applyBatch(entries: readonly Entry[]): AppliedEntry<KvResult | undefined>[] {
     const writes: KvWrite[] = [];
     const sessions: SessionWrite[] = [];
     const results: AppliedEntry<KvResult | undefined>[] = [];
@@ -772,8 +876,13 @@ export class RaftNode {
       if (!w) continue;
       this.#waiters.delete(e.index);
       this.#settled(w);
+      if (w.term === e.term && result) {
+        this.tallies.proposalsCommitted++;
+        w.resolve(result);
+        continue;
+      }
+      this.tallies.proposalsFailed++;
       if (w.term !== e.term) w.reject(proposalOverwritten());
-      else if (result) w.resolve(result);
       else w.reject(new NodeError('RAFTKV_ERR_INTERNAL', `entry ${e.index} could not be applied`));
     }
     if (this.#readsAwaitingApply.length > 0) {
@@ -823,6 +932,7 @@ export class RaftNode {
     this.#capturing = true;
     void (async () => {
       try {
+        const started = performance.now();
         const snap = await this.#store.captureSnapshot();
         if (this.#stopped) return;
         this.#raw.snapshotCaptured(snap.index, snap.size);
@@ -832,6 +942,8 @@ export class RaftNode {
           await this.#store.compactLog(this.#raw.status().firstIndex - 1);
         }
         this.#lastSnapshotIndex = snap.index;
+        this.tallies.snapshotsTaken++;
+        if (this.tallies.timed) this.tallies.snapshotTake.observe((performance.now() - started) / 1000);
       } catch (e) {
         if (!this.#stopped) this.#log.error('snapshot failed', { id: this.id, error: String(e) });
       } finally {

@@ -1,4 +1,6 @@
 import type { PeerStatus } from '../raft/index.js';
+import type { LinkStats } from './deps.js';
+import type { Traffic } from './request-meter.js';
 
 export type ReadLevel = 'stale' | 'leader' | 'linearizable';
 export const READ_LEVELS: readonly ReadLevel[] = ['stale', 'leader', 'linearizable'];
@@ -46,6 +48,10 @@ export interface NodeStatus {
   shard?: string;
   /** Peer-port input refused: connections (open, refused), messages dropped by validation or by the core, steps that failed. */
   peerInput?: { connections: number; dropped: number; refused: number; pendingBytes: number; impossibleDropped: number; stepFailures: number };
+  /** Per peer link: connected, messages and bytes each way, drops, reconnects (empty where the transport keeps none). */
+  links?: Record<string, LinkStats>;
+  /** Client requests answered by this node's fronts so far, by kind, with their total seconds (for rates). */
+  traffic?: Traffic;
   /** Which HTTP server answers (GET /status adds it: a native uWS build or node:http). */
   httpServer?: string;
 }

@@ -11,6 +11,7 @@ import { parseRedisInteger, type KvCommand, type KvResult, type KvState } from '
 import { bytesToStored } from '../node/stored-bytes.js';
 import type { ReadLevel } from '../node/types.js';
 import type { Reply } from './encoder.js';
+import type { RequestMeter, RouteMeter } from '../node/request-meter.js';
 
 /** A connection's own state. */
 export interface ClientState {
@@ -32,6 +33,14 @@ export interface ServerView {
   connectedClients(): number;
   /** RESP address of a member, for NOTLEADER answers and INFO. */
   respOf(id: string): string | undefined;
+  /** Each command's request meter (absent: not metered). */
+  readonly meters?: CommandMeters;
+}
+
+export interface CommandMeters {
+  of: ReadonlyMap<Command, RouteMeter>;
+  /** Unknown commands and wrong arities. */
+  unknown: RouteMeter;
 }
 
 export interface CommandContext {
@@ -141,4 +150,12 @@ export function wrongArity(name: string): NodeError {
 
 export function unknownSubcommand(name: string, sub: Buffer): NodeError {
   return new NodeError('RAFTKV_ERR_BAD_REQUEST', `unknown subcommand '${sub.toString('utf8').slice(0, 128)}'. Try ${name.toUpperCase()} HELP.`);
+}
+
+/** A meter per command (labelled by its lower-case name: a fixed set), made once per server. */
+export function commandMeters(requests: RequestMeter, commands: Iterable<Command>): CommandMeters {
+  return {
+    of: new Map([...commands].map((c) => [c, requests.route('resp', c.name, c.kind === 'local' ? 'other' : c.kind)])),
+    unknown: requests.route('resp', 'unknown', 'other'),
+  };
 }

@@ -22,6 +22,7 @@ import { RespError, respErrorReply } from './errors-resp.js';
 import { RespParser, type ParseResult } from './parser.js';
 import { ReplyTooLarge, keyArg, type ClientState, type Command, type CommandContext, type ServerView, type WriteCommand } from './command.js';
 import { NodeError, badRequest } from '../node/errors.js';
+import type { Outcome } from '../node/request-meter.js';
 
 /** Commands read but not yet run, past which the connection stops reading (backpressure). */
 const MAX_QUEUED = 4096;
@@ -319,7 +320,19 @@ export class RespConnection {
   }
 
   async #execute(run: Resolved[]): Promise<Reply> {
-    const replies: Reply[] = new Array<Reply>(run.length);
+    const meters = this.#server.meters;
+    if (!meters) return this.#executeRun(run, new Array<Reply>(run.length));
+    const startedAt = performance.now();
+    const replies = new Array<Reply>(run.length);
+    const reply = await this.#executeRun(run, replies);
+    for (let i = 0; i < run.length; i++) {
+      const cmd = run[i]!.cmd;
+      (cmd ? (meters.of.get(cmd) ?? meters.unknown) : meters.unknown).done(respOutcome(replies[i]!), startedAt);
+    }
+    return reply;
+  }
+
+  async #executeRun(run: Resolved[], replies: Reply[]): Promise<Reply> {
     const writes: Pending[] = [];
     let reads = false;
     // The keys the reads touch: a node of a sharded cluster refuses keys of other shards.
@@ -463,6 +476,17 @@ export class RespConnection {
   #error(e: unknown): string {
     return respErrorReply(e, (id) => this.#server.respOf(id));
   }
+}
+
+const MINUS = 0x2d;
+const T = 0x54;
+
+/** An error reply is the client's, but TRYAGAIN and TIMEOUT (no leader, too slow) are the server's. */
+function respOutcome(reply: Reply): Outcome {
+  const first = typeof reply === 'string' ? reply.charCodeAt(0) : reply[0];
+  if (first !== MINUS) return 'ok';
+  const second = typeof reply === 'string' ? reply.charCodeAt(1) : reply[1];
+  return second === T ? 'server_error' : 'client_error';
 }
 
 function argBytes(args: Buffer[]): number {

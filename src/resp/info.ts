@@ -2,7 +2,7 @@
 
 import type { CommandContext } from './command.js';
 
-const SECTIONS = ['server', 'clients', 'persistence', 'replication', 'keyspace'] as const;
+const SECTIONS = ['server', 'clients', 'persistence', 'replication', 'health', 'keyspace'] as const;
 type Section = (typeof SECTIONS)[number];
 
 export function infoText(ctx: CommandContext, wanted: string[]): string {
@@ -56,6 +56,18 @@ function section(s: Section, ctx: CommandContext): [string, string | number][] {
         fields.push(['master_host', leaderResp.slice(0, i)], ['master_port', leaderResp.slice(i + 1)], ['master_link_status', st.leader ? 'up' : 'down']);
       }
       return fields;
+    }
+    case 'health': {
+      // The facts of GET /health (health.ts); a server without a health check (the router) shows none.
+      const h = server.node.health?.();
+      if (!h) return [];
+      return [
+        ['raftkv_health', h.ok ? 'ok' : 'fail'],
+        ['raftkv_health_reason', (h.reason ?? '').replace(/[\r\n]+/g, ' ')],
+        ['raftkv_leader_known', h.leader ? 1 : 0],
+        ['raftkv_apply_lag', h.applyLag],
+        ['raftkv_max_apply_lag', h.maxApplyLag],
+      ];
     }
     case 'keyspace':
       return st.keys > 0 ? [['db0', `keys=${st.keys},expires=0,avg_ttl=0`]] : [];

@@ -4,8 +4,9 @@
 import net from 'node:net';
 import type { NodeApi } from '../api/node-api.js';
 import { limitsWith, type Limits } from '../node/limits.js';
+import type { RequestMeter } from '../node/request-meter.js';
 import type { Logger } from '../node/logger.js';
-import type { Command, ServerView } from './command.js';
+import { commandMeters, type Command, type ServerView } from './command.js';
 import { COMMANDS } from './commands/index.js';
 import { RespConnection } from './connection.js';
 
@@ -19,6 +20,8 @@ export interface RespFrontOptions {
   maxBulkBytes?: number;
   /** The config's limits (DEFAULT_LIMITS for those not given). */
   limits?: Partial<Limits>;
+  /** Where requests are counted when `node` is a function (the router); a node's own meter otherwise. */
+  requests?: RequestMeter;
 }
 
 export interface RespFront {
@@ -37,6 +40,10 @@ export function startRespFront(opts: RespFrontOptions): Promise<RespFront> {
   const limits = limitsWith(opts.limits);
   const connOpts = { limits, maxBulkBytes: opts.maxBulkBytes ?? 1 << 20, logger: opts.logger };
   const startedAt = Date.now();
+  // The router serves several nodes' views through one front: its meter is the one of the first view's node.
+  const requests = (typeof opts.node === 'function' ? undefined : opts.node.requests) ?? opts.requests;
+  const meters = requests ? commandMeters(requests, COMMANDS.values()) : undefined;
+  requests?.countConnections('resp', () => connections.size);
   const viewOf = (node: NodeApi): ServerView => ({
     node,
     get port() {
@@ -46,6 +53,7 @@ export function startRespFront(opts: RespFrontOptions): Promise<RespFront> {
     commands: COMMANDS as ReadonlyMap<string, Command>,
     connectedClients: () => connections.size,
     respOf: (id) => node.status().members[id]?.resp,
+    ...(meters ? { meters } : {}),
   });
   const shared = typeof opts.node === 'function' ? undefined : viewOf(opts.node);
   const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {

@@ -92,17 +92,23 @@ async function status(ctx: RouterContext): Promise<Reply> {
   return ok({ role: 'router', ...(await ctx.router.view()) });
 }
 
+async function metrics(ctx: RouterContext): Promise<Reply> {
+  const { contentType, text } = await ctx.router.metricsText();
+  return { status: 200, raw: text, contentType };
+}
+
 export const ROUTER_ROUTES: readonly Route<RouterContext>[] = [
-  { method: 'POST', pattern: '/key', body: true, handler: setKeys },
-  { method: 'GET', pattern: '/key/:k', body: false, handler: getKey },
-  { method: 'PUT', pattern: '/key/:k', body: true, handler: putRaw },
-  { method: 'DELETE', pattern: '/key/:k', body: false, handler: deleteKey },
-  { method: 'POST', pattern: '/files/:name', body: true, handler: putRaw },
-  { method: 'GET', pattern: '/files/:name', body: false, handler: getRaw },
-  { method: 'POST', pattern: '/cas', body: true, handler: cas },
-  { method: 'GET', pattern: '/mget', body: false, handler: getMany },
-  { method: 'POST', pattern: '/mget', body: true, handler: getMany },
-  { method: 'POST', pattern: '/set', body: true, handler: distributorSet },
+  { method: 'POST', pattern: '/key', body: true, kind: 'write', handler: setKeys },
+  { method: 'GET', pattern: '/key/:k', body: false, kind: 'read', handler: getKey },
+  { method: 'PUT', pattern: '/key/:k', body: true, kind: 'write', handler: putRaw },
+  { method: 'DELETE', pattern: '/key/:k', body: false, kind: 'write', handler: deleteKey },
+  { method: 'POST', pattern: '/files/:name', body: true, kind: 'write', handler: putRaw },
+  { method: 'GET', pattern: '/files/:name', body: false, kind: 'read', handler: getRaw },
+  { method: 'POST', pattern: '/cas', body: true, kind: 'write', handler: cas },
+  { method: 'GET', pattern: '/mget', body: false, kind: 'read', handler: getMany },
+  { method: 'POST', pattern: '/mget', body: true, kind: 'read', handler: getMany },
+  { method: 'POST', pattern: '/set', body: true, kind: 'write', handler: distributorSet },
+  { method: 'GET', pattern: '/metrics', body: false, handler: metrics },
   { method: 'GET', pattern: '/shards', body: false, handler: shards },
   { method: 'GET', pattern: '/status', body: false, handler: status },
 ];

@@ -9,6 +9,9 @@ import type { ReadLevel } from '../node/types.js';
 import { commandKeys } from '../node/shard-guard.js';
 import { ShardClient, errorOf, type ShardMember, type ShardView } from './shard-client.js';
 import { SlotMap } from './slot-map.js';
+import { Registry } from 'prom-client';
+import { scrapedCounter, scrapedGauge, type Labels } from '../node/metric-tallies.js';
+import { RequestMeter } from '../node/request-meter.js';
 import { SLOT_COUNT, keySlot, type SlotRange } from './slots.js';
 
 export interface RouterShard {
@@ -134,6 +137,29 @@ export class Router {
   /** Keys held by the shards' leaders at their last status poll. */
   dbsize(): number {
     return this.#clients.reduce((n, c) => n + c.leaderKeys(), 0);
+  }
+
+  /** Where the router's fronts count their requests. */
+  readonly requests = new RequestMeter();
+  #registry: Registry | undefined;
+
+  /** The router's /metrics: its requests, and per shard the leader it follows, leader changes, forwarded requests and retries. */
+  async metricsText(): Promise<{ contentType: string; text: string }> {
+    if (!this.#registry) {
+      const r = new Registry();
+      const clients = this.#clients;
+      scrapedGauge(r, 'raftkv_router_shard_leader', 'The leader the router sends each shard\'s requests to (1, labelled by shard and leader id).', ['shard', 'leader'], () =>
+        clients.filter((c) => c.leader !== undefined).map((c) => [{ shard: c.id, leader: c.leader! }, 1] as const),
+      );
+      scrapedCounter(r, 'raftkv_router_shard_leader_changes_total', 'Times the router learned of a new leader, per shard.', ['shard'], () => clients.map((c) => [{ shard: c.id }, c.leaderChanges] as const));
+      const byOp = (read: (c: ShardClient) => { write: number; read: number }): (readonly [Labels, number])[] =>
+        clients.flatMap((c) => (['write', 'read'] as const).map((op) => [{ shard: c.id, op }, read(c)[op]] as const));
+      scrapedCounter(r, 'raftkv_router_forwarded_total', 'Requests the router sent on to a shard member (every attempt), by shard and operation.', ['shard', 'op'], () => byOp((c) => c.forwarded));
+      scrapedCounter(r, 'raftkv_router_retries_total', 'Attempts that were retries (after no leader, a lost answer, a timeout), by shard and operation.', ['shard', 'op'], () => byOp((c) => c.retries));
+      this.requests.register(r);
+      this.#registry = r;
+    }
+    return { contentType: this.#registry.contentType, text: await this.#registry.metrics() };
   }
 
   /** Slot ranges, members, leaders and terms (polled now). */

@@ -2,7 +2,7 @@
 // config: in the launcher's own process, whose main thread has little else
 // to do (the nodes run in worker threads or child processes).
 
-import { serveHttp, type HttpFront } from '../api/http-server.js';
+import { routeMeters, serveHttp, type HttpFront } from '../api/http-server.js';
 import type { ClusterConfig } from '../cluster/config.js';
 import type { Logger } from '../node/logger.js';
 import { startRespFront, type RespFront } from '../resp/server.js';
@@ -60,6 +60,7 @@ export async function runRouter(opts: RunRouterOptions): Promise<RunningRouter> 
       maxBodyBytes: opts.config.maxBodyBytes,
       routes: ROUTER_ROUTES,
       context: (request) => ({ ...request, router }),
+      meters: routeMeters(router.requests, ROUTER_ROUTES),
     });
   } catch (e) {
     router.close();
@@ -79,6 +80,7 @@ export async function runRouter(opts: RunRouterOptions): Promise<RunningRouter> 
         logger: opts.logger,
         maxBulkBytes: opts.config.maxBodyBytes,
         limits: opts.config.limits,
+        requests: router.requests,
       });
     } catch (e) {
       http.close();

@@ -71,6 +71,9 @@ export class ShardClient {
   #leader: string | undefined;
   #term = 0;
   #leaderChanges = 0;
+  /** Requests sent to this shard's members (every attempt), and the attempts that were retries, by operation. */
+  readonly forwarded = { write: 0, read: 0 };
+  readonly retries = { write: 0, read: 0 };
   /** Member id -> until when it is skipped. */
   readonly #down = new Map<string, number>();
   readonly #statuses = new Map<string, NodeStatus | undefined>();
@@ -108,6 +111,10 @@ export class ShardClient {
     return this.#leader;
   }
 
+  get leaderChanges(): number {
+    return this.#leaderChanges;
+  }
+
   /**
    * Replicate a command on this shard. Every attempt carries the same session
    * and sequence number, so however often it is retried (lost answer, leader
@@ -118,8 +125,10 @@ export class ShardClient {
     const deadline = Date.now() + this.#opts.timeoutMs;
     let last: NodeError | undefined;
     try {
-      while (!this.#closed) {
+      for (let attempt = 0; !this.#closed; attempt++) {
         const to = this.#target();
+        this.forwarded.write++;
+        if (attempt > 0) this.retries.write++;
         try {
           return await this.#forwarder.propose(to.http, env);
         } catch (e) {
@@ -143,8 +152,10 @@ export class ShardClient {
   async read(method: 'GET' | 'POST', path: string, body?: unknown): Promise<NodeAnswer> {
     const deadline = Date.now() + this.#opts.timeoutMs;
     let last: NodeError | undefined;
-    while (!this.#closed) {
+    for (let attempt = 0; !this.#closed; attempt++) {
       const to = this.#target();
+      this.forwarded.read++;
+      if (attempt > 0) this.retries.read++;
       try {
         const answer = await this.#fetch(to, method, path, body, Math.max(1, Math.min(this.#opts.attemptMs, deadline - Date.now())));
         if (answer.status < 300 || answer.status === 404) return answer;

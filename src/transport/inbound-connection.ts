@@ -49,6 +49,8 @@ export class InboundConnection {
   #validation: ValidationContext | null = null;
   #helloTimer: NodeJS.Timeout | null;
   #failed = false;
+  /** Frame bytes received after the hello (headers included): the transport sums them per peer. */
+  receivedBytes = 0;
 
   constructor(socket: net.Socket, env: InboundEnv) {
     this.#socket = socket;
@@ -100,6 +102,7 @@ export class InboundConnection {
   #onFrame(payload: Buffer): void {
     if (this.#failed) return;
     if (this.#peer === null) return this.#onHello(payload);
+    this.receivedBytes += payload.length + 4;
     let msgs: Message[];
     try {
       msgs = decodeBatch(payload);

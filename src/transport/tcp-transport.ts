@@ -85,6 +85,8 @@ export class TcpTransport {
   #closing: Promise<void> | null = null;
   #dropped = 0;
   #refused = 0;
+  /** Bytes received on inbound connections already closed, per peer (open ones count their own). */
+  readonly #receivedClosed = new Map<NodeId, number>();
 
   constructor(opts: TransportOptions) {
     this.#id = opts.id;
@@ -205,6 +207,15 @@ export class TcpTransport {
     return out;
   }
 
+  /** Per peer: the outbound link's stats and the bytes received from it (for metrics and the dashboard). */
+  linkStats(): Record<NodeId, PeerStats & { receivedBytes: number }> {
+    const received = new Map(this.#receivedClosed);
+    for (const conn of this.#inbound) if (conn.peer !== null) received.set(conn.peer, (received.get(conn.peer) ?? 0) + conn.receivedBytes);
+    const out: Record<NodeId, PeerStats & { receivedBytes: number }> = {};
+    for (const [id, link] of this.#links) out[id] = { ...link.stats(), receivedBytes: received.get(id) ?? 0 };
+    return out;
+  }
+
   inboundStats(): InboundStats {
     let pendingBytes = 0;
     for (const conn of this.#inbound) pendingBytes += conn.pendingBytes;
@@ -272,7 +283,10 @@ export class TcpTransport {
       onDropped: (peer, m, reason) => this.#onDropped(peer, m, reason),
     });
     this.#inbound.add(conn);
-    void conn.closed.then(() => this.#inbound.delete(conn));
+    void conn.closed.then(() => {
+      this.#inbound.delete(conn);
+      if (conn.peer !== null) this.#receivedClosed.set(conn.peer, (this.#receivedClosed.get(conn.peer) ?? 0) + conn.receivedBytes);
+    });
   }
 
   #onRefused(fields: Record<string, unknown>): void {

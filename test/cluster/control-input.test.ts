@@ -58,7 +58,9 @@ describe('the control API and node threads under hostile input', () => {
   test('malformed paths: unknown commands, extra segments, wrong methods, missing or unknown nodes', async () => {
     const cases: [string, string, number, RegExp][] = [
       ['GET', '/nope', 404, /no control command GET \/nope/],
-      ['GET', '/', 404, /commands: GET \/status/],
+      ['GET', '//', 404, /commands: GET \/status/],
+      ['POST', '/', 405, /use GET/],
+      ['POST', '/metrics', 405, /use GET/],
       ['GET', '/status/extra', 404, /takes no argument/],
       ['POST', '/kill/node0/extra', 404, /takes one argument/],
       ['GET', '/leader/a/b', 404, /takes one argument/],

@@ -16,6 +16,11 @@ test('ctl commands map to control requests; bad ones are refused with usage', ()
   assert.deepEqual(ctlRequest('partition', ['a->b']), { method: 'POST', path: '/partition', body: { from: 'a', to: 'b' } });
   assert.deepEqual(ctlRequest('memory', []), { method: 'GET', path: '/memory' });
   assert.deepEqual(ctlRequest('loss', ['30', 'n1']), { method: 'POST', path: '/loss', body: { pct: 30, nodes: ['n1'] } });
+  assert.deepEqual(ctlRequest('transfer', []), { method: 'POST', path: '/transfer', body: {} });
+  assert.deepEqual(ctlRequest('transfer', ['n2']), { method: 'POST', path: '/transfer', body: { to: 'n2' } });
+  assert.deepEqual(ctlRequest('write', ['k', 'v']), { method: 'POST', path: '/write', body: { key: 'k', value: 'v' } });
+  assert.deepEqual(ctlRequest('read', ['k', 'stale', 'n1']), { method: 'POST', path: '/read', body: { key: 'k', level: 'stale', node: 'n1' } });
+  assert.throws(() => ctlRequest('write', ['k']), /usage: raftkv ctl write KEY VALUE/);
   assert.throws(() => ctlRequest('kill', []), /usage: raftkv ctl kill NODE/);
   assert.throws(() => ctlRequest('partition', ['a,b']), /at least two groups/);
   assert.throws(() => ctlRequest('delay', ['soon']), /not a number/);

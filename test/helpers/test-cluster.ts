@@ -12,6 +12,8 @@ import { formatRecord, type LogRecord } from '../../src/node/logger.js';
 import type { NodeStatus } from '../../src/node/types.js';
 import { TOKEN_HEADER } from '../../src/node/cluster-identity.js';
 import { freePorts } from './ports.js';
+import { after, before } from 'node:test';
+import { startControlServer, type ControlServer } from '../../src/cluster/control-server.js';
 
 export interface TestClusterOptions {
   nodes?: number;
@@ -170,4 +172,22 @@ export async function writeMany(baseUrl: string, prefix: string, n: number, conc
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   return acked;
+}
+
+/**
+ * One cluster and its control server (what `raftkv cluster` runs), started
+ * before a file's tests and stopped after them: the tests of the file share it.
+ */
+export function sharedClusterWithControl(opts: TestClusterOptions = {}): { readonly cluster: TestCluster; readonly control: ControlServer } {
+  const shared = {} as { cluster: TestCluster; control: ControlServer };
+  before(async () => {
+    shared.cluster = await TestCluster.start({ nodes: 3, ...opts });
+    shared.control = await startControlServer(shared.cluster.launcher, '127.0.0.1', 0);
+    await shared.cluster.waitForLeader();
+  });
+  after(async () => {
+    await shared.control?.close();
+    await shared.cluster?.stop();
+  });
+  return shared;
 }

@@ -2,7 +2,8 @@
 // malformed paths (the issue's repro, `GET /status/%`), bad percent-encoding,
 // unknown routes and methods, bodies of the wrong type, malformed or oversize.
 //
-// Never a valid kill, restart, pause, resume, partition, heal, delay or loss:
+// Never a valid kill, restart, pause, resume, partition, heal, delay, loss,
+// transfer, write or read:
 // those are faults, and faults are the other nemesis's job (one at a time,
 // always healed, so that a majority is whole again). Every node id here is
 // one the launcher does not know, and every mutating route that would accept
@@ -18,9 +19,9 @@ const UNKNOWN_IDS = ['no-such-node', '%', '%zz', '%E0%A4%A', '%00', '', '..', 'x
 const pathArb = fc.oneof(
   fc.tuple(fc.constantFrom('status', 'leader', 'memory'), fc.constantFrom('', '/%', '/%zz', '/%E0%A4%A', '/no-such-shard', '/%00', '/a/b/c', '?x=%')).map(([c, rest]) => ({ method: 'GET', path: `/${c}${rest}` })),
   fc.tuple(fc.constantFrom('kill', 'restart', 'pause', 'resume'), fc.constantFrom(...UNKNOWN_IDS)).map(([c, id]) => ({ method: 'POST', path: `/${c}${id === '' ? '' : `/${id}`}` })),
-  fc.constantFrom('partition', 'delay', 'loss').map((c) => ({ method: 'POST', path: `/${c}` })),
-  fc.constantFrom('/', '/%', '//', '/nope', '/heal', '/status/%/%', `/${'a'.repeat(20_000)}`, '*').map((p) => ({ method: 'GET', path: p })),
-  fc.tuple(fc.constantFrom('PUT', 'DELETE', 'PATCH', 'BREW', ''), fc.constantFrom('/status', '/kill/no-such-node', '/heal', '/partition')).map(([method, p]) => ({ method, path: p })),
+  fc.constantFrom('partition', 'delay', 'loss', 'transfer', 'write', 'read').map((c) => ({ method: 'POST', path: `/${c}` })),
+  fc.constantFrom('/', '/%', '//', '/nope', '/heal', '/status/%/%', `/${'a'.repeat(20_000)}`, '*', '/events/x', '/dashboard/%', '/dashboard/../../etc/passwd', '/dashboard/app.js/x', '/metrics/x', '/metrics?%').map((p) => ({ method: 'GET', path: p })),
+  fc.tuple(fc.constantFrom('PUT', 'DELETE', 'PATCH', 'BREW', ''), fc.constantFrom('/status', '/kill/no-such-node', '/heal', '/partition', '/transfer', '/events', '/metrics', '/')).map(([method, p]) => ({ method, path: p })),
 );
 
 /** Bodies: wrong types for every field, unknown node ids only, malformed JSON, oversize (past the 64 KiB the server reads). */
@@ -39,6 +40,14 @@ const bodyArb = fc.oneof(
     { pct: 101, nodes: ['no-such-node'] },
     { pct: 'NaN', nodes: ['no-such-node'] },
     { pct: 5, nodes: ['no-such-node'] },
+    { to: 'no-such-node' },
+    { to: 5 },
+    { shard: 'no-such-shard' },
+    { key: 5, value: 'v' },
+    { key: '', value: 'v' },
+    { key: 'k', value: 'v', node: 'no-such-node' },
+    { key: 'k', level: 'sloppy' },
+    { key: 'k', node: '%00' },
     null,
     [],
     'str',
@@ -55,7 +64,7 @@ export function controlInputArb(): fc.Arbitrary<HostileInput> {
     .chain(([{ method, path }, body, length]) => {
       // A delay or loss without a body would be valid for nobody, but a
       // partition/delay/loss always gets one of the bodies above (all name unknown nodes or wrong types).
-      const b = body ?? (path === '/partition' || path === '/delay' || path === '/loss' ? Buffer.from('{"groups":"x"}') : Buffer.alloc(0));
+      const b = body ?? (['/partition', '/delay', '/loss', '/transfer', '/write', '/read'].includes(path) ? Buffer.from('{"groups":"x"}') : Buffer.alloc(0));
       const r: HttpRequest = { method, target: path, headers: [['Host', '127.0.0.1'], ['Connection', 'close']], body: b, length, route: `${method} ${path}` };
       return deliveryArb(encodeHttp(r)).map(({ how, chunks }) => ({ listener: 'control' as const, label: `control ${how}: ${describeHttp(r)}`, chunks }));
     });
