@@ -85,6 +85,8 @@ export interface ReadCommand extends CommandBase {
    * be large (MGET) throws ReplyTooLarge before building it.
    */
   read(args: Buffer[], kv: KvState, room: number): Reply;
+  /** How it runs inside MULTI/EXEC (as a state machine command of the EXEC entry); absent: it cannot be queued. */
+  inTxn?: { prepare(args: Buffer[]): KvCommand; reply(result: KvResult): Reply };
 }
 
 /** A reply past the connection's limits.maxReplyBytes; the connection words the error. */
@@ -99,6 +101,8 @@ export interface LocalCommand extends CommandBase {
   kind: 'local';
   /** Changes what the next reads of the connection need (READLEVEL, QUIT): ends a batch of commands. */
   endsRun?: boolean;
+  /** MULTI, EXEC, ...: the connection's transaction runs it (transaction.ts), not `run`. */
+  transaction?: 'multi' | 'exec' | 'discard' | 'watch' | 'unwatch';
   run(args: Buffer[], ctx: CommandContext): Reply;
 }
 

@@ -22,6 +22,7 @@ import { RespError, respErrorReply } from './errors-resp.js';
 import { RespParser, type ParseResult } from './parser.js';
 import { ReplyTooLarge, keyArg, type ClientState, type Command, type CommandContext, type ServerView, type WriteCommand } from './command.js';
 import { NodeError, badRequest } from '../node/errors.js';
+import { RespTransaction } from './transaction.js';
 
 /** Commands read but not yet run, past which the connection stops reading (backpressure). */
 const MAX_QUEUED = 4096;
@@ -54,6 +55,8 @@ interface Resolved {
   cmd?: Command;
   /** The answer, when it is known before running (unknown command, wrong arity). */
   reply?: Reply;
+  /** The connection's transaction runs it (MULTI ... EXEC), alone in its run. */
+  txn?: boolean;
 }
 
 export class RespConnection {
@@ -90,6 +93,7 @@ export class RespConnection {
   #outBytes = 0;
   /** Bytes of the reply #finish built last. */
   #replyBytes = 0;
+  readonly #txn = new RespTransaction();
 
   constructor(socket: net.Socket, server: ServerView, id: number, opts: ConnectionOptions) {
     const limits = opts.limits;
@@ -233,6 +237,7 @@ export class RespConnection {
   /** Whether a run can wait before it is answered: a write goes through Raft, a linearizable read through a barrier. */
   #mayWait(run: readonly Resolved[]): boolean {
     for (const r of run) {
+      if (r.txn) return true;
       const kind = r.cmd?.kind;
       if (kind === 'write' || (kind === 'read' && this.client.level === 'linearizable')) return true;
     }
@@ -271,6 +276,15 @@ export class RespConnection {
     let phase: 'write' | 'read' | undefined;
     while (this.#head < this.#queue.length && run.length < MAX_RUN) {
       const r = this.#resolve(this.#queue[this.#head]!);
+      if (this.#txn.captures(r)) {
+        // A transaction's command runs alone: MULTI changes what the commands after it do.
+        if (run.length > 0) break;
+        r.txn = true;
+        run.push(r);
+        this.#head++;
+        this.#queuedBytes -= argBytes(r.args);
+        break;
+      }
       const kind = r.cmd?.kind;
       if (kind === 'write' || kind === 'read') {
         if (phase !== undefined && phase !== kind) break;
@@ -319,6 +333,16 @@ export class RespConnection {
   }
 
   async #execute(run: Resolved[]): Promise<Reply> {
+    if (run.length === 1 && run[0]!.txn) {
+      let reply: Reply;
+      try {
+        reply = await this.#txn.run(run[0]!, this.#server.node, this.client.level, (e) => this.#commandError(e, undefined));
+      } catch (e) {
+        reply = this.#commandError(e, run[0]!.args);
+      }
+      this.#replyBytes = typeof reply === 'string' ? Buffer.byteLength(reply) : reply.length;
+      return reply;
+    }
     const replies: Reply[] = new Array<Reply>(run.length);
     const writes: Pending[] = [];
     let reads = false;

@@ -33,6 +33,13 @@ const get: ReadCommand = {
   keys: [1, 1, 1],
   doc: { summary: 'Returns the string value of a key.', group: 'string', since: '1.0.0', args: [KEY] },
   read: (args, kv) => bulk(kv.get(keyArg(args[1]!))),
+  inTxn: {
+    prepare: (args) => ({ op: 'get', key: keyArg(args[1]!) }),
+    reply: (r) => {
+      const ok = checkResult(r);
+      return bulk('value' in ok ? ok.value : null);
+    },
+  },
 };
 
 /** SET key value [NX | XX] [GET] [EX s | PX ms | EXAT t | PXAT t | KEEPTTL]. */
