@@ -85,14 +85,27 @@ function renderResult(cmd: KvCommand, r: KvResult): unknown {
   }
 }
 
-export async function txn(ctx: RequestContext): Promise<Reply> {
-  const body = parseJsonObject(ctx.body);
+type TxnCommand = Extract<KvCommand, { op: 'txn' }>;
+
+/** A POST /txn body as a state machine command (the node's route and the router's). */
+export function parseTxnBody(raw: Buffer): TxnCommand {
+  const body = parseJsonObject(raw);
   for (const k of Object.keys(body)) if (k !== 'compare' && k !== 'success' && k !== 'failure') throw badRequest(`unknown field ${JSON.stringify(k)}; a txn has compare, success and failure`);
   const compare = list(body, 'compare').map(parseCompare);
   const success = list(body, 'success').map((v, i) => parseRequestOp(v, `success ${i + 1}`));
   const failure = list(body, 'failure').map((v, i) => parseRequestOp(v, `failure ${i + 1}`));
-  const r = checkResult(await ctx.node.propose({ op: 'txn', compare, success, failure }));
+  return { op: 'txn', compare, success, failure };
+}
+
+/** The answer to a txn: which branch ran, and its results in etcd's shape. */
+export function txnReply(cmd: TxnCommand, result: KvResult): Reply {
+  const r = checkResult(result);
   if (!('succeeded' in r)) throw new Error('a txn answered without saying which branch ran');
-  const branch = r.succeeded ? success : failure;
+  const branch = r.succeeded ? cmd.success : cmd.failure;
   return { status: 200, json: { succeeded: r.succeeded, results: branch.map((c, i) => renderResult(c, r.results[i]!)) } };
+}
+
+export async function txn(ctx: RequestContext): Promise<Reply> {
+  const cmd = parseTxnBody(ctx.body);
+  return txnReply(cmd, await ctx.node.propose(cmd));
 }

@@ -8,6 +8,8 @@ import { mgetBody } from '../api/routes.js';
 import { NodeError, badRequest } from '../node/errors.js';
 import type { ReadLevel } from '../node/types.js';
 import type { Router } from './router.js';
+import { parseTxnBody, txnReply } from '../api/txn-route.js';
+import { routerListKeys, routerRange } from './router-scan.js';
 
 export interface RouterContext extends RequestBase {
   router: Router;
@@ -84,6 +86,12 @@ async function distributorSet(ctx: RouterContext): Promise<Reply> {
   return ok({ ok: true, shard: ctx.router.shardOf(key) });
 }
 
+/** POST /txn: on the one shard (and slot) that owns its keys. */
+async function routerTxn(ctx: RouterContext): Promise<Reply> {
+  const cmd = parseTxnBody(ctx.body);
+  return txnReply(cmd, await ctx.router.propose(cmd));
+}
+
 async function shards(ctx: RouterContext): Promise<Reply> {
   return ok(await ctx.router.view());
 }
@@ -103,6 +111,9 @@ export const ROUTER_ROUTES: readonly Route<RouterContext>[] = [
   { method: 'GET', pattern: '/mget', body: false, handler: getMany },
   { method: 'POST', pattern: '/mget', body: true, handler: getMany },
   { method: 'POST', pattern: '/set', body: true, handler: distributorSet },
+  { method: 'POST', pattern: '/txn', body: true, handler: routerTxn },
+  { method: 'GET', pattern: '/keys', body: false, handler: routerListKeys },
+  { method: 'GET', pattern: '/range', body: false, handler: routerRange },
   { method: 'GET', pattern: '/shards', body: false, handler: shards },
   { method: 'GET', pattern: '/status', body: false, handler: status },
 ];
