@@ -11,6 +11,7 @@ import { listenUws } from './http-uws.js';
 import type { NodeApi } from './node-api.js';
 import type { RequestBase } from './router.js';
 import { ROUTES } from './routes.js';
+import { watchSocket } from './watch-route.js';
 
 export type { HttpServeOptions } from './http-exchange.js';
 
@@ -39,7 +40,7 @@ export interface HttpFront {
 /** The hraftd-compatible HTTP API of one node. */
 export function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront> {
   const { node, ...rest } = opts;
-  return serveHttp({ ...rest, routes: ROUTES, context: (request) => ({ ...request, node, clusterToken: opts.clusterToken }) });
+  return serveHttp({ ...rest, routes: ROUTES, websockets: [watchSocket(node)], context: (request) => ({ ...request, node, clusterToken: opts.clusterToken }) });
 }
 
 /** A JSON-over-HTTP server: routing, body limits, the one error mapping, on this thread's HTTP backend. */

@@ -1,4 +1,5 @@
 import type { Envelope, KvCommand, KvResult, KvState } from '../node/kv-state.js';
+import type { WatchHub } from '../node/watch-hub.js';
 import type { MemberAddrs, NodeStatus, ReadLevel } from '../node/types.js';
 
 /** The one small interface both fronts (HTTP, RESP) use to reach their node. */
@@ -11,6 +12,8 @@ export interface NodeApi {
   /** Resolves when a read at `level` of `keys` may be served from `kv` (refuses keys of another shard). */
   readBarrier(level: ReadLevel, keys?: readonly string[]): Promise<void>;
   readonly kv: KvState;
+  /** Changes applied here, for GET /watch (absent on the router). */
+  readonly watch?: WatchHub;
   status(): NodeStatus;
   join(id: string, addrs: MemberAddrs): Promise<{ alreadyMember: boolean }>;
   remove(id: string): Promise<void>;

@@ -8,6 +8,7 @@ import { checkResult, parseJsonObject, parseReadLevel, validateKey } from './kv-
 import type { Reply, RequestContext, Route } from './router.js';
 import { listKeys, rangeKeys } from './scan-routes.js';
 import { txn } from './txn-route.js';
+import { watch } from './watch-route.js';
 import { parseTtlSeconds } from './ttl.js';
 
 function readLevel(ctx: RequestContext): ReadLevel {
@@ -246,6 +247,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', pattern: '/txn', body: true, handler: txn },
   { method: 'GET', pattern: '/keys', body: false, handler: listKeys },
   { method: 'GET', pattern: '/range', body: false, handler: rangeKeys },
+  { method: 'GET', pattern: '/watch', body: false, handler: watch },
   { method: 'POST', pattern: '/join', body: true, membersOnly: true, handler: join },
   { method: 'DELETE', pattern: '/raft/remove', body: true, handler: remove },
   { method: 'POST', pattern: '/raft/remove', body: true, handler: remove },
