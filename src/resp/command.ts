@@ -11,6 +11,7 @@ import { parseRedisInteger, type KvCommand, type KvResult, type KvState } from '
 import { bytesToStored } from '../node/stored-bytes.js';
 import type { ReadLevel } from '../node/types.js';
 import type { Reply } from './encoder.js';
+import type { Subscriptions } from './pubsub.js';
 
 /** A connection's own state. */
 export interface ClientState {
@@ -21,6 +22,10 @@ export interface ClientState {
   level: ReadLevel;
   /** Set by QUIT: the connection closes once this reply is out. */
   quit: boolean;
+  /** Write a reply nobody asked for now (a keyspace notification). */
+  push(reply: Reply): void;
+  /** Its keyspace notification subscriptions, once it subscribed. */
+  subscriptions?: Subscriptions;
 }
 
 /** What commands may see of the server they run in. */

@@ -23,6 +23,7 @@ import { RespParser, type ParseResult } from './parser.js';
 import { ReplyTooLarge, keyArg, type ClientState, type Command, type CommandContext, type ServerView, type WriteCommand } from './command.js';
 import { NodeError, badRequest } from '../node/errors.js';
 import { RespTransaction } from './transaction.js';
+import { ALLOWED_WHILE_SUBSCRIBED } from './commands/pubsub.js';
 
 /** Commands read but not yet run, past which the connection stops reading (backpressure). */
 const MAX_QUEUED = 4096;
@@ -104,7 +105,20 @@ export class RespConnection {
     this.#replyTooLarge = errorReply(`ERR reply exceeds the limit of ${limits.maxReplyBytes} bytes (limits.maxReplyBytes)`);
     this.#parser = new RespParser({ maxBulkBytes: opts.maxBulkBytes, maxArgs: limits.maxArgs, maxInlineBytes: limits.maxInlineBytes, maxCommandBytes: limits.maxCommandBytes });
     this.#batchBytes = Math.min(MAX_BATCH_BYTES, Math.floor(opts.maxBulkBytes / 2));
-    this.client = { id, addr: `${socket.remoteAddress}:${socket.remotePort}`, connectedAt: Date.now(), name: '', level: 'linearizable', quit: false };
+    this.client = {
+      id,
+      addr: `${socket.remoteAddress}:${socket.remotePort}`,
+      connectedAt: Date.now(),
+      name: '',
+      level: 'linearizable',
+      quit: false,
+      push: (reply) => {
+        if (this.#closed) return;
+        // A subscriber that does not read its notifications is dropped rather than buffered without end.
+        if (this.#socket.writableLength > this.#limits.maxReplyBytes) this.destroy();
+        else this.#socket.write(reply);
+      },
+    };
     this.#ctx = { client: this.client, server };
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
@@ -116,6 +130,7 @@ export class RespConnection {
     socket.on('error', () => {});
     socket.on('close', () => {
       this.#closed = true;
+      this.client.subscriptions?.close();
     });
     if (limits.idleTimeoutMs > 0) {
       socket.setTimeout(limits.idleTimeoutMs);
@@ -307,6 +322,9 @@ export class RespConnection {
     }
     const bad = this.#checkArgs(cmd, args);
     if (bad) return { args, reply: this.#error(bad) };
+    if ((this.client.subscriptions?.count ?? 0) > 0 && !ALLOWED_WHILE_SUBSCRIBED.has(name)) {
+      return { args, reply: this.#error(new NodeError('RAFTKV_ERR_BAD_REQUEST', `Can't execute '${name}': only (P)SUBSCRIBE / (P)UNSUBSCRIBE / PING / QUIT are allowed in this context`)) };
+    }
     return { args, cmd };
   }
 

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { TestCluster, http, sleep } from '../helpers/test-cluster.js';
 import { watchSse, watchWs, type Change, type WatchStream } from '../helpers/watch-client.js';
+import { RespTestClient, plain } from '../helpers/resp-client.js';
 
 const HISTORY = 500;
 
@@ -55,6 +56,36 @@ describe('watch on a 3-node cluster', () => {
     await until(resumed, 2, 'resume by Last-Event-ID');
     assert.deepEqual(resumed.events, s.events.slice(2));
     for (const bad of ['/watch?from=-1', '/watch?from=x']) assert.equal((await http('GET', c.url(leader, bad))).status, 400, bad);
+  });
+
+  test('SUBSCRIBE and PSUBSCRIBE get keyspace notifications of every node, as notify-keyspace-events KEA does', async () => {
+    const leader = await c.waitForLeader();
+    const follower = c.followers(leader)[0]!;
+    const sub = await RespTestClient.connect(c.respPort(follower));
+    const w = await RespTestClient.connect(c.respPort(leader));
+    try {
+      assert.deepEqual(await sub.call(['SUBSCRIBE', '__keyspace@0__:ks1', '__keyevent@0__:expired']), [['subscribe', '__keyspace@0__:ks1', 1]]);
+      assert.deepEqual((await sub.replies(1)).map(plain), [['subscribe', '__keyevent@0__:expired', 2]]);
+      assert.deepEqual(await sub.call(['PSUBSCRIBE', '__keyspace@0__:ks*']), [['psubscribe', '__keyspace@0__:ks*', 3]]);
+      assert.deepEqual(await sub.call(['GET', 'ks1']), [{ error: "ERR Can't execute 'get': only (P)SUBSCRIBE / (P)UNSUBSCRIBE / PING / QUIT are allowed in this context" }]);
+      await w.call(['SET', 'ks1', 'a'], ['DEL', 'ks1'], ['SET', 'ks2', 'b', 'PX', '100']);
+      const got = (await sub.replies(7)).map(plain);
+      assert.deepEqual(got, [
+        ['message', '__keyspace@0__:ks1', 'set'],
+        ['pmessage', '__keyspace@0__:ks*', '__keyspace@0__:ks1', 'set'],
+        ['message', '__keyspace@0__:ks1', 'del'],
+        ['pmessage', '__keyspace@0__:ks*', '__keyspace@0__:ks1', 'del'],
+        ['pmessage', '__keyspace@0__:ks*', '__keyspace@0__:ks2', 'set'],
+        ['pmessage', '__keyspace@0__:ks*', '__keyspace@0__:ks2', 'expired'],
+        ['message', '__keyevent@0__:expired', 'ks2'],
+      ]);
+      assert.deepEqual(await sub.call(['UNSUBSCRIBE']), [['unsubscribe', '__keyspace@0__:ks1', 2]]);
+      assert.deepEqual((await sub.replies(1)).map(plain), [['unsubscribe', '__keyevent@0__:expired', 1]]);
+      assert.deepEqual(await sub.call(['PUNSUBSCRIBE'], ['GET', 'ks1']), [['punsubscribe', '__keyspace@0__:ks*', 0], null]);
+    } finally {
+      sub.close();
+      w.close();
+    }
   });
 
   test('a watch from a revision out of the window is answered compacted, with the oldest revision served', async () => {
