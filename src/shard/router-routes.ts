@@ -9,6 +9,7 @@ import { NodeError, badRequest } from '../node/errors.js';
 import type { ReadLevel } from '../node/types.js';
 import type { Router } from './router.js';
 import { parseTxnBody, txnReply } from '../api/txn-route.js';
+import { parseTtlSeconds } from '../api/ttl.js';
 import { routerListKeys, routerRange } from './router-scan.js';
 
 export interface RouterContext extends RequestBase {
@@ -31,7 +32,8 @@ async function setKeys(ctx: RouterContext): Promise<Reply> {
   const body = parseJsonObject(ctx.body);
   const kv: [string, string][] = Object.keys(body).map((k) => [validateKey(k), stringValue(body, k)]);
   if (kv.length === 0) throw badRequest('the body names no key');
-  await ctx.router.set(kv);
+  const ttl = ctx.query.get('ttl');
+  await ctx.router.set(kv, ttl === null ? undefined : parseTtlSeconds(ttl));
   return ok({ ok: true });
 }
 

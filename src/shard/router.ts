@@ -4,7 +4,7 @@
 
 import { validateKey } from '../api/kv-rules.js';
 import { NodeError, badRequest } from '../node/errors.js';
-import type { KvCommand, KvResult } from '../node/kv-state.js';
+import type { KvCommand, KvResult, Ttl } from '../node/kv-state.js';
 import type { ReadLevel } from '../node/types.js';
 import { commandKeys } from '../node/shard-guard.js';
 import { ShardClient, errorOf, type ShardMember, type ShardView } from './shard-client.js';
@@ -103,9 +103,9 @@ export class Router {
   }
 
   /** Set every pair atomically: all keys must belong to one shard. */
-  async set(kv: [string, string][]): Promise<void> {
+  async set(kv: [string, string][], ttl?: Ttl): Promise<void> {
     if (kv.length === 0) throw badRequest('name at least one key');
-    check(await this.propose({ op: 'set', kv }));
+    check(await this.propose({ op: 'set', kv, ...(ttl ? { ttl } : {}) }));
   }
 
   /** Delete keys (all of one shard); answers how many existed. */
