@@ -90,6 +90,8 @@ export interface ReadCommand extends CommandBase {
    * be large (MGET) throws ReplyTooLarge before building it.
    */
   read(args: Buffer[], kv: KvState, room: number): Reply;
+  /** It reads the whole keyspace (KEYS, SCAN): refused where the state is partial (the router). */
+  wholeKeyspace?: boolean;
   /** How it runs inside MULTI/EXEC (as a state machine command of the EXEC entry); absent: it cannot be queued. */
   inTxn?: { prepare(args: Buffer[]): KvCommand; reply(result: KvResult): Reply };
 }

@@ -322,6 +322,9 @@ export class RespConnection {
     }
     const bad = this.#checkArgs(cmd, args);
     if (bad) return { args, reply: this.#error(bad) };
+    if (cmd.kind === 'read' && cmd.wholeKeyspace && this.#server.node.partial) {
+      return { args, reply: this.#error(new NodeError('RAFTKV_ERR_BAD_REQUEST', `${name.toUpperCase()} is not served by the router: send it to a node of each shard, or use the router's GET /keys`)) };
+    }
     if ((this.client.subscriptions?.count ?? 0) > 0 && !ALLOWED_WHILE_SUBSCRIBED.has(name)) {
       return { args, reply: this.#error(new NodeError('RAFTKV_ERR_BAD_REQUEST', `Can't execute '${name}': only (P)SUBSCRIBE / (P)UNSUBSCRIBE / PING / QUIT are allowed in this context`)) };
     }

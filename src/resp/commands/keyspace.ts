@@ -36,6 +36,7 @@ const keys: ReadCommand = {
   kind: 'read',
   name: 'keys',
   arity: 2,
+  wholeKeyspace: true,
   flags: ['readonly'],
   keys: [0, 0, 0],
   doc: { summary: 'Returns every key that matches a glob pattern, in key order.', group: 'generic', since: '1.0.0', args: [{ name: 'pattern', type: 'pattern' }] },
@@ -49,6 +50,7 @@ const scan: ReadCommand = {
   kind: 'read',
   name: 'scan',
   arity: -2,
+  wholeKeyspace: true,
   flags: ['readonly'],
   keys: [0, 0, 0],
   doc: {
