@@ -12,7 +12,7 @@ export interface NodeApi {
   /** Resolves when a read at `level` of `keys` may be served from `kv` (refuses keys of another shard). */
   readBarrier(level: ReadLevel, keys?: readonly string[]): Promise<void>;
   readonly kv: KvState;
-  /** True on the router: its `kv` holds only the keys a read fetched, so whole-keyspace reads (KEYS, SCAN, DBSIZE) cannot run on it. */
+  /** True on the router: its `kv` holds only the keys a read fetched, so whole-keyspace reads (KEYS, SCAN) cannot run on it. */
   readonly partial?: boolean;
   /** Changes applied here, for GET /watch (absent on the router). */
   readonly watch?: WatchHub;

@@ -339,6 +339,7 @@ test('the router merges scans of both shards in key order, and keeps a transacti
   const respAddr = c.router!.respAddr!;
   const r = await RespTestClient.connect(Number(respAddr.slice(respAddr.lastIndexOf(':') + 1)));
   try {
+    assert.match(((await r.one('KEYS', '*')) as { error: string }).error, /KEYS is not served by the router/);
     assert.deepEqual(await r.call(['MULTI'], ['SET', a, 'x'], ['SET', b, 'y'], ['EXEC']), ['OK', 'QUEUED', 'QUEUED', { error: `CROSSSLOT keys of one transaction must hash to one slot: ${JSON.stringify(a)} is in slot ${keySlot(a)}, ${JSON.stringify(b)} in slot ${keySlot(b)}; a hash tag keeps keys together, e.g. {user1}.name and {user1}.email` }]);
   } finally {
     r.close();
