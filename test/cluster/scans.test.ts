@@ -4,34 +4,18 @@
 // property over random COUNTs and write mixes.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { TestCluster, http } from '../helpers/test-cluster.js';
-import { RespTestClient } from '../helpers/resp-client.js';
+import { http } from '../helpers/test-cluster.js';
+import { useRespCluster } from '../helpers/resp-cluster.js';
+import type { RespTestClient } from '../helpers/resp-client.js';
 
 describe('scans on a 3-node cluster', () => {
-  let c: TestCluster;
-  let leader: string;
-  let follower: string;
-  const clients: RespTestClient[] = [];
-  const resp = async (id: string): Promise<RespTestClient> => {
-    const cl = await RespTestClient.connect(c.respPort(id));
-    clients.push(cl);
-    return cl;
-  };
-
-  before(async () => {
-    c = await TestCluster.start();
-    leader = await c.waitForLeader();
-    follower = c.followers(leader)[0]!;
-  });
-  after(async () => {
-    for (const cl of clients) cl.close();
-    await c?.stop();
-  });
+  const h = useRespCluster();
+  const resp = (id: string): Promise<RespTestClient> => h.resp(id);
 
   test('GET /keys and /range page through 10,000 keys in order, at every read level', async () => {
-    const w = await resp(leader);
+    const w = await resp(h.leader);
     const all: string[] = [];
     for (let batch = 0; batch < 10; batch++) {
       const args = ['MSET'];
@@ -47,7 +31,7 @@ describe('scans on a 3-node cluster', () => {
       let after = '';
       for (let pages = 0; ; pages++) {
         assert.ok(pages <= 11, 'at most 11 pages of 1000');
-        const r = await http('GET', c.url(follower, `/keys?prefix=page:&limit=1000&level=${level}${after ? `&after=${after}` : ''}`));
+        const r = await http('GET', h.c.url(h.follower, `/keys?prefix=page:&limit=1000&level=${level}${after ? `&after=${after}` : ''}`));
         assert.equal(r.status, 200, r.text);
         seen.push(...(r.json.keys as string[]));
         if (!r.json.more) break;
@@ -56,17 +40,17 @@ describe('scans on a 3-node cluster', () => {
       if (level === 'linearizable') assert.deepEqual(seen, all);
       else assert.deepEqual(seen, all.slice(0, seen.length), 'a stale page is a prefix of the keys, in order');
     }
-    const range = await http('GET', c.url(leader, '/range?from=page:01000&to=page:01005&limit=3'));
+    const range = await http('GET', h.c.url(h.leader, '/range?from=page:01000&to=page:01005&limit=3'));
     assert.deepEqual(
       range.json.kvs.map((kv: { key: string; value: string }) => `${kv.key}=${kv.value}`),
       ['page:01000=v1000', 'page:01001=v1001', 'page:01002=v1002'],
     );
     assert.equal(range.json.more, true);
     assert.ok(range.json.kvs.every((kv: { revision: number }) => kv.revision > 0));
-    const rest = await http('GET', c.url(leader, `/range?from=page:01000&to=page:01005&after=${encodeURIComponent(range.json.next)}`));
+    const rest = await http('GET', h.c.url(h.leader, `/range?from=page:01000&to=page:01005&after=${encodeURIComponent(range.json.next)}`));
     assert.deepEqual(rest.json.kvs.map((kv: { key: string }) => kv.key), ['page:01003', 'page:01004']);
     assert.equal(rest.json.more, false);
-    for (const bad of ['/keys?limit=0', '/keys?limit=x', '/range?limit=100001', '/keys?level=nope']) assert.equal((await http('GET', c.url(leader, bad))).status, 400, bad);
+    for (const bad of ['/keys?limit=0', '/keys?limit=x', '/range?limit=100001', '/keys?level=nope']) assert.equal((await http('GET', h.c.url(h.leader, bad))).status, 400, bad);
     // DBSIZE is exact: the 10,000 keys and nothing else; an expired key stops counting at once.
     assert.equal(await w.one('DBSIZE'), 10_000);
     assert.deepEqual(await w.call(['SET', 'gone', 'v', 'PX', '1'], ['DBSIZE']), ['OK', 10_000]);
@@ -74,7 +58,7 @@ describe('scans on a 3-node cluster', () => {
   });
 
   test('KEYS matches Redis glob patterns', async () => {
-    const w = await resp(follower);
+    const w = await resp(h.follower);
     await w.one('MSET', 'hello', '1', 'hallo', '2', 'hxllo', '3', 'hllo', '4', 'heeeello', '5', 'h[a]llo', '6');
     assert.deepEqual(await w.one('KEYS', 'h?llo'), ['hallo', 'hello', 'hxllo']);
     assert.deepEqual(await w.one('KEYS', 'h*llo'), ['h[a]llo', 'hallo', 'heeeello', 'hello', 'hllo', 'hxllo']);
@@ -88,12 +72,12 @@ describe('scans on a 3-node cluster', () => {
 
   test('SCAN returns every key present for the whole scan, under concurrent writes (property)', async () => {
     const stable = Array.from({ length: 300 }, (_, i) => `stable:${i}`);
-    const w = await resp(leader);
+    const w = await resp(h.leader);
     await w.one('MSET', ...stable.flatMap((k) => [k, 'v']));
-    const writer = await resp(leader);
+    const writer = await resp(h.leader);
     let round = 0;
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 60 }), fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 400 })), { minLength: 20, maxLength: 80 }), fc.constantFrom(leader, follower), async (count, churn, node) => {
+      fc.asyncProperty(fc.integer({ min: 1, max: 60 }), fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 400 })), { minLength: 20, maxLength: 80 }), fc.constantFrom(h.leader, h.follower), async (count, churn, node) => {
         round++;
         const scanner = await resp(node);
         const seen = new Set<string>();

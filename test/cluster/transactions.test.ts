@@ -2,34 +2,18 @@
 // and POST /txn in etcd's shape, each applied as one log entry.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { TestCluster, http } from '../helpers/test-cluster.js';
-import { RespTestClient } from '../helpers/resp-client.js';
+import { describe, test } from 'node:test';
+import { http } from '../helpers/test-cluster.js';
+import { useRespCluster } from '../helpers/resp-cluster.js';
+import type { RespTestClient } from '../helpers/resp-client.js';
 
 describe('transactions on a 3-node cluster', () => {
-  let c: TestCluster;
-  let leader: string;
-  let follower: string;
-  const clients: RespTestClient[] = [];
-  const resp = async (id: string): Promise<RespTestClient> => {
-    const cl = await RespTestClient.connect(c.respPort(id));
-    clients.push(cl);
-    return cl;
-  };
-
-  before(async () => {
-    c = await TestCluster.start();
-    leader = await c.waitForLeader();
-    follower = c.followers(leader)[0]!;
-  });
-  after(async () => {
-    for (const cl of clients) cl.close();
-    await c?.stop();
-  });
+  const h = useRespCluster();
+  const resp = (id: string): Promise<RespTestClient> => h.resp(id);
 
   test('MULTI/EXEC queues and applies; WATCH makes EXEC answer nil when a watched key changed', async () => {
-    const a = await resp(follower);
-    const b = await resp(leader);
+    const a = await resp(h.follower);
+    const b = await resp(h.leader);
     assert.deepEqual(await a.call(['MULTI'], ['SET', 'm1', 'x'], ['INCR', 'm2'], ['GET', 'm1'], ['EXEC']), ['OK', 'QUEUED', 'QUEUED', 'QUEUED', ['OK', 1, 'x']]);
     // Untouched watched key: EXEC runs.
     assert.deepEqual(await a.call(['WATCH', 'm1'], ['MULTI'], ['SET', 'm1', 'y'], ['EXEC']), ['OK', 'OK', 'QUEUED', ['OK']]);
@@ -48,7 +32,7 @@ describe('transactions on a 3-node cluster', () => {
   });
 
   test('errors: nested MULTI, EXEC/DISCARD without MULTI, EXECABORT after a refused command, WATCH inside MULTI', async () => {
-    const a = await resp(follower);
+    const a = await resp(h.follower);
     assert.deepEqual(await a.call(['EXEC'], ['DISCARD']), [{ error: 'ERR EXEC without MULTI' }, { error: 'ERR DISCARD without MULTI' }]);
     assert.deepEqual(await a.call(['MULTI'], ['MULTI'], ['SET', 'e1', 'v'], ['DISCARD'], ['GET', 'e1']), ['OK', { error: 'ERR MULTI calls can not be nested' }, 'QUEUED', 'OK', null]);
     const aborted = await a.call(['MULTI'], ['SET', 'e1', 'v'], ['SET', 'e1'], ['NOSUCH'], ['EXEC'], ['GET', 'e1']);
@@ -64,8 +48,8 @@ describe('transactions on a 3-node cluster', () => {
   });
 
   test('atomicity: a reader never sees half of an EXEC', async () => {
-    const w = await resp(leader);
-    const readers = await Promise.all([resp(follower), resp(leader)]);
+    const w = await resp(h.leader);
+    const readers = await Promise.all([resp(h.follower), resp(h.leader)]);
     await readers[0]!.one('READLEVEL', 'stale');
     let stop = false;
     let torn = 0;
@@ -92,17 +76,17 @@ describe('transactions on a 3-node cluster', () => {
   });
 
   test('POST /txn answers as etcd does, and bad bodies are refused with 400', async () => {
-    await http('POST', c.url(leader, '/key'), { a: 'x' });
+    await http('POST', h.c.url(h.leader, '/key'), { a: 'x' });
     const body = { compare: [{ key: 'a', target: 'value', result: 'equal', value: 'x' }], success: [{ put: { key: 'b', value: 'y' } }], failure: [{ get: { key: 'a' } }] };
-    const r = await http('POST', c.url(follower, '/txn'), body);
+    const r = await http('POST', h.c.url(h.follower, '/txn'), body);
     assert.equal(r.status, 200);
     assert.deepEqual(r.json, { succeeded: true, results: [{ put: {} }] });
-    const again = await http('POST', c.url(follower, '/txn'), { ...body, compare: [{ key: 'a', target: 'value', result: 'equal', value: 'nope' }] });
+    const again = await http('POST', h.c.url(h.follower, '/txn'), { ...body, compare: [{ key: 'a', target: 'value', result: 'equal', value: 'nope' }] });
     assert.equal(again.json.succeeded, false);
     assert.equal(again.json.results[0].get.value, 'x');
     assert.ok(again.json.results[0].get.revision > 0);
-    const rev = (await http('GET', c.url(follower, '/key/b?revision'))).json.revision;
-    const cmp = await http('POST', c.url(leader, '/txn'), {
+    const rev = (await http('GET', h.c.url(h.follower, '/key/b?revision'))).json.revision;
+    const cmp = await http('POST', h.c.url(h.leader, '/txn'), {
       compare: [
         { key: 'b', target: 'revision', result: 'equal', revision: rev },
         { key: 'nokey', target: 'exists', result: 'equal', exists: false },
@@ -111,7 +95,7 @@ describe('transactions on a 3-node cluster', () => {
       success: [{ delete: { key: 'b' } }, { get: { key: 'b' } }, { put: { key: 'c', value: 'z', ttl: 100 } }],
     });
     assert.deepEqual(cmp.json, { succeeded: true, results: [{ delete: { deleted: 1 } }, { get: { key: 'b', value: null, revision: 0 } }, { put: {} }] });
-    const ttl = (await http('GET', c.url(leader, '/key/c?ttl'))).json.ttl;
+    const ttl = (await http('GET', h.c.url(h.leader, '/key/c?ttl'))).json.ttl;
     assert.ok(ttl > 90 && ttl <= 100, `ttl ${ttl}`);
     for (const bad of [
       { compare: 'x' },
@@ -124,14 +108,14 @@ describe('transactions on a 3-node cluster', () => {
       { success: [{ put: { key: '', value: 'v' } }] },
       { oops: [] },
     ]) {
-      const res = await http('POST', c.url(leader, '/txn'), bad);
+      const res = await http('POST', h.c.url(h.leader, '/txn'), bad);
       assert.equal(res.status, 400, JSON.stringify(bad));
       assert.equal(res.json.code, 'RAFTKV_ERR_BAD_REQUEST');
     }
   });
 
   test('an etcd-style CAS loop of 16 clients incrementing one counter ends at the right total', async () => {
-    const ids = c.launcher.ids;
+    const ids = h.c.launcher.ids;
     const perClient = 8;
     let conflicts = 0;
     const client = async (n: number): Promise<void> => {
@@ -140,10 +124,10 @@ describe('transactions on a 3-node cluster', () => {
       let seen: { value: number; revision: number } | undefined;
       while (done < perClient) {
         if (!seen) {
-          const g = await http('GET', c.url(node, '/key/counter?revision'));
+          const g = await http('GET', h.c.url(node, '/key/counter?revision'));
           seen = g.status === 404 ? { value: 0, revision: 0 } : { value: Number(g.json.value), revision: g.json.revision };
         }
-        const r = await http('POST', c.url(node, '/txn'), {
+        const r = await http('POST', h.c.url(node, '/txn'), {
           compare: [{ key: 'counter', target: 'revision', result: 'equal', revision: seen.revision }],
           success: [{ put: { key: 'counter', value: String(seen.value + 1) } }, { get: { key: 'counter' } }],
           failure: [{ get: { key: 'counter' } }],
@@ -159,7 +143,7 @@ describe('transactions on a 3-node cluster', () => {
       }
     };
     await Promise.all(Array.from({ length: 16 }, (_, i) => client(i)));
-    const final = await http('GET', c.url(leader, '/key/counter'));
+    const final = await http('GET', h.c.url(h.leader, '/key/counter'));
     assert.equal(final.json.counter, String(16 * perClient), `${conflicts} conflicts`);
   });
 });

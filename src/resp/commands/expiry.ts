@@ -28,6 +28,9 @@ export function ttlArg(unit: string, arg: Buffer, command: string, positive: boo
 
 const TTL_WORDS = new Set(['EX', 'PX', 'EXAT', 'PXAT']);
 
+/** The documented forms of an expiry option (SET, GETEX): EX s | PX ms | EXAT t | PXAT t. */
+export const TTL_ARG_DOCS: readonly ArgDoc[] = [...TTL_WORDS].map((t) => ({ name: t.toLowerCase(), type: 'integer', token: t }));
+
 /** SET's expiry options (EX, PX, EXAT, PXAT, KEEPTTL) at args[i]; how many words they took (0: not one). */
 export function setExpiryOption(args: Buffer[], i: number, into: { ttl?: Ttl; keepttl?: boolean }, command: string): number {
   const w = word(args[i]!);
@@ -133,7 +136,7 @@ const getex: WriteCommand = {
     summary: "Returns a key's value and sets its expiry (EX, PX, EXAT, PXAT) or removes it (PERSIST).",
     group: 'string',
     since: '6.2.0',
-    args: [KEY, { name: 'expiration', type: 'oneof', optional: true, args: ['EX', 'PX', 'EXAT', 'PXAT'].map((t) => ({ name: t.toLowerCase(), type: 'integer' as const, token: t })) }],
+    args: [KEY, { name: 'expiration', type: 'oneof', optional: true, args: [...TTL_ARG_DOCS, { name: 'persist', type: 'pure-token', token: 'PERSIST' }] }],
   },
   prepare(args): KvCommand {
     const key = keyArg(args[1]!);

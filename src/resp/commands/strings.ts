@@ -4,7 +4,7 @@
 
 import { checkResult } from '../../api/kv-rules.js';
 import type { KvCommand, KvResult, Ttl } from '../../node/kv-state.js';
-import { setExpiryOption } from './expiry.js';
+import { TTL_ARG_DOCS, setExpiryOption } from './expiry.js';
 import { storedByteLength } from '../../node/stored-bytes.js';
 import { RespError } from '../errors-resp.js';
 import { NIL, OK, array, bulk, integer, type Reply } from '../encoder.js';
@@ -84,10 +84,7 @@ const set: WriteCommand = {
         name: 'expiration',
         type: 'oneof',
         optional: true,
-        args: [
-          ...['EX', 'PX', 'EXAT', 'PXAT'].map((t): ArgDoc => ({ name: t.toLowerCase(), type: 'integer', token: t })),
-          { name: 'keepttl', type: 'pure-token', token: 'KEEPTTL' },
-        ],
+        args: [...TTL_ARG_DOCS, { name: 'keepttl', type: 'pure-token', token: 'KEEPTTL' }],
       },
     ],
   },
