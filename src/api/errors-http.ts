@@ -8,7 +8,8 @@ const STATUS: Record<NodeErrorCode, number> = {
   RAFTKV_ERR_PROPOSAL_DROPPED: 503,
   RAFTKV_ERR_BUSY: 503,
   RAFTKV_ERR_SHUTTING_DOWN: 503,
-  RAFTKV_ERR_COMPACTED: 500,
+  // A watch from a revision this node no longer holds (the log's own compaction never reaches clients).
+  RAFTKV_ERR_COMPACTED: 410,
   RAFTKV_ERR_CONF_CHANGE: 409,
   RAFTKV_ERR_TRANSFER: 409,
   RAFTKV_ERR_TIMEOUT: 504,
@@ -25,7 +26,7 @@ const STATUS: Record<NodeErrorCode, number> = {
 };
 
 const REASON: Record<number, string> = {
-  200: 'OK', 204: 'No Content', 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict',
+  200: 'OK', 204: 'No Content', 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict', 410: 'Gone',
   413: 'Payload Too Large', 421: 'Misdirected Request', 500: 'Internal Server Error', 503: 'Service Unavailable', 504: 'Gateway Timeout',
 };
 

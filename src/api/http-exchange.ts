@@ -14,7 +14,7 @@ import type { Logger } from '../node/logger.js';
 import { RaftError } from '../raft/errors.js';
 import { httpError, statusLine, type HttpError } from './errors-http.js';
 import { outcomeOfStatus, type RouteMeter } from '../node/request-meter.js';
-import { matchRoute, type Reply, type RequestBase, type Route } from './router.js';
+import { matchRoute, type Reply, type RequestBase, type Route, type StreamBody, type StreamSink } from './router.js';
 import { crossSite } from './same-origin.js';
 
 /** What a server serves: a route table and what its handlers get besides the request. */
@@ -31,6 +31,8 @@ export interface HttpServeOptions<C extends RequestBase> {
   context(request: RequestBase): C;
   /** Each route's request meter, made once when the server starts (absent: requests are not metered). */
   meters?: RouteMeters<C>;
+  /** WebSocket endpoints (a GET with an Upgrade header on their path). */
+  websockets?: readonly WebSocketRoute[];
 }
 
 export interface RouteMeters<C extends RequestBase> {
@@ -59,6 +61,31 @@ export interface HttpConnection {
   write(status: string, headers: readonly [string, string][], body: string | Buffer): void;
   /** Set once the client is gone. */
   onAborted(fn: () => void): void;
+  /** Starts a streamed answer: the head now, the body piece by piece. */
+  openStream(status: string, headers: readonly [string, string][]): StreamWriter;
+}
+
+/** A streamed body as a binding writes it. */
+export interface StreamWriter {
+  /** False once more than STREAM_BACKLOG_BYTES wait to be sent: the client cannot keep up. */
+  write(chunk: string): boolean;
+  end(): void;
+}
+
+/** Bytes a streamed answer may have waiting for a slow client before it is ended. */
+export const STREAM_BACKLOG_BYTES = 8 << 20;
+
+/** A WebSocket peer, whatever server carries it. */
+export interface WsPeer {
+  /** Send one text message; false when the peer cannot keep up (it is then closed). */
+  send(text: string): boolean;
+  close(code: number, reason: string): void;
+}
+
+/** A WebSocket endpoint: `open` serves one peer and returns what to do when it goes away. */
+export interface WebSocketRoute {
+  path: string;
+  open(query: URLSearchParams, peer: WsPeer): () => void;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -84,6 +111,7 @@ function route<C extends RequestBase>(opts: HttpServeOptions<C>, maxBody: number
   const contentLength = head.header('content-length');
   const contentType = head.header('content-type');
   const tokenHeader = head.header(TOKEN_HEADER);
+  const lastEventId = head.header('last-event-id');
 
   if (url.startsWith('/hraftd/') || url === '/hraftd') url = url.slice('/hraftd'.length) || '/';
   const match = matchRoute(opts.routes, method, url);
@@ -111,7 +139,7 @@ function route<C extends RequestBase>(opts: HttpServeOptions<C>, maxBody: number
 
   const run = (body: Buffer): void => {
     try {
-      const ctx = opts.context({ method, path: url, params, query, body, contentType, logger: opts.logger, fromMember });
+      const ctx = opts.context({ method, path: url, params, query, body, contentType, logger: opts.logger, fromMember, lastEventId });
       // Promise.resolve: a handler that is not async, or throws before its first await, is answered the same way.
       Promise.resolve(match.route.handler(ctx)).then(
         (reply) => ex.send(reply),
@@ -153,6 +181,8 @@ class Exchange {
   readonly #logger: Logger;
   #aborted = false;
   #answered = false;
+  /** A streamed answer's cancel, called if the client goes away. */
+  #onAbort: (() => void) | undefined;
   #method = '?';
   #url = '?';
   /** Where the answer is counted, once the route is known. */
@@ -166,6 +196,9 @@ class Exchange {
     this.#startedAt = meter ? performance.now() : 0;
     conn.onAborted(() => {
       this.#aborted = true;
+      const cancel = this.#onAbort;
+      this.#onAbort = undefined;
+      cancel?.();
     });
   }
 
@@ -198,6 +231,7 @@ class Exchange {
 
   send(reply: Reply): void {
     if (this.finished) return;
+    if (reply.stream) return this.#stream(reply.status, reply.stream);
     let rendered: Rendered;
     try {
       rendered = render(reply);
@@ -212,6 +246,67 @@ class Exchange {
     } catch (e) {
       // The connection can no longer be written (it closed in between): nothing to answer.
       this.#logger.debug('http: answer not written', { method: this.#method, url: this.#url, error: String(e) });
+    }
+  }
+
+  #stream(status: number, body: StreamBody): void {
+    this.#answered = true;
+    let writer: StreamWriter;
+    try {
+      writer = this.conn.openStream(statusLine(status), [
+        ['Content-Type', body.contentType],
+        ['Cache-Control', 'no-cache'],
+        ['X-Accel-Buffering', 'no'],
+      ]);
+    } catch (e) {
+      this.#logger.debug('http: stream not opened', { method: this.#method, url: this.#url, error: String(e) });
+      return;
+    }
+    let ended = false;
+    // The watcher's cancel: called once, whichever side ends the stream first.
+    let cancel: (() => void) | undefined;
+    const stop = (): void => {
+      const c = cancel;
+      cancel = undefined;
+      c?.();
+    };
+    const end = (): void => {
+      if (ended) return;
+      ended = true;
+      this.#onAbort = undefined;
+      stop();
+      if (!this.#aborted) {
+        try {
+          writer.end();
+        } catch {
+          // Gone meanwhile.
+        }
+      }
+    };
+    const sink: StreamSink = {
+      write: (chunk) => {
+        if (ended || this.#aborted) return false;
+        let ok: boolean;
+        try {
+          ok = writer.write(chunk);
+        } catch {
+          ok = false;
+        }
+        if (!ok) end();
+        return ok;
+      },
+      end,
+    };
+    this.#onAbort = () => {
+      ended = true;
+      stop();
+    };
+    try {
+      cancel = body.start(sink);
+      if (ended) stop();
+    } catch (e) {
+      this.#logger.error('http: a stream failed to start (a bug)', { method: this.#method, url: this.#url, error: stackOf(e) });
+      end();
     }
   }
 }

@@ -5,7 +5,9 @@
 import http from 'node:http';
 import type net from 'node:net';
 import type { RequestBase } from './router.js';
-import { serveRequest, type HttpConnection, type HttpServeOptions } from './http-exchange.js';
+import { WebSocketServer } from 'ws';
+import type { Logger } from '../node/logger.js';
+import { STREAM_BACKLOG_BYTES, serveRequest, type HttpConnection, type HttpServeOptions, type StreamWriter, type WebSocketRoute, type WsPeer } from './http-exchange.js';
 import type { ListeningServer } from './http-uws.js';
 
 /** uWS closes a keep-alive connection idle for about 10 s; do the same. */
@@ -30,6 +32,7 @@ export function listenNodeHttp<C extends RequestBase>(opts: HttpServeOptions<C>)
     );
   });
   if (opts.maxConnections !== undefined) server.maxConnections = opts.maxConnections;
+  const sockets = serveWebSockets(server, opts.websockets ?? [], opts.logger);
   // A socket error (a reset mid-request) ends that connection only.
   server.on('clientError', (_e: Error, socket: net.Socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
@@ -45,6 +48,8 @@ export function listenNodeHttp<C extends RequestBase>(opts: HttpServeOptions<C>)
         close: () => {
           server.close();
           server.closeAllConnections();
+          for (const ws of sockets.clients) ws.terminate();
+          sockets.close();
         },
       });
     });
@@ -79,6 +84,25 @@ class NodeConnection implements HttpConnection {
     this.#req.once('end', () => fn(EMPTY, true));
   }
 
+  openStream(status: string, headers: readonly [string, string][]): StreamWriter {
+    const res = this.#res;
+    const space = status.indexOf(' ');
+    res.writeHead(Number(space < 0 ? status : status.slice(0, space)), Object.fromEntries(headers));
+    res.flushHeaders();
+    // A stream outlives the keep-alive timeout of an idle connection.
+    this.#req.socket.setTimeout(0);
+    return {
+      write: (chunk) => {
+        if (res.destroyed) return false;
+        res.write(chunk);
+        return res.writableLength <= STREAM_BACKLOG_BYTES;
+      },
+      end: () => {
+        res.end();
+      },
+    };
+  }
+
   write(status: string, headers: readonly [string, string][], body: string | Buffer): void {
     const res = this.#res;
     if (res.headersSent || res.destroyed) return;
@@ -93,3 +117,51 @@ class NodeConnection implements HttpConnection {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** WebSocket endpoints on node:http, through `ws` (the library uWS's own fallback uses). */
+function serveWebSockets(server: http.Server, routes: readonly WebSocketRoute[], logger: Logger): WebSocketServer {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const route = routes.find((r) => r.path === (q < 0 ? url : url.slice(0, q)));
+    if (!route) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      let open = true;
+      const peer: WsPeer = {
+        send: (text) => {
+          if (!open) return false;
+          if (ws.bufferedAmount > STREAM_BACKLOG_BYTES) {
+            peer.close(1008, 'too slow');
+            return false;
+          }
+          ws.send(text);
+          return true;
+        },
+        close: (code, reason) => {
+          if (!open) return;
+          open = false;
+          ws.close(code, reason);
+        },
+      };
+      let cancel: (() => void) | undefined;
+      ws.on('error', () => {});
+      ws.on('close', () => {
+        open = false;
+        cancel?.();
+        cancel = undefined;
+      });
+      try {
+        cancel = route.open(new URLSearchParams(q < 0 ? '' : url.slice(q + 1)), peer);
+        if (!open) cancel();
+      } catch (e) {
+        logger.error('websocket: open failed (a bug)', { path: route.path, error: String(e) });
+        peer.close(1011, 'internal error');
+      }
+    });
+  });
+  return wss;
+}

@@ -13,6 +13,7 @@ import type { RequestMeter } from '../node/request-meter.js';
 import type { RequestBase, Route } from './router.js';
 import type { RouteMeters } from './http-exchange.js';
 import { ROUTES } from './routes.js';
+import { watchSocket } from './watch-route.js';
 
 export type { HttpServeOptions } from './http-exchange.js';
 
@@ -41,7 +42,7 @@ export interface HttpFront {
 /** The hraftd-compatible HTTP API of one node. */
 export function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront> {
   const { node, ...rest } = opts;
-  return serveHttp({ ...rest, routes: ROUTES, context: (request) => ({ ...request, node, clusterToken: opts.clusterToken }), ...(node.requests ? { meters: routeMeters(node.requests, ROUTES) } : {}) });
+  return serveHttp({ ...rest, routes: ROUTES, websockets: [watchSocket(node)], context: (request) => ({ ...request, node, clusterToken: opts.clusterToken }), ...(node.requests ? { meters: routeMeters(node.requests, ROUTES) } : {}) });
 }
 
 /** A meter per route of a table, labelled "METHOD /pattern" (a fixed set: never the request's own path). */

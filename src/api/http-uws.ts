@@ -4,7 +4,7 @@
 
 import type uWS from 'uWebSockets.js';
 import type { RequestBase } from './router.js';
-import { serveRequest, type HttpConnection, type HttpServeOptions } from './http-exchange.js';
+import { STREAM_BACKLOG_BYTES, serveRequest, type HttpConnection, type HttpServeOptions, type StreamWriter, type WsPeer } from './http-exchange.js';
 import type { UwsModule } from './http-backend.js';
 
 export interface ListeningServer {
@@ -12,8 +12,53 @@ export interface ListeningServer {
   close(): void;
 }
 
+/** What uWS keeps for one WebSocket. */
+interface WsData {
+  query: string;
+  /** Until it closed, from either side. */
+  open: boolean;
+  cancel?: () => void;
+}
+
 export function listenUws<C extends RequestBase>(uws: UwsModule, opts: HttpServeOptions<C>): Promise<ListeningServer> {
   const app = uws.App();
+  for (const route of opts.websockets ?? []) {
+    app.ws<WsData>(route.path, {
+      maxBackpressure: STREAM_BACKLOG_BYTES,
+      closeOnBackpressureLimit: 1,
+      idleTimeout: 0,
+      upgrade: (res, req, context) => {
+        res.upgrade<WsData>({ query: req.getQuery() ?? '', open: true }, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
+      },
+      open: (ws) => {
+        const data = ws.getUserData();
+        const peer: WsPeer = {
+          // 2: dropped (past maxBackpressure; uWS then closes it).
+          send: (text) => data.open && ws.send(text, false) !== 2,
+          close: (code, reason) => {
+            if (!data.open) return;
+            data.open = false;
+            ws.end(code, reason);
+          },
+        };
+        try {
+          const cancel = route.open(new URLSearchParams(data.query), peer);
+          if (data.open) data.cancel = cancel;
+          else cancel();
+        } catch (e) {
+          opts.logger.error('websocket: open failed (a bug)', { path: route.path, error: String(e) });
+          peer.close(1011, 'internal error');
+        }
+      },
+      close: (ws) => {
+        const data = ws.getUserData();
+        data.open = false;
+        const cancel = data.cancel;
+        data.cancel = undefined;
+        cancel?.();
+      },
+    });
+  }
   app.any('/*', (res, req) => {
     serveRequest(
       opts,
@@ -61,5 +106,38 @@ class UwsConnection implements HttpConnection {
       for (const [k, v] of headers) res.writeHeader(k, v);
       res.end(body);
     });
+  }
+
+  openStream(status: string, headers: readonly [string, string][]): StreamWriter {
+    const res = this.#res;
+    // Bytes uWS buffered for the client; counted from a refused write until it drains.
+    let backlog = 0;
+    res.cork(() => {
+      res.writeStatus(status);
+      for (const [k, v] of headers) res.writeHeader(k, v);
+      // A chunked body starts now, so the client sees the head before the first event.
+      res.write('');
+    });
+    return {
+      write: (chunk) => {
+        let ok = true;
+        res.cork(() => {
+          ok = res.write(chunk);
+        });
+        if (!ok) {
+          if (backlog === 0) {
+            res.onWritable(() => {
+              backlog = 0;
+              return true;
+            });
+          }
+          backlog += chunk.length;
+        }
+        return backlog <= STREAM_BACKLOG_BYTES;
+      },
+      end: () => {
+        res.cork(() => res.end());
+      },
+    };
   }
 }

@@ -1,6 +1,7 @@
 import type { Envelope, KvCommand, KvResult, KvState } from '../node/kv-state.js';
 import type { Health } from '../node/health.js';
 import type { RequestMeter } from '../node/request-meter.js';
+import type { WatchHub } from '../node/watch-hub.js';
 import type { MemberAddrs, NodeStatus, ReadLevel } from '../node/types.js';
 
 /** The one small interface both fronts (HTTP, RESP) use to reach their node. */
@@ -13,6 +14,10 @@ export interface NodeApi {
   /** Resolves when a read at `level` of `keys` may be served from `kv` (refuses keys of another shard). */
   readBarrier(level: ReadLevel, keys?: readonly string[]): Promise<void>;
   readonly kv: KvState;
+  /** True on the router: its `kv` holds only the keys a read fetched, so whole-keyspace reads (KEYS, SCAN) cannot run on it. */
+  readonly partial?: boolean;
+  /** Changes applied here, for GET /watch (absent on the router). */
+  readonly watch?: WatchHub;
   status(): NodeStatus;
   join(id: string, addrs: MemberAddrs): Promise<{ alreadyMember: boolean }>;
   remove(id: string): Promise<void>;

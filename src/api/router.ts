@@ -7,6 +7,21 @@ export interface Reply {
   raw?: Buffer | string;
   contentType?: string;
   retryAfter?: number;
+  /** A streamed answer (Server-Sent Events): written as it comes, until either side ends it. */
+  stream?: StreamBody;
+}
+
+/** Where a streamed answer goes. */
+export interface StreamSink {
+  /** Write a piece; false when the client is gone or cannot keep up (the stream is then over). */
+  write(chunk: string): boolean;
+  end(): void;
+}
+
+export interface StreamBody {
+  contentType: string;
+  /** Start writing; returns what to do when the client goes away first. */
+  start(sink: StreamSink): () => void;
 }
 
 /** A request as the HTTP server parsed it, whatever serves it. */
@@ -21,6 +36,8 @@ export interface RequestBase {
   logger: Logger;
   /** True when the request carried the cluster token (a member's request). */
   fromMember: boolean;
+  /** The Last-Event-ID header ('' when absent): where an EventSource resumes a stream. */
+  lastEventId?: string;
 }
 
 /** A request to a node's front. */

@@ -6,6 +6,10 @@ import type { Envelope } from '../node/kv-state.js';
 import type { ReadLevel } from '../node/types.js';
 import { checkResult, parseJsonObject, parseReadLevel, validateKey } from './kv-rules.js';
 import type { Reply, RequestContext, Route } from './router.js';
+import { listKeys, rangeKeys } from './scan-routes.js';
+import { txn } from './txn-route.js';
+import { watch } from './watch-route.js';
+import { parseTtlSeconds } from './ttl.js';
 
 function readLevel(ctx: RequestContext): ReadLevel {
   return parseReadLevel(ctx.query.get('level') ?? 'linearizable');
@@ -29,7 +33,10 @@ async function setKeys(ctx: RequestContext): Promise<Reply> {
     kv.push([k, v]);
   }
   if (kv.length === 0) throw badRequest('the body names no key');
-  checkResult(await ctx.node.propose({ op: 'set', kv }));
+  // ?ttl=SECONDS: every key of the body expires then (the leader fixes the deadline).
+  const ttlArg = ctx.query.get('ttl');
+  const ttl = ttlArg === null ? undefined : parseTtlSeconds(ttlArg);
+  checkResult(await ctx.node.propose({ op: 'set', kv, ...(ttl ? { ttl } : {}) }));
   return ok({ ok: true });
 }
 
@@ -43,8 +50,15 @@ async function getKey(ctx: RequestContext): Promise<Reply> {
 
 async function readKey(ctx: RequestContext, key: string, level: ReadLevel): Promise<Reply> {
   await ctx.node.readBarrier(level, [key]);
-  const value = ctx.node.kv.get(key);
+  const kv = ctx.node.kv;
+  const now = kv.now();
+  const value = kv.get(key, now);
   if (value === undefined) throw new NodeError('RAFTKV_ERR_NOT_FOUND', `key ${JSON.stringify(key)} not found`);
+  // ?ttl or ?revision: the key with what is known of it (seconds left, -1 without expiry; its revision).
+  if (ctx.query.has('ttl') || ctx.query.has('revision')) {
+    const pttl = kv.pttl(key, now);
+    return ok({ key, value, revision: kv.revision(key, now), ttl: pttl < 0 ? pttl : pttl / 1000 });
+  }
   if (ctx.query.has('raw')) return { status: 200, raw: value, contentType: 'application/octet-stream' };
   // The same bytes as JSON.stringify({ [key]: value }), without an object whose
   // property name is the key: every distinct name is a new V8 hidden class.
@@ -271,6 +285,10 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', pattern: '/metrics', body: false, handler: metrics },
   { method: 'GET', pattern: '/health', body: false, handler: health },
   { method: 'GET', pattern: '/readyz', body: false, handler: readyz },
+  { method: 'POST', pattern: '/txn', body: true, kind: 'write', handler: txn },
+  { method: 'GET', pattern: '/keys', body: false, kind: 'read', handler: listKeys },
+  { method: 'GET', pattern: '/range', body: false, kind: 'read', handler: rangeKeys },
+  { method: 'GET', pattern: '/watch', body: false, kind: 'read', handler: watch },
   { method: 'POST', pattern: '/join', body: true, membersOnly: true, handler: join },
   { method: 'DELETE', pattern: '/raft/remove', body: true, handler: remove },
   { method: 'POST', pattern: '/raft/remove', body: true, handler: remove },

@@ -32,7 +32,7 @@ export function formatChaosReport(r: ChaosReport): string[] {
     for (const e of h.errors.slice(0, 5)) lines.push(`  hostile error: ${e}`);
   }
   lines.push(
-    `history: ${r.ops} operations by ${o.clients} clients on ${o.keys} keys (get ${c.byOp.get}, put ${c.byOp.put}, cas ${c.byOp.cas}, delete ${c.byOp.delete}); ` +
+    `history: ${r.ops} operations by ${o.clients} clients on ${o.keys} keys (get ${c.byOp.get}, put ${c.byOp.put}, put with TTL ${c.byOp.putex}, cas ${c.byOp.cas}, txn ${c.byOp.txn}, delete ${c.byOp.delete}); ` +
       `availability ${(r.availability * 100).toFixed(1)}% (${c.ok} ok, ${c.failed} failed, of which ${c.unknownWrites} writes of unknown outcome)`,
   );
   lines.push(`writers: ${o.writers} connections, ${r.writes.ok} acknowledged writes, ${r.writes.failed} failed; ${r.ackedChecked} read back, ${r.lost} lost`);

@@ -1,4 +1,5 @@
-// The chaos load: history clients run put / get / delete / cas on a few hot
+// The chaos load: history clients run put / get / delete / cas, puts with a
+// TTL (POST /key?ttl=) and one-key transactions (POST /txn) on a few hot
 // keys (every written value unique, so the checker can tell writes apart),
 // and writers add a plain write load on unique keys, each acknowledged one
 // to be read back at the end.
@@ -20,7 +21,7 @@ export interface ClientStats {
   byOp: Record<KvInput['op'], number>;
 }
 
-export const newClientStats = (): ClientStats => ({ ok: 0, failed: 0, unknownWrites: 0, byOp: { get: 0, put: 0, delete: 0, cas: 0 } });
+export const newClientStats = (): ClientStats => ({ ok: 0, failed: 0, unknownWrites: 0, byOp: { get: 0, put: 0, delete: 0, cas: 0, putex: 0, txn: 0 } });
 
 /** When the load stops; shared so that it can be moved earlier. */
 export interface StopAt {
@@ -58,8 +59,21 @@ export async function runHistoryClient(o: ClientOptions): Promise<void> {
     const key = pick(o.rand, o.keys);
     const value = `c${o.id}-${++seq}`;
     const r = o.rand.next();
+    const expect = seen.get(key) ?? null;
+    // TTLs short enough that keys expire under the clients' eyes, in whole milliseconds.
+    const ttlMs = 100 + o.rand.int(1900);
     const input: KvInput =
-      r < 0.4 ? { op: 'get', key } : r < 0.7 ? { op: 'put', key, value } : r < 0.9 ? { op: 'cas', key, expect: seen.get(key) ?? null, value } : { op: 'delete', key };
+      r < 0.4
+        ? { op: 'get', key }
+        : r < 0.6
+          ? { op: 'put', key, value }
+          : r < 0.7
+            ? { op: 'putex', key, value, ttlMs }
+            : r < 0.8
+              ? { op: 'cas', key, expect, value }
+              : r < 0.9
+                ? { op: 'txn', key, expect, value }
+                : { op: 'delete', key };
     o.stats.byOp[input.op]++;
     const done = o.history.begin(o.id, input);
     const output = await perform(base, input, o.timeoutMs);
@@ -77,8 +91,8 @@ export async function runHistoryClient(o: ClientOptions): Promise<void> {
     o.stats.ok++;
     done(output);
     if (input.op === 'get') seen.set(key, output.value ?? null);
-    else if (input.op === 'cas') seen.set(key, output.swapped ? input.value : (output.value ?? null));
-    else seen.set(key, input.op === 'put' ? input.value : null);
+    else if (input.op === 'cas' || input.op === 'txn') seen.set(key, output.swapped ? input.value : (output.value ?? null));
+    else seen.set(key, input.op === 'put' || input.op === 'putex' ? input.value : null);
   }
 }
 
@@ -95,9 +109,22 @@ async function perform(base: string, input: KvInput, timeoutMs: number): Promise
       if (o.answer.status === 404 && o.answer.json?.code === 'RAFTKV_ERR_NOT_FOUND') return { ok: true, value: null };
       return { unknown: true };
     }
-    case 'put': {
-      const o = await call('POST', `${base}/key`, { [input.key]: input.value }, timeoutMs);
+    case 'put':
+    case 'putex': {
+      const ttl = input.op === 'putex' ? `?ttl=${input.ttlMs / 1000}` : '';
+      const o = await call('POST', `${base}/key${ttl}`, { [input.key]: input.value }, timeoutMs);
       return 'answer' in o && o.answer.status === 200 ? { ok: true } : { unknown: true };
+    }
+    case 'txn': {
+      const compare = input.expect === null ? { key: input.key, target: 'exists', result: 'equal', exists: false } : { key: input.key, target: 'value', result: 'equal', value: input.expect };
+      const o = await call('POST', `${base}/txn`, { compare: [compare], success: [{ put: { key: input.key, value: input.value } }], failure: [{ get: { key: input.key } }] }, timeoutMs);
+      if ('failure' in o || o.answer.status !== 200) return { unknown: true };
+      const succeeded = o.answer.json?.succeeded;
+      if (typeof succeeded !== 'boolean') return { unknown: true };
+      if (succeeded) return { ok: true, swapped: true };
+      const got = (o.answer.json?.results as { get?: { value?: unknown } }[] | undefined)?.[0]?.get;
+      if (!got) return { unknown: true };
+      return { ok: true, swapped: false, value: typeof got.value === 'string' ? got.value : null };
     }
     case 'delete': {
       const o = await call('DELETE', `${base}/key/${key}`, undefined, timeoutMs);

@@ -24,6 +24,10 @@
 
 export type KvInput =
   | { op: 'put'; key: string; value: string }
+  /** A put whose value expires `ttlMs` after the write takes effect (somewhere between its call and return). */
+  | { op: 'putex'; key: string; value: string; ttlMs: number }
+  /** A one-key transaction: if the key holds `expect` (null: absent), put `value`, else read it (a cas that reports what it saw). */
+  | { op: 'txn'; key: string; expect: string | null; value: string }
   | { op: 'get'; key: string }
   | { op: 'delete'; key: string }
   | { op: 'cas'; key: string; expect: string | null; value: string }; // expect null = key must be absent
@@ -100,6 +104,12 @@ export function describeOperation(op: Operation): string {
     case 'put':
       call = `put(${key}, ${JSON.stringify(input.value)})`;
       break;
+    case 'putex':
+      call = `put(${key}, ${JSON.stringify(input.value)}, ttl ${input.ttlMs} ms)`;
+      break;
+    case 'txn':
+      call = `txn(${key}: ${describeValue(input.expect)} -> ${JSON.stringify(input.value)})`;
+      break;
     case 'get':
       call = `get(${key})`;
       break;
@@ -115,7 +125,7 @@ export function describeOperation(op: Operation): string {
     result = '?';
   } else if (input.op === 'get') {
     result = output.value === undefined ? '(no value)' : describeValue(output.value);
-  } else if (input.op === 'cas') {
+  } else if (input.op === 'cas' || input.op === 'txn') {
     result = output.swapped === undefined ? '(no swapped)' : output.swapped ? 'swapped' : 'not swapped';
     if (output.value !== undefined) result += ` (saw ${describeValue(output.value)})`;
   } else {
@@ -186,7 +196,17 @@ interface Encoded {
   ret: Float64Array;
   /** Interned values: names[id]; names[ABSENT] = null. */
   names: (string | null)[];
+  /** Per value: the earliest and latest time it may expire (Infinity: it never does). */
+  expiresFrom: number[];
+  expiresBy: number[];
 }
+
+/**
+ * Slack between the history's clock and the nodes' (both this machine's, but
+ * read at slightly different moments and granularities): an expiry is only
+ * certain this far past its window, and only impossible this far before it.
+ */
+export const EXPIRY_SLACK_MS = 25;
 
 function encode(ops: readonly Operation[]): Encoded {
   const n = ops.length;
@@ -201,6 +221,8 @@ function encode(ops: readonly Operation[]): Encoded {
     call: new Float64Array(n),
     ret: new Float64Array(n),
     names: [null],
+    expiresFrom: [Infinity],
+    expiresBy: [Infinity],
   };
   const ids = new Map<string, number>();
   const intern = (value: string | null): number => {
@@ -209,6 +231,8 @@ function encode(ops: readonly Operation[]): Encoded {
     if (id === undefined) {
       id = e.names.length;
       e.names.push(value);
+      e.expiresFrom.push(Infinity);
+      e.expiresBy.push(Infinity);
       ids.set(value, id);
     }
     return id;
@@ -228,6 +252,15 @@ function encode(ops: readonly Operation[]): Encoded {
         e.kind[i] = PUT;
         e.arg[i] = intern(input.value);
         break;
+      case 'putex': {
+        // Values are unique, so the value carries its deadline: the leader stamps the write between call and return.
+        e.kind[i] = PUT;
+        const id = intern(input.value);
+        e.arg[i] = id;
+        e.expiresFrom[id] = op.call + input.ttlMs;
+        e.expiresBy[id] = isUnknown(output) ? Infinity : op.return + input.ttlMs;
+        break;
+      }
       case 'delete':
         e.kind[i] = DELETE;
         break;
@@ -240,6 +273,7 @@ function encode(ops: readonly Operation[]): Encoded {
         e.arg[i] = intern(output.value);
         break;
       case 'cas':
+      case 'txn':
         e.kind[i] = CAS;
         e.arg[i] = intern(input.expect);
         e.arg2[i] = intern(input.value);
@@ -349,8 +383,24 @@ function simplifyOpenOps(e: Encoded): void {
   }
 }
 
-/** The register model: the state after op `i` applied to `state`, or ILLEGAL if its output is impossible. */
+/**
+ * The register model with expiry: the state after op `i` applied to `state`,
+ * or ILLEGAL if its output is impossible. A value with a deadline may have
+ * expired by op i (when i may have taken effect after the earliest deadline),
+ * must have (when i began after the latest), or cannot have: the op's output
+ * says which where both are possible, and an op that saw it expired leaves
+ * the register absent.
+ */
 function step(e: Encoded, i: number, state: number): number {
+  if (state === ABSENT || e.expiresFrom[state] === Infinity) return stepRegister(e, i, state);
+  if (e.call[i] > e.expiresBy[state] + EXPIRY_SLACK_MS) return stepRegister(e, i, ABSENT);
+  if (e.ret[i] < e.expiresFrom[state] - EXPIRY_SLACK_MS) return stepRegister(e, i, state);
+  const alive = stepRegister(e, i, state);
+  if (alive !== ILLEGAL) return alive;
+  return stepRegister(e, i, ABSENT);
+}
+
+function stepRegister(e: Encoded, i: number, state: number): number {
   switch (e.kind[i]) {
     case PUT:
       return e.arg[i];

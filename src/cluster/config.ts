@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_LIMITS } from '../node/limits.js';
+import { DEFAULT_WATCH_HISTORY } from '../node/watch-hub.js';
 import { slotProblems } from '../shard/slot-map.js';
 import { parseSlotRanges, splitSlotsEvenly, type SlotRange } from '../shard/slots.js';
 
@@ -72,6 +73,8 @@ export const clusterConfigSchema = z.strictObject({
   limits: limitsSchema.default({ ...DEFAULT_LIMITS }),
   /** GET /health fails on a node whose applied index trails its commit index by more than maxApplyLag entries. */
   health: z.strictObject({ maxApplyLag: z.int().min(0).default(1000) }).default({ maxApplyLag: 1000 }),
+  /** Changes each node keeps for GET /watch?from=: a watch from further back is answered `compacted`. */
+  watchHistory: z.int().min(1).default(DEFAULT_WATCH_HISTORY),
   nodes: z.array(nodeSchema).min(1, 'a cluster needs at least one node').optional(),
   /** Instead of `nodes`: several Raft groups, each owning hash slots. */
   shards: z.array(shardSchema).min(1, 'a sharded cluster needs at least one shard').optional(),

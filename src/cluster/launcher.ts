@@ -155,6 +155,7 @@ export class Launcher {
       snapshotEvery: config.raft.snapshotEvery,
       compactionTrailing: config.raft.compactionTrailing,
       requestTimeoutMs: config.requestTimeoutMs,
+      watchHistory: config.watchHistory,
       maxBodyBytes: config.maxBodyBytes,
       limits: config.limits,
       healthMaxApplyLag: config.health.maxApplyLag,

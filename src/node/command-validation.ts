@@ -16,6 +16,7 @@ import { badRequest } from './errors.js';
 import type { Envelope, KvCommand } from './kv-state.js';
 import type { Limits } from './limits.js';
 import { storedByteLength } from './stored-bytes.js';
+import { COMPARE_RESULTS, COMPARE_TARGETS } from './txn.js';
 
 /** Keys of the state machine's own records (member addresses); no client command may write them. */
 export const SYSTEM_PREFIX = '\u0000';
@@ -78,11 +79,51 @@ function keysProblem(keys: unknown, sizes: Sizes): string | undefined {
   return undefined;
 }
 
+/** Deadlines and TTLs in milliseconds: integers well inside the safe range, so sums stay exact. */
+const MAX_TTL_MS = 2 ** 50;
+
+function ttlProblem(t: unknown): string | undefined {
+  if (t === undefined) return undefined;
+  if (typeof t !== 'object' || t === null) return 'ttl must be {"in": ms} or {"at": ms}';
+  const o = t as Record<string, unknown>;
+  const keys = Object.keys(o);
+  const n = keys.length === 1 && (keys[0] === 'in' || keys[0] === 'at') ? o[keys[0]] : undefined;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || Math.abs(n) > MAX_TTL_MS) return 'ttl must be {"in": ms} or {"at": ms} with an integer number of milliseconds';
+  return undefined;
+}
+
+
+function compareProblem(c: unknown, sizes: Sizes): string | undefined {
+  if (typeof c !== 'object' || c === null || Array.isArray(c)) return 'a compare must be an object';
+  const o = c as Record<string, unknown>;
+  const p = keyProblem(o.key, sizes);
+  if (p) return p;
+  if (!isString(o.target) || !(COMPARE_TARGETS as readonly string[]).includes(o.target)) return 'a compare target must be "value", "revision" or "exists"';
+  if (!isString(o.result) || !(COMPARE_RESULTS as readonly string[]).includes(o.result)) return 'a compare result must be "equal", "not_equal", "greater" or "less"';
+  if (o.target === 'value') return valueProblem(o.value, sizes);
+  if (o.target === 'revision' && (typeof o.revision !== 'number' || !Number.isSafeInteger(o.revision) || o.revision < 0)) return 'a revision compare needs a non-negative integer "revision"';
+  if (o.target === 'exists' && typeof o.exists !== 'boolean') return 'an exists compare needs a boolean "exists"';
+  return undefined;
+}
+
+/** Commands a transaction branch may hold: no batch, no transaction. */
+function branchProblem(cmds: unknown, name: string): string | undefined {
+  if (!Array.isArray(cmds)) return `txn ${name} must be a list of commands`;
+  if (cmds.length > MAX_BATCH_COMMANDS) return `more than ${MAX_BATCH_COMMANDS} commands in one transaction branch`;
+  for (const sub of cmds) {
+    const op = typeof sub === 'object' && sub !== null ? (sub as { op?: unknown }).op : undefined;
+    if (op === 'batch' || op === 'txn') return 'a transaction may not hold a batch or a transaction';
+  }
+  return undefined;
+}
+
 type Checker = (c: Record<string, unknown>, sizes: Sizes, depth: number) => string | undefined;
 
 /** One checker per command kind. */
 const CHECKERS: Record<KvCommand['op'], Checker> = {
   set(c, sizes) {
+    const t = ttlProblem(c.ttl);
+    if (t) return t;
     const kv = c.kv;
     if (!Array.isArray(kv) || kv.length === 0) return 'set needs a non-empty list of [key, value] pairs';
     if (kv.length > MAX_COMMAND_KEYS) return `more than ${MAX_COMMAND_KEYS} keys in one command`;
@@ -96,6 +137,10 @@ const CHECKERS: Record<KvCommand['op'], Checker> = {
   set1(c, sizes) {
     if (c.cond !== undefined && c.cond !== 'nx' && c.cond !== 'xx') return 'set1 cond must be "nx" or "xx"';
     if (c.get !== undefined && typeof c.get !== 'boolean') return 'set1 get must be a boolean';
+    if (c.keepttl !== undefined && typeof c.keepttl !== 'boolean') return 'set1 keepttl must be a boolean';
+    if (c.keepttl === true && c.ttl !== undefined) return 'set1 takes a ttl or keepttl, not both';
+    const t = ttlProblem(c.ttl);
+    if (t) return t;
     return keyProblem(c.key, sizes) ?? valueProblem(c.value, sizes);
   },
   del(c, sizes) {
@@ -121,6 +166,36 @@ const CHECKERS: Record<KvCommand['op'], Checker> = {
     for (const sub of cmds) if (typeof sub === 'object' && sub !== null && (sub as { op?: unknown }).op === 'batch') return 'a batch may not hold a batch';
     // Otherwise each command of a batch is checked when it runs: one bad command fails alone.
     return undefined;
+  },
+  expire(c, sizes) {
+    if (c.cond !== undefined && !['nx', 'xx', 'gt', 'lt'].includes(c.cond as string)) return 'expire cond must be "nx", "xx", "gt" or "lt"';
+    if (c.ttl === undefined) return 'expire needs a ttl';
+    return ttlProblem(c.ttl) ?? keyProblem(c.key, sizes);
+  },
+  persist(c, sizes) {
+    return keyProblem(c.key, sizes);
+  },
+  getex(c, sizes) {
+    if (c.persist !== undefined && typeof c.persist !== 'boolean') return 'getex persist must be a boolean';
+    if (c.persist === true && c.ttl !== undefined) return 'getex takes a ttl or persist, not both';
+    return ttlProblem(c.ttl) ?? keyProblem(c.key, sizes);
+  },
+  reap(c, sizes) {
+    return keysProblem(c.keys, sizes);
+  },
+  get(c, sizes) {
+    return keyProblem(c.key, sizes);
+  },
+  txn(c, sizes, depth) {
+    if (depth > 1) return 'a transaction may not be nested';
+    if (!Array.isArray(c.compare)) return 'txn compare must be a list';
+    if (c.compare.length > MAX_BATCH_COMMANDS) return `more than ${MAX_BATCH_COMMANDS} compares in one transaction`;
+    for (const cmp of c.compare) {
+      const p = compareProblem(cmp, sizes);
+      if (p) return p;
+    }
+    // The branches' commands are checked when they run, like a batch's.
+    return branchProblem(c.success, 'success') ?? branchProblem(c.failure, 'failure');
   },
 };
 
@@ -164,17 +239,18 @@ export function validateCommand(cmd: unknown, limits: Limits): KvCommand {
   const sizes = sizesOf(limits);
   const p = problem(cmd, sizes, 0);
   if (p) throw badRequest(p);
-  const c = cmd as KvCommand;
-  if (c.op === 'batch') {
-    return {
-      op: 'batch',
-      cmds: c.cmds.map((sub, i) => {
-        const sp = problem(sub, sizes, 1);
-        if (sp) throw badRequest(`command ${i + 1} of the batch: ${sp}`);
-        return withValueLimit(sub, limits);
-      }),
-    };
-  }
+  return checkedParts(cmd as KvCommand, sizes, limits, 0);
+}
+
+/** Every command a batch or transaction holds checked with this node's limits (problem() checks only the outer one). */
+function checkedParts(c: KvCommand, sizes: Sizes, limits: Limits, depth: number): KvCommand {
+  const part = (what: string) => (sub: KvCommand, i: number): KvCommand => {
+    const sp = problem(sub, sizes, depth + 1);
+    if (sp) throw badRequest(`command ${i + 1} of the ${what}: ${sp}`);
+    return checkedParts(sub, sizes, limits, depth + 1);
+  };
+  if (c.op === 'batch') return { op: 'batch', cmds: c.cmds.map(part('batch')) };
+  if (c.op === 'txn') return { ...c, success: c.success.map(part('transaction')), failure: c.failure.map(part('transaction')) };
   return withValueLimit(c, limits);
 }
 

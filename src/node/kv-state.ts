@@ -5,19 +5,42 @@
 import { Packr } from 'msgpackr';
 import { SYSTEM_PREFIX, commandProblem, envelopeProblem } from './command-validation.js';
 import { concatStored, storedByteLength } from './stored-bytes.js';
+import { CLOCK_KEY, EXPIRY_PREFIX, ExpiryIndex, deadlineOf, type Ttl } from './expiry.js';
+import { runTxn, type TxnCompare, type TxnHost } from './txn.js';
+
+export type { Ttl } from './expiry.js';
+export type { TxnCompare } from './txn.js';
 
 export type KvCommand =
-  /** Set several keys atomically (POST /key, MSET). */
-  | { op: 'set'; kv: [string, string][] }
-  /** Set one key with Redis options: only if absent (nx) / present (xx); `get` returns the old value. */
-  | { op: 'set1'; key: string; value: string; cond?: 'nx' | 'xx'; get?: boolean }
+  /** Set several keys atomically (POST /key, MSET); `ttl` gives each of them that deadline, else they have none. */
+  | { op: 'set'; kv: [string, string][]; ttl?: Ttl }
+  /**
+   * Set one key with Redis options: only if absent (nx) / present (xx); `get` returns the old value;
+   * `ttl` its deadline, `keepttl` keeps the one it had (otherwise a set clears it).
+   */
+  | { op: 'set1'; key: string; value: string; cond?: 'nx' | 'xx'; get?: boolean; ttl?: Ttl; keepttl?: boolean }
   | { op: 'del'; keys: string[] }
   | { op: 'cas'; key: string; expect: string | null; value: string }
   | { op: 'incr'; key: string; by: number }
   /** Append the bytes of `value`; answers the new length in bytes. A result longer than `max` bytes is refused. */
   | { op: 'append'; key: string; value: string; max?: number }
   /** Several commands of one client applied in order in one entry (a Redis pipeline); one result each. */
-  | { op: 'batch'; cmds: KvCommand[] };
+  | { op: 'batch'; cmds: KvCommand[] }
+  /** EXPIRE family: give a live key a deadline (a past one deletes it), under Redis's NX/XX/GT/LT conditions. */
+  | { op: 'expire'; key: string; ttl: Ttl; cond?: 'nx' | 'xx' | 'gt' | 'lt' }
+  /** Remove a key's deadline. */
+  | { op: 'persist'; key: string }
+  /** GETEX: the value, and a new deadline (`ttl`) or none (`persist`). */
+  | { op: 'getex'; key: string; ttl?: Ttl; persist?: boolean }
+  /** The leader's expirations: delete each key whose deadline has passed by this entry's time (others are left alone). */
+  | { op: 'reap'; keys: string[] }
+  /** A read inside a transaction: the value and revision at that point of the entry. */
+  | { op: 'get'; key: string }
+  /**
+   * A transaction (etcd's Txn; Redis's MULTI/EXEC with WATCH as revision compares): if every compare
+   * holds, the `success` commands run, else the `failure` ones, all in this one entry.
+   */
+  | { op: 'txn'; compare: TxnCompare[]; success: KvCommand[]; failure: KvCommand[] };
 
 export type KvResult =
   | { ok: true }
@@ -26,6 +49,10 @@ export type KvResult =
   | { ok: true; value: string | null }
   | { ok: true; number: number }
   | { ok: true; results: KvResult[] }
+  /** get: the value (null: absent) and its revision (0: absent). */
+  | { ok: true; value: string | null; rev: number }
+  /** txn: which branch ran, and its results. */
+  | { ok: true; succeeded: boolean; results: KvResult[] }
   | { ok: false; error: 'not-integer' | 'overflow' | 'stale-session' }
   /** A committed command that cannot be applied (malformed), or whose result would pass its size limit. */
   | { ok: false; error: 'invalid' | 'too-large'; message: string };
@@ -40,12 +67,18 @@ export interface Envelope {
   c?: string;
   s?: number;
   a?: number;
+  /** The leader's clock (ms since the epoch) when it proposed the entry: the state machine's time (expiry.ts). */
+  t?: number;
   cmd: KvCommand;
 }
 
 export interface KvWrite {
   key: string;
   value: string | null;
+  /** The revision (log index) of the write; absent for the state machine's own records. */
+  rev?: number;
+  /** A deletion because the key's deadline passed (a watch reports it as `expire`). */
+  expired?: boolean;
 }
 
 export interface Session {
@@ -84,20 +117,37 @@ const MEMBER_PREFIX = '\u0000member/';
 
 export class KvState {
   readonly data: Map<string, string>;
+  /** Each live key's revision: the log index of the entry that last wrote it. */
+  readonly revs: Map<string, number>;
+  /** Deadlines of the keys that have one (expiry.ts). */
+  readonly expiry = new ExpiryIndex();
   /** Member id -> its addresses (opaque JSON from the membership change that added it). */
   readonly members = new Map<string, string>();
   readonly sessions: Map<string, Session>;
   /** Sessions unused for this many log entries are forgotten. */
   readonly sessionTtlEntries: number;
+  /** The local clock reads filter expired keys by (the node's clock; the state machine's time by default). */
+  readClock: () => number = () => this.#time;
+  /** The state machine's time: the largest leader stamp applied (deterministic, unlike any local clock). */
+  #time = 0;
+  /** The index of the entry being applied: the revision of its writes. */
+  #index = 0;
+  /** Keys in order, for scans; rebuilt when the set of keys changed since. */
+  #sorted: string[] | undefined;
 
-  constructor(data = new Map<string, string>(), sessions = new Map<string, Session>(), sessionTtlEntries = 1_000_000) {
+  constructor(data = new Map<string, string>(), sessions = new Map<string, Session>(), sessionTtlEntries = 1_000_000, revs = new Map<string, number>()) {
     this.data = data;
+    this.revs = revs;
     this.sessions = sessions;
     this.sessionTtlEntries = sessionTtlEntries;
     for (const [k, v] of data) {
+      if (!k.startsWith(SYSTEM_PREFIX)) continue;
       if (k.startsWith(MEMBER_PREFIX)) this.members.set(k.slice(MEMBER_PREFIX.length), v);
+      else if (k.startsWith(EXPIRY_PREFIX)) this.expiry.set(k.slice(EXPIRY_PREFIX.length), Number(v));
+      else if (k === CLOCK_KEY) this.#time = Number(v);
     }
     for (const k of [...data.keys()]) if (k.startsWith(SYSTEM_PREFIX)) data.delete(k);
+    for (const k of revs.keys()) if (!data.has(k)) revs.delete(k);
   }
 
   /** Record (or forget, with null) a member's addresses, replicated like any write. */
@@ -107,8 +157,56 @@ export class KvState {
     writes.push({ key: MEMBER_PREFIX + id, value: context });
   }
 
-  get(key: string): string | undefined {
-    return this.data.get(key);
+  /** The state machine's time (ms): the largest leader stamp applied. */
+  get time(): number {
+    return this.#time;
+  }
+
+  /** The time reads judge expiry by: the local clock, never before the state machine's time. */
+  now(): number {
+    return Math.max(this.readClock(), this.#time);
+  }
+
+  /** A key's value, or undefined when absent or expired (by `now`). */
+  get(key: string, now = this.now()): string | undefined {
+    const v = this.data.get(key);
+    if (v === undefined) return undefined;
+    const at = this.expiry.get(key);
+    return at !== undefined && at <= now ? undefined : v;
+  }
+
+  /** A live key's revision (0: absent or expired). */
+  revision(key: string, now = this.now()): number {
+    return this.get(key, now) === undefined ? 0 : (this.revs.get(key) ?? 0);
+  }
+
+  /** Milliseconds a live key has left: -1 without a deadline, -2 when absent (Redis's PTTL). */
+  pttl(key: string, now = this.now()): number {
+    if (this.get(key, now) === undefined) return -2;
+    const at = this.expiry.get(key);
+    return at === undefined ? -1 : at - now;
+  }
+
+  /** A live key's deadline (ms since the epoch): -1 without one, -2 when absent (PEXPIRETIME). */
+  deadline(key: string, now = this.now()): number {
+    if (this.get(key, now) === undefined) return -2;
+    return this.expiry.get(key) ?? -1;
+  }
+
+  /** Live keys, exactly (DBSIZE). */
+  size(now = this.now()): number {
+    return this.data.size - this.expiry.countDue(now);
+  }
+
+  /** Every key in order (expired ones included: callers filter with get). Cached until a key comes or goes. */
+  sortedKeys(): readonly string[] {
+    this.#sorted ??= [...this.data.keys()].sort(compareKeys);
+    return this.#sorted;
+  }
+
+  /** Keys due for expiry by `now`, for the leader's reap proposals. */
+  dueKeys(now: number, max: number): string[] {
+    return this.expiry.due(now, max);
   }
 
   /**
@@ -122,6 +220,11 @@ export class KvState {
     // skipped, the same way on every replica, instead of stopping them all.
     const bad = envelopeProblem(env);
     if (bad !== undefined) return invalid(bad);
+    this.#index = index;
+    if (env.t !== undefined && env.t > this.#time) {
+      this.#time = env.t;
+      writes.push({ key: CLOCK_KEY, value: String(env.t) });
+    }
     if (env.c === undefined || env.s === undefined) return this.#run(env.cmd, writes, 0);
     let session = this.sessions.get(env.c);
     if (!session) {
@@ -156,10 +259,46 @@ export class KvState {
     return expired;
   }
 
-  #set(key: string, value: string | null, writes: KvWrite[]): void {
-    if (value === null) this.data.delete(key);
-    else this.data.set(key, value);
-    writes.push({ key, value });
+  #set(key: string, value: string | null, writes: KvWrite[], expired = false): void {
+    if (value === null) {
+      if (this.data.delete(key)) this.#sorted = undefined;
+      this.revs.delete(key);
+      this.#setDeadline(key, undefined, writes);
+      writes.push(expired ? { key, value, rev: this.#index, expired } : { key, value, rev: this.#index });
+      return;
+    }
+    if (!this.data.has(key)) this.#sorted = undefined;
+    this.data.set(key, value);
+    this.revs.set(key, this.#index);
+    writes.push({ key, value, rev: this.#index });
+  }
+
+  #setDeadline(key: string, at: number | undefined, writes: KvWrite[]): void {
+    if (at === undefined) {
+      if (this.expiry.delete(key)) writes.push({ key: EXPIRY_PREFIX + key, value: null });
+      return;
+    }
+    if (this.expiry.get(key) === at) return;
+    this.expiry.set(key, at);
+    writes.push({ key: EXPIRY_PREFIX + key, value: String(at) });
+  }
+
+  /** A key as commands see it: one past its deadline is deleted here (an expire event), identically everywhere. */
+  #live(key: string, writes: KvWrite[]): string | undefined {
+    const v = this.data.get(key);
+    if (v === undefined) return undefined;
+    const at = this.expiry.get(key);
+    if (at !== undefined && at <= this.#time) {
+      this.#set(key, null, writes, true);
+      return undefined;
+    }
+    return v;
+  }
+
+  /** Set a value with a new deadline (undefined: none), or keeping the old one. */
+  #put(key: string, value: string, writes: KvWrite[], ttl: Ttl | undefined, keep = false): void {
+    this.#set(key, value, writes);
+    if (!keep) this.#setDeadline(key, ttl === undefined ? undefined : deadlineOf(ttl, this.#time), writes);
   }
 
   #run(cmd: KvCommand, writes: KvWrite[], depth: number): KvResult {
@@ -167,19 +306,22 @@ export class KvState {
     if (bad !== undefined) return invalid(bad);
     switch (cmd.op) {
       case 'set':
-        for (const [k, v] of cmd.kv) this.#set(k, v, writes);
+        for (const [k, v] of cmd.kv) {
+          this.#live(k, writes);
+          this.#put(k, v, writes, cmd.ttl);
+        }
         return { ok: true };
       case 'set1': {
-        const old = this.data.get(cmd.key) ?? null;
+        const old = this.#live(cmd.key, writes) ?? null;
         const allowed = cmd.cond === undefined || (cmd.cond === 'nx' ? old === null : old !== null);
-        if (allowed) this.#set(cmd.key, cmd.value, writes);
+        if (allowed) this.#put(cmd.key, cmd.value, writes, cmd.ttl, cmd.keepttl === true);
         if (cmd.get) return { ok: true, value: old };
         return { ok: true, count: allowed ? 1 : 0 };
       }
       case 'del': {
         let count = 0;
         for (const k of cmd.keys) {
-          if (this.data.has(k)) {
+          if (this.#live(k, writes) !== undefined) {
             count++;
             this.#set(k, null, writes);
           }
@@ -187,22 +329,23 @@ export class KvState {
         return { ok: true, count };
       }
       case 'cas': {
-        const current = this.data.get(cmd.key) ?? null;
+        const current = this.#live(cmd.key, writes) ?? null;
         if (current !== cmd.expect) return { ok: true, swapped: false, value: current };
-        this.#set(cmd.key, cmd.value, writes);
+        this.#put(cmd.key, cmd.value, writes, undefined);
         return { ok: true, swapped: true, value: cmd.value };
       }
       case 'incr': {
-        const current = this.data.get(cmd.key);
+        const current = this.#live(cmd.key, writes);
         const n = current === undefined ? 0 : parseRedisInteger(current);
         if (n === undefined) return { ok: false, error: 'not-integer' };
         const next = n + cmd.by;
         if (!Number.isSafeInteger(next) || Math.abs(next) > MAX_SAFE) return { ok: false, error: 'overflow' };
+        // Redis keeps the TTL of a key INCR changes.
         this.#set(cmd.key, String(next), writes);
         return { ok: true, number: next };
       }
       case 'append': {
-        const next = concatStored(this.data.get(cmd.key) ?? '', cmd.value);
+        const next = concatStored(this.#live(cmd.key, writes) ?? '', cmd.value);
         const length = storedByteLength(next);
         if (cmd.max !== undefined && length > cmd.max) return { ok: false, error: 'too-large', message: `string exceeds maximum allowed size (${cmd.max} bytes)` };
         this.#set(cmd.key, next, writes);
@@ -212,8 +355,67 @@ export class KvState {
         // Not atomic in the Redis sense (a failed INCR does not undo the others), but
         // applied together, in order, and retried as a whole under one session sequence.
         return { ok: true, results: cmd.cmds.map((c) => this.#run(c, writes, depth + 1)) };
+      case 'expire':
+        return this.#expire(cmd.key, deadlineOf(cmd.ttl, this.#time), cmd.cond, writes);
+      case 'persist': {
+        if (this.#live(cmd.key, writes) === undefined || this.expiry.get(cmd.key) === undefined) return { ok: true, count: 0 };
+        this.#setDeadline(cmd.key, undefined, writes);
+        return { ok: true, count: 1 };
+      }
+      case 'getex': {
+        const value = this.#live(cmd.key, writes) ?? null;
+        if (value !== null && cmd.persist) this.#setDeadline(cmd.key, undefined, writes);
+        else if (value !== null && cmd.ttl !== undefined) this.#expire(cmd.key, deadlineOf(cmd.ttl, this.#time), undefined, writes);
+        return { ok: true, value };
+      }
+      case 'reap': {
+        let count = 0;
+        for (const k of cmd.keys) {
+          const at = this.expiry.get(k);
+          if (at !== undefined && at <= this.#time && this.data.has(k)) {
+            this.#set(k, null, writes, true);
+            count++;
+          }
+        }
+        return { ok: true, count };
+      }
+      case 'get': {
+        const value = this.#live(cmd.key, writes) ?? null;
+        return { ok: true, value, rev: value === null ? 0 : (this.revs.get(cmd.key) ?? 0) };
+      }
+      case 'txn':
+        return runTxn(cmd, this.#txnHost(writes, depth));
     }
   }
+
+  #txnHost(writes: KvWrite[], depth: number): TxnHost {
+    return {
+      value: (k) => this.#live(k, writes),
+      revision: (k) => (this.#live(k, writes) === undefined ? 0 : (this.revs.get(k) ?? 0)),
+      run: (c) => this.#run(c, writes, depth + 1),
+    };
+  }
+
+  /** EXPIRE at `at` under Redis's conditions (no deadline counts as infinite for GT/LT); a past deadline deletes. */
+  #expire(key: string, at: number, cond: 'nx' | 'xx' | 'gt' | 'lt' | undefined, writes: KvWrite[]): KvResult {
+    if (this.#live(key, writes) === undefined) return { ok: true, count: 0 };
+    const current = this.expiry.get(key);
+    const allowed =
+      cond === undefined ||
+      (cond === 'nx' && current === undefined) ||
+      (cond === 'xx' && current !== undefined) ||
+      (cond === 'gt' && current !== undefined && at > current) ||
+      (cond === 'lt' && (current === undefined || at < current));
+    if (!allowed) return { ok: true, count: 0 };
+    if (at <= this.#time) this.#set(key, null, writes, true);
+    else this.#setDeadline(key, at, writes);
+    return { ok: true, count: 1 };
+  }
+}
+
+/** Byte order of the keys' UTF-16 code units: what scans and ranges page by. */
+export function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function invalid(message: string): KvResult {

@@ -30,6 +30,7 @@ import type { SessionWrite as StoredSessionWrite } from '../storage/types.js';
 import { clusterIdentity, type ClusterIdentity } from './cluster-identity.js';
 import { limitsWith, type Limits } from './limits.js';
 import type { Logger } from './logger.js';
+import { DEFAULT_WATCH_HISTORY, WatchHub } from './watch-hub.js';
 import { parseMemberAddrs, type MemberAddrs, type NodeStatus, type ReadLevel } from './types.js';
 import { NodeTallies, nodeRegistry } from './node-metrics.js';
 import { RequestMeter } from './request-meter.js';
@@ -67,6 +68,8 @@ export interface NodeOptions {
   onFail?: (reason: string) => void;
   /** Consensus core knobs (deps.ts); absent in production: the core's defaults. */
   core?: CoreTuning;
+  /** Changes kept for watchers (GET /watch?from=): older revisions answer `compacted`. */
+  watchHistory?: number;
   /** The simulator's view of what the node applies and reads (deps.ts); absent in production. */
   observer?: NodeObserver;
 }
@@ -143,6 +146,8 @@ export class RaftNode {
   /** Confirmed reads waiting for the state machine to reach their index. */
   #readsAwaitingApply: number[] = [];
   #nextReadCtx = 1;
+  #reaping = false;
+  readonly #watch: WatchHub;
   #applied: number;
   #capturing = false;
   #lastSnapshotIndex: number;
@@ -196,6 +201,7 @@ export class RaftNode {
     this.limits = limitsWith(opts.limits);
     this.#forwarder = new Forwarder(opts.id, this.#requestTimeoutMs, opts.clusterToken, clock);
     this.#guard = opts.shard ? new ShardGuard(opts.id, opts.shard) : undefined;
+    this.#watch = new WatchHub(opts.watchHistory ?? DEFAULT_WATCH_HISTORY, applied);
     this.#pipeline = new WritePipeline({
       send: (msgs) => this.#send(msgs),
       write: (rd) => this.#write(rd),
@@ -273,7 +279,8 @@ export class RaftNode {
         },
         fresh ? undefined : { hardState: loaded.hardState, entries: loaded.entries, snapshot: loaded.snapshot, applied: loaded.applied },
       );
-      const kv = new KvState(loaded.kv, sessionsFromStore(loaded.sessions));
+      const kv = new KvState(loaded.kv, sessionsFromStore(loaded.sessions), undefined, loaded.revs);
+      kv.readClock = () => clock.now();
       const peers: Record<string, string> = {};
       for (const [id, a] of Object.entries(founders ?? {})) if (id !== opts.id) peers[id] = a.raft;
       for (const [id, ctx] of kv.members) {
@@ -332,7 +339,9 @@ export class RaftNode {
       // Forwarded batches and the router land here too: never store a key of another shard.
       // (Inside the promise: one misrouted command must fail alone, not its whole batch.)
       this.#guard?.check(commandKeys(env.cmd));
-      this.#proposals.push({ env, data: encodeEnvelope(env), resolve, reject });
+      // The leader's clock decides the entry's time (deadlines, expiry): every replica applies it alike.
+      const stamped: Envelope = { ...env, t: this.#clock.now() };
+      this.#proposals.push({ env: stamped, data: encodeEnvelope(stamped), resolve, reject });
       this.#kick();
     });
   }
@@ -393,6 +402,11 @@ export class RaftNode {
   /** The consensus core, read-only: for the simulator's checkers (logs, terms, commit), never to drive it. */
   get core(): RawNode {
     return this.#raw;
+  }
+
+  /** Every change applied here, by revision, for watchers (watch-hub.ts). */
+  get watch(): WatchHub {
+    return this.#watch;
   }
 
   /** The local state, for reads that already passed their barrier. */
@@ -566,6 +580,7 @@ export class RaftNode {
     }
     this.#reads.clear();
     this.#forwarder.close();
+    this.#watch.close(err.message);
   }
 
   // ---- the drive loop ----
@@ -584,7 +599,25 @@ export class RaftNode {
     if (gap > this.#stallWarnMs) this.#log.warn('event loop stalled', { id: this.id, ms: Math.round(gap), role: this.#raw.role });
     if (this.#paused || this.#stopped) return;
     this.#raw.tick();
+    this.#maybeReap();
     this.#kick();
+  }
+
+  /**
+   * The leader proposes the deletion of keys whose deadline passed, a batch at
+   * a time, one batch in flight (expiry.ts): every replica then deletes them
+   * at the same index. Reads already hide them meanwhile.
+   */
+  #maybeReap(): void {
+    if (this.#reaping || this.#raw.role !== Role.Leader || this.#kv.expiry.size === 0) return;
+    const due = this.#kv.dueKeys(this.#clock.now(), REAP_BATCH);
+    if (due.length === 0) return;
+    this.#reaping = true;
+    this.#proposeHere({ cmd: { op: 'reap', keys: due } })
+      .catch((e: unknown) => this.#log.debug('reap not applied', { id: this.id, error: String(e) }))
+      .finally(() => {
+        this.#reaping = false;
+      });
   }
 
   #onMessage(m: Message): void {
@@ -746,8 +779,10 @@ export class RaftNode {
     if (!rd.snapshot) return;
     const loaded = await this.#store.load();
     if (this.#stopped) return;
-    this.#kv = new KvState(loaded.kv, sessionsFromStore(loaded.sessions));
+    this.#kv = new KvState(loaded.kv, sessionsFromStore(loaded.sessions), undefined, loaded.revs);
+    this.#kv.readClock = () => this.#clock.now();
     this.#applied = rd.snapshot.index;
+    this.#watch.restored(rd.snapshot.index);
     this.#lastSnapshotIndex = rd.snapshot.index;
     this.#syncPeers();
     this.tallies.snapshotsInstalled++;
@@ -864,6 +899,7 @@ export class RaftNode {
       // stored applied index back (the store refuses, and the node failed).
       if (last > this.#installing) this.#store.applyBatch(writes, upserts, last, expired).catch((e: unknown) => this.#fail(e));
       this.#applied = last;
+      this.#watch.applied(writes, last);
     }
     if (membershipChanged) this.#syncPeers();
     return results;
@@ -1033,6 +1069,9 @@ function sessionsToStore(writes: SessionWrite[]): { upserts: StoredSessionWrite[
  * stalls.
  */
 const MAX_WRITES_IN_FLIGHT = 64;
+
+/** Keys one reap entry deletes at most. */
+const REAP_BATCH = 1000;
 
 function hashId(id: string): number {
   let h = 2166136261;

@@ -6,6 +6,7 @@ import { SlotMap, type ShardAssignment } from '../shard/slot-map.js';
 import { formatSlotRanges, keySlot } from '../shard/slots.js';
 import { NodeError } from './errors.js';
 import type { KvCommand } from './kv-state.js';
+import { txnKeys } from './txn.js';
 
 /** Every key a command touches. */
 export function commandKeys(cmd: KvCommand): string[] {
@@ -13,12 +14,19 @@ export function commandKeys(cmd: KvCommand): string[] {
     case 'set':
       return cmd.kv.map(([k]) => k);
     case 'del':
+    case 'reap':
       return cmd.keys;
     case 'set1':
     case 'cas':
     case 'incr':
     case 'append':
+    case 'expire':
+    case 'persist':
+    case 'getex':
+    case 'get':
       return [cmd.key];
+    case 'txn':
+      return txnKeys(cmd, commandKeys);
     case 'batch':
       return cmd.cmds.flatMap(commandKeys);
     default: {

@@ -12,6 +12,7 @@ import { bytesToStored } from '../node/stored-bytes.js';
 import type { ReadLevel } from '../node/types.js';
 import type { Reply } from './encoder.js';
 import type { RequestMeter, RouteMeter } from '../node/request-meter.js';
+import type { Subscriptions } from './pubsub.js';
 
 /** A connection's own state. */
 export interface ClientState {
@@ -22,6 +23,10 @@ export interface ClientState {
   level: ReadLevel;
   /** Set by QUIT: the connection closes once this reply is out. */
   quit: boolean;
+  /** Write a reply nobody asked for now (a keyspace notification). */
+  push(reply: Reply): void;
+  /** Its keyspace notification subscriptions, once it subscribed. */
+  subscriptions?: Subscriptions;
 }
 
 /** What commands may see of the server they run in. */
@@ -94,6 +99,10 @@ export interface ReadCommand extends CommandBase {
    * be large (MGET) throws ReplyTooLarge before building it.
    */
   read(args: Buffer[], kv: KvState, room: number): Reply;
+  /** It reads the whole keyspace (KEYS, SCAN): refused where the state is partial (the router). */
+  wholeKeyspace?: boolean;
+  /** How it runs inside MULTI/EXEC (as a state machine command of the EXEC entry); absent: it cannot be queued. */
+  inTxn?: { prepare(args: Buffer[]): KvCommand; reply(result: KvResult): Reply };
 }
 
 /** A reply past the connection's limits.maxReplyBytes; the connection words the error. */
@@ -108,6 +117,8 @@ export interface LocalCommand extends CommandBase {
   kind: 'local';
   /** Changes what the next reads of the connection need (READLEVEL, QUIT): ends a batch of commands. */
   endsRun?: boolean;
+  /** MULTI, EXEC, ...: the connection's transaction runs it (transaction.ts), not `run`. */
+  transaction?: 'multi' | 'exec' | 'discard' | 'watch' | 'unwatch';
   run(args: Buffer[], ctx: CommandContext): Reply;
 }
 

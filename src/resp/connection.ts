@@ -23,6 +23,8 @@ import { RespParser, type ParseResult } from './parser.js';
 import { ReplyTooLarge, keyArg, type ClientState, type Command, type CommandContext, type ServerView, type WriteCommand } from './command.js';
 import { NodeError, badRequest } from '../node/errors.js';
 import type { Outcome } from '../node/request-meter.js';
+import { RespTransaction } from './transaction.js';
+import { ALLOWED_WHILE_SUBSCRIBED } from './commands/pubsub.js';
 
 /** Commands read but not yet run, past which the connection stops reading (backpressure). */
 const MAX_QUEUED = 4096;
@@ -55,6 +57,8 @@ interface Resolved {
   cmd?: Command;
   /** The answer, when it is known before running (unknown command, wrong arity). */
   reply?: Reply;
+  /** The connection's transaction runs it (MULTI ... EXEC), alone in its run. */
+  txn?: boolean;
 }
 
 export class RespConnection {
@@ -91,6 +95,7 @@ export class RespConnection {
   #outBytes = 0;
   /** Bytes of the reply #finish built last. */
   #replyBytes = 0;
+  readonly #txn = new RespTransaction();
 
   constructor(socket: net.Socket, server: ServerView, id: number, opts: ConnectionOptions) {
     const limits = opts.limits;
@@ -101,7 +106,20 @@ export class RespConnection {
     this.#replyTooLarge = errorReply(`ERR reply exceeds the limit of ${limits.maxReplyBytes} bytes (limits.maxReplyBytes)`);
     this.#parser = new RespParser({ maxBulkBytes: opts.maxBulkBytes, maxArgs: limits.maxArgs, maxInlineBytes: limits.maxInlineBytes, maxCommandBytes: limits.maxCommandBytes });
     this.#batchBytes = Math.min(MAX_BATCH_BYTES, Math.floor(opts.maxBulkBytes / 2));
-    this.client = { id, addr: `${socket.remoteAddress}:${socket.remotePort}`, connectedAt: Date.now(), name: '', level: 'linearizable', quit: false };
+    this.client = {
+      id,
+      addr: `${socket.remoteAddress}:${socket.remotePort}`,
+      connectedAt: Date.now(),
+      name: '',
+      level: 'linearizable',
+      quit: false,
+      push: (reply) => {
+        if (this.#closed) return;
+        // A subscriber that does not read its notifications is dropped rather than buffered without end.
+        if (this.#socket.writableLength > this.#limits.maxReplyBytes) this.destroy();
+        else this.#socket.write(reply);
+      },
+    };
     this.#ctx = { client: this.client, server };
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
@@ -113,6 +131,7 @@ export class RespConnection {
     socket.on('error', () => {});
     socket.on('close', () => {
       this.#closed = true;
+      this.client.subscriptions?.close();
     });
     if (limits.idleTimeoutMs > 0) {
       socket.setTimeout(limits.idleTimeoutMs);
@@ -234,6 +253,7 @@ export class RespConnection {
   /** Whether a run can wait before it is answered: a write goes through Raft, a linearizable read through a barrier. */
   #mayWait(run: readonly Resolved[]): boolean {
     for (const r of run) {
+      if (r.txn) return true;
       const kind = r.cmd?.kind;
       if (kind === 'write' || (kind === 'read' && this.client.level === 'linearizable')) return true;
     }
@@ -272,6 +292,15 @@ export class RespConnection {
     let phase: 'write' | 'read' | undefined;
     while (this.#head < this.#queue.length && run.length < MAX_RUN) {
       const r = this.#resolve(this.#queue[this.#head]!);
+      if (this.#txn.captures(r)) {
+        // A transaction's command runs alone: MULTI changes what the commands after it do.
+        if (run.length > 0) break;
+        r.txn = true;
+        run.push(r);
+        this.#head++;
+        this.#queuedBytes -= argBytes(r.args);
+        break;
+      }
       const kind = r.cmd?.kind;
       if (kind === 'write' || kind === 'read') {
         if (phase !== undefined && phase !== kind) break;
@@ -294,6 +323,12 @@ export class RespConnection {
     }
     const bad = this.#checkArgs(cmd, args);
     if (bad) return { args, reply: this.#error(bad) };
+    if (cmd.kind === 'read' && cmd.wholeKeyspace && this.#server.node.partial) {
+      return { args, reply: this.#error(new NodeError('RAFTKV_ERR_BAD_REQUEST', `${name.toUpperCase()} is not served by the router: send it to a node of each shard, or use the router's GET /keys`)) };
+    }
+    if ((this.client.subscriptions?.count ?? 0) > 0 && !ALLOWED_WHILE_SUBSCRIBED.has(name)) {
+      return { args, reply: this.#error(new NodeError('RAFTKV_ERR_BAD_REQUEST', `Can't execute '${name}': only (P)SUBSCRIBE / (P)UNSUBSCRIBE / PING / QUIT are allowed in this context`)) };
+    }
     return { args, cmd };
   }
 
@@ -333,6 +368,17 @@ export class RespConnection {
   }
 
   async #executeRun(run: Resolved[], replies: Reply[]): Promise<Reply> {
+    if (run.length === 1 && run[0]!.txn) {
+      let reply: Reply;
+      try {
+        reply = await this.#txn.run(run[0]!, this.#server.node, this.client.level, (e) => this.#commandError(e, undefined));
+      } catch (e) {
+        reply = this.#commandError(e, run[0]!.args);
+      }
+      this.#replyBytes = typeof reply === 'string' ? Buffer.byteLength(reply) : reply.length;
+      replies[0] = reply;
+      return reply;
+    }
     const writes: Pending[] = [];
     let reads = false;
     // The keys the reads touch: a node of a sharded cluster refuses keys of other shards.

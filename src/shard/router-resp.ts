@@ -16,6 +16,7 @@ export function routerNodeApi(router: Router, addrs: { http: string; resp: strin
   let kv = new KvState();
   return {
     id: 'router',
+    partial: true,
     propose: (cmd) => (cmd.op === 'batch' ? proposeBatch(router, cmd.cmds) : router.propose(cmd)),
     proposeLocal: () => Promise.reject(notHere('a forwarded proposal')),
     async readBarrier(level: ReadLevel, keys: readonly string[] = []): Promise<void> {

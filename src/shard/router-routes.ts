@@ -8,6 +8,9 @@ import { mgetBody } from '../api/routes.js';
 import { NodeError, badRequest } from '../node/errors.js';
 import type { ReadLevel } from '../node/types.js';
 import type { Router } from './router.js';
+import { parseTxnBody, txnReply } from '../api/txn-route.js';
+import { parseTtlSeconds } from '../api/ttl.js';
+import { routerListKeys, routerRange } from './router-scan.js';
 
 export interface RouterContext extends RequestBase {
   router: Router;
@@ -29,7 +32,8 @@ async function setKeys(ctx: RouterContext): Promise<Reply> {
   const body = parseJsonObject(ctx.body);
   const kv: [string, string][] = Object.keys(body).map((k) => [validateKey(k), stringValue(body, k)]);
   if (kv.length === 0) throw badRequest('the body names no key');
-  await ctx.router.set(kv);
+  const ttl = ctx.query.get('ttl');
+  await ctx.router.set(kv, ttl === null ? undefined : parseTtlSeconds(ttl));
   return ok({ ok: true });
 }
 
@@ -84,6 +88,12 @@ async function distributorSet(ctx: RouterContext): Promise<Reply> {
   return ok({ ok: true, shard: ctx.router.shardOf(key) });
 }
 
+/** POST /txn: on the one shard (and slot) that owns its keys. */
+async function routerTxn(ctx: RouterContext): Promise<Reply> {
+  const cmd = parseTxnBody(ctx.body);
+  return txnReply(cmd, await ctx.router.propose(cmd));
+}
+
 async function shards(ctx: RouterContext): Promise<Reply> {
   return ok(await ctx.router.view());
 }
@@ -108,6 +118,9 @@ export const ROUTER_ROUTES: readonly Route<RouterContext>[] = [
   { method: 'GET', pattern: '/mget', body: false, kind: 'read', handler: getMany },
   { method: 'POST', pattern: '/mget', body: true, kind: 'read', handler: getMany },
   { method: 'POST', pattern: '/set', body: true, kind: 'write', handler: distributorSet },
+  { method: 'POST', pattern: '/txn', body: true, kind: 'write', handler: routerTxn },
+  { method: 'GET', pattern: '/keys', body: false, kind: 'read', handler: routerListKeys },
+  { method: 'GET', pattern: '/range', body: false, kind: 'read', handler: routerRange },
   { method: 'GET', pattern: '/metrics', body: false, handler: metrics },
   { method: 'GET', pattern: '/shards', body: false, handler: shards },
   { method: 'GET', pattern: '/status', body: false, handler: status },

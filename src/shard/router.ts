@@ -4,7 +4,7 @@
 
 import { validateKey } from '../api/kv-rules.js';
 import { NodeError, badRequest } from '../node/errors.js';
-import type { KvCommand, KvResult } from '../node/kv-state.js';
+import type { KvCommand, KvResult, Ttl } from '../node/kv-state.js';
 import type { ReadLevel } from '../node/types.js';
 import { commandKeys } from '../node/shard-guard.js';
 import { ShardClient, errorOf, type ShardMember, type ShardView } from './shard-client.js';
@@ -106,9 +106,9 @@ export class Router {
   }
 
   /** Set every pair atomically: all keys must belong to one shard. */
-  async set(kv: [string, string][]): Promise<void> {
+  async set(kv: [string, string][], ttl?: Ttl): Promise<void> {
     if (kv.length === 0) throw badRequest('name at least one key');
-    check(await this.propose({ op: 'set', kv }));
+    check(await this.propose({ op: 'set', kv, ...(ttl ? { ttl } : {}) }));
   }
 
   /** Delete keys (all of one shard); answers how many existed. */
@@ -131,7 +131,25 @@ export class Router {
   async propose(cmd: KvCommand): Promise<KvResult> {
     const keys = commandKeys(cmd);
     for (const k of keys) validateKey(k);
+    // A transaction (EXEC, POST /txn) keeps Redis Cluster's rule: one slot, not merely one shard.
+    if (cmd.op === 'txn' || (cmd.op === 'batch' && cmd.cmds.some((c) => c.op === 'txn'))) oneSlot(keys);
     return this.#clients[this.#oneShard(keys)]!.propose(cmd);
+  }
+
+  /**
+   * A read of every shard (scans), in parallel: `fn` gets a reader of a path
+   * on that shard, which answers the JSON of a 200 or throws the shard's error.
+   */
+  eachShard<T>(fn: (read: (path: string) => Promise<Record<string, unknown>>) => Promise<T>): Promise<T[]> {
+    return Promise.all(
+      this.#clients.map((c) =>
+        fn(async (path) => {
+          const a = await c.read('GET', path);
+          if (a.status !== 200 || !a.json) throw errorOf(a);
+          return a.json as Record<string, unknown>;
+        }),
+      ),
+    );
   }
 
   /** Keys held by the shards' leaders at their last status poll. */
@@ -188,6 +206,19 @@ export class Router {
       );
     }
     return first;
+  }
+}
+
+function oneSlot(keys: readonly string[]): void {
+  if (keys.length === 0) return;
+  const slot = keySlot(keys[0]!);
+  for (const k of keys) {
+    if (keySlot(k) !== slot) {
+      throw new NodeError(
+        'RAFTKV_ERR_CROSSSLOT',
+        `keys of one transaction must hash to one slot: ${JSON.stringify(keys[0])} is in slot ${slot}, ${JSON.stringify(k)} in slot ${keySlot(k)}; a hash tag keeps keys together, e.g. {user1}.name and {user1}.email`,
+      );
+    }
   }
 }
 

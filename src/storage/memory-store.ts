@@ -24,6 +24,8 @@ export interface StoredSession {
 export interface SnapshotBody {
   applied: number;
   kv: [string, string][];
+  /** Keys' revisions (absent in bodies from before revisions). */
+  revs?: [string, number][];
   sessions: [string, StoredSession][];
 }
 
@@ -34,6 +36,7 @@ export class MemoryStore {
   #snapshot: SnapshotMeta | undefined;
   #applied = 0;
   readonly #kv = new Map<string, string>();
+  readonly #revs = new Map<string, number>();
   readonly #sessions = new Map<string, StoredSession>();
   /** Snapshot bytes by index: captured ones and the installed one. */
   readonly #snapshots = new Map<number, Uint8Array>();
@@ -54,6 +57,7 @@ export class MemoryStore {
       entries: this.#entries.map(copyEntry),
       applied: this.#applied,
       kv: new Map(this.#kv),
+      revs: new Map(this.#revs),
       sessions: new Map([...this.#sessions].map(([c, s]) => [c, { ...s }])),
     }));
   }
@@ -93,6 +97,8 @@ export class MemoryStore {
       for (const w of writes) {
         if (w.value === null) this.#kv.delete(w.key);
         else this.#kv.set(w.key, w.value);
+        if (w.value === null || !w.rev) this.#revs.delete(w.key);
+        else this.#revs.set(w.key, w.rev);
       }
       for (const c of expiredSessions) this.#sessions.delete(c);
       for (const s of sessions) this.#sessions.set(s.client, { seq: s.seq, result: s.result, index: s.index ?? appliedIndex });
@@ -102,7 +108,7 @@ export class MemoryStore {
 
   captureSnapshot(): Promise<CapturedSnapshot> {
     return this.#run(() => {
-      const body: SnapshotBody = { applied: this.#applied, kv: [...this.#kv], sessions: [...this.#sessions] };
+      const body: SnapshotBody = { applied: this.#applied, kv: [...this.#kv], revs: [...this.#revs], sessions: [...this.#sessions] };
       const bytes = new TextEncoder().encode(JSON.stringify(body));
       this.#snapshots.set(this.#applied, bytes);
       const term = this.#applied === this.#snapshot?.index ? this.#snapshot.term : this.#entries.find((e) => e.index === this.#applied)?.term;
@@ -155,6 +161,8 @@ export class MemoryStore {
     if (body.applied !== meta.index) throw brokenInvariant(`the incoming snapshot says applied ${body.applied}, its meta says index ${meta.index}`);
     this.#kv.clear();
     for (const [k, v] of body.kv) this.#kv.set(k, v);
+    this.#revs.clear();
+    for (const [k, r] of body.revs ?? []) this.#revs.set(k, r);
     this.#sessions.clear();
     for (const [c, s] of body.sessions) this.#sessions.set(c, s);
     this.#applied = meta.index;

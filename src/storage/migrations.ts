@@ -5,6 +5,7 @@
 // v1: log (no checksums), hard state, kv, applied index.
 // v2: log rows carry the CRC-32 of their data; client sessions (exactly-once);
 //     the latest snapshot's meta.
+// v3: kv rows carry their revision (the log index that last wrote them).
 
 // Node's crc32 (zlib's): the same CRC-32 as the core's, 1.3x faster on a 43-byte entry, 8x on 200 bytes.
 import { crc32 } from 'node:zlib';
@@ -12,7 +13,7 @@ import type { Db, Param } from './db.js';
 import { StorageError } from './errors.js';
 import { placeholders, writeRows } from './multi-row.js';
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** The v1 tables, kept verbatim: migration 1 creates them, and tests build a v1 database from them. */
 export const V1_DDL = `
@@ -90,6 +91,12 @@ const MIGRATIONS: readonly Migration[] = [
       }
       await db.exec('DROP TABLE log; ALTER TABLE log_v2 RENAME TO log;');
     },
+  },
+  {
+    version: 3,
+    description: 'kv revisions',
+    // Rows written before revisions existed have revision 0 until they are written again.
+    up: (db) => db.exec('ALTER TABLE kv ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;'),
   },
 ];
 

@@ -163,7 +163,7 @@ export class SqliteStore {
         meta = await db.get<{ applied: number }>('SELECT applied FROM meta WHERE id = 0');
         snap = await db.get<SnapDbRow>('SELECT idx, term, conf_state, size FROM snapshot_meta WHERE id = 0');
         logRows = await db.all<LogDbRow>('SELECT idx, term, kind, data, checksum FROM log ORDER BY idx');
-        kvRows = await db.all<{ k: string; v: string }>('SELECT k, v FROM kv');
+        kvRows = await db.all<{ k: string; v: string; rev: number }>('SELECT k, v, rev FROM kv');
         sessionRows = await db.all<{ client: string; seq: number; result: string; idx: number }>('SELECT client, seq, result, idx FROM sessions');
       } finally {
         await db.run('COMMIT').catch(() => undefined);
@@ -191,6 +191,7 @@ export class SqliteStore {
         entries,
         applied,
         kv: new Map(kvRows.map((r) => [r.k, r.v])),
+        revs: new Map(kvRows.filter((r) => r.rev > 0).map((r) => [r.k, r.rev])),
         sessions: new Map(sessionRows.map((r) => [r.client, { seq: r.seq, result: r.result, index: r.idx }])),
       };
     });
@@ -288,7 +289,7 @@ export class SqliteStore {
     if (head.applied !== snap.index) throw corrupt(`the incoming snapshot says applied ${head.applied}, its meta says index ${snap.index}`);
     await db.exec(`
       DELETE FROM main.kv;
-      INSERT INTO main.kv (k, v) SELECT k, v FROM incoming.kv;
+      INSERT INTO main.kv (k, v, rev) SELECT k, v, rev FROM incoming.kv;
       DELETE FROM main.sessions;
       INSERT INTO main.sessions (client, seq, result, idx) SELECT client, seq, result, idx FROM incoming.sessions;
     `);
@@ -323,7 +324,7 @@ export class SqliteStore {
         relaxed ? 'PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE' : 'BEGIN IMMEDIATE',
         relaxed ? 'COMMIT; PRAGMA synchronous = FULL' : 'COMMIT',
         async () => {
-          await writeRows(db, upsertKvSql, upserts, (r, out) => out.push(r[0], r[1]));
+          await writeRows(db, upsertKvSql, upserts, (r, out) => out.push(r[0], r[1], r[2]));
           await writeRows(db, deleteKvSql, deletes, (k, out) => out.push(k));
           await writeRows(db, deleteSessionsSql, expiredSessions, (c, out) => out.push(c));
           await writeRows(db, upsertSessionsSql, lastSessionWins(sessions), (s, out) => out.push(s.client, s.seq, s.result, s.index ?? appliedIndex));
@@ -481,7 +482,12 @@ export class SqliteStore {
         const { writes, sessions, appliedIndex, expiredSessions } = part.apply;
         checkApplied(appliedIndex, applied, Math.max(lastIndex, snapIndex));
         const { upserts, deletes } = lastWriteWins(writes);
-        script.rows('INSERT INTO kv (k, v)', upserts.length, (i) => `${text(upserts[i]![0])},${text(upserts[i]![1])}`, 'ON CONFLICT (k) DO UPDATE SET v = excluded.v');
+        script.rows(
+          'INSERT INTO kv (k, v, rev)',
+          upserts.length,
+          (i) => `${text(upserts[i]![0])},${text(upserts[i]![1])},${int(upserts[i]![2])}`,
+          'ON CONFLICT (k) DO UPDATE SET v = excluded.v, rev = excluded.rev',
+        );
         script.inList('DELETE FROM kv WHERE k IN', deletes);
         // Expiry first: a session written in this batch is live at its end.
         script.inList('DELETE FROM sessions WHERE client IN', expiredSessions);
@@ -577,7 +583,7 @@ export class SqliteStore {
 }
 
 const insertLogSql = (n: number): string => `INSERT INTO log (idx, term, kind, data, checksum) VALUES ${placeholders(n, 5)}`;
-const upsertKvSql = (n: number): string => `INSERT INTO kv (k, v) VALUES ${placeholders(n, 2)} ON CONFLICT (k) DO UPDATE SET v = excluded.v`;
+const upsertKvSql = (n: number): string => `INSERT INTO kv (k, v, rev) VALUES ${placeholders(n, 3)} ON CONFLICT (k) DO UPDATE SET v = excluded.v, rev = excluded.rev`;
 const deleteKvSql = (n: number): string => `DELETE FROM kv WHERE k IN (${list(n)})`;
 const deleteSessionsSql = (n: number): string => `DELETE FROM sessions WHERE client IN (${list(n)})`;
 const upsertSessionsSql = (n: number): string =>
@@ -630,14 +636,14 @@ function checkApplied(appliedIndex: number, applied: number, tip: number): void 
 }
 
 /** Within a batch the last write of a key wins: one upsert or delete per key. */
-function lastWriteWins(writes: readonly KvWrite[]): { upserts: [string, string][]; deletes: string[] } {
-  const last = new Map<string, string | null>();
-  for (const w of writes) last.set(w.key, w.value);
-  const upserts: [string, string][] = [];
+function lastWriteWins(writes: readonly KvWrite[]): { upserts: [string, string, number][]; deletes: string[] } {
+  const last = new Map<string, KvWrite>();
+  for (const w of writes) last.set(w.key, w);
+  const upserts: [string, string, number][] = [];
   const deletes: string[] = [];
-  for (const [k, v] of last) {
-    if (v === null) deletes.push(k);
-    else upserts.push([k, v]);
+  for (const [k, w] of last) {
+    if (w.value === null) deletes.push(k);
+    else upserts.push([k, w.value, w.rev ?? 0]);
   }
   return { upserts, deletes };
 }

@@ -8,6 +8,8 @@ export type Durability = 'fsync' | 'os';
 export interface KvWrite {
   key: string;
   value: string | null;
+  /** The key's revision (the log index that wrote it); 0 when absent. */
+  rev?: number;
 }
 
 /** Exactly-once table: the last applied seq per client, with its JSON result. */
@@ -22,6 +24,8 @@ export interface SessionWrite {
 export interface LoadedState extends PersistedState {
   /** The whole KV state at `applied`. */
   kv: Map<string, string>;
+  /** Each key's revision (keys without one are left out). */
+  revs: Map<string, number>;
   sessions: Map<string, { seq: number; result: string; index: number }>;
 }
 

@@ -25,6 +25,8 @@ export interface TestClusterOptions {
   isolation?: Isolation;
   /** The config's limits (small ones keep limit tests fast). */
   limits?: Partial<Limits>;
+  /** Changes each node keeps for watchers. */
+  watchHistory?: number;
   /** Print node logs (RAFTKV_TEST_LOGS=1 does too). */
   logs?: boolean;
 }
@@ -52,6 +54,7 @@ export class TestCluster {
       requestTimeoutMs: opts.requestTimeoutMs ?? 5000,
       maxBodyBytes: opts.maxBodyBytes ?? 1 << 20,
       ...(opts.limits ? { limits: opts.limits } : {}),
+      ...(opts.watchHistory ? { watchHistory: opts.watchHistory } : {}),
       nodes: Array.from({ length: n }, (_, i) => ({ id: `node${i}`, http: `127.0.0.1:${ports[i * 2]}`, raft: `127.0.0.1:${ports[i * 2 + 1]}`, resp: `127.0.0.1:${ports[n * 2 + 1 + i]}` })),
     };
     const { config } = parseClusterConfig(raw, 'test-cluster');

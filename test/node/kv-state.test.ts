@@ -14,7 +14,7 @@ test('set applies every key atomically and records one write per key', () => {
   const kv = new KvState();
   const { result, writes } = run(kv, { cmd: { op: 'set', kv: [['a', '1'], ['b', '2']] } }, 1);
   assert.deepEqual(result, { ok: true });
-  assert.deepEqual(writes, [{ key: 'a', value: '1' }, { key: 'b', value: '2' }]);
+  assert.deepEqual(writes, [{ key: 'a', value: '1', rev: 1 }, { key: 'b', value: '2', rev: 1 }]);
   assert.equal(kv.get('b'), '2');
 });
 

@@ -310,3 +310,38 @@ test('the Router class, as a RESP front would call it: get, mget, set, del, cas,
   await assert.rejects(router.del(['foo', 'bar']), (e: Error & { code?: string }) => e.code === 'RAFTKV_ERR_CROSSSLOT');
   await assert.rejects(router.get(''), (e: Error & { code?: string }) => e.code === 'RAFTKV_ERR_BAD_REQUEST');
 });
+
+test('the router merges scans of both shards in key order, and keeps a transaction in one slot', async () => {
+  const keys = [...keysOn('s0', 'scan-', 30), ...keysOn('s1', 'scan-', 30)];
+  for (const k of keys) assert.equal((await http('POST', c.routerUrl('/key'), { [k]: `v-${k}` })).status, 200, k);
+  const sorted = [...keys].sort();
+  const paged: string[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const r = await http('GET', c.routerUrl(`/keys?prefix=scan-&limit=7${after === undefined ? '' : `&after=${encodeURIComponent(after)}`}`));
+    assert.equal(r.status, 200, r.text);
+    paged.push(...(r.json.keys as string[]));
+    if (!r.json.more) break;
+    after = r.json.next;
+  }
+  assert.deepEqual(paged, sorted, 'every key once, in order, across both shards');
+  const range = await http('GET', c.routerUrl(`/range?from=${sorted[10]}&to=${sorted[20]}`));
+  assert.deepEqual(
+    range.json.kvs.map((kv: { key: string; value: string }) => [kv.key, kv.value]),
+    sorted.slice(10, 20).map((k) => [k, `v-${k}`]),
+  );
+  const [a, b] = [keysOn('s0', 'tx-', 1)[0]!, keysOn('s1', 'tx-', 1)[0]!];
+  const cross = await http('POST', c.routerUrl('/txn'), { success: [{ put: { key: a, value: '1' } }, { put: { key: b, value: '1' } }] });
+  assert.equal(cross.status, 400, cross.text);
+  assert.equal(cross.json.code, 'RAFTKV_ERR_CROSSSLOT');
+  const tagged = await http('POST', c.routerUrl('/txn'), { compare: [{ key: '{t}a', target: 'exists', result: 'equal', exists: false }], success: [{ put: { key: '{t}a', value: '1' } }, { put: { key: '{t}b', value: '2' } }] });
+  assert.deepEqual(tagged.json, { succeeded: true, results: [{ put: {} }, { put: {} }] });
+  const respAddr = c.router!.respAddr!;
+  const r = await RespTestClient.connect(Number(respAddr.slice(respAddr.lastIndexOf(':') + 1)));
+  try {
+    assert.match(((await r.one('KEYS', '*')) as { error: string }).error, /KEYS is not served by the router/);
+    assert.deepEqual(await r.call(['MULTI'], ['SET', a, 'x'], ['SET', b, 'y'], ['EXEC']), ['OK', 'QUEUED', 'QUEUED', { error: `CROSSSLOT keys of one transaction must hash to one slot: ${JSON.stringify(a)} is in slot ${keySlot(a)}, ${JSON.stringify(b)} in slot ${keySlot(b)}; a hash tag keeps keys together, e.g. {user1}.name and {user1}.email` }]);
+  } finally {
+    r.close();
+  }
+});

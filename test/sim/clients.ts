@@ -368,11 +368,25 @@ function toCommand(input: WriteInput): KvCommand {
       return { op: 'del', keys: [input.key] };
     case 'cas':
       return { op: 'cas', key: input.key, expect: input.expect, value: input.value };
+    case 'putex':
+      return { op: 'set', kv: [[input.key, input.value]], ttl: { in: input.ttlMs } };
+    case 'txn':
+      return {
+        op: 'txn',
+        compare: [input.expect === null ? { key: input.key, target: 'exists', result: 'equal', exists: false } : { key: input.key, target: 'value', result: 'equal', value: input.expect }],
+        success: [{ op: 'set', kv: [[input.key, input.value]] }],
+        failure: [{ op: 'get', key: input.key }],
+      };
   }
 }
 
 /** The checker's output for a write the state machine answered (KvState's cas answers the value it found when it did not swap). */
 function outputOf(input: WriteInput, result: KvResult): KvOutput {
+  if (input.op === 'txn') {
+    if (!('succeeded' in result)) throw new Error(`a txn answered without succeeded: ${JSON.stringify(result)}`);
+    const seen = result.results[0];
+    return result.succeeded ? { ok: true, swapped: true } : { ok: true, swapped: false, value: seen && 'value' in seen ? seen.value : null };
+  }
   if (input.op !== 'cas') return { ok: true };
   if (!('swapped' in result)) throw new Error(`a cas answered without swapped: ${JSON.stringify(result)}`);
   return result.swapped ? { ok: true, swapped: true } : { ok: true, swapped: false, value: result.value };
@@ -386,6 +400,10 @@ function describe(input: KvInput): string {
       return `delete ${input.key}`;
     case 'cas':
       return `cas ${input.key} ${input.expect ?? 'absent'}->${input.value}`;
+    case 'putex':
+      return `put ${input.key}=${input.value} ttl ${input.ttlMs}`;
+    case 'txn':
+      return `txn ${input.key} ${input.expect ?? 'absent'}->${input.value}`;
     case 'get':
       return `get ${input.key}`;
   }

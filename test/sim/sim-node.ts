@@ -465,6 +465,7 @@ function describeError(e: unknown): string {
 export function digest(kv: KvState): string {
   const keys = [...kv.data.keys()].sort();
   let s = '';
-  for (const k of keys) s += `${k}=${kv.data.get(k)};`;
+  // Revisions and deadlines too: every replica must agree on them as on the values.
+  for (const k of keys) s += `${k}=${kv.data.get(k)}@${kv.revs.get(k) ?? 0}${kv.expiry.get(k) === undefined ? '' : `~${kv.expiry.get(k)}`};`;
   return s;
 }

@@ -64,6 +64,10 @@ function queryArb(ctx: HttpContext): fc.Arbitrary<string> {
     fc.constantFrom('linearizable', 'leader', 'stale', 'LEADER', '', 'bogus', '%', '%zz').map((l) => `?level=${l}`),
     fc.constantFrom('?raw', '?raw=1&level=stale', '?forwarded=1', '?forwarded&level=leader', '?level=leader&level=stale', '?%zz=1', '?&&&=&', `?k=${p}a&k=${p}b`, '?k=', '?k=%', `?k=%00${p}`),
     fc.array(keyArb(ctx), { minLength: 1, maxLength: 5 }).map((ks) => `?${ks.map((k) => `k=${encodeURIComponent(keyText(k))}`).join('&')}`),
+    // Expiry, revisions, scans and watch.
+    fc.constantFrom('?ttl=1', '?ttl=0.001', '?ttl=0', '?ttl=-1', '?ttl=abc', '?ttl=1e400', '?ttl=99999999999', '?ttl', '?revision', '?ttl&raw'),
+    fc.constantFrom(`?prefix=${p}`, '?prefix=', '?prefix=%00', `?after=${p}`, '?after=%', '?limit=0', '?limit=1', '?limit=-5', '?limit=99999999', '?limit=1.5', `?from=${p}a&to=${p}b`, `?from=${p}b&to=${p}a`),
+    fc.constantFrom('?from=0', '?from=1', '?from=-1', '?from=abc', '?from=99999999999999999999', '?from=1e3', `?prefix=${p}&from=0`),
   );
 }
 
@@ -105,6 +109,32 @@ function mgetBodyArb(ctx: HttpContext): fc.Arbitrary<Buffer> {
     fc.array(keyArb(ctx).map(keyText), { maxLength: 6 }).map((keys) => json({ keys })),
     wrongValue.map((keys) => json({ keys })),
     fc.array(wrongValue, { minLength: 1, maxLength: 3 }).map((keys) => json({ keys })),
+  );
+}
+
+/** POST /txn: etcd's shape, right and wrong (over the hostile keys only). */
+function txnBodyArb(ctx: HttpContext): fc.Arbitrary<Buffer> {
+  const key = fc.oneof({ weight: 4, arbitrary: keyArb(ctx).map(keyText) }, { weight: 1, arbitrary: wrongValue });
+  const compare = fc.record(
+    {
+      key,
+      target: fc.constantFrom<unknown>('value', 'revision', 'exists', 'VALUE', 'size', 5, null),
+      result: fc.constantFrom<unknown>('equal', 'not_equal', 'greater', 'less', 'EQUAL', 'maybe', null),
+      value: fc.oneof(valueArb(ctx).map((v) => v.toString('utf8')), wrongValue),
+      revision: fc.constantFrom<unknown>(0, 1, -1, 0.5, 2 ** 60, 'x', null),
+      exists: fc.constantFrom<unknown>(true, false, 'yes', null),
+    },
+    { requiredKeys: [] },
+  );
+  const request = fc.oneof(
+    fc.tuple(key, fc.oneof(valueArb(ctx).map((v) => v.toString('utf8')), wrongValue), fc.constantFrom<unknown>(undefined, 1, 0, -1, 'x', 1e12)).map(([k, value, ttl]) => ({ put: { key: k, value, ...(ttl === undefined ? {} : { ttl }) } })),
+    key.map((k) => ({ delete: { key: k } })),
+    key.map((k) => ({ get: { key: k } })),
+    fc.constantFrom<unknown>({}, { range: { key: 'x' } }, { put: null }, { put: {}, get: {} }, null, 5, []),
+  );
+  return fc.oneof(
+    fc.record({ compare: fc.array(compare, { maxLength: 4 }), success: fc.array(request, { maxLength: 4 }), failure: fc.array(request, { maxLength: 4 }) }, { requiredKeys: [] }).map(json),
+    fc.record({ compare: wrongValue, success: wrongValue, failure: wrongValue, other: wrongValue }, { requiredKeys: [] }).map(json),
   );
 }
 
@@ -157,6 +187,17 @@ function forgedCommandArb(ctx: HttpContext): fc.Arbitrary<unknown> {
     fc.tuple(key, wrongValue).map(([k, expect]) => ({ op: 'cas', key: k, expect, value: 'v' })),
     fc.tuple(key, fc.constantFrom<unknown>(1e308, -1e308, 2 ** 60, 0.5, 'x', null, Number.MAX_SAFE_INTEGER)).map(([k, by]) => ({ op: 'incr', key: k, by })),
     fc.tuple(key, wrongValue).map(([k, v]) => ({ op: 'append', key: k, value: v })),
+    // Expiry and transactions.
+    fc.tuple(key, fc.constantFrom<unknown>({ in: 1000 }, { at: 1 }, { in: 1.5 }, { in: 2 ** 60 }, { in: 1, at: 2 }, {}, null, 5, 'x')).map(([k, ttl]) => ({ op: 'expire', key: k, ttl })),
+    fc.tuple(key, fc.constantFrom<unknown>('nx', 'gt', 'zz', null)).map(([k, cond]) => ({ op: 'expire', key: k, ttl: { in: 10_000 }, cond })),
+    fc.tuple(key, value, fc.constantFrom<unknown>({ in: 5 }, { at: -1 }, { bogus: 1 })).map(([k, v, ttl]) => ({ op: 'set', kv: [[k, v]], ttl })),
+    fc.tuple(key, fc.constantFrom<unknown>(true, 'yes', null)).map(([k, keepttl]) => ({ op: 'set1', key: k, value: 'v', keepttl, ttl: { in: 5 } })),
+    key.map((k) => ({ op: 'getex', key: k, persist: true, ttl: { in: 5 } })),
+    fc.constantFrom<unknown>({ op: 'persist' }, { op: 'reap', keys: [] }, { op: 'reap', keys: 'x' }, { op: 'get', key: 5 }),
+    key.map((k) => ({ op: 'reap', keys: [k] })),
+    fc.tuple(key, fc.constantFrom<unknown>('value', 'revision', 'exists', 'size')).map(([k, target]) => ({ op: 'txn', compare: [{ key: k, target, result: 'equal' }], success: [{ op: 'get', key: k }], failure: [] })),
+    key.map((k) => ({ op: 'txn', compare: [], success: [{ op: 'txn', compare: [], success: [], failure: [] }], failure: [{ op: 'set', kv: [[k, 'v']] }] })),
+    fc.constantFrom<unknown>({ op: 'txn' }, { op: 'txn', compare: 'x', success: [], failure: [] }, { op: 'txn', compare: [], success: [null], failure: 5 }),
     fc.constant<unknown>({ op: 'batch', cmds: 'x' }),
     fc.constant<unknown>({ op: 'batch', cmds: [null, 5, 'set'] }),
   );
@@ -211,6 +252,8 @@ function bodyFor(ctx: HttpContext, route: Pick<Route<RequestBase>, 'method' | 'p
         return envelopesArb(ctx);
       case '/set':
         return distributorBodyArb(ctx);
+      case '/txn':
+        return txnBodyArb(ctx);
       default:
         return undefined;
     }

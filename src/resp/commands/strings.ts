@@ -3,7 +3,8 @@
 // state machine command, so retries and concurrent clients are exact.
 
 import { checkResult } from '../../api/kv-rules.js';
-import type { KvCommand, KvResult } from '../../node/kv-state.js';
+import type { KvCommand, KvResult, Ttl } from '../../node/kv-state.js';
+import { TTL_ARG_DOCS, setExpiryOption } from './expiry.js';
 import { storedByteLength } from '../../node/stored-bytes.js';
 import { RespError } from '../errors-resp.js';
 import { NIL, OK, array, bulk, integer, type Reply } from '../encoder.js';
@@ -32,24 +33,36 @@ const get: ReadCommand = {
   keys: [1, 1, 1],
   doc: { summary: 'Returns the string value of a key.', group: 'string', since: '1.0.0', args: [KEY] },
   read: (args, kv) => bulk(kv.get(keyArg(args[1]!))),
+  inTxn: {
+    prepare: (args) => ({ op: 'get', key: keyArg(args[1]!) }),
+    reply: (r) => {
+      const ok = checkResult(r);
+      return bulk('value' in ok ? ok.value : null);
+    },
+  },
 };
 
-/** SET key value [NX | XX] [GET] [KEEPTTL]; raftkv keys do not expire, so EX, PX, EXAT and PXAT are refused. */
+/** SET key value [NX | XX] [GET] [EX s | PX ms | EXAT t | PXAT t | KEEPTTL]. */
 function prepareSet(args: Buffer[]): KvCommand {
   const key = keyArg(args[1]!);
   const value = valueArg(args[2]!);
   let cond: 'nx' | 'xx' | undefined;
   let getOld = false;
-  for (let i = 3; i < args.length; i++) {
+  const expiry: { ttl?: Ttl; keepttl?: boolean } = {};
+  for (let i = 3; i < args.length; ) {
+    const taken = setExpiryOption(args, i, expiry, 'set');
+    if (taken > 0) {
+      i += taken;
+      continue;
+    }
     const w = word(args[i]!);
     if ((w === 'NX' || w === 'XX') && cond === undefined) cond = w === 'NX' ? 'nx' : 'xx';
     else if (w === 'GET' && !getOld) getOld = true;
-    else if (w === 'KEEPTTL') continue;
-    else if (w === 'EX' || w === 'PX' || w === 'EXAT' || w === 'PXAT') throw new RespError('ERR', `raftkv keys do not expire: ${w} is not supported`);
     else throw syntaxError();
+    i++;
   }
-  if (cond === undefined && !getOld) return { op: 'set', kv: [[key, value]] };
-  return { op: 'set1', key, value, ...(cond ? { cond } : {}), ...(getOld ? { get: true } : {}) };
+  if (cond === undefined && !getOld && !expiry.keepttl) return { op: 'set', kv: [[key, value]], ...(expiry.ttl ? { ttl: expiry.ttl } : {}) };
+  return { op: 'set1', key, value, ...(cond ? { cond } : {}), ...(getOld ? { get: true } : {}), ...expiry };
 }
 
 const set: WriteCommand = {
@@ -59,7 +72,7 @@ const set: WriteCommand = {
   flags: ['write', 'denyoom'],
   keys: [1, 1, 1],
   doc: {
-    summary: 'Sets the string value of a key. NX: only if it does not exist; XX: only if it exists; GET: return the old value.',
+    summary: 'Sets the string value of a key. NX: only if it does not exist; XX: only if it exists; GET: return the old value; EX/PX/EXAT/PXAT: its expiry; KEEPTTL: keep the one it had.',
     group: 'string',
     since: '1.0.0',
     args: [
@@ -67,6 +80,12 @@ const set: WriteCommand = {
       VALUE,
       { name: 'condition', type: 'oneof', optional: true, args: [{ name: 'nx', type: 'pure-token', token: 'NX' }, { name: 'xx', type: 'pure-token', token: 'XX' }] },
       { name: 'get', type: 'pure-token', token: 'GET', optional: true },
+      {
+        name: 'expiration',
+        type: 'oneof',
+        optional: true,
+        args: [...TTL_ARG_DOCS, { name: 'keepttl', type: 'pure-token', token: 'KEEPTTL' }],
+      },
     ],
   },
   prepare: prepareSet,
@@ -196,7 +215,7 @@ const dbsize: ReadCommand = {
   flags: ['readonly', 'fast'],
   keys: [0, 0, 0],
   doc: { summary: 'Returns the number of keys.', group: 'server', since: '1.0.0' },
-  read: (_args, kv) => integer(kv.data.size),
+  read: (_args, kv) => integer(kv.size()),
 };
 
 export const STRING_COMMANDS: readonly Command[] = [get, set, setnx, mset, del, incr, incrby, decr, decrby, append, exists, mget, strlen, dbsize];
