@@ -239,6 +239,26 @@ cli
     process.exitCode = outcome.exitCode;
   });
 
+cli
+  .command('bench report [...files]', 'The benchmark report page (self-contained HTML: throughput, latency, durability, history, targets) from result files; several files are compared side by side')
+  .option('--results <dir>', 'where result files are (with no FILES: the newest one there; the history comes from the newest file\'s directory)', { default: 'bench/results' })
+  .option('--out <file>', 'where the page goes (default: beside the newest file, <date>-<commit>.html)')
+  .option('--svg [file]', 'also write the throughput comparison of the newest run as a standalone SVG (default: beside it, <date>-<commit>.svg)')
+  .option('--open', 'open the page with xdg-open')
+  .action(async (files: string[], opts: Record<string, unknown>) => {
+    const { runReport } = await import('../bench/report-page/report-command.js');
+    runReport(
+      {
+        files,
+        resultsDir: String(opts.results),
+        ...(typeof opts.out === 'string' ? { out: opts.out } : {}),
+        ...(opts.svg === true || typeof opts.svg === 'string' ? { svg: opts.svg } : {}),
+        open: opts.open === true,
+      },
+      (line) => process.stdout.write(line + '\n'),
+    );
+  });
+
 cli.command('log <dir>', "Print a node's Raft log, one entry a line (index, term, kind, checksum, command)").action(async (dir: string) => {
   await printLog(path.resolve(dir), (line) => process.stdout.write(line + '\n'));
 });
@@ -256,6 +276,13 @@ function splitAddr(addr: string): [string, number] {
   return [addr.slice(0, i), Number(addr.slice(i + 1))];
 }
 
+/** cac matches one word per command: `bench report` (and `chaos report`) are joined into the name they are registered under. */
+function subcommandArgs(argv: string[]): string[] {
+  const [cmd, sub] = [argv[2], argv[3]];
+  if ((cmd === 'bench' || cmd === 'chaos') && sub === 'report') return [...argv.slice(0, 2), `${cmd} report`, ...argv.slice(4)];
+  return argv;
+}
+
 // hraftd spellings: -id -haddr -raddr -join DIR
 function hraftdArgs(argv: string[]): string[] {
   const map: Record<string, string> = { '-id': '--id', '-haddr': '--http', '-raddr': '--raft', '-join': '--join', '-inmem': '--inmem' };
@@ -269,7 +296,7 @@ function hraftdArgs(argv: string[]): string[] {
 cli.help();
 cli.version('0.1.0');
 try {
-  cli.parse(hraftdArgs(process.argv), { run: false });
+  cli.parse(subcommandArgs(hraftdArgs(process.argv)), { run: false });
   await cli.runMatchedCommand();
 } catch (e) {
   if (e instanceof ConfigError) console.error(e.message);
