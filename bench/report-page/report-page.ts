@@ -5,7 +5,6 @@
 
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import os from 'node:os';
 import type { LeaderWatchResult } from '../leader-watch.js';
 import type { MemoryLoadResult } from '../memory-load.js';
 import { formatMs, formatRate, formatRatio, ratios, targetChecks, type TargetCheck } from '../report.js';
@@ -43,13 +42,31 @@ const td = (c: Cell): string => (typeof c === 'string' ? `<td>${c}</td>` : `<td 
 const table = (cls: string, header: string[], rows: Cell[][]): string =>
   `<table class="${cls}"><thead><tr>${header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map(td).join('')}</tr>`).join('')}</tbody></table>`;
 
+/** The command line that made a run, from its mode and the options that differ from that mode's defaults. */
+export function commandOf(d: BenchResultFile): string {
+  const quick = d.mode === 'quick';
+  const o = d.options as Record<string, unknown>;
+  const parts = ['raftkv bench', ...(quick ? ['--quick'] : []), ...(d.compare ? ['--compare'] : []), ...(d.target ? [`--target ${d.target}`] : [])];
+  const defaults: [string, string, unknown][] = [
+    ['seconds', '--seconds', quick ? 1.5 : 8],
+    ['warmupSeconds', '--warmup', quick ? 0.3 : 1],
+    ['threads', '--threads', Math.max(1, Math.floor(d.machine.cores / 2))],
+    ['keys', '--keys', 10_000],
+    ['valueBytes', '--value-size', 16],
+    ['memoryKeys', '--memory-keys', quick ? 100_000 : 1_000_000],
+  ];
+  for (const [key, flag, dflt] of defaults) if (o[key] !== undefined && o[key] !== dflt) parts.push(`${flag} ${String(o[key])}`);
+  if (Array.isArray(o.only) && o.only.length > 0) parts.push(`--only ${o.only.join(',')}`);
+  return parts.join(' ');
+}
+
 /** The line under the README's chart and the page's: what ran, where, how loaded. */
 export function runCaption(run: LoadedRun): string[] {
   const d = run.data;
   const m = d.machine;
   const load = (l: number[]): string => l.map((x) => x.toFixed(2)).join(' ');
   return [
-    `${d.mode === 'quick' ? 'raftkv bench --quick' : 'raftkv bench'}${d.compare ? ' --compare' : ''}, commit ${d.commit}, ${d.startedAt.slice(0, 16).replace('T', ' ')} UTC (${run.base}.json)`,
+    `${commandOf(d)}, commit ${d.commit}, ${d.startedAt.slice(0, 16).replace('T', ' ')} UTC (${run.base}.json)`,
     `${m.cores} cores, ${m.cpuModel}, ${(m.memoryBytes / 2 ** 30).toFixed(0)} GiB, ${m.os}, Node ${d.versions.node ?? '?'}; load average ${load(m.loadavgStart)} at start, ${load(m.loadavgEnd)} at the end`,
     `3-node clusters on one machine over loopback; ${d.versions.etcd ? `${d.versions.etcd.replace(/^etcd Version: /, 'etcd ')}, ` : ''}${d.versions.redis ? `Redis ${/v=(\S+)/.exec(d.versions.redis)?.[1] ?? ''}` : ''}. One run: single runs swing by 10-25% on this machine.`,
   ];
@@ -143,7 +160,7 @@ export function reportHtml(runs: readonly LoadedRun[], history: readonly LoadedR
 <header>
 <h1>${esc(title)}</h1>
 <p>${several ? `${runs.length} runs side by side: ${esc(runNames.join('; '))}` : `Run ${esc(runNames[0]!)} from <code>${esc(newest.base)}.json</code>`}.</p>
-<p class="note">${esc(runCaption(newest).slice(1).join(' '))} Made ${esc(new Date().toISOString().slice(0, 16).replace('T', ' '))} UTC on ${esc(os.hostname())}.</p>
+<p class="note">${esc(runCaption(newest).slice(1).join(' '))} Page made ${esc(new Date().toISOString().slice(0, 16).replace('T', ' '))} UTC.</p>
 ${notes.map((n) => `<p class="note">${esc(n)}</p>`).join('')}
 <nav><a href="#throughput">throughput</a><a href="#latency">latency</a><a href="#durability">durability</a><a href="#facts">run and machine</a><a href="#history">history</a><a href="#targets">targets</a></nav>
 </header>

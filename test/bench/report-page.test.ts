@@ -202,7 +202,7 @@ test('the benchmark report page', { timeout: 120_000 }, async (t) => {
     assert.equal(parsed.root, 'svg');
     for (const name of ['raftkv', 'etcd', 'Redis appendfsync always', 'Redis no persistence']) assert.ok(parsed.texts.includes(name), `${name} in ${parsed.texts.join(' | ')}`);
     assert.ok(parsed.texts.some((x) => x.includes('2 cores, AMD EPYC')), 'the machine is named');
-    assert.ok(parsed.texts.some((x) => x.startsWith('raftkv bench --compare, commit ddd4444')), 'the command is named');
+    assert.ok(parsed.texts.some((x) => x.startsWith('raftkv bench --compare --memory-keys 200000, commit ddd4444')), 'the command is named');
     // The check can fail: a cut-off file does not parse.
     assert.notEqual((await parse(svg.slice(0, -20))).error, null);
   });
