@@ -5,7 +5,7 @@ import { decodeHistogram } from '../histogram.js';
 import { formatRatio, formatRate } from '../report.js';
 import type { WorkloadResult } from '../result-file.js';
 import { WORKLOADS, type SystemName } from '../workloads.js';
-import type { BarFigure, BarGroup, BarRow } from './bar-chart-svg.js';
+import type { BarFigure, BarGroup, BarRow } from '../../src/pages/bar-chart-svg.js';
 import { LABELLED_PERCENTILES, nines, type HistoryData, type LatencyChart, type LatencySeries } from './report-data.js';
 import type { LoadedRun } from './runs.js';
 

@@ -3,44 +3,18 @@
 // made: uPlot's script and styles from node_modules, the page script, the
 // data, and the bar charts as SVG. Opened with no network, it renders.
 
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { LeaderWatchResult } from '../leader-watch.js';
 import type { MemoryLoadResult } from '../memory-load.js';
 import { formatMs, formatRate, formatRatio, ratios, targetChecks, type TargetCheck } from '../report.js';
 import type { BenchResultFile } from '../result-file.js';
 import { extraRows, type LoadgenCheck } from '../run-facts.js';
-import { barFigureSvg, escapeXml as esc, type BarFigure } from './bar-chart-svg.js';
+import { barFigureSvg, type BarFigure } from '../../src/pages/bar-chart-svg.js';
+import { esc, htmlPage, pageScript, table } from '../../src/pages/html-page.js';
 import { durabilityFigure, historyData, latencyCharts, throughputFigure } from './figures.js';
 import { LABELLED_PERCENTILES, nines, type LatencySeries, type ReportData } from './report-data.js';
 import type { LoadedRun } from './runs.js';
 
-const require = createRequire(import.meta.url);
-
-/** An inlined script must not close its own <script> element early. */
-function inlineScript(code: string, what: string): string {
-  if (/<\/script/i.test(code)) throw new Error(`${what} contains "</script": it cannot be inlined as is`);
-  return code;
-}
-
-function assets(): { uplotJs: string; uplotCss: string; client: string } {
-  const client = readFileSync(new URL('./page-client.js', import.meta.url), 'utf8')
-    .replace(/^export \{\};\s*$/m, '')
-    .replace(/^\/\/# sourceMappingURL=.*$/m, '');
-  return {
-    uplotJs: inlineScript(readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8'), 'uPlot'),
-    uplotCss: readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8'),
-    client: inlineScript(client, 'the page script'),
-  };
-}
-
 const PERCENTILE_LABELS: Record<number, string> = { 50: 'p50', 90: 'p90', 99: 'p99', 99.9: 'p99.9', 99.99: 'p99.99' };
-
-/** A cell is HTML, or HTML with a class. */
-type Cell = string | { html: string; cls: string };
-const td = (c: Cell): string => (typeof c === 'string' ? `<td>${c}</td>` : `<td class="${c.cls}">${c.html}</td>`);
-const table = (cls: string, header: string[], rows: Cell[][]): string =>
-  `<table class="${cls}"><thead><tr>${header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map(td).join('')}</tr>`).join('')}</tbody></table>`;
 
 /** The command line that made a run, from its mode and the options that differ from that mode's defaults. */
 export function commandOf(d: BenchResultFile): string {
@@ -131,19 +105,8 @@ function figure(f: BarFigure | undefined, id: string): string {
   return f ? `<figure class="bars" id="${id}">${barFigureSvg(f)}</figure>` : '<p class="none">Not measured in this run.</p>';
 }
 
-const CSS = `
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #1a202c; margin: 0 auto; max-width: 1180px; padding: 16px 24px 48px; }
-h1 { font-size: 22px; margin: 8px 0 4px; } h2 { font-size: 18px; margin: 32px 0 8px; border-bottom: 1px solid #e2e8f0; padding-bottom: 4px; } h3 { font-size: 14px; margin: 16px 0 6px; }
-nav a { margin-right: 14px; } .note { color: #4a5568; } figure { margin: 8px 0; overflow-x: auto; }
-table { border-collapse: collapse; margin: 6px 0 12px; } th, td { padding: 3px 10px; border-bottom: 1px solid #edf2f7; text-align: right; } th:first-child, td:first-child { text-align: left; }
-table.facts td, table.facts th { text-align: left; } .side { display: flex; flex-wrap: wrap; gap: 24px; align-items: flex-start; }
-.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 8px 24px; } .chart .plot { min-height: 40px; }
-td.met { color: #2f855a; font-weight: 600; } td.missed { color: #c53030; font-weight: 600; } td.unmeasured { color: #718096; }
-`;
-
 /** The whole page for `runs` (one, or several compared), with the history of `history`. */
 export function reportHtml(runs: readonly LoadedRun[], history: readonly LoadedRun[], notes: readonly string[] = []): string {
-  const a = assets();
   const newest = runs[runs.length - 1]!;
   const several = runs.length > 1;
   const data: ReportData = {
@@ -193,16 +156,7 @@ ${perRun((r) =>
 )}
 </section>`;
 
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)}</title>
-<style>${a.uplotCss}${CSS}</style>
-</head><body>${body}
-<script>${a.uplotJs}</script>
-<script type="application/json" id="report-data">${JSON.stringify(data).replace(/</g, '\\u003c')}</script>
-<script type="module">${a.client}</script>
-</body></html>
-`;
+  return htmlPage({ title, body, data, script: pageScript(new URL('./page-client.js', import.meta.url)) });
 }
 
 /** The README's picture: the throughput comparison of one run, as a standalone SVG. */
