@@ -247,7 +247,7 @@ cli
   .option('--open', 'open the page with xdg-open')
   .action(async (files: string[], opts: Record<string, unknown>) => {
     const { runReport } = await import('../bench/report-page/report-command.js');
-    runReport(
+    await runReport(
       {
         files,
         resultsDir: String(opts.results),

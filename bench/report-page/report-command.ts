@@ -2,11 +2,10 @@
 // SVG) from result files, and the page every `raftkv bench` run writes
 // beside its result file.
 
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { listResultFiles } from '../result-file.js';
-import { findBinary } from '../systems/binaries.js';
+import { openPage } from '../../src/pages/open-page.js';
 import { headlineSvg, reportHtml } from './report-page.js';
 import { historyOf, loadRun, ResultFileError, type LoadedRun } from './runs.js';
 
@@ -24,48 +23,44 @@ export interface ReportOptions {
 export interface ReportOutcome {
   html: string;
   svg?: string;
-  opened?: string;
+  opened: boolean;
 }
 
 const byStart = (a: LoadedRun, b: LoadedRun): number => (a.data.startedAt < b.data.startedAt ? -1 : a.data.startedAt > b.data.startedAt ? 1 : 0);
 
-export function runReport(o: ReportOptions, say: (line: string) => void): ReportOutcome {
-  const files = o.files.length > 0 ? o.files : listResultFiles(o.resultsDir).slice(-1);
-  if (files.length === 0) throw new ResultFileError(`no result file in ${o.resultsDir}: run \`raftkv bench\` first, or name result files`);
+/** Reads the runs of `files` (oldest first) and writes their page; returns it and the newest run. */
+function writePage(files: string[], out: string | undefined, say: (line: string) => void): { html: string; newest: LoadedRun } {
   // Oldest first: the newest run is the one the page is about, its history ends there.
   const runs = files.map(loadRun).sort(byStart);
   const newest = runs[runs.length - 1]!;
   const { runs: history, skipped } = historyOf(newest, runs);
   const notes = skipped.map((s) => `Left out of the history: ${s}`);
   for (const n of notes) say(n);
-  const dir = path.dirname(newest.file);
-  const html = o.out ?? path.join(dir, `${newest.base}${runs.length > 1 ? '.compare' : ''}.html`);
+  const html = out ?? path.join(path.dirname(newest.file), `${newest.base}${runs.length > 1 ? '.compare' : ''}.html`);
   writeFileSync(html, reportHtml(runs, history, notes));
+  return { html, newest };
+}
+
+export async function runReport(o: ReportOptions, say: (line: string) => void): Promise<ReportOutcome> {
+  const files = o.files.length > 0 ? o.files : listResultFiles(o.resultsDir).slice(-1);
+  if (files.length === 0) throw new ResultFileError(`no result file in ${o.resultsDir}: run \`raftkv bench\` first, or name result files`);
+  const { html, newest } = writePage(files, o.out, say);
   say(`report: ${html}`);
-  const outcome: ReportOutcome = { html };
+  const outcome: ReportOutcome = { html, opened: false };
   if (o.svg !== undefined) {
-    const svg = o.svg === true ? path.join(dir, `${newest.base}.svg`) : o.svg;
+    const svg = o.svg === true ? path.join(path.dirname(newest.file), `${newest.base}.svg`) : o.svg;
     writeFileSync(svg, headlineSvg(newest));
     say(`svg: ${svg}`);
     outcome.svg = svg;
   }
-  if (o.open) {
-    const opener = findBinary('xdg-open');
-    if (opener) {
-      spawn(opener, [path.resolve(html)], { detached: true, stdio: 'ignore' }).unref();
-      outcome.opened = opener;
-      say(`opened with ${opener}`);
-    } else {
-      say(`no xdg-open on PATH: open ${path.resolve(html)} in a browser`);
-    }
-  }
+  if (o.open) outcome.opened = await openPage(html, say);
   return outcome;
 }
 
 /** The page of a run just saved, beside its result file; a failure is reported, never fatal to the run. */
 export function writeRunReport(resultFile: string, say: (line: string) => void): string | undefined {
   try {
-    return runReport({ files: [resultFile], resultsDir: path.dirname(resultFile), open: false }, () => {}).html;
+    return writePage([resultFile], undefined, say).html;
   } catch (e) {
     say(`could not write the report page: ${(e as Error).message}`);
     return undefined;

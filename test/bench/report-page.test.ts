@@ -90,7 +90,7 @@ test('the benchmark report page', { timeout: 120_000 }, async (t) => {
   t.after(() => browser.close());
 
   await t.test('one run: every chart drawn offline, and the numbers are the result file\'s', async () => {
-    const { html } = runReport({ files: [newest], resultsDir: results, open: false }, () => {});
+    const { html } = await runReport({ files: [newest], resultsDir: results, open: false }, () => {});
     assert.equal(html, newest.replace(/\.json$/, '.html'));
     const source = readFileSync(html, 'utf8');
     assert.doesNotMatch(source, /\b(src|href)\s*=\s*["']?(https?:)?\/\//i, 'nothing is loaded from elsewhere');
