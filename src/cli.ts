@@ -7,6 +7,8 @@ import { ConfigError, loadClusterConfig, type ClusterConfig } from './cluster/co
 import { startControlServer } from './cluster/control-server.js';
 import { runCtl } from './cluster/ctl.js';
 import { formatChaosReport } from './chaos/report.js';
+import { chaosReportHtml, loadChaosReport } from './chaos/report-page.js';
+import { openPage } from './pages/open-page.js';
 import { DEFAULT_CHAOS, runChaos } from './chaos/run-chaos.js';
 import { FAULT_KINDS, SERIAL_FAULTS, type FaultKind } from './chaos/nemesis.js';
 import type { Listener } from './chaos/hostile/common.js';
@@ -157,6 +159,7 @@ cli
   .option('--durability <d>', 'fsync or os', { default: DEFAULT_CHAOS.durability })
   .option('--unsafe <what>', 'deliberately break the nodes to prove the checker fails: stale-reads')
   .option('--json <file>', 'also write the report as JSON')
+  .option('--html <file>', 'also write the report as a self-contained page: timeline of faults and leaders, availability, failover distribution')
   .option('--node-logs', 'print node warnings and errors')
   .action(async (opts: Record<string, string | number | boolean | undefined>) => {
     const isolation = String(opts.isolation);
@@ -194,8 +197,23 @@ cli
     });
     if (opts.json) writeFileSync(String(opts.json), JSON.stringify(report, null, 2) + '\n');
     for (const line of formatChaosReport(report)) process.stdout.write(line + '\n');
+    if (opts.html) {
+      writeFileSync(String(opts.html), chaosReportHtml(report));
+      process.stdout.write(`report: ${String(opts.html)}\n`);
+    }
     // A hostile run also fails when any node stopped under its input.
     if (report.violations > 0 || report.lost > 0 || (report.hostile?.failures.length ?? 0) > 0) process.exitCode = 1;
+  });
+
+cli
+  .command('chaos report <json>', 'The report page of a chaos run saved with --json (self-contained HTML: faults and leaders over time, availability, failover distribution)')
+  .option('--out <file>', 'where the page goes (default: the JSON file with .html)')
+  .option('--open', 'open the page with xdg-open')
+  .action(async (file: string, opts: Record<string, unknown>) => {
+    const out = typeof opts.out === 'string' ? opts.out : file.replace(/(\.json)?$/, '.html');
+    writeFileSync(out, chaosReportHtml(loadChaosReport(file), path.basename(file)));
+    process.stdout.write(`report: ${out}\n`);
+    if (opts.open === true) await openPage(out, (line) => process.stdout.write(line + '\n'));
   });
 
 cli
