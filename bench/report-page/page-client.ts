@@ -1,30 +1,13 @@
 /// <reference lib="dom" />
-// The report page's script: draws the latency distributions and the history
-// with uPlot (inlined before it as a classic script, so it is `window.uPlot`).
-// It is inlined into the page as a module script and may import types only.
-// Each drawn chart's container says how many series and points it drew
-// (data-series, data-points), which is what the page tests count.
+// The benchmark report page's script: draws the latency distributions and
+// the history with uPlot (`window.uPlot`), after src/pages/page-helpers-client
+// (`window.reportPage`). It is inlined as a module script: types only may be
+// imported.
 
 import type UPlot from 'uplot';
 import type { HistoryChart, HistoryPoint, LatencyChart, ReportData } from './report-data.js';
 
-declare global {
-  interface Window {
-    uPlot: typeof UPlot;
-  }
-}
-
-const data = JSON.parse(document.getElementById('report-data')!.textContent!) as ReportData;
-
-function plotWidth(el: HTMLElement): number {
-  return Math.max(360, Math.min(900, el.clientWidth || 640));
-}
-
-function mark(el: HTMLElement, u: UPlot): void {
-  const ys = u.data.slice(1);
-  el.dataset.series = String(ys.length);
-  el.dataset.points = String(ys.reduce((n, s) => n + Array.from(s as ArrayLike<number | null | undefined>).filter((v) => typeof v === 'number' && Number.isFinite(v)).length, 0));
-}
+const data = window.reportPage.data() as ReportData;
 
 const ms = (v: number): string => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 
@@ -43,7 +26,7 @@ function drawLatency(chart: LatencyChart): void {
   };
   const u = new window.uPlot(
     {
-      width: plotWidth(el),
+      width: window.reportPage.plotWidth(el, 900),
       height: 260,
       scales: { x: { time: false, range: [splits[0]! - 0.05, Math.max(splits[1]!, xs[xs.length - 1] ?? 1) + 0.05] }, y: { distr: 3 } },
       axes: [
@@ -65,7 +48,7 @@ function drawLatency(chart: LatencyChart): void {
     [xs, ...ys],
     el,
   );
-  mark(el, u);
+  window.reportPage.mark(el, u);
 }
 
 function drawHistory(chart: HistoryChart, points: HistoryPoint[]): void {
@@ -75,7 +58,7 @@ function drawHistory(chart: HistoryChart, points: HistoryPoint[]): void {
   const label = (i: number): string => points[Math.round(i)]?.commit ?? '';
   const u = new window.uPlot(
     {
-      width: plotWidth(el),
+      width: window.reportPage.plotWidth(el, 900),
       height: 220,
       scales: { x: { time: false, range: [-0.5, points.length - 0.5] }, y: { range: (_u, _min, max) => [0, (max || 1) * 1.1] } },
       axes: [
@@ -90,7 +73,7 @@ function drawHistory(chart: HistoryChart, points: HistoryPoint[]): void {
     [xs, ...chart.series.map((s) => s.values)],
     el,
   );
-  mark(el, u);
+  window.reportPage.mark(el, u);
 }
 
 for (const chart of data.latency) drawLatency(chart);

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { listResultFiles } from '../result-file.js';
 import { openPage } from '../../src/pages/open-page.js';
 import { headlineSvg, reportHtml } from './report-page.js';
-import { historyOf, loadRun, ResultFileError, type LoadedRun } from './runs.js';
+import { ReportFileError } from '../../src/pages/report-file.js';
+import { historyOf, loadRun, type LoadedRun } from './runs.js';
 
 export interface ReportOptions {
   /** Result files; none: the newest in resultsDir. */
@@ -43,7 +44,7 @@ function writePage(files: string[], out: string | undefined, say: (line: string)
 
 export async function runReport(o: ReportOptions, say: (line: string) => void): Promise<ReportOutcome> {
   const files = o.files.length > 0 ? o.files : listResultFiles(o.resultsDir).slice(-1);
-  if (files.length === 0) throw new ResultFileError(`no result file in ${o.resultsDir}: run \`raftkv bench\` first, or name result files`);
+  if (files.length === 0) throw new ReportFileError(`no result file in ${o.resultsDir}: run \`raftkv bench\` first, or name result files`);
   const { html, newest } = writePage(files, o.out, say);
   say(`report: ${html}`);
   const outcome: ReportOutcome = { html, opened: false };

@@ -3,9 +3,9 @@
 // history of one machine: every result file beside the newest one, from the
 // same machine, one per commit.
 
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { readReportFile } from '../../src/pages/report-file.js';
 import { listResultFiles, type BenchResultFile } from '../result-file.js';
 
 export interface LoadedRun {
@@ -14,8 +14,6 @@ export interface LoadedRun {
   base: string;
   data: BenchResultFile;
 }
-
-export class ResultFileError extends Error {}
 
 const workload = z.looseObject({
   system: z.string(),
@@ -41,18 +39,8 @@ const resultFile = z.looseObject({
 });
 
 export function loadRun(file: string): LoadedRun {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new ResultFileError(`${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not JSON (${(e as Error).message})`}`);
-  }
-  const parsed = resultFile.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ResultFileError(`${file}: not a raftkv bench result file (${issue.path.join('.') || 'top level'}: ${issue.message})`);
-  }
-  return { file, base: path.basename(file).replace(/\.json$/, ''), data: json as BenchResultFile };
+  const data = readReportFile(file, resultFile, 'a raftkv bench result file') as BenchResultFile;
+  return { file, base: path.basename(file).replace(/\.json$/, ''), data };
 }
 
 export const sameMachine = (a: BenchResultFile, b: BenchResultFile): boolean => a.machine.cores === b.machine.cores && a.machine.cpuModel === b.machine.cpuModel;

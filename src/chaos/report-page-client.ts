@@ -1,28 +1,13 @@
 /// <reference lib="dom" />
 // The chaos report page's script: availability over time and the failover
-// distribution, drawn with uPlot (inlined before it: `window.uPlot`). Each
-// drawn chart's container says how many series and points it drew.
+// distribution, drawn with uPlot (`window.uPlot`), after
+// src/pages/page-helpers-client (`window.reportPage`). Inlined as a module
+// script: types only may be imported.
 
 import type UPlot from 'uplot';
 import type { ChaosPageData } from './report-page-data.js';
 
-declare global {
-  interface Window {
-    uPlot: typeof UPlot;
-  }
-}
-
-const data = JSON.parse(document.getElementById('report-data')!.textContent!) as ChaosPageData;
-
-function plotWidth(el: HTMLElement): number {
-  return Math.max(360, Math.min(1100, el.clientWidth || 900));
-}
-
-function mark(el: HTMLElement, u: UPlot): void {
-  const ys = u.data.slice(1);
-  el.dataset.series = String(ys.length);
-  el.dataset.points = String(ys.reduce((n, s) => n + Array.from(s as ArrayLike<number | null | undefined>).filter((v) => typeof v === 'number' && Number.isFinite(v)).length, 0));
-}
+const data = window.reportPage.data() as ChaosPageData;
 
 function drawAvailability(): void {
   const el = document.querySelector<HTMLElement>('#availability .plot');
@@ -30,7 +15,7 @@ function drawAvailability(): void {
   if (!el || !a || a.seconds.length === 0) return;
   const u = new window.uPlot(
     {
-      width: plotWidth(el),
+      width: window.reportPage.plotWidth(el, 1100),
       height: 260,
       scales: { x: { time: false }, ops: { range: (_u, _min, max) => [0, (max || 1) * 1.1] }, pct: { range: [0, 100] } },
       axes: [
@@ -48,7 +33,7 @@ function drawAvailability(): void {
     [a.seconds, a.ok, a.failed, a.percent],
     el,
   );
-  mark(el, u);
+  window.reportPage.mark(el, u);
 }
 
 function drawFailovers(): void {
@@ -67,7 +52,7 @@ function drawFailovers(): void {
   });
   const u = new window.uPlot(
     {
-      width: plotWidth(el),
+      width: window.reportPage.plotWidth(el, 1100),
       height: 240,
       scales: { x: { time: false }, y: { range: [0, 100] } },
       axes: [{ label: 'leader killed -> first successful write, ms' }, { label: 'failovers done, %', size: 60 }],
@@ -79,7 +64,7 @@ function drawFailovers(): void {
     [xs, ys],
     el,
   );
-  mark(el, u);
+  window.reportPage.mark(el, u);
 }
 
 drawAvailability();

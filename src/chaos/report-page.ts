@@ -3,16 +3,14 @@
 // distribution, and the printed report. Self-contained like the
 // benchmark's (src/pages), so it renders with no network.
 
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { esc, htmlPage, pageScript, table, type Cell } from '../pages/html-page.js';
+import { readReportFile } from '../pages/report-file.js';
 import { faultTimelineSvg } from './fault-timeline-svg.js';
 import { hostileInputs } from './hostile-nemesis.js';
 import { formatChaosReport, percentile } from './report.js';
 import type { ChaosPageData } from './report-page-data.js';
 import type { ChaosReport } from './run-chaos.js';
-
-export class ChaosReportFileError extends Error {}
 
 // The fields the page reads; anything else in the file is kept as it is.
 const chaosReportFile = z.looseObject({
@@ -30,18 +28,7 @@ const chaosReportFile = z.looseObject({
 
 /** A report saved with `raftkv chaos --json`, checked for what the page needs. */
 export function loadChaosReport(file: string): ChaosReport {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new ChaosReportFileError(`${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not JSON (${(e as Error).message})`}`);
-  }
-  const parsed = chaosReportFile.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ChaosReportFileError(`${file}: not a raftkv chaos report (${issue.path.join('.') || 'top level'}: ${issue.message}); write one with raftkv chaos --json FILE`);
-  }
-  return json as ChaosReport;
+  return readReportFile(file, chaosReportFile, 'a raftkv chaos report', '; write one with raftkv chaos --json FILE') as ChaosReport;
 }
 
 const ms = (x: number): string => `${Math.round(x)} ms`;

@@ -61,7 +61,11 @@ export interface PageParts {
   script: string;
 }
 
-/** The whole document: uPlot first (a classic script: `window.uPlot`), then the data, then the page script. */
+/**
+ * The whole document: uPlot first (a classic script: `window.uPlot`), the
+ * data, the helpers every page script uses (`window.reportPage`), then the
+ * page script; module scripts run in document order.
+ */
 export function htmlPage(p: PageParts): string {
   const uplotJs = inlineScript(readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8'), 'uPlot');
   const uplotCss = readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8');
@@ -72,6 +76,7 @@ export function htmlPage(p: PageParts): string {
 </head><body>${p.body}
 <script>${uplotJs}</script>
 <script type="application/json" id="report-data">${JSON.stringify(p.data).replace(/</g, '\\u003c')}</script>
+<script type="module">${pageScript(new URL('./page-helpers-client.js', import.meta.url))}</script>
 <script type="module">${p.script}</script>
 </body></html>
 `;
