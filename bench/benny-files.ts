@@ -1,4 +1,4 @@
-// benny's json and chart.html for the whole run, saved next to our result
+// benny's json for the whole run, saved next to our result
 // file. Each workload is its own benny suite (so its warm-up stays outside
 // benny's timing); the cases are joined into one summary here and written
 // with benny's own formatter. One benny op is a round of `batch` requests,
@@ -33,10 +33,14 @@ export function combinedSummary(name: string, date: Date, cases: BennyCase[]): S
   };
 }
 
-/** Writes `<base>.benny.json` and `<base>.benny.chart.html`; returns their paths. */
+/**
+ * Writes `<base>.benny.json`; returns its path. Not benny's chart.html: it
+ * loads Chart.js from a CDN and is blank offline; the run's own report page
+ * (report-page/) replaces it.
+ */
 export function saveBennyFiles(dir: string, baseName: string, summary: Summary, version: string): string[] {
   if (summary.results.length === 0) return [];
-  return (['json', 'chart.html'] as const).map((format) => {
+  return (['json'] as const).map((format) => {
     const file = path.join(dir, `${baseName}.benny.${format}`);
     writeFileSync(file, prepareFileContent(summary, { format, details: false, version }));
     return file;

@@ -10,20 +10,15 @@ import type { ClusterConfig } from '../src/cluster/config.js';
 import type { BenchOptions } from './bench-options.js';
 import { combinedSummary, saveBennyFiles, type BennyCase } from './benny-files.js';
 import type { LeaderWatchResult } from './leader-watch.js';
+import { writeRunReport } from './report-page/report-command.js';
+import { extraRows, type LoadgenCheck } from './run-facts.js';
 import type { MemoryLoadResult } from './memory-load.js';
-import { formatMs, formatRate, formatRatio, previousTable, ratios, ratioTable, renderTable, resultsTable, summaryLine, targetChecks, targetsTable, type RatioRow } from './report.js';
+import { previousTable, ratios, ratioTable, renderTable, resultsTable, summaryLine, targetChecks, targetsTable, type RatioRow } from './report.js';
 import { compareWithPrevious, findPreviousResult, readResultFile, resultBaseName, writeResultFile, type BenchResultFile, type PreviousComparison, type WorkloadResult } from './result-file.js';
 import { versionLine } from './systems/binaries.js';
-import type { WrkResult } from './wrk-check.js';
 
 const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-export interface LoadgenCheck {
-  workload: string;
-  ours: number;
-  wrk: WrkResult;
-  oursOverWrk: number;
-}
 
 /** Everything a run measured and noted. */
 export interface RunRecord {
@@ -111,36 +106,11 @@ export function finishRun(run: RunRecord, out: (line: string) => void): { summar
     resultFile = writeResultFile(resultsDir, baseName, data);
     const benny = saveBennyFiles(resultsDir, baseName, combinedSummary(`raftkv bench ${baseName}`, run.startedAt, run.bennyCases), `raftkv ${run.versions.raftkv}`);
     out(`\nsaved ${path.relative(process.cwd(), resultFile)}${benny.map((f) => `, ${path.relative(process.cwd(), f)}`).join('')}`);
+    const page = writeRunReport(resultFile, out);
+    if (page) out(`report: ${path.relative(process.cwd(), page)} (charts of this run and its history; raftkv bench report --open)`);
   }
   out(summary);
   return { summary, resultFile };
-}
-
-function extraRows(run: RunRecord): string[][] {
-  const rows: string[][] = [];
-  for (const [s, ms] of Object.entries(run.firstWrite)) rows.push([`start to first write, ${s}`, `${formatMs(ms)} ms`]);
-  for (const [s, lc] of Object.entries(run.leaderChanges)) {
-    rows.push([`leader changes, ${s}`, `${lc.changes} (${lc.observations} polls, term ${lc.first?.term ?? '?'} -> ${lc.last?.term ?? '?'}${lc.leaderless ? `, ${lc.leaderless} without a leader` : ''})`]);
-  }
-  const m = run.memory;
-  if (m) {
-    rows.push([`memory, ${formatRate(m.keysLoaded)} keys x 100 B`, `launcher RSS ${mib(m.rssBytes)}${m.caughtUp ? '' : ' (followers had not caught up)'}`]);
-    for (const [id, b] of Object.entries(m.heapUsedBytes)) rows.push([`  heap ${id}`, `${mib(b)} (${formatRate(m.keysPerNode[id] ?? 0)} keys)`]);
-  }
-  const c = run.loadgenCheck;
-  if (c) {
-    const ours = run.results.find((r) => `${r.system} ${r.workload}` === c.workload);
-    rows.push([`load generator vs wrk (${c.workload})`, `ours ${loadgenLine(c.ours, ours?.loadgenCpuUsPerRequest)} vs wrk ${loadgenLine(c.wrk.opsPerSec, c.wrk.cpuUsPerRequest)}: ${formatRatio(c.oursOverWrk)}`]);
-  }
-  return rows;
-}
-
-export function loadgenLine(rate: number, cpuUs: number | undefined): string {
-  return `${formatRate(rate)}/s${cpuUs === undefined ? '' : ` (${cpuUs.toFixed(1)} us CPU/request)`}`;
-}
-
-export function mib(bytes: number | undefined): string {
-  return bytes === undefined ? 'n/a' : `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 }
 
 function compactRatio(r: RatioRow): Record<string, unknown> {

@@ -5,7 +5,7 @@
 
 import b from 'benny';
 import type { CaseResult } from 'benny/lib/internal/common-types.js';
-import { newLatencyHistogram, summarize, type LatencySummary } from './histogram.js';
+import { newLatencyHistogram, summarize, type Histogram, type LatencySummary } from './histogram.js';
 import type { LoadPool, LoadRound, LoadTarget } from './load/load-pool.js';
 
 export interface MeasureOptions {
@@ -24,6 +24,8 @@ export interface MeasureOptions {
 export interface Measurement {
   opsPerSec: number;
   latency: LatencySummary;
+  /** Every successful request's latency, for the report's percentile plots. */
+  histogram: Histogram;
   requests: number;
   errors: number;
   errorSamples: string[];
@@ -90,6 +92,7 @@ export async function measure(pool: LoadPool, target: LoadTarget, name: string, 
   return {
     opsPerSec: totals.wallMs > 0 ? (totals.ok / totals.wallMs) * 1000 : 0,
     latency: summarize(histogram),
+    histogram,
     requests,
     errors: totals.errors,
     errorSamples: totals.errorSamples,

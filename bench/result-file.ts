@@ -28,6 +28,13 @@ export interface WorkloadResult {
   loadgenCpuUsPerRequest: number;
   /** benny's view of the same case (ops × batch), with its margin of error in percent. */
   benny: { opsPerSec: number; margin: number; samples: number; batch: number };
+  /**
+   * Latency of every successful request in microseconds: an HdrHistogram in
+   * its standard compressed V2 encoding, base64 (hdr-histogram-js
+   * encodeIntoCompressedBase64; any HdrHistogram library reads it). A few
+   * hundred bytes to a few KiB. Absent in files written before 2026-12-07.
+   */
+  histogram?: string;
 }
 
 export interface ComparedWorkload {
@@ -84,17 +91,25 @@ export function resultBaseName(date: Date, commit: string): string {
   return `${iso.slice(0, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z-${commit}`;
 }
 
-/** The newest result file in `dir` other than `exclude` (benny's files beside them are not result files). */
-export function findPreviousResult(dir: string, exclude?: string): string | undefined {
+/** The result files in `dir`, oldest first (benny's files beside them are not result files). */
+export function listResultFiles(dir: string): string[] {
   let names: string[];
   try {
     names = readdirSync(dir);
   } catch {
-    return undefined;
+    return [];
   }
-  const candidates = names.filter((n) => RESULT_NAME.test(n) && !n.includes('.benny') && n !== exclude).sort();
-  const last = candidates[candidates.length - 1];
-  return last ? path.join(dir, last) : undefined;
+  return names
+    .filter((n) => RESULT_NAME.test(n) && !n.includes('.benny'))
+    .sort()
+    .map((n) => path.join(dir, n));
+}
+
+/** The newest result file in `dir` other than `exclude`. */
+export function findPreviousResult(dir: string, exclude?: string): string | undefined {
+  return listResultFiles(dir)
+    .filter((f) => path.basename(f) !== exclude)
+    .pop();
 }
 
 export function readResultFile(file: string): BenchResultFile {

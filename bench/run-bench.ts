@@ -10,7 +10,9 @@ import { loadClusterConfig, parseClusterConfig, type ClusterConfig } from '../sr
 import type { BenchOptions } from './bench-options.js';
 import type { BennyCase } from './benny-files.js';
 import { printProfiles } from './cpu-profile.js';
-import { collectVersions, finishRun, loadgenLine, mib, type LoadgenCheck } from './final-report.js';
+import { collectVersions, finishRun } from './final-report.js';
+import { loadgenLine, mib, type LoadgenCheck } from './run-facts.js';
+import { encodeHistogram } from './histogram.js';
 import { LeaderWatch, type LeaderTerm, type LeaderWatchResult } from './leader-watch.js';
 import { LoadPool, type LoadTarget } from './load/load-pool.js';
 import { keyName, type KeySpace } from './load/requests.js';
@@ -162,6 +164,7 @@ export async function runBench(opts: BenchOptions, io: BenchIo): Promise<BenchOu
         seconds: m.seconds,
         loadgenCpuUsPerRequest: m.loadgenCpuUsPerRequest,
         benny: { opsPerSec: m.benny.opsPerSec, margin: m.benny.margin, samples: m.benny.samples, batch: m.batch },
+        histogram: encodeHistogram(m.histogram),
       };
       results.push(r);
       if (m.bennyCase) bennyCases.push({ name, result: m.bennyCase, batch: m.batch });

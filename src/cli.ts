@@ -7,6 +7,8 @@ import { ConfigError, loadClusterConfig, type ClusterConfig } from './cluster/co
 import { followEvents, startControlServer } from './cluster/control-server.js';
 import { runCtl } from './cluster/ctl.js';
 import { formatChaosReport } from './chaos/report.js';
+import { chaosReportHtml, loadChaosReport } from './chaos/report-page.js';
+import { openPage } from './pages/open-page.js';
 import { DEFAULT_CHAOS, runChaos } from './chaos/run-chaos.js';
 import { FAULT_KINDS, SERIAL_FAULTS, type FaultKind } from './chaos/nemesis.js';
 import type { Listener } from './chaos/hostile/common.js';
@@ -182,6 +184,7 @@ cli
   .option('--durability <d>', 'fsync or os', { default: DEFAULT_CHAOS.durability })
   .option('--unsafe <what>', 'deliberately break the nodes to prove the checker fails: stale-reads')
   .option('--json <file>', 'also write the report as JSON')
+  .option('--html <file>', 'also write the report as a self-contained page: timeline of faults and leaders, availability, failover distribution')
   .option('--node-logs', 'print node warnings and errors')
   .action(async (opts: Record<string, string | number | boolean | undefined>) => {
     const isolation = String(opts.isolation);
@@ -219,8 +222,23 @@ cli
     });
     if (opts.json) writeFileSync(String(opts.json), JSON.stringify(report, null, 2) + '\n');
     for (const line of formatChaosReport(report)) process.stdout.write(line + '\n');
+    if (opts.html) {
+      writeFileSync(String(opts.html), chaosReportHtml(report));
+      process.stdout.write(`report: ${String(opts.html)}\n`);
+    }
     // A hostile run also fails when any node stopped under its input.
     if (report.violations > 0 || report.lost > 0 || (report.hostile?.failures.length ?? 0) > 0) process.exitCode = 1;
+  });
+
+cli
+  .command('chaos report <json>', 'The report page of a chaos run saved with --json (self-contained HTML: faults and leaders over time, availability, failover distribution)')
+  .option('--out <file>', 'where the page goes (default: the JSON file with .html)')
+  .option('--open', 'open the page with xdg-open')
+  .action(async (file: string, opts: Record<string, unknown>) => {
+    const out = typeof opts.out === 'string' ? opts.out : file.replace(/(\.json)?$/, '.html');
+    writeFileSync(out, chaosReportHtml(loadChaosReport(file), path.basename(file)));
+    process.stdout.write(`report: ${out}\n`);
+    if (opts.open === true) await openPage(out, (line) => process.stdout.write(line + '\n'));
   });
 
 cli
@@ -264,6 +282,26 @@ cli
     process.exitCode = outcome.exitCode;
   });
 
+cli
+  .command('bench report [...files]', 'The benchmark report page (self-contained HTML: throughput, latency, durability, history, targets) from result files; several files are compared side by side')
+  .option('--results <dir>', 'where result files are (with no FILES: the newest one there; the history comes from the newest file\'s directory)', { default: 'bench/results' })
+  .option('--out <file>', 'where the page goes (default: beside the newest file, <date>-<commit>.html)')
+  .option('--svg [file]', 'also write the throughput comparison of the newest run as a standalone SVG (default: beside it, <date>-<commit>.svg)')
+  .option('--open', 'open the page with xdg-open')
+  .action(async (files: string[], opts: Record<string, unknown>) => {
+    const { runReport } = await import('../bench/report-page/report-command.js');
+    await runReport(
+      {
+        files,
+        resultsDir: String(opts.results),
+        ...(typeof opts.out === 'string' ? { out: opts.out } : {}),
+        ...(opts.svg === true || typeof opts.svg === 'string' ? { svg: opts.svg } : {}),
+        open: opts.open === true,
+      },
+      (line) => process.stdout.write(line + '\n'),
+    );
+  });
+
 cli.command('log <dir>', "Print a node's Raft log, one entry a line (index, term, kind, checksum, command)").action(async (dir: string) => {
   await printLog(path.resolve(dir), (line) => process.stdout.write(line + '\n'));
 });
@@ -281,6 +319,13 @@ function splitAddr(addr: string): [string, number] {
   return [addr.slice(0, i), Number(addr.slice(i + 1))];
 }
 
+/** cac matches one word per command: `bench report` (and `chaos report`) are joined into the name they are registered under. */
+function subcommandArgs(argv: string[]): string[] {
+  const [cmd, sub] = [argv[2], argv[3]];
+  if ((cmd === 'bench' || cmd === 'chaos') && sub === 'report') return [...argv.slice(0, 2), `${cmd} report`, ...argv.slice(4)];
+  return argv;
+}
+
 // hraftd spellings: -id -haddr -raddr -join DIR
 function hraftdArgs(argv: string[]): string[] {
   const map: Record<string, string> = { '-id': '--id', '-haddr': '--http', '-raddr': '--raft', '-join': '--join', '-inmem': '--inmem' };
@@ -294,7 +339,7 @@ function hraftdArgs(argv: string[]): string[] {
 cli.help();
 cli.version('0.1.0');
 try {
-  cli.parse(hraftdArgs(process.argv), { run: false });
+  cli.parse(subcommandArgs(hraftdArgs(process.argv)), { run: false });
   await cli.runMatchedCommand();
 } catch (e) {
   if (e instanceof ConfigError) console.error(e.message);

@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import type { Launcher } from '../cluster/launcher.js';
 import type { SeededRand } from '../raft/rand.js';
 import { call } from './http-client.js';
+import type { FaultEvent, TimelineRecorder } from './timeline.js';
 
 /** Faults the nemesis injects one at a time, each healed before the next. */
 export type SerialFault = 'kill' | 'pause' | 'partition' | 'oneway' | 'degrade';
@@ -58,6 +59,8 @@ export interface NemesisOptions {
   until: number;
   log: NemesisLog;
   onEvent: (line: string) => void;
+  /** Where each fault's start and heal are recorded, for the report page. */
+  timeline?: TimelineRecorder;
 }
 
 export async function runNemesis(o: NemesisOptions): Promise<void> {
@@ -73,14 +76,19 @@ export async function runNemesis(o: NemesisOptions): Promise<void> {
     const victim = leader && rand.chance(0.5) ? leader : ids[rand.int(ids.length)]!;
     const hold = between(rand, 500, 3000);
     o.log.counts[kind]++;
+    let ev: FaultEvent | undefined;
     try {
       switch (kind) {
         case 'kill': {
           const wasLeader = victim === leader;
           o.onEvent(`kill ${victim}${wasLeader ? ' (leader)' : ''}`);
+          ev = o.timeline?.fault('kill', victim, wasLeader ? 'leader' : '');
           o.down?.add(victim);
           try {
-            const started = await timedKill(o, victim, wasLeader, (ms) => o.onEvent(`failover ${ms.toFixed(0)} ms`));
+            const started = await timedKill(o, victim, wasLeader, (ms) => {
+              o.onEvent(`failover ${ms.toFixed(0)} ms`);
+              if (ev) ev.failoverMs = Math.round(ms);
+            });
             await sleep(Math.max(0, hold - (performance.now() - started)));
             await restart(launcher, victim);
           } finally {
@@ -90,6 +98,7 @@ export async function runNemesis(o: NemesisOptions): Promise<void> {
         }
         case 'pause':
           o.onEvent(`pause ${victim}`);
+          ev = o.timeline?.fault('pause', victim);
           launcher.pauseNode(victim);
           await sleep(hold);
           launcher.resumeNode(victim);
@@ -98,6 +107,7 @@ export async function runNemesis(o: NemesisOptions): Promise<void> {
           // A minority of one (often the leader) against the rest.
           const rest = ids.filter((id) => id !== victim);
           o.onEvent(`partition ${victim} | ${rest.join(',')}`);
+          ev = o.timeline?.fault('partition', victim, `${victim} | ${rest.join(',')}`);
           launcher.partition([[victim], rest]);
           await sleep(hold);
           launcher.heal();
@@ -108,6 +118,7 @@ export async function runNemesis(o: NemesisOptions): Promise<void> {
           const others = ids.filter((id) => id !== victim && launcher.shardOf(id) === launcher.shardOf(victim));
           const to = others[rand.int(others.length)]!;
           o.onEvent(`cut ${victim}->${to}`);
+          ev = o.timeline?.fault('oneway', victim, `${victim}->${to}`);
           launcher.cutOneWay(victim, to);
           await sleep(hold);
           launcher.heal();
@@ -117,6 +128,7 @@ export async function runNemesis(o: NemesisOptions): Promise<void> {
           const delay = rand.chance(0.5);
           const value = delay ? Math.round(between(rand, 5, 60)) : Math.round(between(rand, 5, 30));
           o.onEvent(delay ? `delay ${value} ms` : `loss ${value}%`);
+          ev = o.timeline?.fault('degrade', 'all links', delay ? `delay ${value} ms` : `loss ${value}%`);
           launcher.degrade(delay ? 'delay' : 'loss', value);
           await sleep(hold);
           launcher.heal();
@@ -126,6 +138,9 @@ export async function runNemesis(o: NemesisOptions): Promise<void> {
     } catch (e) {
       o.log.errors.push(`${kind} ${victim}: ${(e as Error).message}`);
       o.onEvent(`nemesis error: ${kind} ${victim}: ${(e as Error).message}`);
+      if (ev) ev.error = (e as Error).message;
+    } finally {
+      if (ev) o.timeline!.end(ev);
     }
   }
 }
@@ -202,14 +217,20 @@ export async function runKillCycles(o: Omit<NemesisOptions, 'faults' | 'until'> 
     const victim = leader && rand.chance(1 / ids.length) ? leader : ids[rand.int(ids.length)]!;
     o.log.counts.kill++;
     o.down?.add(victim);
+    const ev = o.timeline?.fault('kill', victim, victim === leader ? 'leader' : '');
     try {
-      await timedKill(o, victim, victim === leader);
+      await timedKill(o, victim, victim === leader, (ms) => {
+        if (ev) ev.failoverMs = Math.round(ms);
+      });
       await restart(launcher, victim);
       o.down?.delete(victim);
       if ((done + 1) % 10 === 0) o.onEvent(`kill/restart cycle ${done + 1}/${o.cycles}`);
     } catch (e) {
       o.log.errors.push(`cycle ${done + 1} (${victim}): ${(e as Error).message}`);
       o.onEvent(`cycle ${done + 1} error: ${(e as Error).message}`);
+      if (ev) ev.error = (e as Error).message;
+    } finally {
+      if (ev) o.timeline!.end(ev);
     }
     const deadline = Date.now() + 5000;
     while (Date.now() < deadline && !(await launcher.leader())) await sleep(20);

@@ -21,6 +21,7 @@ import type { Listener } from './hostile/common.js';
 import { History } from './history.js';
 import { call } from './http-client.js';
 import { SERIAL_FAULTS, newNemesisLog, restart, runKillCycles, runNemesis, type FaultKind, type NemesisLog, type ProbeTarget } from './nemesis.js';
+import { TimelineRecorder, type ChaosTimeline } from './timeline.js';
 import { newClientStats, runHistoryClient, runWriter, type ClientStats, type StopAt, type Target } from './workload.js';
 
 export interface ChaosOptions {
@@ -70,6 +71,8 @@ export interface ChaosReport {
   lost: number;
   lostExamples: string[];
   ackedChecked: number;
+  /** When each fault, leader and answer happened (reports saved before 2026-12-07 have none). */
+  timeline?: ChaosTimeline;
 }
 
 export const DEFAULT_CHAOS: Omit<ChaosOptions, 'say'> = {
@@ -165,13 +168,14 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const keys = Array.from({ length: opts.keys }, (_, i) => `k${i}`);
     const until = Date.now() + opts.durationS * 1000;
     const stop: StopAt = { at: until };
-    const monitor = watchLeaders(launcher);
+    const timeline = new TimelineRecorder();
+    const monitor = watchLeaders(launcher, timeline);
     const nemesisLog = newNemesisLog();
     const say = (line: string): void => opts.say(`  ${((opts.durationS * 1000 - (until - Date.now())) / 1000).toFixed(1).padStart(5)} s  ${line}`);
 
     const load = [
       ...Array.from({ length: opts.clients }, (_, i) =>
-        runHistoryClient({ id: i, keys, rand: new SeededRand(opts.seed * 1000 + i), history, target, stop, timeoutMs: opts.opTimeoutMs, stats: clientStats }),
+        runHistoryClient({ id: i, keys, rand: new SeededRand(opts.seed * 1000 + i), history, target, stop, timeoutMs: opts.opTimeoutMs, stats: clientStats, timeline }),
       ),
       ...Array.from({ length: opts.writers }, (_, i) =>
         runWriter({ id: i, rand: new SeededRand(opts.seed * 1000 + 500 + i), target, stop, timeoutMs: opts.opTimeoutMs, acked, stats: writes }),
@@ -197,15 +201,16 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         })
       : Promise.resolve();
     if (opts.cycles !== undefined) {
-      cyclesDone = await runKillCycles({ launcher, rand, cycles: opts.cycles, until, log: nemesisLog, onEvent: say, down, ...(probe ? { probe } : {}) });
+      cyclesDone = await runKillCycles({ launcher, rand, cycles: opts.cycles, until, log: nemesisLog, onEvent: say, down, timeline, ...(probe ? { probe } : {}) });
     } else {
-      await runNemesis({ launcher, rand, faults: opts.faults, until, log: nemesisLog, onEvent: say, down, ...(probe ? { probe } : {}) });
+      await runNemesis({ launcher, rand, faults: opts.faults, until, log: nemesisLog, onEvent: say, down, timeline, ...(probe ? { probe } : {}) });
     }
     await hostileRun;
     // With kill cycles the load stops once they are done.
     if (opts.cycles !== undefined) stop.at = Math.min(stop.at, Date.now());
     await Promise.all(load);
     const leaderChanges = monitor.stop();
+    const timelineData = timeline.snapshot();
 
     opts.say('chaos: healing every node, then reading every acknowledged write back');
     let leader: string;
@@ -261,6 +266,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       lost,
       lostExamples,
       ackedChecked: acked.size,
+      timeline: timelineData,
     };
   } finally {
     await control?.close();
@@ -388,8 +394,8 @@ async function waitForApplied(launcher: Launcher, timeoutMs: number): Promise<vo
   }
 }
 
-/** Counts changes of leadership (in every shard) seen by polling every node's status. */
-function watchLeaders(launcher: Launcher): { stop(): number } {
+/** Counts changes of leadership (in every shard) seen by polling every node's status; each leader seen goes into the timeline. */
+function watchLeaders(launcher: Launcher, timeline: TimelineRecorder): { stop(): number } {
   const groups = groupsOf(launcher);
   const last: ({ id: string; term: number } | undefined)[] = groups.map(() => undefined);
   let changes = 0;
@@ -405,6 +411,7 @@ function watchLeaders(launcher: Launcher): { stop(): number } {
         }
         const prev = last[g];
         if (best && prev && best.term > prev.term) changes++;
+        if (best && (!prev || best.term > prev.term)) timeline.leader(g, best.id, best.term);
         if (best && (!prev || best.term >= prev.term)) last[g] = best;
       });
       await sleep(50);

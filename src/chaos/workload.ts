@@ -8,6 +8,7 @@ import type { KvInput, KvOutput } from '../check/linearizability.js';
 import type { SeededRand } from '../raft/rand.js';
 import type { History } from './history.js';
 import { call } from './http-client.js';
+import type { TimelineRecorder } from './timeline.js';
 
 export interface Target {
   /** Base URLs of the nodes worth sending to now (not known dead). */
@@ -37,6 +38,8 @@ export interface ClientOptions {
   stop: StopAt;
   timeoutMs: number;
   stats: ClientStats;
+  /** Counts each answer (and failure) in its second of the run, for the report page. */
+  timeline?: TimelineRecorder;
 }
 
 function pick<T>(rand: SeededRand, xs: readonly T[]): T {
@@ -77,6 +80,7 @@ export async function runHistoryClient(o: ClientOptions): Promise<void> {
     o.stats.byOp[input.op]++;
     const done = o.history.begin(o.id, input);
     const output = await perform(base, input, o.timeoutMs);
+    o.timeline?.op(!('unknown' in output));
     if ('unknown' in output) {
       o.stats.failed++;
       // A failed read changed nothing: leave it out. A failed write may still take effect.

@@ -1,6 +1,6 @@
 // The harness end to end, as small as it gets: a real 3-node cluster on
 // free ports, two short workloads, a small memory load, the result file and
-// benny's files, the summary line last, and no process left behind.
+// benny's json, the report page, the summary line last, and no process left behind.
 
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -51,7 +51,12 @@ test('raftkv bench, quick and tiny: measures, saves, summarizes, stops what it s
     assert.ok(memory.rssBytes > 0);
     assert.deepEqual(Object.keys(memory.heapUsedBytes).sort(), ['a', 'b', 'c']);
     const base = outcome.resultFile!.replace(/\.json$/, '');
-    assert.ok(existsSync(`${base}.benny.json`) && existsSync(`${base}.benny.chart.html`));
+    assert.ok(existsSync(`${base}.benny.json`) && !existsSync(`${base}.benny.chart.html`));
+    // The run's report page, beside the result file, and its path printed before the summary.
+    assert.ok(existsSync(`${base}.html`));
+    assert.ok(lines.some((l) => l.startsWith('report: ') && l.includes(`${path.basename(base)}.html`)), lines.join('\n'));
+    // A new result file keeps its latency histograms, for the page's percentile plots.
+    assert.ok(saved.results.every((r) => typeof r.histogram === 'string' && r.histogram.length > 0));
 
     assert.ok(outcome.pids.length >= 1);
     for (const pid of outcome.pids) assert.equal(alive(pid), false, `process ${pid} was stopped`);

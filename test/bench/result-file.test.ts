@@ -1,8 +1,9 @@
 // Result files: their names, finding the previous one, the comparison with
-// it, and benny's json and chart.html written next to them.
+// it, and benny's json written next to them (not its CDN chart.html: the
+// report page replaces it).
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -53,7 +54,7 @@ test('the comparison pairs workloads by system and name, now over before', () =>
   assert.equal(compareWithPrevious({ results: now, machine: { ...machine, cores: 8 } }, 'x', before).otherMachine, true);
 });
 
-test("benny's json and chart.html are written next to the result file, in requests per second", () => {
+test("benny's json (and not its CDN chart.html) is written next to the result file, in requests per second", () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'raftkv-benny-'));
   try {
     const caseResult = (ops: number) => ({
@@ -65,14 +66,14 @@ test("benny's json and chart.html are written next to the result file, in reques
       { name: 'etcd set64', result: caseResult(2), batch: 1000 },
     ]);
     const files = saveBennyFiles(dir, '2026-11-23T000000Z-abc', summary, 'raftkv 0.1.0');
-    assert.deepEqual(files.map((f) => path.basename(f)), ['2026-11-23T000000Z-abc.benny.json', '2026-11-23T000000Z-abc.benny.chart.html']);
+    assert.deepEqual(files.map((f) => path.basename(f)), ['2026-11-23T000000Z-abc.benny.json']);
     const json = JSON.parse(readFileSync(files[0]!, 'utf8'));
     assert.deepEqual(json.results, [
       { name: 'raftkv set64', ops: 4000, margin: 2.5, percentSlower: 0 },
       { name: 'etcd set64', ops: 2000, margin: 2.5, percentSlower: 50 },
     ]);
     assert.equal(json.fastest.name, 'raftkv set64');
-    assert.match(readFileSync(files[1]!, 'utf8'), /raftkv set64/);
+    assert.equal(existsSync(path.join(dir, '2026-11-23T000000Z-abc.benny.chart.html')), false);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

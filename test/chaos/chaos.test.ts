@@ -1,5 +1,6 @@
 // The chaos test of `npm test`: short runs of `raftkv chaos` in both
-// isolation modes, and the proof that its checker fails a broken node.
+// isolation modes, the timeline its report page draws, and the proof that
+// its checker fails a broken node.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -25,6 +26,15 @@ test('chaos (thread isolation): random kills, pauses, partitions and degraded li
   assert.ok(report.writes.ok > 50 && report.ackedChecked === report.writes.ok, text);
   assert.deepEqual(report.checkTimedOut, [], text);
   assert.equal(last, `chaos: ops ${report.ops}, violations 0, lost 0`, text);
+  // The timeline of the report page: every fault healed within the run, every answer in its second, every leader.
+  const tl = report.timeline!;
+  assert.equal(tl.faults.length, n.kill + n.pause + n.partition + n.oneway + n.degrade, text);
+  for (const f of tl.faults) assert.ok(f.endS !== undefined && f.startS <= f.endS && f.endS <= tl.durationS, JSON.stringify(f));
+  assert.deepEqual(tl.faults.flatMap((f) => (f.failoverMs === undefined ? [] : [f.failoverMs])), report.nemesis.failoversMs.map(Math.round));
+  const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+  assert.equal(sum(tl.perSecond.ok), report.clientStats.ok);
+  assert.equal(sum(tl.perSecond.failed), report.clientStats.failed);
+  assert.equal(tl.leaders.length, 1 + report.leaderChanges, JSON.stringify(tl.leaders));
 });
 
 test('chaos (process isolation): SIGKILLed children, restarts; linearizable and nothing lost', async () => {
