@@ -209,6 +209,9 @@ export const ROUTES: readonly Route[] = [
   { method: 'DELETE', pattern: '/key/:k', body: false, handler: deleteKey },
   { method: 'POST', pattern: '/files/:name', body: true, handler: putRaw },
   { method: 'GET', pattern: '/files/:name', body: false, handler: getRaw },
+  // raftd's: `curl -XPOST localhost:4001/db/foo -d 'bar'`, `curl localhost:4001/db/foo` answers `bar`.
+  { method: 'POST', pattern: '/db/:key', body: true, handler: putRaw },
+  { method: 'GET', pattern: '/db/:key', body: false, handler: getRaw },
   { method: 'POST', pattern: '/cas', body: true, handler: cas },
   { method: 'GET', pattern: '/mget', body: false, handler: getMany },
   { method: 'POST', pattern: '/mget', body: true, handler: getMany },

@@ -16,6 +16,13 @@ test("the hraftd fork's double-dash and -name=value forms", () => {
   assert.equal(n('-haddr=:11000 -rjoin=192.168.0.1:11000 -rmem -rdir=/var/lib/x'), 'node --http=:11000 --join=192.168.0.1:11000 --inmem --dir=/var/lib/x');
 });
 
+test("raftd's one port is the HTTP port on this host", () => {
+  assert.equal(n('-p 4002 -join localhost:4001 ~/node.2'), 'node --http :4002 --join localhost:4001 ~/node.2');
+  assert.equal(n('node -p=4001 ~/node.1'), 'node --http :4001 ~/node.1');
+  assert.equal(n('node -p 10.0.0.1:4001 d'), 'node --http 10.0.0.1:4001 d');
+  assert.equal(n('bench -p 4'), 'bench -p 4');
+});
+
 test('an explicit node command is kept, with the aliases mapped', () => {
   assert.equal(n('node -id a -haddr :1 d'), 'node --id a --http :1 d');
   assert.equal(n('node --http 127.0.0.1:1 --raft 127.0.0.1:2 d'), 'node --http 127.0.0.1:1 --raft 127.0.0.1:2 d');

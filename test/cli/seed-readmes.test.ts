@@ -133,6 +133,30 @@ test("the hraftd fork's README: --rjoin :port --haddr :port, ids \"haddr,raddr\"
   }
 });
 
+test("raftd's README: -p PORT, -join the leader, /db/KEY, a restart without -join", async () => {
+  const procs = new Procs();
+  try {
+    const ports = await freePortsWithPartner(3);
+    const dirs = [1, 2, 3].map((i) => path.join(root, `node.${i}`));
+    const nodes = [procs.raftkv('raftd1', ['-p', String(ports[0]), dirs[0]!], { env })];
+    await leaderOf([`localhost:${ports[0]}`], procs);
+    for (const i of [1, 2]) nodes[i] = procs.raftkv(`raftd${i + 1}`, ['-p', String(ports[i]), '-join', `localhost:${ports[0]}`, dirs[i]!], { env });
+    const https = ports.map((p) => `localhost:${p}`);
+    await until('three voters', async () => ((await status(https[0]!)).voters.length === 3 ? true : undefined), 20_000, () => procs.outputs());
+    const set = await http('POST', `http://${https[0]}/db/foo`, 'bar', true);
+    assert.equal(set.status, 200, set.text);
+    for (const hp of https) assert.equal((await until(`foo on ${hp}`, async () => ((await http('GET', `http://${hp}/db/foo`)).text === 'bar' ? 'bar' : undefined))), 'bar');
+    // "When you restart the node, it's already been joined to the cluster so you can remove the -join argument."
+    nodes[1]!.child.kill('SIGKILL');
+    await nodes[1]!.exited;
+    assert.equal((await http('POST', `http://${https[0]}/db/foo`, 'baz', true)).status, 200);
+    nodes[1] = procs.raftkv('raftd2 again', ['-p', String(ports[1]), dirs[1]!], { env });
+    await until('the update on the restarted node', async () => ((await http('GET', `http://${https[1]}/db/foo`)).text === 'baz' ? true : undefined), 20_000, () => procs.outputs());
+  } finally {
+    await procs.stopAll();
+  }
+});
+
 test('raftkv with no command, or an unknown one, prints the help and fails', async () => {
   const procs = new Procs();
   for (const args of [[], [root], ['nonsense', '--x']]) {
