@@ -7,7 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -79,12 +79,14 @@ function freeSubnet(): string {
 const procs = new Procs();
 const dir = mkdtempSync(path.join(tmpdir(), 'raftkv-hosts-'));
 let built = 0;
+let bareBuilt = false;
 
 after(async () => {
   await procs.stopAll();
   // A deleted namespace lives on while the kernel holds sockets of it (TIME_WAIT): delete the links themselves.
   for (let i = 0; i < built; i++) quietly(() => ip('link', 'del', hostSide(i)));
   for (let i = 0; i < built; i++) quietly(() => ip('netns', 'del', nsName(i)));
+  if (bareBuilt) quietly(() => ip('netns', 'del', nsName(9)));
   quietly(() => ip('link', 'del', bridge));
   rmSync(dir, { recursive: true, force: true });
 });
@@ -139,4 +141,24 @@ test('three hosts in network namespaces: -join across hosts, a host cut off at t
   ip('link', 'set', hostSide(cut), 'up');
   await until(`node${cut} to catch up`, async () => ((await http('GET', `http://${https[cut]}/key/across?level=stale`)).json?.across === 'after the cut' ? true : undefined), 30_000, () => procs.outputs());
   assert.deepEqual((await http('GET', `http://${https[cut]}/key/across`)).json, { across: 'after the cut' });
+});
+
+test('a bare `raftkv node` on a machine of its own: one node on :11000 and :12000, data under the current directory', { skip }, async () => {
+  // A namespace with loopback only: the defaults are free there whatever runs on this machine.
+  const ns = nsName(9);
+  ip('netns', 'add', ns);
+  bareBuilt = true;
+  ip('-n', ns, 'link', 'set', 'lo', 'up');
+  const cwd = mkdtempSync(path.join(dir, 'bare-'));
+  procs.spawn('bare', 'ip', ['netns', 'exec', ns, process.execPath, new URL('../../src/cli.js', import.meta.url).pathname, 'node'], { cwd, env: { ...process.env, RAFTKV_CLUSTER_TOKEN: '' } });
+  // Inside the namespace only: ask from there.
+  const inside = (args: string[]): string => execFileSync('ip', ['netns', 'exec', ns, 'curl', '-s', '-m', '2', ...args], { encoding: 'utf8' });
+  await until('the bare node to lead', async () => (JSON.parse(inside(['localhost:11000/status'])).role === 'leader' ? true : undefined), 20_000, () => procs.outputs());
+  assert.equal(inside(['-XPOST', 'localhost:11000/key', '-d', '{"user1": "batman"}']), '{"ok":true}');
+  assert.equal(inside(['localhost:11000/key/user1']), '{"user1":"batman"}');
+  const status = JSON.parse(inside(['localhost:11000/status']));
+  assert.equal(status.id, ':11000,:12000');
+  assert.deepEqual(status.addrs, { http: '127.0.0.1:11000', raft: '127.0.0.1:12000' });
+  const remembered = JSON.parse(readFileSync(path.join(cwd, 'raftkv-data', '11000_12000', 'node.json'), 'utf8'));
+  assert.equal(remembered.id, ':11000,:12000');
 });
