@@ -3,7 +3,8 @@ import { cac } from 'cac';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadClusterConfig, type ClusterConfig } from './cluster/config.js';
+import { normalizeArgv } from './cli-argv.js';
+import { ConfigError, loadClusterConfig, parseClusterConfig, type ClusterConfig } from './cluster/config.js';
 import { followEvents, startControlServer } from './cluster/control-server.js';
 import { runCtl } from './cluster/ctl.js';
 import { formatChaosReport } from './chaos/report.js';
@@ -17,8 +18,11 @@ import { Launcher } from './cluster/launcher.js';
 import { ENTER_SCREEN, LEAVE_SCREEN, redraw, renderTerminalView } from './cluster/terminal-view.js';
 import { clusterIdentity, loadOrCreateToken, newClusterToken } from './node/cluster-identity.js';
 import { formatRecord, makeLogger, type Logger, type LogRecord } from './node/logger.js';
+import { DEFAULT_HTTP, resolveNodeSettings, writeRemembered } from './node/node-settings.js';
 import { runNode } from './node/run-node.js';
+import { LOOPBACK, onHost } from './node/this-host.js';
 import { formatSlotRanges } from './shard/slots.js';
+import { parseShardSpec, resolveShards } from './shard/router-flags.js';
 import { runRouter, type RunningRouter } from './shard/run-router.js';
 import { printLog } from './storage/print-log.js';
 
@@ -111,46 +115,86 @@ cli
   });
 
 cli
-  .command('node [dir]', 'Run one node in this process (one node per machine)')
-  .option('--id <id>', 'node id')
-  .option('--http <addr>', 'HTTP API address', { default: '127.0.0.1:11000' })
-  .option('--raft <addr>', 'Raft peer address', { default: '127.0.0.1:12000' })
+  .command('node [dir]', "Run one node in this process (one node per machine); hraftd's -id -haddr -raddr -join -rjoin -rmem -rdir work too")
+  .option('--id <id>', 'node id (default "<http>,<raft>", as hraftd\'s fork named nodes)')
+  .option('--http <addr>', `HTTP API address; ":port" is this host (default ${DEFAULT_HTTP})`)
+  .option('--raft <addr>', 'Raft peer address (default: the HTTP address with its port + 1000)')
   .option('--resp <addr>', 'Redis protocol address')
-  .option('--join <addr>', 'HTTP address of a member to join through')
+  .option('--join <addrs>', "HTTP addresses of members to join through, comma-separated, tried in turn; a node whose own address comes first founds the cluster")
+  .option('--dir <dir>', 'the data directory, instead of DIR (default raftkv-data/<id>); a restart needs only the directory')
   .option('--token <token>', 'the cluster token (or RAFTKV_CLUSTER_TOKEN); a founding node without one makes one in DIR/cluster.token')
   .option('--token-file <file>', 'read the cluster token from this file')
   .option('--inmem', 'keep the log and state in memory only')
   .option('--durability <d>', 'fsync or os', { default: 'fsync' })
   .option('--tick-ms <ms>', 'tick length', { default: 10 })
   .option('--log-json', 'print logs as JSON lines')
-  .action(async (dir: string | undefined, opts: Record<string, string | boolean | undefined>) => {
-    const id = String(opts.id ?? '');
-    if (!id) throw new Error('--id is required');
-    if (!dir && !opts.inmem) throw new Error('a data directory is required (or --inmem)');
-    const addrs = { raft: String(opts.raft), http: String(opts.http), ...(opts.resp ? { resp: String(opts.resp) } : {}) };
+  .action(async (dir: string | undefined, opts: Record<string, string | number | boolean | undefined>) => {
+    const str = (v: string | number | boolean | undefined): string | undefined => (v === undefined || typeof v === 'boolean' ? undefined : String(v));
+    if (dir !== undefined && opts.dir !== undefined && path.resolve(dir) !== path.resolve(String(opts.dir))) throw new Error(`two data directories: ${dir} and --dir ${String(opts.dir)}`);
+    const settings = await resolveNodeSettings(
+      { id: str(opts.id), http: str(opts.http), raft: str(opts.raft), resp: str(opts.resp), join: str(opts.join), dir: dir ?? str(opts.dir), inmem: opts.inmem === true },
+      process.cwd(),
+    );
+    const { id, addrs } = settings;
     const logger = makeLogger(printer(opts.logJson === true), 'info', { id });
-    const clusterToken = nodeToken(opts, dir, logger);
+    const clusterToken = nodeToken(opts, settings.dir, !settings.founds, logger);
     const running = await runNode(
       {
         id,
         // In memory, snapshots still pass through files: a private temporary folder, not the current directory.
-        dir: dir ? path.resolve(dir) : mkdtempSync(path.join(tmpdir(), 'raftkv-inmem-')),
+        dir: settings.dir ?? mkdtempSync(path.join(tmpdir(), 'raftkv-inmem-')),
         inMemory: opts.inmem === true,
         durability: opts.durability === 'os' ? 'os' : 'fsync',
         addrs,
-        founders: opts.join ? undefined : { [id]: addrs },
+        founders: settings.founds ? { [id]: addrs } : undefined,
         tickMs: Number(opts.tickMs),
         heartbeatTicks: 5,
         electionTicks: [30, 60],
         snapshotEvery: 10000,
         maxBodyBytes: 1 << 20,
         clusterToken,
-        join: opts.join ? String(opts.join) : undefined,
+        join: settings.founds ? undefined : settings.joinVia,
       },
       logger,
     );
-    logger.info('node listening', { http: running.http.port, raft: addrs.raft, ...(running.resp ? { resp: running.resp.port } : {}) });
+    // Only a node that started remembers who it is: a refused start leaves the directory as it was.
+    if (settings.dir) writeRemembered(settings.dir, settings.remember);
+    logger.info('node listening', { http: addrs.http, raft: addrs.raft, ...(addrs.resp ? { resp: addrs.resp } : {}), ...(settings.dir ? { dir: settings.dir } : {}), ...(settings.founds ? {} : { join: settings.joinVia.join(',') }) });
     const shutdown = (): void => void running.stop().then(() => logger.info('node stopped'));
+    process.on('SIGINT', shutdown);
+    process.on('SIGTERM', shutdown);
+  });
+
+cli
+  .command('router', "The router of a sharded cluster as its own process (the old distributor): keys go to the leader of the shard that owns their slot")
+  .option('--shard <spec>', 'a shard: ID[:SLOTS]=ADDR,ADDR,... (its nodes\' HTTP addresses); repeat for each shard; slots split evenly when none are given')
+  .option('--config <file>', 'take the shards (and router addresses) from a sharded cluster config instead')
+  .option('--http <addr>', 'HTTP address (default: the config\'s router.http, else 127.0.0.1:8080)')
+  .option('--resp <addr>', "Redis protocol address (default: the config's router.resp, else none)")
+  .option('--token <token>', 'the cluster token (or RAFTKV_CLUSTER_TOKEN): the router forwards writes as a member')
+  .option('--token-file <file>', 'read the cluster token from this file')
+  .option('--log-json', 'print logs as JSON lines')
+  .action(async (opts: Record<string, string | string[] | number | boolean | undefined>) => {
+    const specs = (opts.shard === undefined ? [] : Array.isArray(opts.shard) ? opts.shard : [opts.shard]).map((s) => parseShardSpec(String(s)));
+    if ((specs.length > 0) === (opts.config !== undefined)) throw new Error('give the shards with --shard ID=ADDR,... (once per shard) or --config FILE, one of the two');
+    const print = printer(opts.logJson === true);
+    const logger = makeLogger(print, 'info', { id: 'router' });
+    const clusterToken = givenToken(opts);
+    if (clusterToken === undefined) throw new Error('the router needs the cluster token: --token, --token-file or RAFTKV_CLUSTER_TOKEN');
+    let config: ClusterConfig;
+    if (opts.config !== undefined) {
+      config = loadClusterConfig(String(opts.config)).config;
+      if (!config.shards) throw new Error(`${String(opts.config)} lists no shards`);
+    } else {
+      const shards = await resolveShards(specs, (line) => logger.info(line));
+      const { config: c, warnings } = parseClusterConfig({ shards, router: { http: '127.0.0.1:8080' } }, 'the --shard flags');
+      for (const w of warnings) logger.warn(w);
+      config = c;
+    }
+    const http = opts.http !== undefined ? String(opts.http) : (config.router?.http ?? '127.0.0.1:8080');
+    const resp = opts.resp !== undefined ? String(opts.resp) : config.router?.resp;
+    const running = await startClusterRouter(config, clusterToken, print, 'info', { http: onHost(http, LOOPBACK), ...(resp !== undefined ? { resp: onHost(resp, LOOPBACK) } : {}) });
+    const shutdown = (): void => void running.stop().then(() => logger.info('router stopped'));
     process.on('SIGINT', shutdown);
     process.on('SIGTERM', shutdown);
   });
@@ -307,9 +351,9 @@ cli.command('log <dir>', "Print a node's Raft log, one entry a line (index, term
 });
 
 /** The router of a sharded cluster, in this process (see src/shard/run-router.ts for why). */
-async function startClusterRouter(config: ClusterConfig, clusterToken: string, print: (r: LogRecord) => void, level: LogRecord['level']): Promise<RunningRouter> {
+async function startClusterRouter(config: ClusterConfig, clusterToken: string, print: (r: LogRecord) => void, level: LogRecord['level'], listen: { http?: string; resp?: string } = {}): Promise<RunningRouter> {
   const logger = makeLogger(print, level, { id: 'router' });
-  const running = await runRouter({ config, clusterToken, logger });
+  const running = await runRouter({ config, clusterToken, logger, ...listen });
   logger.info('router listening', { http: running.httpAddr, ...(running.respAddr ? { resp: running.respAddr } : {}), shards: config.shards!.map((s) => `${s.id}:${formatSlotRanges(s.slots)}`).join(' ') });
   return running;
 }
@@ -326,25 +370,28 @@ function subcommandArgs(argv: string[]): string[] {
   return argv;
 }
 
-// hraftd spellings: -id -haddr -raddr -join DIR
-function hraftdArgs(argv: string[]): string[] {
-  const map: Record<string, string> = { '-id': '--id', '-haddr': '--http', '-raddr': '--raft', '-join': '--join', '-inmem': '--inmem' };
-  if (!argv.slice(2).some((a) => a in map)) return argv;
-  const out = argv.slice(0, 2);
-  if (argv[2] !== 'node') out.push('node');
-  for (const a of argv.slice(2)) out.push(map[a] ?? a);
-  return out;
-}
-
 cli.help();
 cli.version('0.1.0');
 try {
-  cli.parse(subcommandArgs(hraftdArgs(process.argv)), { run: false });
-  await cli.runMatchedCommand();
+  cli.parse(subcommandArgs([...process.argv.slice(0, 2), ...normalizeArgv(process.argv.slice(2))]), { run: false });
+  if (cli.matchedCommand) await cli.runMatchedCommand();
+  else if (!cli.options.help && !cli.options.version) {
+    // Nothing to run: say so, show what there is, and fail, so a script with a typo does not pass.
+    if (cli.args.length > 0) console.error(`raftkv: unknown command ${JSON.stringify(cli.args[0])}`);
+    cli.outputHelp();
+    process.exitCode = 2;
+  }
 } catch (e) {
   if (e instanceof ConfigError) console.error(e.message);
   else console.error(`raftkv: ${e instanceof Error ? e.message : String(e)}`);
   process.exitCode = 1;
+}
+
+/** The token given on the command line or in the environment, if any. */
+function givenToken(opts: Record<string, unknown>): string | undefined {
+  const given = typeof opts.token === 'string' ? opts.token : process.env.RAFTKV_CLUSTER_TOKEN || undefined;
+  if (given === undefined && typeof opts.tokenFile === 'string') return readFileSync(opts.tokenFile, 'utf8').trim();
+  return given;
 }
 
 /**
@@ -352,10 +399,9 @@ try {
  * else the one kept in the data directory, else (founding a cluster) a new one.
  * A node keeps the token it was given in its data directory, so a restart needs none.
  */
-function nodeToken(opts: Record<string, string | boolean | undefined>, dir: string | undefined, logger: Logger): string {
-  const file = dir && !opts.inmem ? path.join(path.resolve(dir), 'cluster.token') : undefined;
-  let given = typeof opts.token === 'string' ? opts.token : process.env.RAFTKV_CLUSTER_TOKEN || undefined;
-  if (given === undefined && typeof opts.tokenFile === 'string') given = readFileSync(opts.tokenFile, 'utf8').trim();
+function nodeToken(opts: Record<string, unknown>, dir: string | undefined, joining: boolean, logger: Logger): string {
+  const file = dir ? path.join(dir, 'cluster.token') : undefined;
+  const given = givenToken(opts);
   if (given !== undefined) {
     clusterIdentity(given);
     if (file) {
@@ -366,7 +412,7 @@ function nodeToken(opts: Record<string, string | boolean | undefined>, dir: stri
     return given;
   }
   if (file && existsSync(file)) return loadOrCreateToken(file);
-  if (opts.join) throw new Error('a joining node needs the cluster token: --token, --token-file or RAFTKV_CLUSTER_TOKEN (the founding node keeps it in its DIR/cluster.token)');
+  if (joining) throw new Error('a joining node needs the cluster token: --token, --token-file or RAFTKV_CLUSTER_TOKEN (the founding node keeps it in its DIR/cluster.token)');
   if (!file) {
     const token = newClusterToken();
     logger.info('new cluster token; other nodes join with --token', { token });

@@ -1,5 +1,6 @@
 import { TOKEN_HEADER } from '../node/cluster-identity.js';
 import { httpBackend } from './http-backend.js';
+import { raftCluster, raftStats } from './hashicorp-views.js';
 import { NodeError, badRequest, toNodeError } from '../node/errors.js';
 import type { ForwardAnswer } from '../node/forwarder.js';
 import type { Envelope } from '../node/kv-state.js';
@@ -141,7 +142,8 @@ async function remove(ctx: RequestContext): Promise<Reply> {
   const id = stringField(body, 'id')!;
   return onLeader(ctx, async () => {
     await ctx.node.remove(id);
-    return { ok: true, removed: id };
+    // hraftd's answer, word for word.
+    return { ok: true, msg: 'OK' };
   });
 }
 
@@ -157,31 +159,11 @@ async function status(ctx: RequestContext): Promise<Reply> {
 }
 
 async function stats(ctx: RequestContext): Promise<Reply> {
-  const s = ctx.node.status();
-  return ok({
-    id: s.id,
-    state: s.failed !== undefined ? 'failed' : s.role,
-    term: s.term,
-    leader: s.leader,
-    commit_index: s.commit,
-    applied_index: s.applied,
-    first_index: s.firstIndex,
-    last_index: s.lastIndex,
-    snapshot_index: s.snapshotIndex,
-    num_peers: s.voters.filter((v) => v !== s.id).length,
-    last_contact_ms: s.lastContactMs,
-    keys: s.keys,
-  });
+  return ok(raftStats(ctx.node.status()));
 }
 
 async function clusterView(ctx: RequestContext): Promise<Reply> {
-  const s = ctx.node.status();
-  const members = [...s.voters.map((id) => ({ id, suffrage: 'voter' })), ...s.learners.map((id) => ({ id, suffrage: 'learner' }))].map((m) => ({
-    ...m,
-    ...(s.members[m.id] ?? {}),
-    leader: m.id === s.leader,
-  }));
-  return ok({ leader: s.leader, term: s.term, members });
+  return ok(raftCluster(ctx.node.status()));
 }
 
 /**
@@ -279,6 +261,9 @@ export const ROUTES: readonly Route[] = [
   { method: 'DELETE', pattern: '/key/:k', body: false, kind: 'write', handler: deleteKey },
   { method: 'POST', pattern: '/files/:name', body: true, kind: 'write', handler: putRaw },
   { method: 'GET', pattern: '/files/:name', body: false, kind: 'read', handler: getRaw },
+  // raftd's: `curl -XPOST localhost:4001/db/foo -d 'bar'`, `curl localhost:4001/db/foo` answers `bar`.
+  { method: 'POST', pattern: '/db/:key', body: true, kind: 'write', handler: putRaw },
+  { method: 'GET', pattern: '/db/:key', body: false, kind: 'read', handler: getRaw },
   { method: 'POST', pattern: '/cas', body: true, kind: 'write', handler: cas },
   { method: 'GET', pattern: '/mget', body: false, kind: 'read', handler: getMany },
   { method: 'POST', pattern: '/mget', body: true, kind: 'read', handler: getMany },

@@ -10,8 +10,8 @@ import type { NodeStatus } from './types.js';
 
 export interface NodeRunOptions extends Omit<RaftNodeOptions, 'logger'> {
   maxBodyBytes: number;
-  /** Existing member's HTTP address to join through (a node that is not a founder). */
-  join?: string;
+  /** HTTP addresses of existing members to join through, tried in turn (a node that is not a founder). */
+  join?: readonly string[];
 }
 
 export interface RunningNode {
@@ -59,29 +59,34 @@ export async function runNode(opts: NodeRunOptions, logger: Logger): Promise<Run
       return stopped;
     },
   };
-  if (opts.join) void joinCluster(running, opts, logger);
+  if (opts.join && opts.join.length > 0) void joinCluster(running, opts.join, opts, logger);
   return running;
 }
 
-/** Ask an existing member to add this node, until it answers (a join before any leader exists is retried). */
-async function joinCluster(running: RunningNode, opts: NodeRunOptions, logger: Logger): Promise<void> {
+/**
+ * Ask existing members to add this node, one after the other, until one
+ * accepts (a join before any leader exists, or through a member that is
+ * itself still joining, is retried).
+ */
+async function joinCluster(running: RunningNode, via: readonly string[], opts: NodeRunOptions, logger: Logger): Promise<void> {
   const body = JSON.stringify({ id: opts.id, addr: opts.addrs.raft, http: opts.addrs.http, ...(opts.addrs.resp ? { resp: opts.addrs.resp } : {}) });
   for (let attempt = 1, delay = 100; ; attempt++, delay = Math.min(delay * 2, 2000)) {
     if (running.node.stopped || running.node.status().voters.includes(opts.id)) return;
+    const join = via[(attempt - 1) % via.length]!;
     try {
       // Learn where the members are first: the leader's appends must be answered.
-      const st = await fetch(`http://${opts.join}/status`);
+      const st = await fetch(`http://${join}/status`);
       if (st.ok) running.node.learnPeers(((await st.json()) as NodeStatus).members);
-      const res = await fetch(`http://${opts.join}/join`, { method: 'POST', headers: { 'content-type': 'application/json', [TOKEN_HEADER]: opts.clusterToken }, body });
+      const res = await fetch(`http://${join}/join`, { method: 'POST', headers: { 'content-type': 'application/json', [TOKEN_HEADER]: opts.clusterToken }, body });
       const answer = (await res.json()) as Record<string, unknown>;
       if (res.ok) {
-        logger.info('joined the cluster', { id: opts.id, via: opts.join, ...answer });
+        logger.info('joined the cluster', { id: opts.id, via: join, ...answer });
         return;
       }
-      logger.warn('join refused; retrying', { id: opts.id, via: opts.join, status: res.status, error: answer.error, attempt });
+      logger.warn('join refused; retrying', { id: opts.id, via: join, status: res.status, error: answer.error, attempt });
       if (res.status === 409 || res.status === 400) return;
     } catch (e) {
-      logger.warn('join failed; retrying', { id: opts.id, via: opts.join, error: String(e), attempt });
+      logger.warn('join failed; retrying', { id: opts.id, via: join, error: String(e), attempt });
     }
     await new Promise((r) => setTimeout(r, delay));
     if (running.node.stopped) return;

@@ -32,7 +32,11 @@ export interface NodeStatus {
   applied: number;
   firstIndex: number;
   lastIndex: number;
+  lastTerm: number;
   snapshotIndex: number;
+  snapshotTerm: number;
+  /** The log index of the membership change that made `voters` and `learners`. */
+  confIndex: number;
   voters: string[];
   learners: string[];
   members: Record<string, MemberAddrs | undefined>;

@@ -877,6 +877,11 @@ export class Raft {
     if (self && self.maybeUpdate(this.log.stable) && this.#maybeCommit()) this.#bcastAppend();
   }
 
+  /** The index of the entry that made `conf` (0 for the bootstrap configuration). */
+  get confIndex(): number {
+    return this.#confHistory[this.#confHistory.length - 1]!.index;
+  }
+
   /** The runtime applied these committed entries. */
   onApplied(entries: Entry[]): void {
     if (entries.length === 0) return;

@@ -40,7 +40,10 @@ export interface Status {
   lastIndex: number;
   lastTerm: number;
   snapshotIndex: number;
+  snapshotTerm: number;
   confState: ConfState;
+  /** The index of the entry that made `confState`. */
+  confIndex: number;
   transferee: NodeId;
   /** Per member, on the leader only. */
   progress: Record<NodeId, PeerStatus>;
@@ -241,7 +244,9 @@ export class RawNode {
       lastIndex: r.log.lastIndex(),
       lastTerm: r.log.lastTerm(),
       snapshotIndex: r.log.snapshot?.index ?? 0,
+      snapshotTerm: r.log.snapshot?.term ?? 0,
       confState: r.conf,
+      confIndex: r.confIndex,
       transferee: r.leadTransferee,
       progress,
       droppedImpossible: r.droppedImpossible,

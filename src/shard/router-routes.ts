@@ -114,6 +114,8 @@ export const ROUTER_ROUTES: readonly Route<RouterContext>[] = [
   { method: 'DELETE', pattern: '/key/:k', body: false, kind: 'write', handler: deleteKey },
   { method: 'POST', pattern: '/files/:name', body: true, kind: 'write', handler: putRaw },
   { method: 'GET', pattern: '/files/:name', body: false, kind: 'read', handler: getRaw },
+  { method: 'POST', pattern: '/db/:key', body: true, kind: 'write', handler: putRaw },
+  { method: 'GET', pattern: '/db/:key', body: false, kind: 'read', handler: getRaw },
   { method: 'POST', pattern: '/cas', body: true, kind: 'write', handler: cas },
   { method: 'GET', pattern: '/mget', body: false, kind: 'read', handler: getMany },
   { method: 'POST', pattern: '/mget', body: true, kind: 'read', handler: getMany },

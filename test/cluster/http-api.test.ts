@@ -137,13 +137,12 @@ describe('HTTP API on a 3-node cluster', () => {
     assert.equal(st.role, 'leader');
     assert.deepEqual(st.voters, ['node0', 'node1', 'node2']);
     const stats = (await http('GET', c.url(follower, '/raft/stats'))).json;
-    assert.equal(stats.state, 'follower');
-    assert.equal(stats.leader, leader);
-    assert.equal(stats.num_peers, 2);
+    assert.equal(stats.state, 'Follower');
+    assert.equal(stats.num_peers, '2');
     const cl = (await http('GET', c.url(follower, '/raft/cluster'))).json;
-    assert.equal(cl.leader, leader);
-    assert.equal(cl.members.length, 3);
-    assert.equal(cl.members.find((m: { leader: boolean }) => m.leader).id, leader);
+    assert.equal(cl.leader.id, leader);
+    assert.equal(cl.current.id, follower);
+    assert.equal(cl.servers.length, 3);
   });
 
   describe('bad input gets a clear error and changes nothing', () => {

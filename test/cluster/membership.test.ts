@@ -17,7 +17,7 @@ async function startJoiner(c: TestCluster, id: string, via: string): Promise<{ n
   const dir = mkdtempSync(path.join(tmpdir(), 'raftkv-join-'));
   const addrs = { http: `127.0.0.1:${hp}`, raft: `127.0.0.1:${rp}` };
   const node = await runNode(
-    { id, dir, durability: 'os', addrs, tickMs: 10, heartbeatTicks: 3, electionTicks: [20, 40], snapshotEvery: c.config.raft.snapshotEvery, maxBodyBytes: 1 << 20, clusterToken: c.launcher.clusterToken, join: c.launcher.entry(via).http },
+    { id, dir, durability: 'os', addrs, tickMs: 10, heartbeatTicks: 3, electionTicks: [20, 40], snapshotEvery: c.config.raft.snapshotEvery, maxBodyBytes: 1 << 20, clusterToken: c.launcher.clusterToken, join: [c.launcher.entry(via).http] },
     silentLogger,
   );
   return { node, http: addrs.http, dir };

@@ -64,7 +64,7 @@ test('a node whose storage fails shows `failed`, answers 503 with the reason on 
     const st = (await http('GET', c.url(victim, '/status'))).json;
     assert.equal(st.failed, reason);
     assert.equal(st.paused, false);
-    assert.equal((await http('GET', c.url(victim, '/raft/stats'))).json.state, 'failed');
+    assert.equal((await http('GET', c.url(victim, '/raft/stats'))).json.state, 'Shutdown');
     // So does its Redis front.
     const resp = await RespTestClient.connect(c.respPort(victim));
     try {

@@ -4,7 +4,7 @@ import { renderStatusTable, type TableRow } from '../../src/cluster/status-table
 import type { NodeStatus } from '../../src/node/types.js';
 
 const status = (id: string, role: string, leader: string): NodeStatus =>
-  ({ id, role, term: 3, leader, leaderHttp: '', commit: 9, applied: 9, firstIndex: 1, lastIndex: 9, snapshotIndex: 0, voters: [], learners: [], members: {}, lastContactMs: 4, keys: 2, paused: false, progress: {}, addrs: { raft: 'r', http: `h-${id}` } }) as NodeStatus;
+  ({ id, role, term: 3, leader, leaderHttp: '', commit: 9, applied: 9, firstIndex: 1, lastIndex: 9, lastTerm: 3, snapshotIndex: 0, snapshotTerm: 0, confIndex: 0, voters: [], learners: [], members: {}, lastContactMs: 4, keys: 2, paused: false, progress: {}, addrs: { raft: 'r', http: `h-${id}` } }) as NodeStatus;
 
 test('the status table has one line per node; a sharded cluster gets one group per shard, named with its slots', () => {
   const plain: TableRow[] = [{ id: 'node0', state: 'alive', status: status('node0', 'leader', 'node0') }, { id: 'node1', state: 'dead', status: undefined }];

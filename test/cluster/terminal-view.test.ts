@@ -9,7 +9,7 @@ import type { TableRow } from '../../src/cluster/status-table.js';
 import type { NodeStatus } from '../../src/node/types.js';
 
 const status = (id: string, role: string, leader: string, term = 3): NodeStatus =>
-  ({ id, role, term, leader, leaderHttp: '', commit: 9, applied: 9, firstIndex: 1, lastIndex: 9, snapshotIndex: 0, voters: [], learners: [], members: {}, lastContactMs: 4, keys: 2, paused: false, progress: {}, addrs: { raft: 'r', http: `h-${id}` } }) as NodeStatus;
+  ({ id, role, term, leader, leaderHttp: '', commit: 9, applied: 9, firstIndex: 1, lastIndex: 9, lastTerm: term, snapshotIndex: 0, snapshotTerm: 0, confIndex: 1, voters: [], learners: [], members: {}, lastContactMs: 4, keys: 2, paused: false, progress: {}, addrs: { raft: 'r', http: `h-${id}` } }) as NodeStatus;
 
 const rows: TableRow[] = [
   { id: 'node0', state: 'dead', status: undefined },

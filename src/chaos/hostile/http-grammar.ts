@@ -238,6 +238,7 @@ function bodyFor(ctx: HttpContext, route: Pick<Route<RequestBase>, 'method' | 'p
         return setBodyArb(ctx);
       case '/key/:k':
       case '/files/:name':
+      case '/db/:key':
         return route.method === 'GET' || route.method === 'DELETE' ? undefined : valueArb(ctx);
       case '/cas':
         return casBodyArb(ctx);
