@@ -9,6 +9,7 @@ import { pack } from 'msgpackr';
 import { encodeConfChange } from '../../src/raft/confchange.js';
 import { ConfChangeType, EntryKind } from '../../src/raft/types.js';
 import { Db } from '../../src/storage/db.js';
+import { SCHEMA_VERSION } from '../../src/storage/migrations.js';
 import { printLog } from '../../src/storage/print-log.js';
 import { SqliteStore } from '../../src/storage/sqlite-store.js';
 import { tempDir } from './helpers.js';
@@ -38,7 +39,7 @@ describe('printLog', () => {
 
     const lines: string[] = [];
     await printLog(dir, (l) => lines.push(l));
-    assert.match(lines[0]!, /^# .*schema v2, entries 1\.\.4, applied 0$/);
+    assert.match(lines[0]!, new RegExp(`^# .*schema v${SCHEMA_VERSION}, entries 1\\.\\.4, applied 0$`));
     assert.equal(lines.length, 5);
     assert.match(lines[1]!, /^1\t1\tconf\t[0-9a-f]{8}\t\{"type":"add-voter","node":"n1"\}$/);
     assert.match(lines[2]!, /^2\t2\tnoop\t00000000\t-$/);
