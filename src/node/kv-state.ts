@@ -5,6 +5,9 @@
 import { Packr } from 'msgpackr';
 import { SYSTEM_PREFIX, commandProblem, envelopeProblem } from './command-validation.js';
 import { concatStored, storedByteLength } from './stored-bytes.js';
+import { Keyspace } from './types/keyspace.js';
+import { runTyped, type TypedKvCommand } from './types/registry.js';
+import type { TypedReply } from './types/reply.js';
 
 export type KvCommand =
   /** Set several keys atomically (POST /key, MSET). */
@@ -17,7 +20,9 @@ export type KvCommand =
   /** Append the bytes of `value`; answers the new length in bytes. A result longer than `max` bytes is refused. */
   | { op: 'append'; key: string; value: string; max?: number }
   /** Several commands of one client applied in order in one entry (a Redis pipeline); one result each. */
-  | { op: 'batch'; cmds: KvCommand[] };
+  | { op: 'batch'; cmds: KvCommand[] }
+  /** A command of the data types (hashes, lists, sets, sorted sets, generic key commands): src/node/types/. */
+  | TypedKvCommand;
 
 export type KvResult =
   | { ok: true }
@@ -26,7 +31,10 @@ export type KvResult =
   | { ok: true; value: string | null }
   | { ok: true; number: number }
   | { ok: true; results: KvResult[] }
-  | { ok: false; error: 'not-integer' | 'overflow' | 'stale-session' }
+  | { ok: true; reply: TypedReply }
+  | { ok: false; error: 'not-integer' | 'overflow' | 'stale-session' | 'wrongtype' }
+  /** An error Redis words this way (data type commands): passed on word for word. */
+  | { ok: false; error: 'rejected'; word: string; message: string }
   /** A committed command that cannot be applied (malformed), or whose result would pass its size limit. */
   | { ok: false; error: 'invalid' | 'too-large'; message: string };
 
@@ -89,6 +97,8 @@ export class KvState {
   readonly sessions: Map<string, Session>;
   /** Sessions unused for this many log entries are forgotten. */
   readonly sessionTtlEntries: number;
+  /** Every key of any type: the strings of `data` and the data types' values. */
+  readonly keyspace: Keyspace;
 
   constructor(data = new Map<string, string>(), sessions = new Map<string, Session>(), sessionTtlEntries = 1_000_000) {
     this.data = data;
@@ -97,7 +107,21 @@ export class KvState {
     for (const [k, v] of data) {
       if (k.startsWith(MEMBER_PREFIX)) this.members.set(k.slice(MEMBER_PREFIX.length), v);
     }
+    this.keyspace = new Keyspace(data);
+    this.keyspace.load(data);
     for (const k of [...data.keys()]) if (k.startsWith(SYSTEM_PREFIX)) data.delete(k);
+  }
+
+  /** Whether `key` holds a hash, list, set or sorted set (string commands refuse those). */
+  #typed(key: string): boolean {
+    return this.keyspace.values.has(key);
+  }
+
+  /** Remove the typed value a string write replaces. */
+  #dropTyped(key: string, writes: KvWrite[]): void {
+    if (!this.#typed(key)) return;
+    this.keyspace.begin(writes);
+    this.keyspace.delete(key);
   }
 
   /** Record (or forget, with null) a member's addresses, replicated like any write. */
@@ -167,12 +191,21 @@ export class KvState {
     if (bad !== undefined) return invalid(bad);
     switch (cmd.op) {
       case 'set':
-        for (const [k, v] of cmd.kv) this.#set(k, v, writes);
+        for (const [k, v] of cmd.kv) {
+          this.#dropTyped(k, writes);
+          this.#set(k, v, writes);
+        }
         return { ok: true };
       case 'set1': {
+        const typed = this.#typed(cmd.key);
+        if (typed && cmd.get) return WRONGTYPE;
         const old = this.data.get(cmd.key) ?? null;
-        const allowed = cmd.cond === undefined || (cmd.cond === 'nx' ? old === null : old !== null);
-        if (allowed) this.#set(cmd.key, cmd.value, writes);
+        const exists = old !== null || typed;
+        const allowed = cmd.cond === undefined || (cmd.cond === 'nx' ? !exists : exists);
+        if (allowed) {
+          this.#dropTyped(cmd.key, writes);
+          this.#set(cmd.key, cmd.value, writes);
+        }
         if (cmd.get) return { ok: true, value: old };
         return { ok: true, count: allowed ? 1 : 0 };
       }
@@ -182,17 +215,22 @@ export class KvState {
           if (this.data.has(k)) {
             count++;
             this.#set(k, null, writes);
+          } else if (this.#typed(k)) {
+            count++;
+            this.#dropTyped(k, writes);
           }
         }
         return { ok: true, count };
       }
       case 'cas': {
+        if (this.#typed(cmd.key)) return WRONGTYPE;
         const current = this.data.get(cmd.key) ?? null;
         if (current !== cmd.expect) return { ok: true, swapped: false, value: current };
         this.#set(cmd.key, cmd.value, writes);
         return { ok: true, swapped: true, value: cmd.value };
       }
       case 'incr': {
+        if (this.#typed(cmd.key)) return WRONGTYPE;
         const current = this.data.get(cmd.key);
         const n = current === undefined ? 0 : parseRedisInteger(current);
         if (n === undefined) return { ok: false, error: 'not-integer' };
@@ -202,6 +240,7 @@ export class KvState {
         return { ok: true, number: next };
       }
       case 'append': {
+        if (this.#typed(cmd.key)) return WRONGTYPE;
         const next = concatStored(this.data.get(cmd.key) ?? '', cmd.value);
         const length = storedByteLength(next);
         if (cmd.max !== undefined && length > cmd.max) return { ok: false, error: 'too-large', message: `string exceeds maximum allowed size (${cmd.max} bytes)` };
@@ -212,9 +251,13 @@ export class KvState {
         // Not atomic in the Redis sense (a failed INCR does not undo the others), but
         // applied together, in order, and retried as a whole under one session sequence.
         return { ok: true, results: cmd.cmds.map((c) => this.#run(c, writes, depth + 1)) };
+      case 'typed':
+        return runTyped(this.keyspace, cmd.name, cmd.args, writes);
     }
   }
 }
+
+const WRONGTYPE: KvResult = { ok: false, error: 'wrongtype' };
 
 function invalid(message: string): KvResult {
   return { ok: false, error: 'invalid', message: `invalid command: ${message}` };

@@ -3,7 +3,8 @@
 // state machine command, so retries and concurrent clients are exact.
 
 import { checkResult } from '../../api/kv-rules.js';
-import type { KvCommand, KvResult } from '../../node/kv-state.js';
+import { wrongTypeError } from '../../node/errors.js';
+import type { KvCommand, KvResult, KvState } from '../../node/kv-state.js';
 import { storedByteLength } from '../../node/stored-bytes.js';
 import { RespError } from '../errors-resp.js';
 import { NIL, OK, array, bulk, integer, type Reply } from '../encoder.js';
@@ -14,6 +15,12 @@ const KEYS: ArgDoc = { name: 'key', type: 'key', multiple: true };
 const VALUE: ArgDoc = { name: 'value', type: 'string' };
 /** `$<length>\r\n` and the closing `\r\n` of a bulk string, at most. */
 const BULK_HEADER_BYTES = 16;
+
+/** The string value of a key; WRONGTYPE if it holds a hash, list, set or sorted set. */
+function stringOf(kv: KvState, key: string): string | undefined {
+  if (kv.keyspace.values.has(key)) throw wrongTypeError();
+  return kv.get(key);
+}
 
 function count(r: KvResult): number {
   return 'count' in r ? r.count : 0;
@@ -31,7 +38,7 @@ const get: ReadCommand = {
   flags: ['readonly', 'fast'],
   keys: [1, 1, 1],
   doc: { summary: 'Returns the string value of a key.', group: 'string', since: '1.0.0', args: [KEY] },
-  read: (args, kv) => bulk(kv.get(keyArg(args[1]!))),
+  read: (args, kv) => bulk(stringOf(kv, keyArg(args[1]!))),
 };
 
 /** SET key value [NX | XX] [GET] [KEEPTTL]; raftkv keys do not expire, so EX, PX, EXAT and PXAT are refused. */
@@ -152,7 +159,7 @@ const exists: ReadCommand = {
   flags: ['readonly', 'fast'],
   keys: [1, -1, 1],
   doc: { summary: 'Counts how many of the keys exist (a key named twice counts twice).', group: 'generic', since: '1.0.0', args: [KEYS] },
-  read: (args, kv) => integer(args.slice(1).reduce((n, k) => n + (kv.get(keyArg(k)) === undefined ? 0 : 1), 0)),
+  read: (args, kv) => integer(args.slice(1).reduce((n, k) => n + (kv.keyspace.exists(keyArg(k)) ? 1 : 0), 0)),
 };
 
 const mget: ReadCommand = {
@@ -184,7 +191,7 @@ const strlen: ReadCommand = {
   keys: [1, 1, 1],
   doc: { summary: 'Returns the length of a string value in bytes.', group: 'string', since: '2.2.0', args: [KEY] },
   read: (args, kv) => {
-    const v = kv.get(keyArg(args[1]!));
+    const v = stringOf(kv, keyArg(args[1]!));
     return integer(v === undefined ? 0 : storedByteLength(v));
   },
 };
@@ -196,7 +203,9 @@ const dbsize: ReadCommand = {
   flags: ['readonly', 'fast'],
   keys: [0, 0, 0],
   doc: { summary: 'Returns the number of keys.', group: 'server', since: '1.0.0' },
-  read: (_args, kv) => integer(kv.data.size),
+  read: (_args, kv) => integer(kv.keyspace.size),
 };
 
-export const STRING_COMMANDS: readonly Command[] = [get, set, setnx, mset, del, incr, incrby, decr, decrby, append, exists, mget, strlen, dbsize];
+const unlink: WriteCommand = { ...del, name: 'unlink', doc: { ...del.doc, summary: 'Deletes one or more keys (at once: raftkv frees nothing in the background); returns how many existed.', since: '4.0.0' } };
+
+export const STRING_COMMANDS: readonly Command[] = [get, set, setnx, mset, del, unlink, incr, incrby, decr, decrby, append, exists, mget, strlen, dbsize];
