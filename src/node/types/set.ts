@@ -94,9 +94,10 @@ export const SET_COMMANDS: readonly TypedCommand[] = [
   cmd('smembers', false, 2, 'Returns every member of a set.', '1.0.0', (ks, [key]) => [...(ks.get(key!, 'set')?.set ?? [])]),
   cmd('scard', false, 2, 'Returns the number of members of a set.', '1.0.0', (ks, [key]) => ks.get(key!, 'set')?.set.size ?? 0),
   cmd('smove', true, 4, 'Moves a member from one set to another.', '1.0.0', (ks, [src, dst, m]) => {
-    const s = ks.get(src!, 'set');
+    if (!ks.exists(src!)) return 0;
+    const s = ks.get(src!, 'set')!;
     const d = ks.get(dst!, 'set');
-    if (!s || !s.set.has(m!)) return 0;
+    if (!s.set.has(m!)) return 0;
     if (src === dst) return 1;
     s.set.delete(m!);
     ks.row('set', src!, m!, null);
