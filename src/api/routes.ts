@@ -1,6 +1,7 @@
 import { TOKEN_HEADER } from '../node/cluster-identity.js';
 import { httpBackend } from './http-backend.js';
-import { NodeError, badRequest, toNodeError } from '../node/errors.js';
+import { NodeError, badRequest, toNodeError, wrongTypeError } from '../node/errors.js';
+import { friendlyJson, toTagged, type FriendlyJson, type TaggedValue } from '../node/types/json.js';
 import type { ForwardAnswer } from '../node/forwarder.js';
 import type { Envelope } from '../node/kv-state.js';
 import type { ReadLevel } from '../node/types.js';
@@ -43,6 +44,11 @@ async function getKey(ctx: RequestContext): Promise<Reply> {
 
 async function readKey(ctx: RequestContext, key: string, level: ReadLevel): Promise<Reply> {
   await ctx.node.readBarrier(level, [key]);
+  const typed = ctx.node.kv.keyspace.values.get(key);
+  if (typed) {
+    if (ctx.query.has('raw')) throw wrongTypeError();
+    return { status: 200, raw: `{${JSON.stringify(key)}:${JSON.stringify(friendlyJson(typed))}}`, contentType: 'application/json' };
+  }
   const value = ctx.node.kv.get(key);
   if (value === undefined) throw new NodeError('RAFTKV_ERR_NOT_FOUND', `key ${JSON.stringify(key)} not found`);
   if (ctx.query.has('raw')) return { status: 200, raw: value, contentType: 'application/octet-stream' };
@@ -182,8 +188,13 @@ async function getMany(ctx: RequestContext): Promise<Reply> {
   const read = async (): Promise<Reply> => {
     await ctx.node.readBarrier(level, keys);
     // No prototype: a key named "__proto__" is a key like any other.
-    const values: Record<string, string | null> = Object.create(null);
-    for (const k of keys) values[k] = ctx.node.kv.get(k) ?? null;
+    const values: Record<string, string | null | FriendlyJson | TaggedValue> = Object.create(null);
+    // ?typed=1 (the router's reads): hashes, lists, sets and sorted sets in a form that reads back.
+    const tagged = ctx.query.get('typed') === '1';
+    for (const k of keys) {
+      const typed = ctx.node.kv.keyspace.values.get(k);
+      values[k] = typed ? (tagged ? toTagged(typed) : friendlyJson(typed)) : (ctx.node.kv.get(k) ?? null);
+    }
     return ok(values);
   };
   return level === 'leader' ? onLeader(ctx, read) : read();

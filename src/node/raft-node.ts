@@ -444,7 +444,7 @@ export class RaftNode {
       learners: st.confState.learners,
       members: Object.fromEntries([...this.#kv.members].map(([id, ctx]) => [id, parseMemberAddrs(ctx)])),
       lastContactMs: st.role === Role.Leader ? 0 : this.#clock.now() - this.#lastContact,
-      keys: this.#kv.data.size,
+      keys: this.#kv.keyspace.size,
       // A failed node stands still the way a paused one does, but it was not paused.
       paused: this.#paused && !this.#fatal,
       ...(this.#fatal ? { failed: this.#fatal.message } : {}),

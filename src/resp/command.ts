@@ -102,7 +102,17 @@ export interface LocalCommand extends CommandBase {
   run(args: Buffer[], ctx: CommandContext): Reply;
 }
 
-export type Command = WriteCommand | ReadCommand | LocalCommand;
+/**
+ * A command that may wait for others (BLPOP...): it runs alone, after the
+ * replies before it went out, and the connection answers nothing after it
+ * until it has answered.
+ */
+export interface BlockingCommand extends CommandBase {
+  kind: 'blocking';
+  run(args: Buffer[], ctx: CommandContext): Promise<Reply>;
+}
+
+export type Command = WriteCommand | ReadCommand | LocalCommand | BlockingCommand;
 
 // ---- argument helpers ----
 

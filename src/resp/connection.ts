@@ -234,7 +234,7 @@ export class RespConnection {
   #mayWait(run: readonly Resolved[]): boolean {
     for (const r of run) {
       const kind = r.cmd?.kind;
-      if (kind === 'write' || (kind === 'read' && this.client.level === 'linearizable')) return true;
+      if (kind === 'write' || kind === 'blocking' || (kind === 'read' && this.client.level === 'linearizable')) return true;
     }
     return false;
   }
@@ -272,6 +272,8 @@ export class RespConnection {
     while (this.#head < this.#queue.length && run.length < MAX_RUN) {
       const r = this.#resolve(this.#queue[this.#head]!);
       const kind = r.cmd?.kind;
+      // A blocking command runs alone.
+      if (kind === 'blocking' && run.length > 0) break;
       if (kind === 'write' || kind === 'read') {
         if (phase !== undefined && phase !== kind) break;
         phase = kind;
@@ -279,7 +281,7 @@ export class RespConnection {
       run.push(r);
       this.#head++;
       this.#queuedBytes -= argBytes(r.args);
-      if (r.cmd?.kind === 'local' && r.cmd.endsRun) break;
+      if ((r.cmd?.kind === 'local' && r.cmd.endsRun) || kind === 'blocking') break;
     }
     return run;
   }
@@ -311,7 +313,7 @@ export class RespConnection {
       if (first > 0 && i >= first && i <= lastKey && (i - first) % Math.max(1, step) === 0) {
         if (n === 0) return badRequest('the key is empty');
         if (n > maxKeyBytes) return keyTooLong(maxKeyBytes);
-      } else if (cmd.kind === 'write' && n > maxValueBytes) {
+      } else if ((cmd.kind === 'write' || cmd.kind === 'blocking') && n > maxValueBytes) {
         return new NodeError('RAFTKV_ERR_TOO_LARGE', `the value is longer than ${maxValueBytes} bytes (limits.maxValueBytes)`);
       }
     }
@@ -319,6 +321,17 @@ export class RespConnection {
   }
 
   async #execute(run: Resolved[]): Promise<Reply> {
+    const only = run.length === 1 ? run[0]!.cmd : undefined;
+    if (only?.kind === 'blocking') {
+      let reply: Reply;
+      try {
+        reply = await only.run(run[0]!.args, this.#ctx);
+      } catch (e) {
+        reply = this.#commandError(e, run[0]!.args);
+      }
+      this.#replyBytes = typeof reply === 'string' ? Buffer.byteLength(reply) : reply.length;
+      return reply;
+    }
     const replies: Reply[] = new Array<Reply>(run.length);
     const writes: Pending[] = [];
     let reads = false;

@@ -13,8 +13,8 @@ type ValueOf<T extends TypeName> = T extends 'hash' ? HashValue : T extends 'lis
 export class Keyspace {
   readonly strings: Map<string, string>;
   readonly values = new Map<string, TypedValue>();
-  /** Called after a command added elements to a list (blocked pops may be served now). */
-  onListPush: ((key: string) => void) | undefined;
+  /** Told the key of each list a command added elements to (blocked pops may be served now). */
+  readonly pushListeners = new Set<(key: string) => void>();
   #writes: KvWrite[] = [];
 
   constructor(strings: Map<string, string>) {
@@ -44,6 +44,10 @@ export class Keyspace {
       l.head = items[0]![0];
       l.items = items.map((i) => i[1]);
     }
+  }
+
+  listPushed(key: string): void {
+    for (const l of this.pushListeners) l(key);
   }
 
   /** Where this command's row writes go. */

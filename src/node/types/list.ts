@@ -50,7 +50,7 @@ function pushCommand(name: string, end: End, onlyIfExists: boolean): TypedComman
     if (!existing && onlyIfExists) return 0;
     const l = existing ?? ks.getOrCreate(key!, 'list');
     for (const v of values) push(ks, key!, l, end, v);
-    ks.onListPush?.(key!);
+    ks.listPushed(key!);
     return l.items.length;
   });
 }
@@ -97,10 +97,11 @@ function move(ks: Keyspace, src: string, dst: string, from: End, to: End): Typed
   if (!s) return null;
   const d = ks.get(dst, 'list');
   const v = popOne(ks, src, s, from);
-  ks.dropIfEmpty(src);
-  const target = d ?? ks.getOrCreate(dst, 'list');
+  // The source goes only after the push: it may be the destination (a rotation).
+  const target = src === dst ? s : (d ?? ks.getOrCreate(dst, 'list'));
   push(ks, dst, target, to, v);
-  ks.onListPush?.(dst);
+  ks.dropIfEmpty(src);
+  ks.listPushed(dst);
   return v;
 }
 
@@ -209,7 +210,7 @@ export const LIST_COMMANDS: readonly TypedCommand[] = [
     const i = w === 'BEFORE' ? at : at + 1;
     l.items.splice(i, 0, value!);
     rewriteFrom(ks, key!, l, i, old);
-    ks.onListPush?.(key!);
+    ks.listPushed(key!);
     return l.items.length;
   }),
   cmd('lpos', false, -3, 'Returns the indexes of elements equal to a value (RANK, COUNT, MAXLEN).', '6.0.6', (ks, [key, value, ...opts]) => {
