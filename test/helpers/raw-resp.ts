@@ -100,3 +100,8 @@ export class RedisServer {
     if (this.#proc.exitCode === null && this.#proc.pid !== undefined) process.kill(this.#proc.pid, 'SIGTERM');
   }
 }
+
+/** What a key holds, as read commands show it, whatever its type. */
+export function dumpCommands(key: string | Buffer): (string | Buffer)[][] {
+  return [['type', key], ['hgetall', key], ['lrange', key, '0', '-1'], ['smembers', key], ['zrange', key, '0', '-1', 'WITHSCORES'], ['get', key]];
+}

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { RawRespClient, RedisServer } from '../helpers/raw-resp.js';
+import { RawRespClient, RedisServer, dumpCommands } from '../helpers/raw-resp.js';
 import { parseReply, type RespValue } from '../helpers/resp-client.js';
 import { TestCluster } from '../helpers/test-cluster.js';
 
@@ -90,10 +90,6 @@ function normalize(name: string, raw: Buffer): string {
   return JSON.stringify(sortDeep(parsed));
 }
 
-/** What a key holds, as read commands show it (the same commands on both servers). */
-function dumpCommands(key: string): Cmd[] {
-  return [['type', key], ['hgetall', key], ['lrange', key, '0', '-1'], ['smembers', key], ['zrange', key, '0', '-1', 'WITHSCORES'], ['get', key]];
-}
 
 describe('data types: differential test against redis-server', () => {
   let c: TestCluster;
