@@ -21,6 +21,8 @@ export interface ClientState {
   level: ReadLevel;
   /** Set by QUIT: the connection closes once this reply is out. */
   quit: boolean;
+  /** The socket closed (a blocked command stops waiting). */
+  closed?: boolean;
 }
 
 /** What commands may see of the server they run in. */

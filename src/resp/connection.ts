@@ -112,6 +112,7 @@ export class RespConnection {
     socket.on('error', () => {});
     socket.on('close', () => {
       this.#closed = true;
+      this.client.closed = true;
     });
     if (limits.idleTimeoutMs > 0) {
       socket.setTimeout(limits.idleTimeoutMs);

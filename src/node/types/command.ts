@@ -21,6 +21,8 @@ export interface TypedCommand {
   group: 'hash' | 'list' | 'set' | 'sorted-set' | 'generic';
   summary: string;
   since: string;
+  /** Option words the command reads (documented for COMMAND DOCS, and fuzzed). */
+  words?: string[];
   /** A blocking pop: the front waits and retries while it answers a nil array. */
   blocking?: boolean;
   exec(ks: Keyspace, args: string[]): TypedReply;

@@ -60,3 +60,23 @@ export function runTyped(ks: Keyspace, name: string, args: string[], writes: KvW
     return { ok: false, error: 'rejected', word: e.word, message: e.message };
   }
 }
+
+/** The option words of each command that has some (COMMAND DOCS, and the hostile-input grammar). */
+const WORDS: Record<string, string[]> = {
+  zadd: ['NX', 'XX', 'GT', 'LT', 'CH', 'INCR'],
+  zrange: ['BYSCORE', 'BYLEX', 'REV', 'LIMIT', 'WITHSCORES'],
+  zrevrange: ['WITHSCORES'],
+  zrangebyscore: ['WITHSCORES', 'LIMIT'],
+  zrevrangebyscore: ['WITHSCORES', 'LIMIT'],
+  zrangebylex: ['LIMIT'],
+  lpos: ['RANK', 'COUNT', 'MAXLEN'],
+  linsert: ['BEFORE', 'AFTER'],
+  lmove: ['LEFT', 'RIGHT'],
+  blmove: ['LEFT', 'RIGHT'],
+  copy: ['REPLACE', 'DB'],
+  hscan: ['MATCH', 'COUNT'],
+  sscan: ['MATCH', 'COUNT'],
+  zscan: ['MATCH', 'COUNT'],
+  object: ['ENCODING'],
+};
+for (const [name, words] of Object.entries(WORDS)) TYPED_COMMANDS.get(name)!.words = words;

@@ -51,6 +51,9 @@ function replicaOrder(s: SetValue): string[] {
   return [...s.set].map((m) => [rank(m), m] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map((x) => x[1]);
 }
 
+/** Members SRANDMEMBER with a negative count (repeats allowed) answers at most: the reply is built whole in memory. */
+const MAX_RANDOM_REPLY = 1 << 20;
+
 function positiveCount(s: string): number {
   const n = integerArg(s, () => errorOf('value is out of range, must be positive'));
   if (n < 0) throw errorOf('value is out of range, must be positive');
@@ -129,6 +132,7 @@ export const SET_COMMANDS: readonly TypedCommand[] = [
     if (!s) return n === undefined ? null : [];
     const members = [...s.set];
     if (n === undefined) return members[Math.floor(Math.random() * members.length)]!;
+    if (n < -MAX_RANDOM_REPLY) throw errorOf(`value is out of range: at most ${MAX_RANDOM_REPLY} random members in one reply`);
     if (n < 0) return Array.from({ length: -n }, () => members[Math.floor(Math.random() * members.length)]!);
     for (let i = members.length - 1; i > 0; i--) {
       const j = Math.floor(Math.random() * (i + 1));

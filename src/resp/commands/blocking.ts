@@ -47,7 +47,8 @@ async function block(t: TypedCommand, args: Buffer[], ctx: CommandContext): Prom
     // Nothing to pop: wait for a push to one of the keys, the timeout, or a new leader.
     for (;;) {
       const left = deadline - Date.now();
-      if (left <= 0) return NIL_ARRAY;
+      // Nobody to answer: stop waiting (nothing was popped for it).
+      if (left <= 0 || ctx.client.closed) return NIL_ARRAY;
       await wake(node.kv, keys, Math.min(left, POLL_MS));
       const now = node.status().leader;
       if (now !== leader) {
@@ -83,7 +84,7 @@ export function blockingCommand(t: TypedCommand): BlockingCommand {
     arity: t.arity,
     flags: [...t.flags, 'blocking'],
     keys: t.keys,
-    doc: { summary: t.summary, group: t.group, since: t.since },
+    doc: { summary: t.summary, group: t.group, since: t.since, args: [{ name: 'key', type: 'key', multiple: true }, { name: 'timeout', type: 'string' }] },
     run: (args, ctx) => block(t, args, ctx),
   };
 }

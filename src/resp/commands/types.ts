@@ -11,10 +11,15 @@ import { blockingCommand } from './blocking.js';
 import { storedArgs, typedReply, typedResultReply } from './typed-reply.js';
 import type { ArgDoc, Command, ReadCommand, WriteCommand } from '../command.js';
 
-const ARGS: ArgDoc[] = [{ name: 'key', type: 'key' }, { name: 'arg', type: 'string', optional: true, multiple: true }];
+/** A key (or the subcommand), the option words, then any arguments: enough for COMMAND DOCS and the hostile grammar. */
+function argDocs(t: TypedCommand): ArgDoc[] {
+  const first: ArgDoc = t.keys[0] === 1 ? { name: 'key', type: 'key' } : { name: 'subcommand', type: 'string' };
+  const words: ArgDoc[] = (t.words ?? []).map((w) => ({ name: w.toLowerCase(), type: 'pure-token', token: w, optional: true }));
+  return [first, ...words, { name: 'arg', type: 'string', optional: true, multiple: true }];
+}
 
 function respCommand(t: TypedCommand): Command {
-  const base = { name: t.name, arity: t.arity, flags: t.flags, keys: t.keys, doc: { summary: t.summary, group: t.group, since: t.since, args: ARGS } };
+  const base = { name: t.name, arity: t.arity, flags: t.flags, keys: t.keys, doc: { summary: t.summary, group: t.group, since: t.since, args: argDocs(t) } };
   if (t.write) {
     const w: WriteCommand = {
       ...base,
