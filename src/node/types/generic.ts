@@ -78,7 +78,7 @@ export const GENERIC_COMMANDS: readonly TypedCommand[] = [
     return 1;
   }),
   {
-    ...cmd('object', false, -2, [2, 2, 1], 'Inspects a value: OBJECT ENCODING key.', '2.2.3', (ks, [sub, key, ...rest]) => {
+    ...cmd('object', false, -3, [2, 2, 1], 'Inspects a value: OBJECT ENCODING key.', '2.2.3', (ks, [sub, key, ...rest]) => {
       if (sub!.toUpperCase() !== 'ENCODING' || key === undefined || rest.length > 0) {
         throw errorOf(`unknown subcommand or wrong number of arguments for '${sub}'. Try OBJECT HELP.`);
       }
