@@ -19,7 +19,7 @@ const side = fc.constantFrom('LEFT', 'RIGHT', 'left', 'UP');
 export const KEY_SLOTS = ['\u0001a', '\u0001b', '\u0001c'];
 
 /** Commands whose reply Redis orders arbitrarily: compare their elements sorted. */
-export const UNORDERED = new Set(['smembers', 'sinter', 'sunion', 'sdiff', 'spop', 'sscan']);
+export const UNORDERED = new Set(['smembers', 'sinter', 'sunion', 'sdiff', 'spop', 'sscan', 'srandmember']);
 
 export function commands(keys: string[]): fc.Arbitrary<Cmd> {
   const key = fc.constantFrom(...keys);
@@ -61,7 +61,12 @@ export function commands(keys: string[]): fc.Arbitrary<Cmd> {
     c('lpos', key, value, fc.constantFrom<Cmd>([], ['RANK', '-1'], ['RANK', '0'], ['COUNT', '0'], ['COUNT', '2', 'MAXLEN', '3'], ['RANK', '2', 'COUNT', '1'])),
     c('lmove', key, key, side, side), c('rpoplpush', key, key), c('blpop', some(key), fc.constantFrom('0.01', '-1', 'x')),
     // generic
-    c('rename', key, key), c('renamenx', key, key), c('copy', key, key, fc.constantFrom<Cmd>([], ['REPLACE'])), c('object', fc.constant('ENCODING'), key),
+    c('hmset', key, some(fc.tuple(member, value).map(([f, v]) => [f, v]))), c('unlink', some(key)),
+    c('zlexcount', key, lexBound, lexBound), c('zrangebylex', key, lexBound, lexBound, fc.constantFrom<Cmd>([], ['LIMIT', '1', '1'])),
+    c('zremrangebyrank', key, index, index), c('zrevrange', key, index, index, fc.constantFrom<Cmd>([], ['WITHSCORES'])),
+    c('brpop', some(key), fc.constant('0.01')), c('blmove', key, key, side, side, fc.constantFrom('0.01', 'x')),
+    c('srandmember', key, fc.constantFrom('100', '0')),
+    c('rename', key, key), c('renamenx', key, key), c('copy', key, key, fc.constantFrom<Cmd>([], ['REPLACE'], ['DB', '0'], ['FOO'])), c('object', fc.constant('ENCODING'), key),
   );
 }
 

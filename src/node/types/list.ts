@@ -105,8 +105,19 @@ function move(ks: Keyspace, src: string, dst: string, from: End, to: End): Typed
   return v;
 }
 
-/** The timeout of a blocking command, in seconds (0: forever), as Redis reads it. */
-export function blockingTimeout(s: string): number {
+/**
+ * The timeout of a blocking command, in seconds (0: forever), after its other
+ * arguments were checked as Redis checks them before it blocks.
+ */
+export function blockingArgs(name: string, args: readonly string[]): number {
+  if (name === 'blmove') {
+    whereArg(args[2]!);
+    whereArg(args[3]!);
+  }
+  return blockingTimeout(args[args.length - 1]!);
+}
+
+function blockingTimeout(s: string): number {
   const t = toDouble(s);
   if (t === undefined || !Number.isFinite(t)) throw errorOf('timeout is not a float or out of range');
   if (t < 0) throw errorOf('timeout is negative');

@@ -10,7 +10,7 @@
 
 import type { KvState } from '../../node/kv-state.js';
 import { keysOf, type TypedCommand } from '../../node/types/command.js';
-import { blockingTimeout } from '../../node/types/list.js';
+import { blockingArgs } from '../../node/types/list.js';
 import { RedisError } from '../../node/types/reply.js';
 import { NIL_ARRAY, type Reply } from '../encoder.js';
 import { RespError } from '../errors-resp.js';
@@ -31,7 +31,7 @@ async function block(t: TypedCommand, args: Buffer[], ctx: CommandContext): Prom
   const sargs = storedArgs(args);
   let timeoutS: number;
   try {
-    timeoutS = blockingTimeout(sargs[sargs.length - 1]!);
+    timeoutS = blockingArgs(t.name, sargs);
   } catch (e) {
     if (e instanceof RedisError) throw new RespError(e.word, e.message);
     throw e;
