@@ -8,7 +8,11 @@ export type TypedReply = string | number | null | { status: string } | { nilArra
 export const OK_STATUS: TypedReply = { status: 'OK' };
 export const NIL_ARRAY: TypedReply = { nilArray: true };
 
-/** An error Redis answers with this code word and message; the command changed nothing. */
+/**
+ * An error Redis answers with this code word and message (the data types'
+ * errors, and the RESP front's own, which calls it RespError); a command that
+ * throws one changed nothing.
+ */
 export class RedisError extends Error {
   readonly word: string;
 

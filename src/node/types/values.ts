@@ -103,7 +103,7 @@ export class SortedSet {
       this.#order.splice(this.#find(member, old), 1);
     }
     this.scores.set(member, score);
-    this.#order.splice(this.#lowerBound(member, score), 0, member);
+    this.#order.splice(this.#find(member, score), 0, member);
     return old === undefined;
   }
 
@@ -122,25 +122,27 @@ export class SortedSet {
 
   /** The first rank whose score is above `min` (or at it, when inclusive). */
   firstAbove(min: number, inclusive: boolean): number {
-    let lo = 0;
-    let hi = this.#order.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const s = this.scores.get(this.#order[mid]!)!;
-      if (inclusive ? s < min : s <= min) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return this.#firstNotBefore((m) => {
+      const s = this.scores.get(m)!;
+      return inclusive ? s < min : s <= min;
+    });
   }
 
   /** The first rank whose member is after `min` (or at it, when inclusive), for sets whose members share one score. */
   firstAfterMember(min: string, inclusive: boolean): number {
+    return this.#firstNotBefore((m) => {
+      const c = compareMembers(m, min);
+      return inclusive ? c < 0 : c <= 0;
+    });
+  }
+
+  /** The first rank whose member is not `before` (which holds for a prefix of the order). */
+  #firstNotBefore(before: (member: string) => boolean): number {
     let lo = 0;
     let hi = this.#order.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const c = compareMembers(this.#order[mid]!, min);
-      if (inclusive ? c < 0 : c <= 0) lo = mid + 1;
+      if (before(this.#order[mid]!)) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -150,29 +152,8 @@ export class SortedSet {
     return s !== score ? (s < score ? -1 : 1) : compareMembers(m, member);
   }
 
-  #lowerBound(member: string, score: number): number {
-    let lo = 0;
-    let hi = this.#order.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const m = this.#order[mid]!;
-      if (this.#compare(m, this.scores.get(m)!, member, score) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
+  /** Where `member` with `score` is, or would go, in the order (its own entry may hold an old score). */
   #find(member: string, score: number): number {
-    // While a member moves, its old score is no longer in `scores`: compare with the one given.
-    let lo = 0;
-    let hi = this.#order.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const m = this.#order[mid]!;
-      const s = m === member ? score : this.scores.get(m)!;
-      if (this.#compare(m, s, member, score) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return this.#firstNotBefore((m) => m !== member && this.#compare(m, this.scores.get(m)!, member, score) < 0);
   }
 }

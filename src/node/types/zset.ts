@@ -224,6 +224,24 @@ function pop(ks: Keyspace, key: string, count: string | undefined, max: boolean)
   return out;
 }
 
+function popCommand(name: string, max: boolean): TypedCommand {
+  return cmd(name, true, -2, `Removes and returns the members with the ${max ? 'highest' : 'lowest'} scores.`, '5.0.0', (ks, [key, count, ...extra]) => {
+    if (extra.length > 0) throw syntaxError();
+    return pop(ks, key!, count, max);
+  });
+}
+
+/** ZCOUNT, ZLEXCOUNT: the bounds are parsed (errors first), then the ranks between them counted. */
+function countCommand(name: string, summary: string, since: string, bounds: (a: string, b: string) => (z: SortedSet) => [number, number]): TypedCommand {
+  return cmd(name, false, 4, summary, since, (ks, [key, a, b]) => {
+    const ranks = bounds(a!, b!);
+    const z = ks.get(key!, 'zset');
+    if (!z) return 0;
+    const [lo, hi] = ranks(z.z);
+    return Math.max(0, hi - lo);
+  });
+}
+
 function rank(ks: Keyspace, key: string, member: string, rev: boolean, withScore: string | undefined): TypedReply {
   if (withScore !== undefined) throw syntaxError();
   const z = ks.get(key, 'zset');
@@ -267,21 +285,13 @@ export const ZSET_COMMANDS: readonly TypedCommand[] = [
     });
   }),
   cmd('zcard', false, 2, 'Returns the number of members of a sorted set.', '1.2.0', (ks, [key]) => ks.get(key!, 'zset')?.z.size ?? 0),
-  cmd('zcount', false, 4, 'Counts the members within a range of scores.', '2.0.0', (ks, [key, a, b]) => {
-    const min = scoreBound(a!);
-    const max = scoreBound(b!);
-    const z = ks.get(key!, 'zset');
-    if (!z) return 0;
-    const [lo, hi] = scoreRanks(z.z, min, max);
-    return Math.max(0, hi - lo);
+  countCommand('zcount', 'Counts the members within a range of scores.', '2.0.0', (a, b) => {
+    const [min, max] = [scoreBound(a), scoreBound(b)];
+    return (z) => scoreRanks(z, min, max);
   }),
-  cmd('zlexcount', false, 4, 'Counts the members within a range of members (one score).', '2.8.9', (ks, [key, a, b]) => {
-    const min = lexBound(a!);
-    const max = lexBound(b!);
-    const z = ks.get(key!, 'zset');
-    if (!z) return 0;
-    const [lo, hi] = lexRanks(z.z, min, max);
-    return hi - lo;
+  countCommand('zlexcount', 'Counts the members within a range of members (one score).', '2.8.9', (a, b) => {
+    const [min, max] = [lexBound(a), lexBound(b)];
+    return (z) => lexRanks(z, min, max);
   }),
   cmd('zrange', false, -4, 'Returns members by rank, score (BYSCORE) or member (BYLEX), REV, LIMIT, WITHSCORES.', '1.2.0', (ks, [key, a, b, ...rest]) => {
     const r = request('index', false);
@@ -307,14 +317,8 @@ export const ZSET_COMMANDS: readonly TypedCommand[] = [
   }),
   cmd('zrank', false, -3, 'Returns the rank of a member, lowest score first.', '2.0.0', (ks, [key, m, w]) => rank(ks, key!, m!, false, w)),
   cmd('zrevrank', false, -3, 'Returns the rank of a member, highest score first.', '2.0.0', (ks, [key, m, w]) => rank(ks, key!, m!, true, w)),
-  cmd('zpopmin', true, -2, 'Removes and returns the members with the lowest scores.', '5.0.0', (ks, [key, count, ...extra]) => {
-    if (extra.length > 0) throw syntaxError();
-    return pop(ks, key!, count, false);
-  }),
-  cmd('zpopmax', true, -2, 'Removes and returns the members with the highest scores.', '5.0.0', (ks, [key, count, ...extra]) => {
-    if (extra.length > 0) throw syntaxError();
-    return pop(ks, key!, count, true);
-  }),
+  popCommand('zpopmin', false),
+  popCommand('zpopmax', true),
   cmd('zremrangebyscore', true, 4, 'Removes the members within a range of scores.', '1.2.0', (ks, [key, a, b]) => {
     const min = scoreBound(a!);
     const max = scoreBound(b!);

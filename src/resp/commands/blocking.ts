@@ -11,7 +11,6 @@
 import type { KvState } from '../../node/kv-state.js';
 import { keysOf, type TypedCommand } from '../../node/types/command.js';
 import { blockingArgs } from '../../node/types/list.js';
-import { RedisError } from '../../node/types/reply.js';
 import { NIL_ARRAY, type Reply } from '../encoder.js';
 import { RespError } from '../errors-resp.js';
 import type { BlockingCommand, CommandContext } from '../command.js';
@@ -29,13 +28,7 @@ function hasElements(kv: KvState, keys: readonly string[]): boolean {
 async function block(t: TypedCommand, args: Buffer[], ctx: CommandContext): Promise<Reply> {
   const node = ctx.server.node;
   const sargs = storedArgs(args);
-  let timeoutS: number;
-  try {
-    timeoutS = blockingArgs(t.name, sargs);
-  } catch (e) {
-    if (e instanceof RedisError) throw new RespError(e.word, e.message);
-    throw e;
-  }
+  const timeoutS = blockingArgs(t.name, sargs);
   const keys = keysOf(t, sargs);
   const deadline = timeoutS === 0 ? Infinity : Date.now() + timeoutS * 1000;
   const leader = node.status().leader;
