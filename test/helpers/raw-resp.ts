@@ -103,5 +103,5 @@ export class RedisServer {
 
 /** What a key holds, as read commands show it, whatever its type. */
 export function dumpCommands(key: string | Buffer): (string | Buffer)[][] {
-  return [['type', key], ['hgetall', key], ['lrange', key, '0', '-1'], ['smembers', key], ['zrange', key, '0', '-1', 'WITHSCORES'], ['get', key]];
+  return [['type', key], ['hgetall', key], ['lrange', key, '0', '-1'], ['smembers', key], ['zrange', key, '0', '-1', 'WITHSCORES'], ['get', key], ['pexpiretime', key]];
 }

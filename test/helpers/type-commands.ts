@@ -15,6 +15,10 @@ const index = fc.integer({ min: -6, max: 6 }).map(String);
 const count = fc.oneof(fc.integer({ min: -1, max: 5 }).map(String), fc.constant('x'));
 const side = fc.constantFrom('LEFT', 'RIGHT', 'left', 'UP');
 
+/** 2100-01-01 in Unix seconds: a deadline no run reaches. */
+const FAR_S = '4102444800';
+const expireCondition = fc.constantFrom<Cmd>([], ['NX'], ['XX'], ['GT'], ['LT']);
+
 /** Stand-ins for the keys of a run (no member or value looks like one). */
 export const KEY_SLOTS = ['\u0001a', '\u0001b', '\u0001c'];
 
@@ -67,6 +71,13 @@ export function commands(keys: string[]): fc.Arbitrary<Cmd> {
     c('brpop', some(key), fc.constant('0.01')), c('blmove', key, key, side, side, fc.constantFrom('0.01', 'x')),
     c('srandmember', key, fc.constantFrom('100', '0')),
     c('rename', key, key), c('renamenx', key, key), c('copy', key, key, fc.constantFrom<Cmd>([], ['REPLACE'], ['DB', '0'], ['FOO'])), c('object', fc.constant('ENCODING'), key),
+    // expiry on every type: absolute deadlines far in the future (or past ones, which delete), so both servers answer
+    // alike whatever the clock; which writes keep, clear or move a deadline (HSET keeps it, SET and *STORE clear it,
+    // RENAME and COPY take it along) shows in EXPIRETIME/PEXPIRETIME
+    c('expireat', key, fc.constantFrom(FAR_S, String(Number(FAR_S) + 60), '1'), expireCondition),
+    c('pexpireat', key, fc.constantFrom(`${FAR_S}000`, `${FAR_S}500`, '1000'), expireCondition),
+    c('expire', key, fc.constantFrom('0', '-5'), expireCondition), c('pexpire', key, fc.constant('-1'), expireCondition),
+    c('persist', key), c('expiretime', key), c('pexpiretime', key),
   );
 }
 

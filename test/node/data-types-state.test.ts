@@ -7,11 +7,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { commandProblem } from '../../src/node/command-validation.js';
+import { EXPIRY_PREFIX } from '../../src/node/expiry.js';
 import { KvState, type KvCommand, type KvWrite } from '../../src/node/kv-state.js';
 import { bytesToStored } from '../../src/node/stored-bytes.js';
 import { friendlyJson } from '../../src/node/types/json.js';
 import { TYPED_COMMANDS } from '../../src/node/types/registry.js';
-import { parseRowKey, rowKey } from '../../src/node/types/rows.js';
+import { headKey, parseHeadKey, parseRowKey, rowKey } from '../../src/node/types/rows.js';
 import { KEY_SLOTS, commands, type Cmd } from '../helpers/type-commands.js';
 
 function toKvCommand(c: Cmd): KvCommand | undefined {
@@ -20,14 +21,20 @@ function toKvCommand(c: Cmd): KvCommand | undefined {
   if (name === 'set') return { op: 'set', kv: [[rest[0]!, rest[1]!]] };
   if (name === 'del') return { op: 'del', keys: rest };
   if (name === 'incr') return { op: 'incr', key: rest[0]!, by: 1 };
+  // Deadlines (the generator's are absolute: far ahead, or past ones that delete).
+  const cond = rest[2]?.toLowerCase() as 'nx' | 'xx' | 'gt' | 'lt' | undefined;
+  if (name === 'expireat' || name === 'pexpireat') return { op: 'expire', key: rest[0]!, ttl: { at: Number(rest[1]) * (name === 'expireat' ? 1000 : 1) }, ...(cond ? { cond } : {}) };
+  if (name === 'persist') return { op: 'persist', key: rest[0]! };
   return undefined;
 }
 
-/** A store as SQLite keeps it: the last write of each row wins, null deletes. */
-function persist(store: Map<string, string>, writes: readonly KvWrite[]): void {
+/** A store as SQLite keeps it: the last write of each row wins, null deletes; `revs` is the rev column. */
+function persist(store: Map<string, string>, writes: readonly KvWrite[], revs = new Map<string, number>()): void {
   for (const w of writes) {
     if (w.value === null) store.delete(w.key);
     else store.set(w.key, w.value);
+    if (w.value === null || !w.rev) revs.delete(w.key);
+    else revs.set(w.key, w.rev);
   }
 }
 
@@ -35,6 +42,7 @@ function contents(kv: KvState): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of kv.keyspace.values) out[k] = { type: v.type, value: friendlyJson(v) };
   for (const [k, v] of kv.data) out[k] = v;
+  for (const [k, at] of kv.expiry.entries()) out[`deadline of ${k}`] = at;
   return out;
 }
 
@@ -44,6 +52,7 @@ test('two replicas answer alike, and the stored rows load back into the same val
       const a = new KvState();
       const b = new KvState();
       const store = new Map<string, string>();
+      const revs = new Map<string, number>();
       let index = 0;
       for (const c of cmds) {
         const cmd = toKvCommand(c);
@@ -51,32 +60,39 @@ test('two replicas answer alike, and the stored rows load back into the same val
         const wa: KvWrite[] = [];
         const ra = a.apply({ cmd }, ++index, wa, []);
         assert.deepEqual(b.apply({ cmd }, index, [], []), ra, c.map(String).join(' '));
-        persist(store, wa);
-        // Every row key of a type parses back to its key (and nothing else claims to be one).
-        for (const w of wa) if (w.key.startsWith('\u0000')) assert.ok(parseRowKey(w.key), JSON.stringify(w.key));
+        persist(store, wa, revs);
+        // Every row key of a type parses back to its key or is a key's head row (and nothing else claims to be one).
+        for (const w of wa) if (w.key.startsWith('\u0000') && !w.key.startsWith(EXPIRY_PREFIX)) assert.ok(parseRowKey(w.key) ?? parseHeadKey(w.key), JSON.stringify(w.key));
       }
-      assert.deepEqual(contents(new KvState(new Map(store))), contents(a));
+      const reloaded = new KvState(new Map(store), undefined, undefined, new Map(revs));
+      assert.deepEqual(contents(reloaded), contents(a));
       assert.deepEqual(contents(b), contents(a));
+      // Each key's revision (the index that last changed it, whatever its type) reloads from the rows' rev column.
+      const revisions = (kv: KvState): [string, number][] => kv.sortedKeys().map((k) => [k, kv.revision(k)]);
+      assert.deepEqual(revisions(reloaded), revisions(a));
+      assert.deepEqual(revisions(b), revisions(a));
     }),
     { numRuns: 300 },
   );
 });
 
-test('one element changes one row: a push, a pop, an LSET, an HSET of one field', () => {
+test('one element changes one row (and the key its head row): a push, a pop, an LSET, an HSET of one field', () => {
   const kv = new KvState();
   const run = (name: string, ...args: string[]): KvWrite[] => {
     const w: KvWrite[] = [];
     kv.apply({ cmd: { op: 'typed', name, args } }, 1, w, []);
     return w;
   };
+  const row = (key: string, value: string | null): KvWrite => ({ key, value, rev: 1 });
+  const head = (key: string, type: string, event: string): KvWrite => ({ key: headKey(key), value: type, rev: 1, event });
   run('rpush', 'l', ...Array.from({ length: 100 }, (_, i) => String(i)));
-  assert.deepEqual(run('lpush', 'l', 'new'), [{ key: rowKey('list', 'l', '-1'), value: 'new' }]);
-  assert.deepEqual(run('rpop', 'l'), [{ key: rowKey('list', 'l', '99'), value: null }]);
-  assert.deepEqual(run('lset', 'l', '5', 'x'), [{ key: rowKey('list', 'l', '4'), value: 'x' }]);
+  assert.deepEqual(run('lpush', 'l', 'new'), [row(rowKey('list', 'l', '-1'), 'new'), head('l', 'list', 'lpush')]);
+  assert.deepEqual(run('rpop', 'l'), [row(rowKey('list', 'l', '99'), null), head('l', 'list', 'rpop')]);
+  assert.deepEqual(run('lset', 'l', '5', 'x'), [row(rowKey('list', 'l', '4'), 'x'), head('l', 'list', 'lset')]);
   run('hset', 'h', ...Array.from({ length: 100 }, (_, i) => [`f${i}`, 'v']).flat());
-  assert.deepEqual(run('hset', 'h', 'f7', 'w'), [{ key: rowKey('hash', 'h', 'f7'), value: 'w' }]);
-  assert.deepEqual(run('zadd', 'z', '1.5', 'm'), [{ key: rowKey('zset', 'z', 'm'), value: '1.5' }]);
-  assert.deepEqual(run('sadd', 's', 'm'), [{ key: rowKey('set', 's', 'm'), value: '' }]);
+  assert.deepEqual(run('hset', 'h', 'f7', 'w'), [row(rowKey('hash', 'h', 'f7'), 'w'), head('h', 'hash', 'hset')]);
+  assert.deepEqual(run('zadd', 'z', '1.5', 'm'), [row(rowKey('zset', 'z', 'm'), '1.5'), head('z', 'zset', 'zadd')]);
+  assert.deepEqual(run('sadd', 's', 'm'), [row(rowKey('set', 's', 'm'), ''), head('s', 'set', 'sadd')]);
 });
 
 test('row keys split back into key and member whatever bytes they hold', () => {

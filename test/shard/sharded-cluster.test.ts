@@ -133,7 +133,11 @@ test('GET "" and every read of an empty or too long key through the router\'s Re
         ['', 'ERR the key is empty'],
         [tooLong, `ERR the key is longer than ${DEFAULT_LIMITS.maxKeyBytes} bytes (limits.maxKeyBytes)`],
       ] as const) {
-        assert.deepEqual(await client.call([cmd.name, key], ['PING']), [{ error }, 'PONG'], `${cmd.name} of a key of ${key.length} bytes`);
+        // As many words as the command takes (HGET key field...), the bad key at its first key position.
+        const words: string[] = Array.from({ length: Math.max(2, Math.abs(cmd.arity)) }, () => '0');
+        words[0] = cmd.name;
+        words[cmd.keys[0]] = key;
+        assert.deepEqual(await client.call(words, ['PING']), [{ error }, 'PONG'], `${cmd.name} of a key of ${key.length} bytes`);
       }
     }
     // HTTP to the router's Redis port runs nothing.
