@@ -13,9 +13,14 @@ import type { ArgDoc, Command, ReadCommand, WriteCommand } from '../command.js';
 
 /** A key (or the subcommand), the option words, then any arguments: enough for COMMAND DOCS and the hostile grammar. */
 function argDocs(t: TypedCommand): ArgDoc[] {
-  const first: ArgDoc = t.keys[0] === 1 ? { name: 'key', type: 'key' } : { name: 'subcommand', type: 'string' };
+  const [firstKey, lastKey] = t.keys;
   const words: ArgDoc[] = (t.words ?? []).map((w) => ({ name: w.toLowerCase(), type: 'pure-token', token: w, optional: true }));
-  return [first, ...words, { name: 'arg', type: 'string', optional: true, multiple: true }];
+  // Every word after the name a key (SINTER, SDIFFSTORE): keys only.
+  if (firstKey === 1 && lastKey === -1) return [{ name: 'key', type: 'key', multiple: true }];
+  const first: ArgDoc = firstKey === 1 ? { name: 'key', type: 'key' } : { name: 'subcommand', type: 'string' };
+  // A fixed second key (RENAME, LMOVE, SMOVE, COPY's destination).
+  const second: ArgDoc[] = firstKey === 1 && lastKey === 2 ? [{ name: 'destination', type: 'key' }] : [];
+  return [first, ...second, ...words, { name: 'arg', type: 'string', optional: true, multiple: true }];
 }
 
 function respCommand(t: TypedCommand): Command {
