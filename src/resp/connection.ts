@@ -125,6 +125,8 @@ export class RespConnection {
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('end', () => {
       this.#ended = true;
+      // As Redis frees a client at EOF: a blocked command stops waiting (the socket closes only once the pump ends it).
+      this.client.closed = true;
       void this.#pump();
     });
     // A reset connection ('error' then 'close') only stops this connection.
