@@ -38,7 +38,11 @@ function hubOf(node: NodeApi): WatchHub {
 }
 
 const eventJson = (e: WatchEvent): string =>
-  JSON.stringify(e.valueType === undefined ? { type: e.type, key: e.key, value: e.value, revision: e.revision } : { type: e.type, key: e.key, value: e.value, revision: e.revision, valueType: e.valueType, event: e.event });
+  JSON.stringify(
+    e.valueType === undefined && e.event === undefined
+      ? { type: e.type, key: e.key, value: e.value, revision: e.revision }
+      : { type: e.type, key: e.key, value: e.value, revision: e.revision, ...(e.valueType !== undefined ? { valueType: e.valueType } : {}), ...(e.event !== undefined ? { event: e.event } : {}) },
+  );
 
 /** Events as SSE: the last event of each revision carries its id, so a resumed stream never splits a revision. */
 function sse(events: readonly WatchEvent[]): string {

@@ -95,13 +95,14 @@ export class WatchHub {
       if (w.rev === undefined) continue;
       const type = w.value !== null ? 'put' : w.expired ? 'expire' : 'delete';
       if (!w.key.startsWith(SYSTEM_PREFIX)) {
-        fresh.push({ type, key: w.key, value: w.value, revision: w.rev });
+        // A string a data type command wrote (RENAME, COPY) carries Redis's name for the change.
+        fresh.push(w.event === undefined ? { type, key: w.key, value: w.value, revision: w.rev } : { type, key: w.key, value: w.value, revision: w.rev, event: w.event });
         continue;
       }
       // A typed key's head row: one change of the key per command (its element rows are not events).
       const key = parseHeadKey(w.key);
       if (key === undefined) continue;
-      fresh.push(w.value !== null ? { type, key, value: null, revision: w.rev, valueType: w.value, ...(w.event ? { event: w.event } : {}) } : { type, key, value: null, revision: w.rev });
+      fresh.push(w.value !== null ? { type, key, value: null, revision: w.rev, valueType: w.value, ...(w.event ? { event: w.event } : {}) } : { type, key, value: null, revision: w.rev, ...(w.event ? { event: w.event } : {}) });
     }
     if (fresh.length === 0) return;
     for (const e of fresh) this.#events.push(e);

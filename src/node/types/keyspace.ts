@@ -112,7 +112,9 @@ export class Keyspace {
         if (v) this.#writes.push({ key: headKey(key), value: v.type });
         else if (before.typed) this.#writes.push({ key: headKey(key), value: null });
       } else if (v) this.#writes.push({ key: headKey(key), value: v.type, rev, event: eventOf(this.#command, this.#args, key) });
-      else if (before.typed) this.#writes.push({ key: headKey(key), value: null, rev, ...(expired ? { expired } : {}) });
+      // Replaced by a string (RENAME, COPY): the string's put is the change watchers see.
+      else if (before.typed && this.strings.has(key)) this.#writes.push({ key: headKey(key), value: null });
+      else if (before.typed) this.#writes.push({ key: headKey(key), value: null, rev, ...(expired ? { expired } : {}), ...this.#deleteEvent(key) });
     }
     return this.#touched;
   }
@@ -121,8 +123,13 @@ export class Keyspace {
     if (!this.#touched.has(key)) this.#touched.set(key, { typed: this.values.has(key), existed: this.values.has(key) || this.strings.has(key) });
   }
 
-  #push(key: string, value: string | null): void {
-    this.#writes.push(this.#rev !== undefined ? { key, value, rev: this.#rev } : { key, value });
+  #push(key: string, value: string | null, event?: string): void {
+    this.#writes.push(this.#rev === undefined ? { key, value } : event === undefined ? { key, value, rev: this.#rev } : { key, value, rev: this.#rev, event });
+  }
+
+  /** Redis's name for a deletion other than `del`: the source of a RENAME is `rename_from`. */
+  #deleteEvent(key: string): { event?: string } {
+    return (this.#command === 'rename' || this.#command === 'renamenx') && key === this.#args[0] ? { event: 'rename_from' } : {};
   }
 
   #visible(key: string): boolean {
@@ -203,13 +210,19 @@ export class Keyspace {
 
   /** Delete a key of any type (its deadline too), every row of it; true if it existed (hidden ones included). */
   delete(key: string): boolean {
+    return this.#remove(key, true);
+  }
+
+  /** Delete a key; a string's deletion is a change watchers see only when `announce` (not when a put replaces it). */
+  #remove(key: string, announce: boolean): boolean {
     const v = this.values.get(key);
     if (v === undefined && !this.strings.has(key)) return false;
     this.#touch(key);
     this.deadlines?.setDeadline(key, undefined, this.#writes);
     if (v === undefined) {
       this.strings.delete(key);
-      this.#push(key, null);
+      if (announce) this.#push(key, null, this.#deleteEvent(key).event);
+      else this.#writes.push({ key, value: null });
       return true;
     }
     this.#writeAll(key, v, true);
@@ -228,11 +241,11 @@ export class Keyspace {
 
   /** Put a value (a copy the caller owns) under `key`, replacing whatever was there (and its deadline). */
   put(key: string, v: TypedValue | string): void {
-    this.delete(key);
+    this.#remove(key, false);
     this.#touch(key);
     if (typeof v === 'string') {
       this.strings.set(key, v);
-      this.#push(key, v);
+      this.#push(key, v, eventOf(this.#command, this.#args, key));
       return;
     }
     if (sizeOf(v) === 0) return;
