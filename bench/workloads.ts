@@ -1,12 +1,12 @@
 // The workloads of issue 5 and how each system serves them.
 
-import type { ReadLevel, RequestSpec } from './load/requests.js';
+import type { ReadLevel, RequestSpec, RespOp } from './load/requests.js';
 
 export interface Workload {
   id: string;
   title: string;
   proto: 'http' | 'resp';
-  op: 'set' | 'get';
+  op: RespOp;
   conns: number;
   /** RESP commands written at once per connection. */
   pipeline: number;
@@ -27,6 +27,11 @@ export const WORKLOADS: readonly Workload[] = [
   { id: 'rget50', title: 'RESP GET, 50 connections', proto: 'resp', op: 'get', conns: 50, pipeline: 1, node: 'leader' },
   { id: 'rset50p16', title: 'RESP SET, 50 connections, pipelining 16', proto: 'resp', op: 'set', conns: 50, pipeline: 16, node: 'leader' },
   { id: 'rget50p16', title: 'RESP GET, 50 connections, pipelining 16', proto: 'resp', op: 'get', conns: 50, pipeline: 16, node: 'leader' },
+  // One write of each data type, next to rset50: their ratios to Redis are compared with SET's.
+  { id: 'rlpush50', title: 'RESP LPUSH onto 64 lists, 50 connections', proto: 'resp', op: 'lpush', conns: 50, pipeline: 1, node: 'leader' },
+  { id: 'rhset50', title: 'RESP HSET of a new field in 64 hashes, 50 connections', proto: 'resp', op: 'hset', conns: 50, pipeline: 1, node: 'leader' },
+  { id: 'rsadd50', title: 'RESP SADD to 64 sets (members mostly new), 50 connections', proto: 'resp', op: 'sadd', conns: 50, pipeline: 1, node: 'leader' },
+  { id: 'rzadd50', title: 'RESP ZADD to 64 sorted sets (members mostly new), 50 connections', proto: 'resp', op: 'zadd', conns: 50, pipeline: 1, node: 'leader' },
 ];
 
 export type SystemName = 'raftkv' | 'raftkv-os' | 'etcd' | 'redis-always' | 'redis-none';
@@ -62,5 +67,5 @@ export function workloadsFor(system: SystemName): Workload[] {
 export function requestFor(system: SystemName, w: Workload): RequestSpec {
   if (w.proto === 'resp') return { api: 'resp', op: w.op };
   if (system === 'etcd') return w.op === 'set' ? { api: 'etcd', op: 'put' } : { api: 'etcd', op: 'range', serializable: w.level !== 'linearizable' };
-  return w.op === 'set' ? { api: 'raftkv', op: 'set' } : { api: 'raftkv', op: 'get', level: w.level ?? 'linearizable' };
+  return w.op === 'get' ? { api: 'raftkv', op: 'get', level: w.level ?? 'linearizable' } : { api: 'raftkv', op: 'set' };
 }

@@ -10,7 +10,19 @@ export type RequestSpec =
   | { api: 'etcd'; op: 'put' }
   /** `serializable`: answered from the receiving member's local state, without a quorum round. */
   | { api: 'etcd'; op: 'range'; serializable: boolean }
-  | { api: 'resp'; op: 'set' | 'get' };
+  | { api: 'resp'; op: RespOp };
+
+/** The RESP workloads' commands: strings, and one write of each data type. */
+export type RespOp = 'set' | 'get' | TypeWriteOp;
+export type TypeWriteOp = 'lpush' | 'hset' | 'sadd' | 'zadd';
+
+/** How many lists, hashes, sets or sorted sets the data type workloads spread over. */
+const TYPE_KEYS = 64;
+/**
+ * Distinct requests of SADD and ZADD: a repeated member changes nothing,
+ * and Redis then skips its AOF write, so the members must mostly be new.
+ */
+const TYPE_MEMBERS = 200_000;
 
 export interface KeySpace {
   keys: number;
@@ -57,14 +69,32 @@ export function buildRequest(spec: RequestSpec, space: KeySpace, i: number, host
       if (spec.op === 'put') return httpRequest('POST', '/v3/kv/put', host, JSON.stringify({ key: b64(key), value: b64(value) }));
       return httpRequest('POST', '/v3/kv/range', host, JSON.stringify(spec.serializable ? { key: b64(key), serializable: true } : { key: b64(key) }));
     case 'resp':
-      return spec.op === 'set' ? respCommand(['SET', key, value]) : respCommand(['GET', key]);
+      if (spec.op === 'set') return respCommand(['SET', key, value]);
+      if (spec.op === 'get') return respCommand(['GET', key]);
+      return respCommand(typeWrite(spec.op, space, i, key, value));
+  }
+}
+
+/** One write of a data type: onto one of TYPE_KEYS values, a new element for each request. */
+function typeWrite(op: TypeWriteOp, space: KeySpace, i: number, member: string, value: string): string[] {
+  const target = `${space.prefix}${op}:${i % TYPE_KEYS}`;
+  switch (op) {
+    case 'lpush':
+      return ['LPUSH', target, value];
+    case 'hset':
+      return ['HSET', target, member, value];
+    case 'sadd':
+      return ['SADD', target, member];
+    case 'zadd':
+      return ['ZADD', target, String(i), member];
   }
 }
 
 export function buildRequests(spec: RequestSpec, space: KeySpace, host: string): Buffer[] {
-  return Array.from({ length: space.keys }, (_, i) => buildRequest(spec, space, i, host));
+  const n = spec.api === 'resp' && (spec.op === 'sadd' || spec.op === 'zadd') ? Math.max(space.keys, TYPE_MEMBERS) : space.keys;
+  return Array.from({ length: n }, (_, i) => buildRequest(spec, space, i, host));
 }
 
 export function isWrite(spec: RequestSpec): boolean {
-  return spec.op === 'set' || spec.op === 'put';
+  return spec.op !== 'get' && spec.op !== 'range';
 }

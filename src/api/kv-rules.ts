@@ -1,7 +1,7 @@
 // Rules both fronts (HTTP and RESP) apply the same way: what a key may be,
 // which read levels exist, and which results of the state machine are errors.
 
-import { NodeError, badRequest } from '../node/errors.js';
+import { NodeError, badRequest, wrongTypeError } from '../node/errors.js';
 import { keyRuleProblem, keyTooLongMessage } from '../node/command-validation.js';
 import type { KvResult } from '../node/kv-state.js';
 import { DEFAULT_LIMITS } from '../node/limits.js';
@@ -38,6 +38,8 @@ export function checkResult(result: KvResult): KvResult {
   if (result.error === 'not-integer') throw new NodeError('RAFTKV_ERR_NOT_INTEGER', 'value is not an integer or out of range');
   if (result.error === 'overflow') throw new NodeError('RAFTKV_ERR_NOT_INTEGER', 'increment or decrement would overflow');
   if (result.error === 'too-large') throw new NodeError('RAFTKV_ERR_TOO_LARGE', result.message);
+  if (result.error === 'wrongtype') throw wrongTypeError();
+  if (result.error === 'rejected') throw new NodeError(result.word === 'WRONGTYPE' ? 'RAFTKV_ERR_WRONGTYPE' : 'RAFTKV_ERR_BAD_REQUEST', result.message);
   if (result.error === 'invalid') throw new NodeError('RAFTKV_ERR_BAD_REQUEST', result.message);
   throw new NodeError('RAFTKV_ERR_BAD_REQUEST', `refused: ${result.error}`);
 }

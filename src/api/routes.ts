@@ -1,7 +1,8 @@
 import { TOKEN_HEADER } from '../node/cluster-identity.js';
 import { httpBackend } from './http-backend.js';
 import { raftCluster, raftStats } from './hashicorp-views.js';
-import { NodeError, badRequest, toNodeError } from '../node/errors.js';
+import { NodeError, badRequest, toNodeError, wrongTypeError } from '../node/errors.js';
+import { friendlyJson, toTagged, type FriendlyJson, type TaggedValue } from '../node/types/json.js';
 import type { ForwardAnswer } from '../node/forwarder.js';
 import type { Envelope } from '../node/kv-state.js';
 import type { ReadLevel } from '../node/types.js';
@@ -53,6 +54,15 @@ async function readKey(ctx: RequestContext, key: string, level: ReadLevel): Prom
   await ctx.node.readBarrier(level, [key]);
   const kv = ctx.node.kv;
   const now = kv.now();
+  const typed = kv.typedValue(key, now);
+  if (typed) {
+    if (ctx.query.has('raw')) throw wrongTypeError();
+    if (ctx.query.has('ttl') || ctx.query.has('revision')) {
+      const pttl = kv.pttl(key, now);
+      return ok({ key, type: typed.type, value: friendlyJson(typed), revision: kv.revision(key, now), ttl: pttl < 0 ? pttl : pttl / 1000 });
+    }
+    return { status: 200, raw: `{${JSON.stringify(key)}:${JSON.stringify(friendlyJson(typed))}}`, contentType: 'application/json' };
+  }
   const value = kv.get(key, now);
   if (value === undefined) throw new NodeError('RAFTKV_ERR_NOT_FOUND', `key ${JSON.stringify(key)} not found`);
   // ?ttl or ?revision: the key with what is known of it (seconds left, -1 without expiry; its revision).
@@ -178,8 +188,15 @@ async function getMany(ctx: RequestContext): Promise<Reply> {
   const read = async (): Promise<Reply> => {
     await ctx.node.readBarrier(level, keys);
     // No prototype: a key named "__proto__" is a key like any other.
-    const values: Record<string, string | null> = Object.create(null);
-    for (const k of keys) values[k] = ctx.node.kv.get(k) ?? null;
+    const values: Record<string, string | null | FriendlyJson | TaggedValue> = Object.create(null);
+    // ?typed=1 (the router's reads): hashes, lists, sets and sorted sets in a form that reads back.
+    const tagged = ctx.query.get('typed') === '1';
+    const kv = ctx.node.kv;
+    const now = kv.now();
+    for (const k of keys) {
+      const typed = kv.typedValue(k, now);
+      values[k] = typed ? (tagged ? toTagged(typed) : friendlyJson(typed)) : (kv.get(k, now) ?? null);
+    }
     return ok(values);
   };
   return level === 'leader' ? onLeader(ctx, read) : read();

@@ -4,6 +4,7 @@
 
 import { badRequest } from '../node/errors.js';
 import { scanKeys } from '../node/scan.js';
+import { friendlyJson } from '../node/types/json.js';
 import type { ReadLevel } from '../node/types.js';
 import { parseReadLevel } from './kv-rules.js';
 import type { Reply, RequestContext } from './router.js';
@@ -44,7 +45,12 @@ export async function rangeKeys(ctx: RequestContext): Promise<Reply> {
   const kv = ctx.node.kv;
   const now = kv.now();
   const page = scanKeys(kv, { from: optional(ctx.query, 'from'), to: optional(ctx.query, 'to'), after: optional(ctx.query, 'after'), limit }, now);
-  const kvs = page.keys.map((key) => ({ key, value: kv.get(key, now) ?? null, revision: kv.revision(key, now) }));
+  // A hash, list, set or sorted set comes as its JSON form (as GET /key answers it), marked with its type.
+  const kvs = page.keys.map((key) => {
+    const typed = kv.typedValue(key, now);
+    if (typed) return { key, type: typed.type, value: friendlyJson(typed), revision: kv.revision(key, now) };
+    return { key, value: kv.get(key, now) ?? null, revision: kv.revision(key, now) };
+  });
   const more = page.next !== undefined;
   return { status: 200, json: { kvs, more, ...(more ? { next: page.next } : {}) } };
 }

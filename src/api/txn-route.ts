@@ -72,6 +72,8 @@ function parseRequestOp(v: unknown, what: string): KvCommand {
 
 /** A result in etcd's shape, for the request that produced it. */
 function renderResult(cmd: KvCommand, r: KvResult): unknown {
+  // A get of a hash, list, set or sorted set: the transaction applied; this result says why it has no value.
+  if (cmd.op === 'get' && !r.ok && r.error === 'wrongtype') return { get: { key: cmd.key, error: { code: 'RAFTKV_ERR_WRONGTYPE', message: 'the key holds a hash, list, set or sorted set: read it with GET /key' } } };
   const ok = checkResult(r);
   switch (cmd.op) {
     case 'get': {

@@ -37,7 +37,12 @@ function hubOf(node: NodeApi): WatchHub {
   return node.watch;
 }
 
-const eventJson = (e: WatchEvent): string => JSON.stringify({ type: e.type, key: e.key, value: e.value, revision: e.revision });
+const eventJson = (e: WatchEvent): string =>
+  JSON.stringify(
+    e.valueType === undefined && e.event === undefined
+      ? { type: e.type, key: e.key, value: e.value, revision: e.revision }
+      : { type: e.type, key: e.key, value: e.value, revision: e.revision, ...(e.valueType !== undefined ? { valueType: e.valueType } : {}), ...(e.event !== undefined ? { event: e.event } : {}) },
+  );
 
 /** Events as SSE: the last event of each revision carries its id, so a resumed stream never splits a revision. */
 function sse(events: readonly WatchEvent[]): string {

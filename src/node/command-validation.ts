@@ -17,6 +17,7 @@ import type { Envelope, KvCommand } from './kv-state.js';
 import type { Limits } from './limits.js';
 import { storedByteLength } from './stored-bytes.js';
 import { COMPARE_RESULTS, COMPARE_TARGETS } from './txn.js';
+import { TYPED_COMMANDS, typedKeys, typedProblem, type TypedKvCommand } from './types/registry.js';
 
 /** Keys of the state machine's own records (member addresses); no client command may write them. */
 export const SYSTEM_PREFIX = '\u0000';
@@ -157,6 +158,22 @@ const CHECKERS: Record<KvCommand['op'], Checker> = {
   append(c, sizes) {
     if (c.max !== undefined && (typeof c.max !== 'number' || !Number.isSafeInteger(c.max) || c.max < 0)) return 'append max must be a non-negative integer';
     return keyProblem(c.key, sizes) ?? valueProblem(c.value, sizes);
+  },
+  typed(c, sizes, depth) {
+    // A read (HGET...) is a command only inside a transaction (or a batch): its answer at that point of the entry.
+    const p = typedProblem(c.name, c.args, depth > 0);
+    if (p) return p;
+    const cmd = c as unknown as TypedKvCommand;
+    const keys = new Set(typedKeys(cmd));
+    for (const k of keys) {
+      const kp = keyProblem(k, sizes);
+      if (kp) return kp;
+    }
+    for (const a of cmd.args) {
+      const vp = keys.has(a) ? undefined : sizes.value(a);
+      if (vp) return vp;
+    }
+    return TYPED_COMMANDS.has(cmd.name) ? undefined : 'unknown typed command';
   },
   batch(c, sizes, depth) {
     if (depth > 0) return 'a batch may not hold a batch';

@@ -18,6 +18,8 @@ export type NodeErrorCode =
   | 'RAFTKV_ERR_TOO_LARGE'
   | 'RAFTKV_ERR_SHUTTING_DOWN'
   | 'RAFTKV_ERR_NOT_INTEGER'
+  /** A command of one data type against a key holding another (Redis's WRONGTYPE). */
+  | 'RAFTKV_ERR_WRONGTYPE'
   /** A key this node's shard does not own (sharded clusters). */
   | 'RAFTKV_ERR_WRONG_SHARD'
   /** A multi-key write whose keys belong to several shards (Redis's CROSSSLOT). */
@@ -58,3 +60,4 @@ export const badRequest = (message: string): NodeError => new NodeError('RAFTKV_
 export const shuttingDown = (): NodeError => new NodeError('RAFTKV_ERR_SHUTTING_DOWN', 'the node is shutting down');
 export const nodeFailed = (reason: string): NodeError => new NodeError('RAFTKV_ERR_NODE_FAILED', `node failed: ${reason}`);
 export const proposalOverwritten = (): NodeError => new NodeError('RAFTKV_ERR_PROPOSAL_DROPPED', 'the proposal was overwritten by a new leader; it was not applied');
+export const wrongTypeError = (): NodeError => new NodeError('RAFTKV_ERR_WRONGTYPE', 'Operation against a key holding the wrong kind of value');

@@ -6,6 +6,10 @@ import { Packr } from 'msgpackr';
 import { SYSTEM_PREFIX, commandProblem, envelopeProblem } from './command-validation.js';
 import { concatStored, storedByteLength } from './stored-bytes.js';
 import { CLOCK_KEY, EXPIRY_PREFIX, ExpiryIndex, deadlineOf, type Ttl } from './expiry.js';
+import { Keyspace, type Touched } from './types/keyspace.js';
+import { runTyped, typedKeys, type TypedKvCommand, type TypedOutcome } from './types/registry.js';
+import type { TypedValue } from './types/values.js';
+import type { TypedReply } from './types/reply.js';
 import { runTxn, type TxnCompare, type TxnHost } from './txn.js';
 
 export type { Ttl } from './expiry.js';
@@ -40,7 +44,9 @@ export type KvCommand =
    * A transaction (etcd's Txn; Redis's MULTI/EXEC with WATCH as revision compares): if every compare
    * holds, the `success` commands run, else the `failure` ones, all in this one entry.
    */
-  | { op: 'txn'; compare: TxnCompare[]; success: KvCommand[]; failure: KvCommand[] };
+  | { op: 'txn'; compare: TxnCompare[]; success: KvCommand[]; failure: KvCommand[] }
+  /** A command of the data types (hashes, lists, sets, sorted sets, generic key commands): src/node/types/. */
+  | TypedKvCommand;
 
 export type KvResult =
   | { ok: true }
@@ -53,7 +59,10 @@ export type KvResult =
   | { ok: true; value: string | null; rev: number }
   /** txn: which branch ran, and its results. */
   | { ok: true; succeeded: boolean; results: KvResult[] }
-  | { ok: false; error: 'not-integer' | 'overflow' | 'stale-session' }
+  | { ok: false; error: 'not-integer' | 'overflow' | 'stale-session' | 'wrongtype' }
+  | { ok: true; reply: TypedReply }
+  /** An error Redis words this way (data type commands): passed on word for word. */
+  | { ok: false; error: 'rejected'; word: string; message: string }
   /** A committed command that cannot be applied (malformed), or whose result would pass its size limit. */
   | { ok: false; error: 'invalid' | 'too-large'; message: string };
 
@@ -79,6 +88,8 @@ export interface KvWrite {
   rev?: number;
   /** A deletion because the key's deadline passed (a watch reports it as `expire`). */
   expired?: boolean;
+  /** Redis's name for a change of a hash, list, set or sorted set (its head row's put): hset, lpush... (types/events.ts). */
+  event?: string;
 }
 
 export interface Session {
@@ -134,6 +145,10 @@ export class KvState {
   #index = 0;
   /** Keys in order, for scans; rebuilt when the set of keys changed since. */
   #sorted: string[] | undefined;
+  /** Every key of any type: the strings of `data` and the data types' values. */
+  readonly keyspace: Keyspace;
+  /** Whether an entry is being applied: commands then see keys expired by the state machine's time, reads by `now`. */
+  #applying = false;
 
   constructor(data = new Map<string, string>(), sessions = new Map<string, Session>(), sessionTtlEntries = 1_000_000, revs = new Map<string, number>()) {
     this.data = data;
@@ -146,8 +161,78 @@ export class KvState {
       else if (k.startsWith(EXPIRY_PREFIX)) this.expiry.set(k.slice(EXPIRY_PREFIX.length), Number(v));
       else if (k === CLOCK_KEY) this.#time = Number(v);
     }
+    const ks = new Keyspace(data);
+    this.keyspace = ks;
+    ks.load(data, revs);
     for (const k of [...data.keys()]) if (k.startsWith(SYSTEM_PREFIX)) data.delete(k);
     for (const k of revs.keys()) if (!data.has(k)) revs.delete(k);
+    // A typed key's revision is its head row's.
+    for (const [k, rev] of ks.loadedRevs) if (ks.values.has(k)) revs.set(k, rev);
+    ks.loadedRevs.clear();
+    // Commands see the keys past their deadline as absent: by the entry's time while one is applied, by the local clock for reads.
+    ks.hidden = (k) => {
+      const at = this.expiry.get(k);
+      return at !== undefined && at <= (this.#applying ? this.#time : this.now());
+    };
+    ks.deadlines = {
+      deadline: (k) => this.expiry.get(k),
+      setDeadline: (k, at, writes) => this.#setDeadline(k, at, writes),
+    };
+  }
+
+  /** Whether a key of any type is stored (expired or not). */
+  #exists(key: string): boolean {
+    return this.data.has(key) || this.keyspace.values.has(key);
+  }
+
+  /** Remove the typed value a string write replaces (and its deadline): no event of its own, the string's put says it. */
+  #dropTyped(key: string, writes: KvWrite[]): void {
+    if (!this.keyspace.values.has(key)) return;
+    const ks = this.keyspace;
+    ks.begin(writes);
+    ks.delete(key);
+    this.#settle(ks.finish());
+  }
+
+  /** Delete a key of any type at this entry (a DEL, an expiry), with its event. */
+  #delete(key: string, writes: KvWrite[], expired: boolean): void {
+    if (!this.keyspace.values.has(key)) return this.#set(key, null, writes, expired);
+    const ks = this.keyspace;
+    ks.begin(writes, this.#index);
+    ks.delete(key);
+    this.#settle(ks.finish(expired));
+  }
+
+  /** After a typed command: the revision of each key it touched, and the key order when keys came or went. */
+  #settle(touched: ReadonlyMap<string, Touched>): void {
+    for (const [key, before] of touched) {
+      const now = this.#exists(key);
+      if (now) this.revs.set(key, this.#index);
+      else this.revs.delete(key);
+      if (now !== before.existed) this.#sorted = undefined;
+    }
+  }
+
+  /** A command of the data types: the keys it names that are past their deadline go first (expire events). */
+  #runTyped(cmd: TypedKvCommand, writes: KvWrite[]): KvResult {
+    for (const k of typedKeys(cmd)) this.#expireIfDue(k, writes);
+    const ks = this.keyspace;
+    const out = runTyped(ks, cmd.name, cmd.args, writes, this.#index);
+    this.#settle(ks.finish());
+    return out;
+  }
+
+  /** A read command of the data types on the local state (keys past their deadline by `now` are absent). */
+  readTyped(name: string, args: string[]): TypedOutcome {
+    return runTyped(this.keyspace, name, args, []);
+  }
+
+  /** A live key's hash, list, set or sorted set value (undefined: absent, expired, or a string). */
+  typedValue(key: string, now = this.now()): TypedValue | undefined {
+    const v = this.keyspace.values.get(key);
+    if (v === undefined) return undefined;
+    const at = this.expiry.get(key);
+    return at !== undefined && at <= now ? undefined : v;
   }
 
   /** Record (or forget, with null) a member's addresses, replicated like any write. */
@@ -175,32 +260,39 @@ export class KvState {
     return at !== undefined && at <= now ? undefined : v;
   }
 
-  /** A live key's revision (0: absent or expired). */
+  /** Whether a key of any type is live (stored, not past its deadline by `now`). */
+  has(key: string, now = this.now()): boolean {
+    if (!this.#exists(key)) return false;
+    const at = this.expiry.get(key);
+    return at === undefined || at > now;
+  }
+
+  /** A live key's revision, whatever its type (0: absent or expired). */
   revision(key: string, now = this.now()): number {
-    return this.get(key, now) === undefined ? 0 : (this.revs.get(key) ?? 0);
+    return this.has(key, now) ? (this.revs.get(key) ?? 0) : 0;
   }
 
   /** Milliseconds a live key has left: -1 without a deadline, -2 when absent (Redis's PTTL). */
   pttl(key: string, now = this.now()): number {
-    if (this.get(key, now) === undefined) return -2;
+    if (!this.has(key, now)) return -2;
     const at = this.expiry.get(key);
     return at === undefined ? -1 : at - now;
   }
 
   /** A live key's deadline (ms since the epoch): -1 without one, -2 when absent (PEXPIRETIME). */
   deadline(key: string, now = this.now()): number {
-    if (this.get(key, now) === undefined) return -2;
+    if (!this.has(key, now)) return -2;
     return this.expiry.get(key) ?? -1;
   }
 
-  /** Live keys, exactly (DBSIZE). */
+  /** Live keys of every type, exactly (DBSIZE). */
   size(now = this.now()): number {
-    return this.data.size - this.expiry.countDue(now);
+    return this.data.size + this.keyspace.values.size - this.expiry.countDue(now);
   }
 
-  /** Every key in order (expired ones included: callers filter with get). Cached until a key comes or goes. */
+  /** Every key of every type in order (expired ones included: callers filter with has). Cached until a key comes or goes. */
   sortedKeys(): readonly string[] {
-    this.#sorted ??= [...this.data.keys()].sort(compareKeys);
+    this.#sorted ??= [...this.data.keys(), ...this.keyspace.values.keys()].sort(compareKeys);
     return this.#sorted;
   }
 
@@ -220,6 +312,15 @@ export class KvState {
     // skipped, the same way on every replica, instead of stopping them all.
     const bad = envelopeProblem(env);
     if (bad !== undefined) return invalid(bad);
+    this.#applying = true;
+    try {
+      return this.#applyEnvelope(env, index, writes, sessionWrites);
+    } finally {
+      this.#applying = false;
+    }
+  }
+
+  #applyEnvelope(env: Envelope, index: number, writes: KvWrite[], sessionWrites: SessionWrite[]): KvResult {
     this.#index = index;
     if (env.t !== undefined && env.t > this.#time) {
       this.#time = env.t;
@@ -283,16 +384,28 @@ export class KvState {
     writes.push({ key: EXPIRY_PREFIX + key, value: String(at) });
   }
 
-  /** A key as commands see it: one past its deadline is deleted here (an expire event), identically everywhere. */
-  #live(key: string, writes: KvWrite[]): string | undefined {
-    const v = this.data.get(key);
-    if (v === undefined) return undefined;
+  /**
+   * Whether a key of any type is there as commands see it: one past its
+   * deadline is deleted here (an expire event), identically everywhere.
+   */
+  #expireIfDue(key: string, writes: KvWrite[]): boolean {
+    if (!this.#exists(key)) return false;
     const at = this.expiry.get(key);
     if (at !== undefined && at <= this.#time) {
-      this.#set(key, null, writes, true);
-      return undefined;
+      this.#delete(key, writes, true);
+      return false;
     }
-    return v;
+    return true;
+  }
+
+  /** A string key's value as commands see it (undefined: absent, expired, or of another type). */
+  #live(key: string, writes: KvWrite[]): string | undefined {
+    return this.#expireIfDue(key, writes) ? this.data.get(key) : undefined;
+  }
+
+  /** Whether a live key holds a hash, list, set or sorted set (string commands answer WRONGTYPE). */
+  #typedLive(key: string, writes: KvWrite[]): boolean {
+    return this.#expireIfDue(key, writes) && this.keyspace.values.has(key);
   }
 
   /** Set a value with a new deadline (undefined: none), or keeping the old one. */
@@ -307,34 +420,46 @@ export class KvState {
     switch (cmd.op) {
       case 'set':
         for (const [k, v] of cmd.kv) {
-          this.#live(k, writes);
+          this.#expireIfDue(k, writes);
+          this.#dropTyped(k, writes);
           this.#put(k, v, writes, cmd.ttl);
         }
         return { ok: true };
       case 'set1': {
         const old = this.#live(cmd.key, writes) ?? null;
-        const allowed = cmd.cond === undefined || (cmd.cond === 'nx' ? old === null : old !== null);
-        if (allowed) this.#put(cmd.key, cmd.value, writes, cmd.ttl, cmd.keepttl === true);
+        const typed = this.keyspace.values.has(cmd.key);
+        if (typed && cmd.get) return WRONGTYPE;
+        const exists = old !== null || typed;
+        const allowed = cmd.cond === undefined || (cmd.cond === 'nx' ? !exists : exists);
+        if (allowed) {
+          // KEEPTTL keeps the deadline of whatever the key held, a hash's too.
+          const kept = cmd.keepttl ? this.expiry.get(cmd.key) : undefined;
+          this.#dropTyped(cmd.key, writes);
+          this.#put(cmd.key, cmd.value, writes, cmd.ttl, cmd.keepttl === true);
+          if (kept !== undefined) this.#setDeadline(cmd.key, kept, writes);
+        }
         if (cmd.get) return { ok: true, value: old };
         return { ok: true, count: allowed ? 1 : 0 };
       }
       case 'del': {
         let count = 0;
         for (const k of cmd.keys) {
-          if (this.#live(k, writes) !== undefined) {
+          if (this.#expireIfDue(k, writes)) {
             count++;
-            this.#set(k, null, writes);
+            this.#delete(k, writes, false);
           }
         }
         return { ok: true, count };
       }
       case 'cas': {
+        if (this.#typedLive(cmd.key, writes)) return WRONGTYPE;
         const current = this.#live(cmd.key, writes) ?? null;
         if (current !== cmd.expect) return { ok: true, swapped: false, value: current };
         this.#put(cmd.key, cmd.value, writes, undefined);
         return { ok: true, swapped: true, value: cmd.value };
       }
       case 'incr': {
+        if (this.#typedLive(cmd.key, writes)) return WRONGTYPE;
         const current = this.#live(cmd.key, writes);
         const n = current === undefined ? 0 : parseRedisInteger(current);
         if (n === undefined) return { ok: false, error: 'not-integer' };
@@ -345,6 +470,7 @@ export class KvState {
         return { ok: true, number: next };
       }
       case 'append': {
+        if (this.#typedLive(cmd.key, writes)) return WRONGTYPE;
         const next = concatStored(this.#live(cmd.key, writes) ?? '', cmd.value);
         const length = storedByteLength(next);
         if (cmd.max !== undefined && length > cmd.max) return { ok: false, error: 'too-large', message: `string exceeds maximum allowed size (${cmd.max} bytes)` };
@@ -358,11 +484,12 @@ export class KvState {
       case 'expire':
         return this.#expire(cmd.key, deadlineOf(cmd.ttl, this.#time), cmd.cond, writes);
       case 'persist': {
-        if (this.#live(cmd.key, writes) === undefined || this.expiry.get(cmd.key) === undefined) return { ok: true, count: 0 };
+        if (!this.#expireIfDue(cmd.key, writes) || this.expiry.get(cmd.key) === undefined) return { ok: true, count: 0 };
         this.#setDeadline(cmd.key, undefined, writes);
         return { ok: true, count: 1 };
       }
       case 'getex': {
+        if (this.#typedLive(cmd.key, writes)) return WRONGTYPE;
         const value = this.#live(cmd.key, writes) ?? null;
         if (value !== null && cmd.persist) this.#setDeadline(cmd.key, undefined, writes);
         else if (value !== null && cmd.ttl !== undefined) this.#expire(cmd.key, deadlineOf(cmd.ttl, this.#time), undefined, writes);
@@ -372,33 +499,37 @@ export class KvState {
         let count = 0;
         for (const k of cmd.keys) {
           const at = this.expiry.get(k);
-          if (at !== undefined && at <= this.#time && this.data.has(k)) {
-            this.#set(k, null, writes, true);
+          if (at !== undefined && at <= this.#time && this.#exists(k)) {
+            this.#delete(k, writes, true);
             count++;
           }
         }
         return { ok: true, count };
       }
       case 'get': {
+        if (this.#typedLive(cmd.key, writes)) return WRONGTYPE;
         const value = this.#live(cmd.key, writes) ?? null;
         return { ok: true, value, rev: value === null ? 0 : (this.revs.get(cmd.key) ?? 0) };
       }
       case 'txn':
         return runTxn(cmd, this.#txnHost(writes, depth));
+      case 'typed':
+        return this.#runTyped(cmd, writes);
     }
   }
 
   #txnHost(writes: KvWrite[], depth: number): TxnHost {
     return {
       value: (k) => this.#live(k, writes),
-      revision: (k) => (this.#live(k, writes) === undefined ? 0 : (this.revs.get(k) ?? 0)),
+      exists: (k) => this.#expireIfDue(k, writes),
+      revision: (k) => (this.#expireIfDue(k, writes) ? (this.revs.get(k) ?? 0) : 0),
       run: (c) => this.#run(c, writes, depth + 1),
     };
   }
 
   /** EXPIRE at `at` under Redis's conditions (no deadline counts as infinite for GT/LT); a past deadline deletes. */
   #expire(key: string, at: number, cond: 'nx' | 'xx' | 'gt' | 'lt' | undefined, writes: KvWrite[]): KvResult {
-    if (this.#live(key, writes) === undefined) return { ok: true, count: 0 };
+    if (!this.#expireIfDue(key, writes)) return { ok: true, count: 0 };
     const current = this.expiry.get(key);
     const allowed =
       cond === undefined ||
@@ -407,7 +538,7 @@ export class KvState {
       (cond === 'gt' && current !== undefined && at > current) ||
       (cond === 'lt' && (current === undefined || at < current));
     if (!allowed) return { ok: true, count: 0 };
-    if (at <= this.#time) this.#set(key, null, writes, true);
+    if (at <= this.#time) this.#delete(key, writes, true);
     else this.#setDeadline(key, at, writes);
     return { ok: true, count: 1 };
   }
@@ -417,6 +548,8 @@ export class KvState {
 export function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+const WRONGTYPE: KvResult = { ok: false, error: 'wrongtype' };
 
 function invalid(message: string): KvResult {
   return { ok: false, error: 'invalid', message: `invalid command: ${message}` };

@@ -490,7 +490,7 @@ export class RaftNode {
       learners: st.confState.learners,
       members: Object.fromEntries([...this.#kv.members].map(([id, ctx]) => [id, parseMemberAddrs(ctx)])),
       lastContactMs: st.role === Role.Leader ? 0 : this.#clock.now() - this.#lastContact,
-      keys: this.#kv.data.size,
+      keys: this.#kv.keyspace.size,
       // A failed node stands still the way a paused one does, but it was not paused.
       paused: this.#paused && !this.#fatal,
       ...(this.#fatal ? { failed: this.#fatal.message } : {}),
@@ -790,7 +790,7 @@ export class RaftNode {
     this.#syncPeers();
     this.tallies.snapshotsInstalled++;
     if (this.tallies.timed) this.tallies.snapshotInstall.observe((performance.now() - this.#installStartedAt) / 1000);
-    this.#log.info('snapshot restored', { id: this.id, index: rd.snapshot.index, keys: this.#kv.data.size });
+    this.#log.info('snapshot restored', { id: this.id, index: rd.snapshot.index, keys: this.#kv.keyspace.size });
     this.#opts.observer?.restored(rd.snapshot.index, this.#kv);
   }
 

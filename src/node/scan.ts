@@ -57,7 +57,7 @@ export function scanKeys(kv: KvState, r: ScanRange, now = kv.now()): ScanPage {
     if (r.prefix && !k.startsWith(r.prefix)) return { keys, next: undefined };
     if (keys.length >= r.limit || visited >= visit) return { keys, next: sorted[i - 1] ?? r.after };
     visited++;
-    if (kv.get(k, now) === undefined) continue;
+    if (!kv.has(k, now)) continue;
     if (r.match && !r.match(k)) continue;
     keys.push(k);
   }

@@ -7,6 +7,7 @@ import { formatSlotRanges, keySlot } from '../shard/slots.js';
 import { NodeError } from './errors.js';
 import type { KvCommand } from './kv-state.js';
 import { txnKeys } from './txn.js';
+import { typedKeys } from './types/registry.js';
 
 /** Every key a command touches. */
 export function commandKeys(cmd: KvCommand): string[] {
@@ -29,6 +30,8 @@ export function commandKeys(cmd: KvCommand): string[] {
       return txnKeys(cmd, commandKeys);
     case 'batch':
       return cmd.cmds.flatMap(commandKeys);
+    case 'typed':
+      return typedKeys(cmd);
     default: {
       // A new command kind must say which keys it touches, or misrouted keys would slip through.
       const unknown: never = cmd;

@@ -21,8 +21,10 @@ export interface TxnCompare {
 
 /** What a transaction sees of the state machine, at its point in the entry. */
 export interface TxnHost {
-  /** A live key's value (an expired key counts as absent). */
+  /** A live string key's value (an expired key counts as absent; a hash, list, set or sorted set has no value to compare). */
   value(key: string): string | undefined;
+  /** Whether a key of any type is live. */
+  exists(key: string): boolean;
   /** A live key's revision, 0 when absent. */
   revision(key: string): number;
   run(cmd: KvCommand): KvResult;
@@ -56,7 +58,7 @@ export function compareHolds(c: TxnCompare, host: TxnHost): boolean {
     case 'revision':
       return holds(Math.sign(host.revision(c.key) - (c.revision ?? 0)), c.result);
     case 'exists': {
-      const has = host.value(c.key) !== undefined ? 1 : 0;
+      const has = host.exists(c.key) ? 1 : 0;
       return holds(has - (c.exists === false ? 0 : 1), c.result);
     }
   }

@@ -11,15 +11,20 @@
 import { SYSTEM_PREFIX } from './command-validation.js';
 import { NodeError } from './errors.js';
 import type { KvWrite } from './kv-state.js';
+import { parseHeadKey } from './types/rows.js';
 
 export type WatchEventType = 'put' | 'delete' | 'expire';
 
 export interface WatchEvent {
   type: WatchEventType;
   key: string;
-  /** The new value for a put; null otherwise. */
+  /** The new value for a put of a string; null otherwise. */
   value: string | null;
   revision: number;
+  /** A put of a hash, list, set or sorted set: its type (its value is not repeated in each event: read it at `revision`). */
+  valueType?: string;
+  /** Redis's name for the change of such a key (hset, lpush, zadd...: src/node/types/events.ts). */
+  event?: string;
 }
 
 export interface Watcher {
@@ -87,8 +92,17 @@ export class WatchHub {
     this.#last = last;
     const fresh: WatchEvent[] = [];
     for (const w of writes) {
-      if (w.rev === undefined || w.key.startsWith(SYSTEM_PREFIX)) continue;
-      fresh.push({ type: w.value !== null ? 'put' : w.expired ? 'expire' : 'delete', key: w.key, value: w.value, revision: w.rev });
+      if (w.rev === undefined) continue;
+      const type = w.value !== null ? 'put' : w.expired ? 'expire' : 'delete';
+      if (!w.key.startsWith(SYSTEM_PREFIX)) {
+        // A string a data type command wrote (RENAME, COPY) carries Redis's name for the change.
+        fresh.push(w.event === undefined ? { type, key: w.key, value: w.value, revision: w.rev } : { type, key: w.key, value: w.value, revision: w.rev, event: w.event });
+        continue;
+      }
+      // A typed key's head row: one change of the key per command (its element rows are not events).
+      const key = parseHeadKey(w.key);
+      if (key === undefined) continue;
+      fresh.push(w.value !== null ? { type, key, value: null, revision: w.rev, valueType: w.value, ...(w.event ? { event: w.event } : {}) } : { type, key, value: null, revision: w.rev, ...(w.event ? { event: w.event } : {}) });
     }
     if (fresh.length === 0) return;
     for (const e of fresh) this.#events.push(e);

@@ -27,6 +27,8 @@ export interface ClientState {
   push(reply: Reply): void;
   /** Its keyspace notification subscriptions, once it subscribed. */
   subscriptions?: Subscriptions;
+  /** The socket closed (a blocked command stops waiting). */
+  closed?: boolean;
 }
 
 /** What commands may see of the server they run in. */
@@ -122,7 +124,19 @@ export interface LocalCommand extends CommandBase {
   run(args: Buffer[], ctx: CommandContext): Reply;
 }
 
-export type Command = WriteCommand | ReadCommand | LocalCommand;
+/**
+ * A command that may wait for others (BLPOP...): it runs alone, after the
+ * replies before it went out, and the connection answers nothing after it
+ * until it has answered.
+ */
+export interface BlockingCommand extends CommandBase {
+  kind: 'blocking';
+  run(args: Buffer[], ctx: CommandContext): Promise<Reply>;
+  /** Inside MULTI/EXEC it does not block (Redis's rule): one try in the EXEC entry. */
+  inTxn?: { prepare(args: Buffer[]): KvCommand; reply(result: KvResult): Reply };
+}
+
+export type Command = WriteCommand | ReadCommand | LocalCommand | BlockingCommand;
 
 // ---- argument helpers ----
 
@@ -166,7 +180,7 @@ export function unknownSubcommand(name: string, sub: Buffer): NodeError {
 /** A meter per command (labelled by its lower-case name: a fixed set), made once per server. */
 export function commandMeters(requests: RequestMeter, commands: Iterable<Command>): CommandMeters {
   return {
-    of: new Map([...commands].map((c) => [c, requests.route('resp', c.name, c.kind === 'local' ? 'other' : c.kind)])),
+    of: new Map([...commands].map((c) => [c, requests.route('resp', c.name, c.kind === 'local' ? 'other' : c.kind === 'blocking' ? 'write' : c.kind)])),
     unknown: requests.route('resp', 'unknown', 'other'),
   };
 }

@@ -125,6 +125,8 @@ export class RespConnection {
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('end', () => {
       this.#ended = true;
+      // As Redis frees a client at EOF: a blocked command stops waiting (the socket closes only once the pump ends it).
+      this.client.closed = true;
       void this.#pump();
     });
     // A reset connection ('error' then 'close') only stops this connection.
@@ -132,6 +134,7 @@ export class RespConnection {
     socket.on('close', () => {
       this.#closed = true;
       this.client.subscriptions?.close();
+      this.client.closed = true;
     });
     if (limits.idleTimeoutMs > 0) {
       socket.setTimeout(limits.idleTimeoutMs);
@@ -255,7 +258,7 @@ export class RespConnection {
     for (const r of run) {
       if (r.txn) return true;
       const kind = r.cmd?.kind;
-      if (kind === 'write' || (kind === 'read' && this.client.level === 'linearizable')) return true;
+      if (kind === 'write' || kind === 'blocking' || (kind === 'read' && this.client.level === 'linearizable')) return true;
     }
     return false;
   }
@@ -302,6 +305,8 @@ export class RespConnection {
         break;
       }
       const kind = r.cmd?.kind;
+      // A blocking command runs alone.
+      if (kind === 'blocking' && run.length > 0) break;
       if (kind === 'write' || kind === 'read') {
         if (phase !== undefined && phase !== kind) break;
         phase = kind;
@@ -309,7 +314,7 @@ export class RespConnection {
       run.push(r);
       this.#head++;
       this.#queuedBytes -= argBytes(r.args);
-      if (r.cmd?.kind === 'local' && r.cmd.endsRun) break;
+      if ((r.cmd?.kind === 'local' && r.cmd.endsRun) || kind === 'blocking') break;
     }
     return run;
   }
@@ -347,7 +352,7 @@ export class RespConnection {
       if (first > 0 && i >= first && i <= lastKey && (i - first) % Math.max(1, step) === 0) {
         if (n === 0) return badRequest('the key is empty');
         if (n > maxKeyBytes) return keyTooLong(maxKeyBytes);
-      } else if (cmd.kind === 'write' && n > maxValueBytes) {
+      } else if ((cmd.kind === 'write' || cmd.kind === 'blocking') && n > maxValueBytes) {
         return new NodeError('RAFTKV_ERR_TOO_LARGE', `the value is longer than ${maxValueBytes} bytes (limits.maxValueBytes)`);
       }
     }
@@ -368,10 +373,13 @@ export class RespConnection {
   }
 
   async #executeRun(run: Resolved[], replies: Reply[]): Promise<Reply> {
-    if (run.length === 1 && run[0]!.txn) {
+    const only = run.length === 1 ? run[0]! : undefined;
+    const blocking = only?.cmd?.kind === 'blocking' ? only.cmd : undefined;
+    // A transaction's command, or a blocking one, runs alone (#takeRun); in MULTI a blocking command is queued.
+    if (only && (only.txn || blocking)) {
       let reply: Reply;
       try {
-        reply = await this.#txn.run(run[0]!, this.#server.node, this.client.level, (e) => this.#commandError(e, undefined));
+        reply = blocking && !only.txn ? await blocking.run(only.args, this.#ctx) : await this.#txn.run(only, this.#server.node, this.client.level, (e) => this.#commandError(e, undefined));
       } catch (e) {
         reply = this.#commandError(e, run[0]!.args);
       }

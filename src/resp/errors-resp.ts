@@ -2,6 +2,7 @@
 // a Redis error is its code: clients match on ERR, TRYAGAIN, ...
 
 import { toNodeError, type NodeErrorCode } from '../node/errors.js';
+import { RedisError } from '../node/types/reply.js';
 import { errorReply } from './encoder.js';
 
 const PREFIX: Record<NodeErrorCode, string> = {
@@ -17,6 +18,7 @@ const PREFIX: Record<NodeErrorCode, string> = {
   RAFTKV_ERR_TRANSFER: 'ERR',
   RAFTKV_ERR_BAD_REQUEST: 'ERR',
   RAFTKV_ERR_NOT_INTEGER: 'ERR',
+  RAFTKV_ERR_WRONGTYPE: 'WRONGTYPE',
   RAFTKV_ERR_NOT_FOUND: 'ERR',
   RAFTKV_ERR_METHOD: 'ERR',
   RAFTKV_ERR_TOO_LARGE: 'ERR',
@@ -29,23 +31,15 @@ const PREFIX: Record<NodeErrorCode, string> = {
   RAFTKV_ERR_WRONG_SHARD: 'WRONGSHARD',
 };
 
-/** An error only the Redis protocol has, with its own code word (NOPROTO, ...). */
-export class RespError extends Error {
-  readonly word: string;
-
-  constructor(word: string, message: string) {
-    super(message);
-    this.name = 'RespError';
-    this.word = word;
-  }
-}
+/** An error only the Redis protocol has, with its own code word (NOPROTO, WRONGTYPE...): the data types' RedisError. */
+export { RedisError as RespError };
 
 /**
  * The error reply for anything a command threw. `leaderResp` gives the
  * leader's RESP address for a NOTLEADER answer, so a client can go there.
  */
 export function respErrorReply(e: unknown, leaderResp?: (id: string) => string | undefined): string {
-  if (e instanceof RespError) return errorReply(`${e.word} ${e.message}`);
+  if (e instanceof RedisError) return errorReply(`${e.word} ${e.message}`);
   const err = toNodeError(e);
   const at = err.code === 'RAFTKV_ERR_NOT_LEADER' && err.leader ? leaderResp?.(err.leader) : undefined;
   return errorReply(`${PREFIX[err.code]} ${err.message}${at ? ` (RESP ${at})` : ''}`);

@@ -4,8 +4,10 @@
 // `__keyevent@0__:<event>` gets the key. PSUBSCRIBE takes glob patterns.
 // Changes come from the node's watch hub (src/node/watch-hub.ts), so a
 // subscriber sees what this node applies, in revision order. Events are
-// named by their effect: `set` for a write, `del` for a delete, `expired`
-// for an expiry (Redis names some writes by their command, e.g. `incrby`).
+// named by their effect for strings: `set` for a write, `del` for a delete,
+// `expired` for an expiry (Redis names some writes by their command, e.g.
+// `incrby`); a change of a hash, list, set or sorted set by Redis's name for
+// it (hset, lpush, sadd, zadd, rename_to...: src/node/types/events.ts).
 
 import { NodeError } from '../node/errors.js';
 import { globMatcher } from '../node/scan.js';
@@ -81,7 +83,7 @@ export class Subscriptions {
   }
 
   #deliver(e: WatchEvent): void {
-    const name = EVENT_NAMES[e.type];
+    const name = e.event ?? EVENT_NAMES[e.type];
     for (const [channel, payload] of [
       [KEYSPACE + e.key, name],
       [KEYEVENT + name, e.key],

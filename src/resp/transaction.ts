@@ -96,7 +96,7 @@ export class RespTransaction {
     const cmd = r.cmd!;
     try {
       if (cmd.kind === 'write') this.#queued!.push({ kv: cmd.prepare(r.args), reply: (res) => cmd.reply(res) });
-      else if (cmd.kind === 'read' && cmd.inTxn) {
+      else if ((cmd.kind === 'read' || cmd.kind === 'blocking') && cmd.inTxn) {
         const inTxn = cmd.inTxn;
         this.#queued!.push({ kv: inTxn.prepare(r.args), reply: (res) => inTxn.reply(res) });
       } else throw new RespError('ERR', `${cmd.name.toUpperCase()} cannot be queued in a raftkv transaction`);

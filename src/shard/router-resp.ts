@@ -21,13 +21,17 @@ export function routerNodeApi(router: Router, addrs: { http: string; resp: strin
     proposeLocal: () => Promise.reject(notHere('a forwarded proposal')),
     async readBarrier(level: ReadLevel, keys: readonly string[] = []): Promise<void> {
       // The read's keys, fetched from their shards at the connection's level.
-      const values = keys.length > 0 ? await router.mget(keys, level) : [];
+      const values = keys.length > 0 ? await router.mgetTyped(keys, level) : [];
       const data = new Map<string, string>();
       keys.forEach((k, i) => {
         const v = values[i];
-        if (v !== undefined) data.set(k, v);
+        if (typeof v === 'string') data.set(k, v);
       });
       kv = new KvState(data);
+      keys.forEach((k, i) => {
+        const v = values[i];
+        if (typeof v === 'object') kv.keyspace.values.set(k, v);
+      });
     },
     get kv() {
       return kv;

@@ -5,7 +5,7 @@
 import type { Reply, RequestBase, Route } from '../api/router.js';
 import { parseJsonObject, parseReadLevel, validateKey } from '../api/kv-rules.js';
 import { mgetBody } from '../api/routes.js';
-import { NodeError, badRequest } from '../node/errors.js';
+import { NodeError, badRequest, wrongTypeError } from '../node/errors.js';
 import type { ReadLevel } from '../node/types.js';
 import type { Router } from './router.js';
 import { parseTxnBody, txnReply } from '../api/txn-route.js';
@@ -41,7 +41,10 @@ async function getKey(ctx: RouterContext): Promise<Reply> {
   const key = ctx.params[0]!;
   const value = await ctx.router.get(key, readLevel(ctx));
   if (value === undefined) throw new NodeError('RAFTKV_ERR_NOT_FOUND', `key ${JSON.stringify(key)} not found`);
-  if (ctx.query.has('raw')) return { status: 200, raw: value, contentType: 'application/octet-stream' };
+  if (ctx.query.has('raw')) {
+    if (typeof value !== 'string') throw wrongTypeError();
+    return { status: 200, raw: value, contentType: 'application/octet-stream' };
+  }
   return ok({ [key]: value });
 }
 

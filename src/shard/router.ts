@@ -2,6 +2,8 @@
 // its hash slot, to that shard's current leader. Both of its fronts (HTTP
 // here; RESP once it lands) call these operations and nothing else.
 
+import { fromTagged, type FriendlyJson } from '../node/types/json.js';
+import type { TypedValue } from '../node/types/values.js';
 import { validateKey } from '../api/kv-rules.js';
 import { NodeError, badRequest } from '../node/errors.js';
 import type { KvCommand, KvResult, Ttl } from '../node/kv-state.js';
@@ -64,14 +66,16 @@ export class Router {
     return this.#clients[this.#map.indexOfKey(key)]!.id;
   }
 
-  async get(key: string, level: ReadLevel = 'linearizable'): Promise<string | undefined> {
+  /** A string, or (as the node answers it, JSON) a hash, list, set or sorted set. */
+  async get(key: string, level: ReadLevel = 'linearizable'): Promise<string | FriendlyJson | undefined> {
     validateKey(key);
     const a = await this.#clientOf(key).read('GET', `/key/${encodeURIComponent(key)}?level=${level}`);
     if (a.status === 404) {
       if (a.json?.code === 'RAFTKV_ERR_NOT_FOUND') return undefined;
       throw errorOf(a);
     }
-    const v = a.json?.[key];
+    const v = a.json?.[key] as unknown;
+    if (typeof v === 'object' && v !== null) return v as FriendlyJson;
     if (typeof v !== 'string') throw new NodeError('RAFTKV_ERR_INTERNAL', `shard ${this.shardOf(key)} answered a read of ${JSON.stringify(key)} without its value`);
     return v;
   }
@@ -82,6 +86,11 @@ export class Router {
    * the parts are not one snapshot across shards.
    */
   async mget(keys: readonly string[], level: ReadLevel = 'linearizable'): Promise<(string | undefined)[]> {
+    return (await this.mgetTyped(keys, level, false)).map((v) => (typeof v === 'string' ? v : undefined));
+  }
+
+  /** Like mget; with `typed`, hashes, lists, sets and sorted sets come too (the RESP front's reads). */
+  async mgetTyped(keys: readonly string[], level: ReadLevel, typed = true): Promise<(string | TypedValue | undefined)[]> {
     if (keys.length === 0) throw badRequest('name at least one key');
     for (const k of keys) validateKey(k);
     const groups = new Map<number, Set<string>>();
@@ -91,14 +100,14 @@ export class Router {
       if (!g) groups.set(i, (g = new Set()));
       g.add(k);
     }
-    const values = new Map<string, string | undefined>();
+    const values = new Map<string, string | TypedValue | undefined>();
     await Promise.all(
       [...groups].map(async ([i, g]) => {
-        const a = await this.#clients[i]!.read('POST', `/mget?level=${level}`, { keys: [...g] });
+        const a = await this.#clients[i]!.read('POST', `/mget?level=${level}${typed ? '&typed=1' : ''}`, { keys: [...g] });
         if (a.status !== 200 || !a.json) throw errorOf(a);
         for (const k of g) {
-          const v = Object.hasOwn(a.json, k) ? a.json[k] : undefined;
-          values.set(k, typeof v === 'string' ? v : undefined);
+          const v = (Object.hasOwn(a.json, k) ? a.json[k] : undefined) as unknown;
+          values.set(k, typeof v === 'string' ? v : typed ? fromTagged(v) : undefined);
         }
       }),
     );

@@ -21,6 +21,9 @@ describe('expiry on a 3-node cluster', () => {
     const l = await resp(leader);
     assert.equal(await l.one('SET', 'e1', 'v', 'PX', '1500'), 'OK');
     assert.equal((await http('POST', h.c.url(leader, '/key?ttl=1.5'), { e2: 'w' })).status, 200);
+    // Every type expires alike; changing a hash's fields keeps its deadline (Redis's rule).
+    assert.deepEqual(await l.call(['HSET', 'eh', 'f', 'v'], ['PEXPIRE', 'eh', '1400'], ['HSET', 'eh', 'g', 'w'], ['RPUSH', 'el', 'a'], ['EXPIRE', 'el', '1', 'NX'], ['ZADD', 'ez', '1', 'm'], ['PEXPIREAT', 'ez', String(Date.now() + 1400)]), [1, 1, 1, 1, 1, 1, 1]);
+    assert.ok(((await l.one('PTTL', 'eh')) as number) > 0, 'HSET kept the hash deadline');
     const deadline1 = (await l.one('PEXPIRETIME', 'e1')) as number;
     const deadline2 = (await l.one('PEXPIRETIME', 'e2')) as number;
     assert.ok(deadline1 > Date.now() && deadline1 <= Date.now() + 1500, `deadline ${deadline1}`);
@@ -52,6 +55,8 @@ describe('expiry on a 3-node cluster', () => {
     for (const id of h.c.launcher.ids) {
       const f = await resp(id);
       assert.deepEqual(await f.call(['READLEVEL', 'stale'], ['GET', 'e1'], ['GET', 'e2'], ['TTL', 'e1'], ['EXISTS', 'e1', 'e2']), ['OK', null, null, -2, 0]);
+      assert.deepEqual(await f.call(['HGETALL', 'eh'], ['LRANGE', 'el', '0', '-1'], ['ZCARD', 'ez'], ['TYPE', 'eh'], ['TTL', 'el'], ['EXISTS', 'eh', 'el', 'ez'], ['KEYS', 'e*'], ['DBSIZE']), [[], [], 0, 'none', -2, 0, [], 0]);
+      assert.equal((await http('GET', h.c.url(id, '/key/eh?level=stale'))).status, 404);
     }
     // The leader's reap entries delete them everywhere (the node's key count drops).
     await h.c.waitFor(async () => (await Promise.all(h.c.launcher.ids.map(status))).every((s) => s.keys === 0), 10_000, 'reaped on every node');
@@ -86,12 +91,18 @@ describe('expiry on a 3-node cluster', () => {
     const l = await resp(leader);
     assert.equal(await l.one('SET', 'long', 'v', 'EX', '60'), 'OK');
     const deadline = await l.one('PEXPIRETIME', 'long');
+    // A hash and a sorted set with deadlines, and a list without: their deadlines and revisions go through the same paths.
+    assert.deepEqual(await l.call(['HSET', 'longh', 'f', 'v'], ['EXPIRE', 'longh', '60'], ['ZADD', 'longz', '2', 'm'], ['PEXPIRE', 'longz', '60000'], ['RPUSH', 'longl', 'a', 'b']), [1, 1, 1, 1, 2]);
+    const typedDeadlines = await l.call(['PEXPIRETIME', 'longh'], ['PEXPIRETIME', 'longz'], ['PEXPIRETIME', 'longl']);
+    const typedRevision = async (id: string, key: string): Promise<number> => (await http('GET', h.c.url(id, `/key/${key}?revision&level=stale`))).json.revision;
+    const revisions = await Promise.all(['longh', 'longz', 'longl'].map((k) => typedRevision(leader, k)));
     const moved = (await http('POST', h.c.url(leader, '/raft/transfer-leadership'), {})).json;
     assert.equal(moved.ok, true);
     const next = await h.c.waitForLeader();
     assert.notEqual(next, leader);
     const n = await resp(next);
     assert.equal(await n.one('PEXPIRETIME', 'long'), deadline, 'the new leader has the same deadline');
+    assert.deepEqual(await n.call(['PEXPIRETIME', 'longh'], ['PEXPIRETIME', 'longz'], ['PEXPIRETIME', 'longl']), typedDeadlines);
 
     // A follower is away while a key with a short TTL is written and the log is compacted past it.
     const away = h.c.followers(next)[0]!;
@@ -107,6 +118,8 @@ describe('expiry on a 3-node cluster', () => {
     const a = await resp(away);
     await a.one('READLEVEL', 'stale');
     assert.equal(await a.one('PEXPIRETIME', 'long'), deadline, 'the restarted node has the deadline');
+    assert.deepEqual(await a.call(['PEXPIRETIME', 'longh'], ['PEXPIRETIME', 'longz'], ['PEXPIRETIME', 'longl'], ['HGETALL', 'longh'], ['LRANGE', 'longl', '0', '-1']), [...typedDeadlines, ['f', 'v'], ['a', 'b']]);
+    assert.deepEqual(await Promise.all(['longh', 'longz', 'longl'].map((k) => typedRevision(away, k))), revisions, 'the data types keep their revisions through a snapshot install');
     const started = Date.now();
     const seen = await a.one('GET', 'short');
     if (seen !== null) assert.ok(started < shortDeadline, 'served only before its deadline');

@@ -55,6 +55,56 @@ test('a node\'s /metrics passes promtool, and writes move the proposals, the per
   assert.ok(value(fmetrics, 'raftkv_messages_received_total{type="App"}') > 0);
 });
 
+test('the RESP front meters blocking pops and transaction commands like any other command', async () => {
+  const leader = await shared.cluster.waitForLeader();
+  const before = await metricsOf(leader);
+  const cl = await RespTestClient.connect(shared.cluster.respPort(leader));
+  try {
+    // One BLPOP that waits and times out, one served at once; a transaction; a WRONGTYPE (a client error).
+    assert.deepEqual(await cl.call(['BLPOP', 'mq:none', '0.05'], ['RPUSH', 'mq:l', 'a'], ['BLPOP', 'mq:l', '0'], ['MULTI'], ['HSET', 'mq:h', 'f', 'v'], ['EXEC'], ['LPUSH', 'mq:h', 'x']), [
+      null,
+      1,
+      ['mq:l', 'a'],
+      'OK',
+      'QUEUED',
+      [1],
+      { error: 'WRONGTYPE Operation against a key holding the wrong kind of value' },
+    ]);
+  } finally {
+    cl.close();
+  }
+  const after = await metricsOf(leader);
+  const grew = (series: string, by: number): void => assert.equal(value(after, series) - value(before, series), by, series);
+  grew('raftkv_requests_total{front="resp",route="blpop",outcome="ok"}', 2);
+  grew('raftkv_requests_total{front="resp",route="multi",outcome="ok"}', 1);
+  grew('raftkv_requests_total{front="resp",route="hset",outcome="ok"}', 1);
+  grew('raftkv_requests_total{front="resp",route="exec",outcome="ok"}', 1);
+  grew('raftkv_requests_total{front="resp",route="lpush",outcome="client_error"}', 1);
+  assert.ok(value(after, 'raftkv_request_duration_seconds_sum{front="resp",route="blpop",outcome="ok"}') - value(before, 'raftkv_request_duration_seconds_sum{front="resp",route="blpop",outcome="ok"}') >= 0.04, 'the blocked pop is timed to its answer');
+});
+
+test('a client blocked in BLPOP whose socket closes stops waiting: its pop is answered (to nobody, metered) and takes nothing pushed after', async () => {
+  const leader = await shared.cluster.waitForLeader();
+  const blpops = async (): Promise<number> => value(await metricsOf(leader), 'raftkv_requests_total{front="resp",route="blpop",outcome="ok"}');
+  const before = await blpops();
+  const blocked = await RespTestClient.connect(shared.cluster.respPort(leader));
+  const w = await RespTestClient.connect(shared.cluster.respPort(leader));
+  try {
+    const committed = async (): Promise<number> => value(await metricsOf(leader), 'raftkv_proposals_committed_total');
+    const proposals = await committed();
+    void blocked.one('BLPOP', 'mq:closed', '0').catch(() => undefined);
+    // Blocked once its first pop was applied and found nothing.
+    await shared.cluster.waitFor(async () => (await committed()) > proposals, 10_000, 'the first pop to be applied');
+    assert.equal(await w.one('LLEN', 'mq:closed'), 0);
+    blocked.close();
+    await shared.cluster.waitFor(async () => (await blpops()) === before + 1, 10_000, 'the closed client\'s BLPOP to end');
+    assert.equal(await w.one('RPUSH', 'mq:closed', 'kept'), 1);
+    assert.deepEqual(await w.call(['LRANGE', 'mq:closed', '0', '-1'], ['DEL', 'mq:closed']), [['kept'], 1]);
+  } finally {
+    w.close();
+  }
+});
+
 test('after the leader is killed, the survivors\' metrics show a higher term, the new leader and a leader change; the launcher counts the kill', async (t) => {
   const old = await shared.cluster.waitForLeader();
   const survivor = shared.cluster.followers(old)[0]!;

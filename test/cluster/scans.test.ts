@@ -99,4 +99,39 @@ describe('scans on a 3-node cluster', () => {
       { numRuns: 6, seed: 15 },
     );
   });
+
+  test('scans see keys of every type: KEYS, SCAN (TYPE filters), DBSIZE, EXISTS, GET /keys and /range (typed values as JSON with their type)', async () => {
+    const w = await resp(h.leader);
+    const before = (await w.one('DBSIZE')) as number;
+    await w.call(['SET', 'ty:s', 'v'], ['HSET', 'ty:h', 'f', 'v'], ['RPUSH', 'ty:l', 'a', 'b'], ['SADD', 'ty:set', 'm'], ['ZADD', 'ty:z', '1.5', 'm']);
+    const f = await resp(h.follower);
+    await f.one('READLEVEL', 'linearizable');
+    assert.deepEqual(await f.one('KEYS', 'ty:*'), ['ty:h', 'ty:l', 'ty:s', 'ty:set', 'ty:z']);
+    assert.equal(await f.one('DBSIZE'), before + 5);
+    assert.equal(await f.one('EXISTS', 'ty:s', 'ty:h', 'ty:l', 'ty:set', 'ty:z', 'ty:none'), 5);
+    const scanAll = async (...opts: string[]): Promise<string[]> => {
+      const out: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, keys] = (await f.one('SCAN', cursor, 'MATCH', 'ty:*', 'COUNT', '1000', ...opts)) as [string, string[]];
+        out.push(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+      return out;
+    };
+    assert.deepEqual(await scanAll(), ['ty:h', 'ty:l', 'ty:s', 'ty:set', 'ty:z']);
+    assert.deepEqual(await scanAll('TYPE', 'hash'), ['ty:h']);
+    assert.deepEqual(await scanAll('TYPE', 'zset'), ['ty:z']);
+    assert.deepEqual(await scanAll('TYPE', 'string'), ['ty:s']);
+    const keys = (await http('GET', h.c.url(h.follower, '/keys?prefix=ty:'))).json;
+    assert.deepEqual(keys.keys, ['ty:h', 'ty:l', 'ty:s', 'ty:set', 'ty:z']);
+    const range = (await http('GET', h.c.url(h.follower, '/range?from=ty:&to=ty;'))).json;
+    assert.deepEqual(
+      range.kvs.map((e: { key: string; type?: string; value: unknown }) => [e.key, e.type, e.value]),
+      [['ty:h', 'hash', { f: 'v' }], ['ty:l', 'list', ['a', 'b']], ['ty:s', undefined, 'v'], ['ty:set', 'set', ['m']], ['ty:z', 'zset', [['m', 1.5]]]],
+    );
+    for (const e of range.kvs as { revision: number }[]) assert.ok(e.revision > 0, 'every type has its revision');
+    await w.one('DEL', 'ty:s', 'ty:h', 'ty:l', 'ty:set', 'ty:z');
+    assert.deepEqual(await f.one('KEYS', 'ty:*'), []);
+  });
 });

@@ -146,4 +146,38 @@ describe('transactions on a 3-node cluster', () => {
     const final = await http('GET', h.c.url(h.leader, '/key/counter'));
     assert.equal(final.json.counter, String(16 * perClient), `${conflicts} conflicts`);
   });
+
+  test('MULTI/EXEC queues the data types (writes, reads, a blocking pop that does not block) in one entry; WATCH on a hash aborts EXEC when it changed', async () => {
+    const a = await resp(h.follower);
+    const b = await resp(h.leader);
+    assert.deepEqual(
+      await a.call(['MULTI'], ['HSET', 'mt:h', 'f', '1'], ['RPUSH', 'mt:l', 'x', 'y'], ['HINCRBY', 'mt:h', 'f', '2'], ['HGET', 'mt:h', 'f'], ['BLPOP', 'mt:l', '0'], ['BLPOP', 'mt:none', '0'], ['LRANGE', 'mt:l', '0', '-1'], ['TYPE', 'mt:h'], ['EXEC']),
+      ['OK', 'QUEUED', 'QUEUED', 'QUEUED', 'QUEUED', 'QUEUED', 'QUEUED', 'QUEUED', 'QUEUED', [1, 2, 3, '3', ['mt:l', 'x'], null, ['y'], 'hash']],
+    );
+    // A WRONGTYPE inside EXEC is that command's answer; the others still apply (Redis's rule).
+    assert.deepEqual(await a.call(['MULTI'], ['GET', 'mt:h'], ['SADD', 'mt:s', 'm'], ['EXEC']), ['OK', 'QUEUED', 'QUEUED', [{ error: 'WRONGTYPE Operation against a key holding the wrong kind of value' }, 1]]);
+    // WATCH sees a change of an element of a hash, and of a list's content, as a change of the key.
+    assert.deepEqual(await a.call(['WATCH', 'mt:h', 'mt:l']), ['OK']);
+    assert.equal(await b.one('HSET', 'mt:h', 'g', 'theirs'), 1);
+    assert.deepEqual(await a.call(['MULTI'], ['HSET', 'mt:h', 'g', 'mine'], ['EXEC']), ['OK', 'QUEUED', null]);
+    assert.equal(await a.one('HGET', 'mt:h', 'g'), 'theirs');
+    assert.deepEqual(await a.call(['WATCH', 'mt:l']), ['OK']);
+    assert.equal(await b.one('LPOP', 'mt:l'), 'y');
+    assert.deepEqual(await a.call(['MULTI'], ['RPUSH', 'mt:l', 'mine'], ['EXEC']), ['OK', 'QUEUED', null]);
+    assert.equal(await a.one('EXISTS', 'mt:l'), 0);
+    // Untouched: EXEC runs.
+    assert.deepEqual(await a.call(['WATCH', 'mt:s'], ['MULTI'], ['SADD', 'mt:s', 'n'], ['SCARD', 'mt:s'], ['EXEC']), ['OK', 'OK', 'QUEUED', 'QUEUED', [1, 2]]);
+    // POST /txn stays string-only, but sees the data types: exists and revision compares, delete, and a get that says why it has no value.
+    const rev = (await http('GET', h.c.url(h.leader, '/key/mt:s?revision'))).json.revision;
+    assert.ok(rev > 0);
+    const t = await http('POST', h.c.url(h.follower, '/txn'), {
+      compare: [{ key: 'mt:s', target: 'exists', result: 'equal', exists: true }, { key: 'mt:s', target: 'revision', result: 'equal', revision: rev }],
+      success: [{ get: { key: 'mt:s' } }, { delete: { key: 'mt:s' } }],
+    });
+    assert.equal(t.status, 200);
+    assert.equal(t.json.succeeded, true);
+    assert.equal(t.json.results[0].get.error.code, 'RAFTKV_ERR_WRONGTYPE');
+    assert.deepEqual(t.json.results[1], { delete: { deleted: 1 } });
+    assert.equal(await a.one('EXISTS', 'mt:s'), 0);
+  });
 });

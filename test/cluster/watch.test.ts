@@ -150,4 +150,56 @@ describe('watch on a 3-node cluster', () => {
     assert.deepEqual(rest.events, expected);
     await c.launcher.startNode(leader);
   });
+
+  test('the data types: one change per key and command, with its revision, type and Redis event name; deletes and expiries too; keyspace notifications name them', async () => {
+    const leader = await c.waitForLeader();
+    const follower = c.followers(leader)[0]!;
+    const s = await sse(c.url(follower, '/watch?prefix=wt:'));
+    const sub = await RespTestClient.connect(c.respPort(follower));
+    const w = await RespTestClient.connect(c.respPort(leader));
+    try {
+      assert.deepEqual(await sub.call(['PSUBSCRIBE', '__keyevent@0__:*']), [['psubscribe', '__keyevent@0__:*', 1]]);
+      await w.call(
+        ['HSET', 'wt:h', 'a', '1', 'b', '2'],
+        ['RPUSH', 'wt:l', 'x'],
+        ['LPOP', 'wt:l'],
+        ['SADD', 'wt:s', 'm'],
+        ['ZADD', 'wt:z', '1', 'm'],
+        ['RENAME', 'wt:z', 'wt:z2'],
+        ['DEL', 'wt:s'],
+        ['SET', 'wt:str', 'v'],
+        ['COPY', 'wt:str', 'wt:copy'],
+        ['PEXPIRE', 'wt:h', '150'],
+      );
+      await until(s, 11, 'the changes of the data types');
+      const shape = (e: Change): string => `${e.type} ${e.key} ${e.valueType ?? ''} ${e.event ?? ''}`.trim();
+      // The LPOP emptied the list: a delete. The expiry of the hash comes once its deadline passed (reaped by the leader).
+      assert.deepEqual(s.events.map(shape), [
+        'put wt:h hash hset',
+        'put wt:l list rpush',
+        'delete wt:l',
+        'put wt:s set sadd',
+        'put wt:z zset zadd',
+        'delete wt:z  rename_from',
+        'put wt:z2 zset rename_to',
+        'delete wt:s',
+        'put wt:str',
+        'put wt:copy  copy_to',
+        'expire wt:h',
+      ]);
+      const revs = s.events.map((e) => e.revision);
+      assert.deepEqual(revs, [...revs].sort((a, b) => a - b), 'in revision order');
+      // A revision a put carried is the key's revision, on any node.
+      const z2 = (await http('GET', c.url(leader, '/key/wt:z2?revision'))).json;
+      assert.equal(z2.revision, s.events[6]!.revision);
+      // A string put by COPY: its value too.
+      assert.equal(s.events[9]!.value, 'v');
+      assert.equal(z2.type, 'zset');
+      const events = (await sub.replies(11)).map(plain).map((m) => `${String((m as string[])[2]).slice('__keyevent@0__:'.length)} ${(m as string[])[3]}`);
+      assert.deepEqual(events, ['hset wt:h', 'rpush wt:l', 'del wt:l', 'sadd wt:s', 'zadd wt:z', 'rename_from wt:z', 'rename_to wt:z2', 'del wt:s', 'set wt:str', 'copy_to wt:copy', 'expired wt:h']);
+    } finally {
+      sub.close();
+      w.close();
+    }
+  });
 });

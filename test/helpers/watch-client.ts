@@ -8,6 +8,9 @@ export interface Change {
   key: string;
   value: string | null;
   revision: number;
+  /** A put of a hash, list, set or sorted set: its type and Redis's event name. */
+  valueType?: string;
+  event?: string;
 }
 
 export interface WatchStream {

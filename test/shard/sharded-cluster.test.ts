@@ -133,7 +133,11 @@ test('GET "" and every read of an empty or too long key through the router\'s Re
         ['', 'ERR the key is empty'],
         [tooLong, `ERR the key is longer than ${DEFAULT_LIMITS.maxKeyBytes} bytes (limits.maxKeyBytes)`],
       ] as const) {
-        assert.deepEqual(await client.call([cmd.name, key], ['PING']), [{ error }, 'PONG'], `${cmd.name} of a key of ${key.length} bytes`);
+        // As many words as the command takes (HGET key field...), the bad key at its first key position.
+        const words: string[] = Array.from({ length: Math.max(2, Math.abs(cmd.arity)) }, () => '0');
+        words[0] = cmd.name;
+        words[cmd.keys[0]] = key;
+        assert.deepEqual(await client.call(words, ['PING']), [{ error }, 'PONG'], `${cmd.name} of a key of ${key.length} bytes`);
       }
     }
     // HTTP to the router's Redis port runs nothing.
@@ -159,6 +163,36 @@ test('GET "" and every read of an empty or too long key through the router\'s Re
     } finally {
       node.close();
     }
+  }
+});
+
+test('the data types through the router: writes land on each owner, reads come back typed, multi-key commands follow the same-slot rule', async () => {
+  const addr = c.router!.respAddr!;
+  const port = Number(addr.slice(addr.lastIndexOf(':') + 1));
+  const client = await RespTestClient.connect(port);
+  const blocked = await RespTestClient.connect(port);
+  try {
+    const [h0] = keysOn('s0', 'typed-h-', 1);
+    const [l1] = keysOn('s1', 'typed-l-', 1);
+    const replies = await client.call(
+      ['HSET', h0!, 'f', 'v', 'g', 'w'], ['RPUSH', l1!, 'a', 'b'], ['SADD', '{t}s1', 'x', 'y'], ['SADD', '{t}s2', 'y'], ['ZADD', '{t}z', '2', 'b', '1', 'a'],
+      ['HGETALL', h0!], ['LRANGE', l1!, '0', '-1'], ['SINTER', '{t}s1', '{t}s2'], ['ZRANGE', '{t}z', '0', '-1', 'WITHSCORES'], ['TYPE', h0!], ['TYPE', l1!], ['GET', h0!],
+    );
+    assert.deepEqual(replies, [2, 2, 2, 1, 2, ['f', 'v', 'g', 'w'], ['a', 'b'], ['y'], ['a', '1', 'b', '2'], 'hash', 'list', { error: 'WRONGTYPE Operation against a key holding the wrong kind of value' }]);
+    const [crossMove] = await client.call(['LMOVE', l1!, h0!, 'LEFT', 'LEFT']);
+    assert.match(JSON.stringify(crossMove), /CROSSSLOT/);
+    const [crossStore] = await client.call(['SINTERSTORE', h0!, '{t}s1']);
+    assert.match(JSON.stringify(crossStore), /CROSSSLOT/);
+    assert.deepEqual(await client.call(['SINTERSTORE', '{t}dest', '{t}s1', '{t}s2'], ['LLEN', l1!]), [1, 2], 'the refused LMOVE moved nothing');
+    assert.deepEqual((await http('GET', c.routerUrl(`/key/${h0}`))).json, { [h0!]: { f: 'v', g: 'w' } });
+    // A blocking pop through the router is served by a push that lands on the shard.
+    const waiting = blocked.call(['BLPOP', '{t}q', '5']);
+    await sleep(200);
+    assert.deepEqual(await client.call(['RPUSH', '{t}q', 'job']), [1]);
+    assert.deepEqual(await waiting, [['{t}q', 'job']]);
+  } finally {
+    client.close();
+    blocked.close();
   }
 });
 

@@ -247,7 +247,7 @@ class Client {
     const seq = ++this.#seq;
     const client = `c${this.#clientId}`;
     // One command outstanding at a time: everything below it is acknowledged.
-    const env: Envelope = { c: client, s: seq, a: seq, cmd: toCommand(input) };
+    const env: Envelope = { c: client, s: seq, a: seq, cmd: withTypedWrites(toCommand(input), input, seq) };
     const w: Write = { input, env, what: `c${this.#slot} (client ${this.#clientId}) ${describe(input)}`, rec: undefined, attempts: 0, uncertain: false, done: false };
     this.#attempt(w);
   }
@@ -378,6 +378,27 @@ function toCommand(input: WriteInput): KvCommand {
         failure: [{ op: 'get', key: input.key }],
       };
   }
+}
+
+/**
+ * Some puts carry, in the same entry, writes of the data types to keys beside
+ * the checked one (a list, a hash, a set, a sorted set, with a deadline on the
+ * list): the checker ignores them, the state digest (sim-node.ts) compares
+ * them on every replica, through restarts, snapshots and expiry. Chosen by
+ * the sequence number, not the seeded random numbers, so every seed draws
+ * the same operations as before.
+ */
+function withTypedWrites(cmd: KvCommand, input: WriteInput, seq: number): KvCommand {
+  if (input.op !== 'put' || seq % 2 !== 0) return cmd;
+  const k = input.key;
+  const typed = (name: string, ...args: string[]): KvCommand => ({ op: 'typed', name, args });
+  const extra: KvCommand[] =
+    seq % 6 === 0
+      ? [typed('rpush', `${k}:list`, input.value), { op: 'expire', key: `${k}:list`, ttl: { in: 200 } }]
+      : seq % 6 === 2
+        ? [typed('hset', `${k}:hash`, `f${seq % 5}`, input.value), typed('sadd', `${k}:set`, input.value), typed('zadd', `${k}:zset`, String(seq), input.value)]
+        : [typed('lpop', `${k}:list`), typed('srem', `${k}:set`, input.value), typed('zremrangebyrank', `${k}:zset`, '0', '-4')];
+  return { op: 'batch', cmds: [cmd, ...extra] };
 }
 
 /** The checker's output for a write the state machine answered (KvState's cas answers the value it found when it did not swap). */

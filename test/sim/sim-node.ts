@@ -25,6 +25,8 @@ import type { NodeObserver } from '../../src/node/deps.js';
 import { NodeError } from '../../src/node/errors.js';
 import { decodeEnvelope, type Envelope, type KvResult, type KvState } from '../../src/node/kv-state.js';
 import type { Logger } from '../../src/node/logger.js';
+import { toTagged } from '../../src/node/types/json.js';
+import type { TypedValue } from '../../src/node/types/values.js';
 import { RaftNode, type NodeOptions } from '../../src/node/raft-node.js';
 import type { MemberAddrs } from '../../src/node/types.js';
 import type { EventQueue } from './event-queue.js';
@@ -467,5 +469,16 @@ export function digest(kv: KvState): string {
   let s = '';
   // Revisions and deadlines too: every replica must agree on them as on the values.
   for (const k of keys) s += `${k}=${kv.data.get(k)}@${kv.revs.get(k) ?? 0}${kv.expiry.get(k) === undefined ? '' : `~${kv.expiry.get(k)}`};`;
+  // The data types' values, with their revisions and deadlines (clients.ts writes some beside the checked keys).
+  for (const k of [...kv.keyspace.values.keys()].sort()) {
+    s += `${k}:${canonical(kv.keyspace.values.get(k)!)}@${kv.revs.get(k) ?? 0}${kv.expiry.get(k) === undefined ? '' : `~${kv.expiry.get(k)}`};`;
+  }
   return s;
+}
+
+/** A typed value whatever order its maps were filled in (a replica that reloaded its rows fills them in another). */
+function canonical(v: TypedValue): string {
+  const t = toTagged(v);
+  if (t.t !== 'list') (t.v as unknown[]).sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
+  return JSON.stringify(t);
 }

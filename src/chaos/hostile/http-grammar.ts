@@ -200,6 +200,12 @@ function forgedCommandArb(ctx: HttpContext): fc.Arbitrary<unknown> {
     fc.constantFrom<unknown>({ op: 'txn' }, { op: 'txn', compare: 'x', success: [], failure: [] }, { op: 'txn', compare: [], success: [null], failure: 5 }),
     fc.constant<unknown>({ op: 'batch', cmds: 'x' }),
     fc.constant<unknown>({ op: 'batch', cmds: [null, 5, 'set'] }),
+    // The data types: writes with right and wrong arguments, reads outside and inside a transaction, row and head keys.
+    fc.tuple(key, value, fc.constantFrom('hset', 'lpush', 'sadd', 'zadd', 'lmove', 'blpop', 'hget', 'lrange', 'type', 'nosuch')).map(([k, v, name]) => ({ op: 'typed', name, args: [k, v] })),
+    fc.tuple(key, fc.constantFrom<unknown>('hget', 'zscore', 'lindex')).map(([k, name]) => ({ op: 'txn', compare: [{ key: k, target: 'revision', result: 'equal', revision: 0 }], success: [{ op: 'typed', name, args: [k, '0'] }], failure: [] })),
+    key.map((k) => ({ op: 'txn', compare: [{ key: k, target: 'exists', result: 'equal', exists: true }], success: [{ op: 'typed', name: 'rpush', args: [k, 'a'] }, { op: 'expire', key: k, ttl: { in: 60_000 } }], failure: [{ op: 'typed', name: 'lpop', args: [k] }] })),
+    fc.tuple(key, fc.constantFrom('\u0000#', '\u0000H1:', '\u0000L3:')).map(([k, p]) => ({ op: 'typed', name: 'hset', args: [p + k, 'f', 'v'] })),
+    fc.constantFrom<unknown>({ op: 'typed' }, { op: 'typed', name: 'hset' }, { op: 'typed', name: 'hset', args: 'k' }, { op: 'typed', name: 5, args: [] }, { op: 'typed', name: 'zadd', args: ['k', 'NaN', 'm'] }),
   );
   const nested = (depth: number, inner: unknown): unknown => (depth === 0 ? inner : { op: 'batch', cmds: [nested(depth - 1, inner)] });
   return fc.oneof(

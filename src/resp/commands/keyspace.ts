@@ -61,6 +61,7 @@ const scan: ReadCommand = {
       { name: 'cursor', type: 'integer' },
       { name: 'pattern', type: 'pattern', token: 'MATCH', optional: true },
       { name: 'count', type: 'integer', token: 'COUNT', optional: true },
+      { name: 'type', type: 'string', token: 'TYPE', optional: true },
     ],
   },
   read: (args, kv, room) => {
@@ -72,6 +73,7 @@ const scan: ReadCommand = {
     }
     let match: ((k: string) => boolean) | undefined;
     let count = 10;
+    let type: string | undefined;
     for (let i = 2; i < args.length; i += 2) {
       const w = word(args[i]!);
       if (i + 1 >= args.length) throw syntaxError();
@@ -79,11 +81,14 @@ const scan: ReadCommand = {
       else if (w === 'COUNT') {
         count = intArg(args[i + 1]!);
         if (count < 1) throw syntaxError();
-      } else if (w === 'TYPE') {
-        // Every raftkv key here is a string.
-        const t = args[i + 1]!.toString('latin1').toLowerCase();
-        if (t !== 'string') match = () => false;
-      } else throw syntaxError();
+      } else if (w === 'TYPE') type = args[i + 1]!.toString('latin1').toLowerCase();
+      else throw syntaxError();
+    }
+    if (type !== undefined) {
+      const byName = match;
+      const want = type;
+      // The keys scanKeys offers are live: one without a typed value is a string.
+      match = (k) => (kv.typedValue(k)?.type ?? 'string') === want && (byName === undefined || byName(k));
     }
     const page = scanKeys(kv, { after, match, limit: Infinity, visit: Math.min(count, 100_000) });
     return array([bulk(page.next === undefined ? '0' : saveCursor(page.next)), keysReply(page.keys, room)]);

@@ -3,7 +3,8 @@
 // state machine command, so retries and concurrent clients are exact.
 
 import { checkResult } from '../../api/kv-rules.js';
-import type { KvCommand, KvResult, Ttl } from '../../node/kv-state.js';
+import { wrongTypeError } from '../../node/errors.js';
+import type { KvCommand, KvResult, KvState, Ttl } from '../../node/kv-state.js';
 import { TTL_ARG_DOCS, setExpiryOption } from './expiry.js';
 import { storedByteLength } from '../../node/stored-bytes.js';
 import { RespError } from '../errors-resp.js';
@@ -15,6 +16,13 @@ const KEYS: ArgDoc = { name: 'key', type: 'key', multiple: true };
 const VALUE: ArgDoc = { name: 'value', type: 'string' };
 /** `$<length>\r\n` and the closing `\r\n` of a bulk string, at most. */
 const BULK_HEADER_BYTES = 16;
+
+/** The string value of a key; WRONGTYPE if it holds a hash, list, set or sorted set. */
+function stringOf(kv: KvState, key: string): string | undefined {
+  const now = kv.now();
+  if (kv.typedValue(key, now)) throw wrongTypeError();
+  return kv.get(key, now);
+}
 
 function count(r: KvResult): number {
   return 'count' in r ? r.count : 0;
@@ -32,7 +40,7 @@ const get: ReadCommand = {
   flags: ['readonly', 'fast'],
   keys: [1, 1, 1],
   doc: { summary: 'Returns the string value of a key.', group: 'string', since: '1.0.0', args: [KEY] },
-  read: (args, kv) => bulk(kv.get(keyArg(args[1]!))),
+  read: (args, kv) => bulk(stringOf(kv, keyArg(args[1]!))),
   inTxn: {
     prepare: (args) => ({ op: 'get', key: keyArg(args[1]!) }),
     reply: (r) => {
@@ -171,7 +179,7 @@ const exists: ReadCommand = {
   flags: ['readonly', 'fast'],
   keys: [1, -1, 1],
   doc: { summary: 'Counts how many of the keys exist (a key named twice counts twice).', group: 'generic', since: '1.0.0', args: [KEYS] },
-  read: (args, kv) => integer(args.slice(1).reduce((n, k) => n + (kv.get(keyArg(k)) === undefined ? 0 : 1), 0)),
+  read: (args, kv) => integer(args.slice(1).reduce((n, k) => n + (kv.has(keyArg(k)) ? 1 : 0), 0)),
 };
 
 const mget: ReadCommand = {
@@ -203,7 +211,7 @@ const strlen: ReadCommand = {
   keys: [1, 1, 1],
   doc: { summary: 'Returns the length of a string value in bytes.', group: 'string', since: '2.2.0', args: [KEY] },
   read: (args, kv) => {
-    const v = kv.get(keyArg(args[1]!));
+    const v = stringOf(kv, keyArg(args[1]!));
     return integer(v === undefined ? 0 : storedByteLength(v));
   },
 };
@@ -218,4 +226,6 @@ const dbsize: ReadCommand = {
   read: (_args, kv) => integer(kv.size()),
 };
 
-export const STRING_COMMANDS: readonly Command[] = [get, set, setnx, mset, del, incr, incrby, decr, decrby, append, exists, mget, strlen, dbsize];
+const unlink: WriteCommand = { ...del, name: 'unlink', doc: { ...del.doc, summary: 'Deletes one or more keys (at once: raftkv frees nothing in the background); returns how many existed.', since: '4.0.0' } };
+
+export const STRING_COMMANDS: readonly Command[] = [get, set, setnx, mset, del, unlink, incr, incrby, decr, decrby, append, exists, mget, strlen, dbsize];
