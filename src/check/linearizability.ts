@@ -335,7 +335,9 @@ function readBeforeWrite(e: Encoded): number {
  * subset of them. Two sound rewrites get rid of most of them:
  *
  *  - An open op whose written value nobody needs is dropped: it can always
- *    be put at the very end of a linearization. "Needed" values are those a
+ *    be put at the very end of a linearization. An open put with a TTL
+ *    also writes absence when it expires (taking away the value before it),
+ *    so it is dropped only when absence is not needed either. "Needed" values are those a
  *    known op requires the register to hold (a get's result, a swapping
  *    cas's expected value, a value a cas reports seeing), closed under "an
  *    open cas writing a needed value needs its expected value". A cas that
@@ -372,7 +374,9 @@ function simplifyOpenOps(e: Encoded): void {
   for (let i = 0; i < e.n; i++) {
     if (e.open[i] !== OPEN) continue;
     const value = written(e, i);
-    if (!needed[value] && !negative) {
+    // An expiring put writes its value and, later, absence: kept when either is needed.
+    const expires = value !== ABSENT && e.expiresFrom[value] !== Infinity;
+    if (!needed[value] && !(expires && needed[ABSENT]) && !negative) {
       e.open[i] = DROPPED;
     } else if (value !== ABSENT && writers[value] === 1 && firstNeed[value] !== Infinity) {
       e.open[i] = REGULAR;
