@@ -26,6 +26,8 @@ test('raftkv router: two shards of raftkv node processes, leaders followed, a sh
     const routerResp = ports[13]!;
     // The router first: it waits for the nodes to answer.
     const r = procs.raftkv('router', ['router', '--shard', `s0=${https.slice(0, 3).join(',')}`, '-shard', `s1=${https.slice(3).join(',')}`, '--http', router, '--resp', `:${routerResp}`], { env });
+    // Only once it has found no node (a loaded machine may start it after them otherwise).
+    await until('the router waiting for its nodes', async () => (/waiting for the node at 127\.0\.0\.1:\d+ to answer/.test(r.output()) ? true : undefined), 30_000, () => procs.outputs());
     const pids: Record<string, ReturnType<Procs['raftkv']>> = {};
     for (const [i, hp] of https.entries()) {
       const first = https[i < 3 ? 0 : 3]!;
@@ -36,7 +38,6 @@ test('raftkv router: two shards of raftkv node processes, leaders followed, a sh
       return v.shards.every((s: { leader: string | null; members: { role: string }[] }) => s.leader && s.members.every((m) => m.role !== 'unreachable')) ? v : undefined;
     }, 30_000, () => procs.outputs());
     assert.deepEqual(shards.shards.map((s: { id: string; slots: string }) => `${s.id} ${s.slots}`), ['s0 0-8191', 's1 8192-16383']);
-    assert.match(r.output(), /waiting for the node at 127\.0\.0\.1:\d+ to answer/);
 
     // Writes through the router, the distributor's among them, land on the shard that owns each key.
     const keys = Array.from({ length: 12 }, (_, i) => `user${i}`);
