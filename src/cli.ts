@@ -15,10 +15,15 @@ import { Launcher } from './cluster/launcher.js';
 import { renderStatusTable } from './cluster/status-table.js';
 import { clusterIdentity, loadOrCreateToken, newClusterToken } from './node/cluster-identity.js';
 import { formatRecord, makeLogger, type Logger, type LogRecord } from './node/logger.js';
-import { runNode } from './node/run-node.js';
+import { runNode, type NodeRunOptions } from './node/run-node.js';
 import { formatSlotRanges } from './shard/slots.js';
 import { runRouter, type RunningRouter } from './shard/run-router.js';
 import { printLog } from './storage/print-log.js';
+import { Authenticator, loadAuthTable } from './security/auth.js';
+import { makeDevCerts } from './security/dev-certs.js';
+import { exposedListeners, exposureError, hostOf, insecureWarning, nonLoopback } from './security/exposure.js';
+import { loadTlsMaterial } from './security/tls-material.js';
+import { dirCertPlan, howToCall, makeMissingDevCerts } from './cluster/secure-start.js';
 
 const cli = cac('raftkv');
 
@@ -40,6 +45,7 @@ cli
     const { config, warnings } = loadClusterConfig(opts.config);
     for (const w of warnings) console.warn(`warning: ${w}`);
     const baseDir = path.dirname(path.resolve(opts.config));
+    await makeMissingDevCerts(config, baseDir);
     if (opts.fresh) rmSync(path.resolve(baseDir, config.dataDir), { recursive: true, force: true });
     const print = printer(opts.logJson === true);
     // From here on the process holds node threads: nothing may end it but a stop.
@@ -50,16 +56,21 @@ cli
     const started = Date.now();
     await launcher.start();
     const [controlHost, controlPort] = splitAddr(config.control);
-    const control = await startControlServer(launcher, controlHost, controlPort);
+    const security = launcher.security;
+    const control = await startControlServer(launcher, controlHost, controlPort, {
+      ...(security.tls ? { tls: security.tls.launcher } : {}),
+      ...(security.auth ? { auth: new Authenticator(security.auth) } : {}),
+    });
     print({ level: 'info', msg: 'cluster started', time: Date.now(), nodes: launcher.ids, isolation: launcher.isolation, ms: Date.now() - started, data: path.resolve(baseDir, config.dataDir), control: `${controlHost}:${control.port}` });
     let router: RunningRouter | undefined;
     try {
-      if (config.router) router = await startClusterRouter(config, launcher.clusterToken, print, opts.logLevel as LogRecord['level']);
+      if (config.router) router = await startClusterRouter(config, launcher, print, opts.logLevel as LogRecord['level']);
     } catch (e) {
       await control.close();
       await launcher.stop();
       throw e;
     }
+    if (config.tls || config.auth) for (const line of howToCall(config, baseDir, path.resolve(opts.config))) print({ level: 'info', msg: line, time: Date.now() });
     const shardSlots = Object.fromEntries((config.shards ?? []).map((s) => [s.id, formatSlotRanges(s.slots)]));
     const table = opts.table && process.stdout.isTTY;
     const timer = setInterval(async () => {
@@ -93,6 +104,11 @@ cli
   .option('--token <token>', 'the cluster token (or RAFTKV_CLUSTER_TOKEN); a founding node without one makes one in DIR/cluster.token')
   .option('--token-file <file>', 'read the cluster token from this file')
   .option('--inmem', 'keep the log and state in memory only')
+  .option('--tls-ca <file>', 'TLS: the cluster CA certificate (peers must show a certificate it issued)')
+  .option('--tls-cert <file>', "TLS: this node's certificate (naming its addresses)")
+  .option('--tls-key <file>', "TLS: this node's private key")
+  .option('--auth-token-file <file>', 'authentication: the admin token; every client must show a token')
+  .option('--insecure', 'allow listening beyond loopback without TLS and authentication (warned about on every start)')
   .option('--durability <d>', 'fsync or os', { default: 'fsync' })
   .option('--tick-ms <ms>', 'tick length', { default: 10 })
   .option('--log-json', 'print logs as JSON lines')
@@ -102,6 +118,7 @@ cli
     if (!dir && !opts.inmem) throw new Error('a data directory is required (or --inmem)');
     const addrs = { raft: String(opts.raft), http: String(opts.http), ...(opts.resp ? { resp: String(opts.resp) } : {}) };
     const logger = makeLogger(printer(opts.logJson === true), 'info', { id });
+    const security = nodeSecurity(opts, addrs, logger);
     const clusterToken = nodeToken(opts, dir, logger);
     const running = await runNode(
       {
@@ -119,6 +136,7 @@ cli
         maxBodyBytes: 1 << 20,
         clusterToken,
         join: opts.join ? String(opts.join) : undefined,
+        ...security,
       },
       logger,
     );
@@ -133,12 +151,33 @@ cli.command('token', 'Print a new cluster token, for nodes started with --token'
 });
 
 cli
+  .command('certs <dir>', 'Make a development CA, a certificate per node of the config (naming its addresses), the launcher\'s, a client certificate and an admin token in DIR (existing files are kept)')
+  .option('--config <file>', 'cluster config whose nodes get certificates', { default: 'cluster.config.json' })
+  .option('--host <name>', 'another DNS name or IP address every server certificate names (repeatable)')
+  .action(async (dir: string, opts: { config: string; host?: string | string[] }) => {
+    const { config } = loadClusterConfig(opts.config);
+    const extra = opts.host === undefined ? [] : Array.isArray(opts.host) ? opts.host.map(String) : [String(opts.host)];
+    const written = await makeDevCerts(dirCertPlan(config, path.resolve(dir), extra));
+    for (const f of written) console.log(`wrote ${path.relative(process.cwd(), f) || f}`);
+    if (written.length === 0) console.log(`${dir}: every file exists already; nothing written`);
+  });
+
+cli
   .command('ctl <command> [...args]', 'Fault injection on a running cluster: status | leader [SHARD] | memory | kill N | restart N | pause N | resume N | partition A,B C | partition A->B | heal | delay MS [N..] | loss PCT [N..]')
   .option('--control <addr>', 'control API address (default: the config file\'s "control")')
   .option('--config <file>', 'cluster config file', { default: 'cluster.config.json' })
-  .action(async (command: string, args: string[], opts: { control?: string; config: string }) => {
-    const control = opts.control ?? loadClusterConfig(opts.config).config.control;
-    process.stdout.write((await runCtl(control, command, args)) + '\n');
+  .option('--cacert <file>', "the CA of the control API's certificate (default: the config's tls.ca)")
+  .option('--auth-token-file <file>', "the admin token (default: the config's auth.tokenFile)")
+  .action(async (command: string, args: string[], opts: { control?: string; config: string; cacert?: string; authTokenFile?: string }) => {
+    const needConfig = opts.control === undefined || (opts.cacert === undefined && opts.authTokenFile === undefined);
+    const loaded = needConfig && (opts.control === undefined || existsSync(opts.config)) ? loadClusterConfig(opts.config).config : undefined;
+    const base = path.dirname(path.resolve(opts.config));
+    const caFile = opts.cacert ?? (loaded?.tls ? path.resolve(base, loaded.tls.ca) : undefined);
+    const tokenFile = opts.authTokenFile ?? (loaded?.auth ? path.resolve(base, loaded.auth.tokenFile) : undefined);
+    const control = opts.control ?? loaded!.control;
+    process.stdout.write(
+      (await runCtl(control, command, args, { ...(caFile ? { ca: readFileSync(caFile, 'utf8') } : {}), ...(tokenFile ? { token: readFileSync(tokenFile, 'utf8').trim() } : {}) })) + '\n',
+    );
   });
 
 cli
@@ -244,9 +283,10 @@ cli.command('log <dir>', "Print a node's Raft log, one entry a line (index, term
 });
 
 /** The router of a sharded cluster, in this process (see src/shard/run-router.ts for why). */
-async function startClusterRouter(config: ClusterConfig, clusterToken: string, print: (r: LogRecord) => void, level: LogRecord['level']): Promise<RunningRouter> {
+async function startClusterRouter(config: ClusterConfig, launcher: Launcher, print: (r: LogRecord) => void, level: LogRecord['level']): Promise<RunningRouter> {
   const logger = makeLogger(print, level, { id: 'router' });
-  const running = await runRouter({ config, clusterToken, logger });
+  const { tls, auth } = launcher.security;
+  const running = await runRouter({ config, clusterToken: launcher.clusterToken, logger, ...(tls ? { tls: tls.launcher } : {}), ...(auth ? { auth } : {}) });
   logger.info('router listening', { http: running.httpAddr, ...(running.respAddr ? { resp: running.respAddr } : {}), shards: config.shards!.map((s) => `${s.id}:${formatSlotRanges(s.slots)}`).join(' ') });
   return running;
 }
@@ -275,6 +315,23 @@ try {
   if (e instanceof ConfigError) console.error(e.message);
   else console.error(`raftkv: ${e instanceof Error ? e.message : String(e)}`);
   process.exitCode = 1;
+}
+
+/** `raftkv node`'s TLS and auth flags, checked, and the refusal to listen beyond loopback without them. */
+function nodeSecurity(opts: Record<string, string | boolean | undefined>, addrs: Record<string, string>, logger: Logger): Pick<NodeRunOptions, 'tls' | 'auth'> {
+  const files = [opts.tlsCa, opts.tlsCert, opts.tlsKey];
+  if (files.some((f) => typeof f === 'string') && !files.every((f) => typeof f === 'string')) throw new Error('TLS needs all three of --tls-ca, --tls-cert and --tls-key');
+  const settings = { tls: typeof opts.tlsCa === 'string', auth: typeof opts.authTokenFile === 'string', insecure: opts.insecure === true };
+  const listening = Object.entries(addrs).map(([k, addr]) => ({ where: `--${k}`, addr }));
+  const exposed = exposedListeners(listening, settings);
+  if (exposed.length > 0) throw new Error(exposureError(exposed, settings, { tls: '--tls-ca/--tls-cert/--tls-key', auth: '--auth-token-file', insecure: '--insecure' }));
+  const open = nonLoopback(listening);
+  if (settings.insecure && open.length > 0 && !(settings.tls && settings.auth)) logger.warn(insecureWarning(open, settings));
+  const hosts = listening.map((l) => ({ host: hostOf(l.addr), where: l.where }));
+  return {
+    ...(settings.tls ? { tls: loadTlsMaterial({ ca: String(opts.tlsCa), cert: String(opts.tlsCert), key: String(opts.tlsKey) }, process.cwd(), hosts) } : {}),
+    ...(settings.auth ? { auth: loadAuthTable({ tokenFile: String(opts.authTokenFile) }, process.cwd()) } : {}),
+  };
 }
 
 /**

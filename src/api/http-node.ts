@@ -3,6 +3,7 @@
 // same answers out: the request handling itself is http-exchange.ts.
 
 import http from 'node:http';
+import https from 'node:https';
 import type net from 'node:net';
 import type { RequestBase } from './router.js';
 import { serveRequest, type HttpConnection, type HttpServeOptions } from './http-exchange.js';
@@ -12,7 +13,7 @@ import type { ListeningServer } from './http-uws.js';
 const KEEP_ALIVE_MS = 10_000;
 
 export function listenNodeHttp<C extends RequestBase>(opts: HttpServeOptions<C>): Promise<ListeningServer> {
-  const server = http.createServer({ keepAliveTimeout: KEEP_ALIVE_MS, noDelay: true }, (req, res) => {
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     serveRequest(
@@ -28,7 +29,9 @@ export function listenNodeHttp<C extends RequestBase>(opts: HttpServeOptions<C>)
       },
       new NodeConnection(req, res),
     );
-  });
+  };
+  const options = { keepAliveTimeout: KEEP_ALIVE_MS, noDelay: true };
+  const server: http.Server = opts.tls ? https.createServer({ ...options, cert: opts.tls.cert, key: opts.tls.key }, handler) : http.createServer(options, handler);
   if (opts.maxConnections !== undefined) server.maxConnections = opts.maxConnections;
   // A socket error (a reset mid-request) ends that connection only.
   server.on('clientError', (_e: Error, socket: net.Socket) => {

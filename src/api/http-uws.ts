@@ -2,6 +2,9 @@
 // http-backend.ts). Stopping it with app.close() closes the listen socket and
 // every connection, the only stop that is safe in a worker thread.
 
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type uWS from 'uWebSockets.js';
 import type { RequestBase } from './router.js';
 import { serveRequest, type HttpConnection, type HttpServeOptions } from './http-exchange.js';
@@ -13,7 +16,7 @@ export interface ListeningServer {
 }
 
 export function listenUws<C extends RequestBase>(uws: UwsModule, opts: HttpServeOptions<C>): Promise<ListeningServer> {
-  const app = uws.App();
+  const app = opts.tls ? sslApp(uws, opts.tls) : uws.App();
   app.any('/*', (res, req) => {
     serveRequest(
       opts,
@@ -61,5 +64,22 @@ class UwsConnection implements HttpConnection {
       for (const [k, v] of headers) res.writeHeader(k, v);
       res.end(body);
     });
+  }
+}
+
+/**
+ * uWS reads its certificate and key from files only: they are written to a
+ * private temporary directory for the moment the app loads them, then removed.
+ */
+function sslApp(uws: UwsModule, tls: { cert: string; key: string }): uWS.TemplatedApp {
+  const dir = mkdtempSync(path.join(tmpdir(), 'raftkv-tls-'));
+  try {
+    const cert = path.join(dir, 'cert.pem');
+    const key = path.join(dir, 'key.pem');
+    writeFileSync(cert, tls.cert, { mode: 0o600 });
+    writeFileSync(key, tls.key, { mode: 0o600 });
+    return uws.SSLApp({ cert_file_name: cert, key_file_name: key });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }

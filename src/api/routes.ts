@@ -1,5 +1,6 @@
 import { TOKEN_HEADER } from '../node/cluster-identity.js';
 import { httpBackend } from './http-backend.js';
+import { internalHttp } from '../security/internal-http.js';
 import { NodeError, badRequest, toNodeError } from '../node/errors.js';
 import type { ForwardAnswer } from '../node/forwarder.js';
 import type { Envelope } from '../node/kv-state.js';
@@ -90,9 +91,12 @@ async function onLeader(ctx: RequestContext, action: () => Promise<unknown>): Pr
     if (!http || ctx.query.has('forwarded')) throw err;
     const query = new URLSearchParams(ctx.query);
     query.set('forwarded', '1');
-    const res = await fetch(`http://${http}${ctx.path}?${query.toString()}`, {
+    const client = ctx.client ?? internalHttp();
+    // A user this node authenticated and allowed is vouched for as a member: the leader runs the same route.
+    const vouched = ctx.fromMember || ctx.principal !== undefined;
+    const res = await client.fetch(client.url(http, `${ctx.path}?${query.toString()}`), {
       method: ctx.method,
-      headers: { 'content-type': 'application/json', ...(ctx.fromMember ? { [TOKEN_HEADER]: ctx.clusterToken } : {}) },
+      headers: { 'content-type': 'application/json', ...(vouched ? { [TOKEN_HEADER]: ctx.clusterToken } : {}) },
       body: ctx.body.length > 0 ? ctx.body.toString('utf8') : undefined,
     }).catch((fe: unknown) => {
       throw new NodeError('RAFTKV_ERR_NO_LEADER', `the leader ${err.leader} could not be reached: ${String(fe)}`);
@@ -229,13 +233,13 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', pattern: '/files/:name', body: false, handler: getRaw },
   { method: 'POST', pattern: '/cas', body: true, handler: cas },
   { method: 'GET', pattern: '/mget', body: false, handler: getMany },
-  { method: 'POST', pattern: '/mget', body: true, handler: getMany },
-  { method: 'POST', pattern: '/join', body: true, membersOnly: true, handler: join },
-  { method: 'DELETE', pattern: '/raft/remove', body: true, handler: remove },
-  { method: 'POST', pattern: '/raft/remove', body: true, handler: remove },
+  { method: 'POST', pattern: '/mget', body: true, access: 'read', handler: getMany },
+  { method: 'POST', pattern: '/join', body: true, membersOnly: 'or-admin', access: 'admin', handler: join },
+  { method: 'DELETE', pattern: '/raft/remove', body: true, access: 'admin', handler: remove },
+  { method: 'POST', pattern: '/raft/remove', body: true, access: 'admin', handler: remove },
   { method: 'GET', pattern: '/status', body: false, handler: status },
   { method: 'GET', pattern: '/raft/stats', body: false, handler: stats },
   { method: 'GET', pattern: '/raft/cluster', body: false, handler: clusterView },
-  { method: 'POST', pattern: '/raft/transfer-leadership', body: true, handler: transfer },
+  { method: 'POST', pattern: '/raft/transfer-leadership', body: true, access: 'admin', handler: transfer },
   { method: 'POST', pattern: '/internal/propose', body: true, internal: true, membersOnly: true, handler: internalPropose },
 ];

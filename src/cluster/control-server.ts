@@ -7,6 +7,11 @@
 // and every answer, error or not, is JSON.
 
 import http from 'node:http';
+import https from 'node:https';
+import { authenticate } from '../api/http-exchange.js';
+import { NodeError } from '../node/errors.js';
+import type { Authenticator } from '../security/auth.js';
+import type { TlsMaterial } from '../security/tls-material.js';
 import { z } from 'zod';
 import type { CrashKind } from '../node/worker-protocol.js';
 import { LauncherError, type Launcher } from './launcher.js';
@@ -283,7 +288,30 @@ function writeJson(res: http.ServerResponse, status: number, body: unknown, clos
   res.end(text);
 }
 
-export function startControlServer(launcher: Launcher, host: string, port: number): Promise<ControlServer> {
+export interface ControlSecurity {
+  /** HTTPS with the launcher's certificate. */
+  tls?: Pick<TlsMaterial, 'cert' | 'key'>;
+  /** Every request needs an admin token. */
+  auth?: Authenticator;
+}
+
+/**
+ * The one gate of the control API (every route, and whatever else this
+ * server comes to serve): an admin token where authentication is on.
+ * Returns the refusal to answer with, or undefined to go on.
+ */
+function refusal(auth: Authenticator | undefined, req: http.IncomingMessage): { status: number; error: string } | undefined {
+  if (!auth) return undefined;
+  const header = req.headers.authorization ?? '';
+  try {
+    authenticate(auth, header, req.method ?? 'GET', (req.url ?? '/').split('?')[0]!, 'admin');
+    return undefined;
+  } catch (e) {
+    return { status: e instanceof NodeError && e.code === 'RAFTKV_ERR_UNAUTHENTICATED' ? 401 : 403, error: (e as Error).message };
+  }
+}
+
+export function startControlServer(launcher: Launcher, host: string, port: number, security: ControlSecurity = {}): Promise<ControlServer> {
   const routes = controlRoutes(launcher);
 
   const serve = (req: http.IncomingMessage, res: http.ServerResponse): void => {
@@ -331,8 +359,14 @@ export function startControlServer(launcher: Launcher, host: string, port: numbe
     });
   };
 
-  const server = http.createServer((req, res) => {
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     try {
+      const refused = refusal(security.auth, req);
+      if (refused) {
+        if (refused.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="raftkv"');
+        // Its body is not read: the connection ends with the answer.
+        return writeJson(res, refused.status, { error: refused.error }, true);
+      }
       serve(req, res);
     } catch (e) {
       // Refused from the request line and headers alone: what body there is, is not read.
@@ -340,7 +374,8 @@ export function startControlServer(launcher: Launcher, host: string, port: numbe
       launcher.log('error', 'control: request handling threw (a bug)', { method: req.method, url: req.url, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
       writeJson(res, 500, { error: e instanceof Error ? e.message : String(e) });
     }
-  });
+  };
+  const server: http.Server = security.tls ? https.createServer({ cert: security.tls.cert, key: security.tls.key }, handler) : http.createServer(handler);
   // A client that sends garbage instead of HTTP: answer 400 and close, as Node would without this listener.
   server.on('clientError', (_e, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"error":"malformed HTTP request"}');

@@ -7,6 +7,7 @@ import type { MemberAddrs, NodeStatus } from '../node/types.js';
 import type { CrashKind, HeapUsage, LinkRule, ParentToWorker, WorkerToParent } from '../node/worker-protocol.js';
 import type { ClusterConfig, NodeEntry } from './config.js';
 import { spawnNode, type Isolation, type NodeProc } from './node-proc.js';
+import { loadClusterSecurity, type ClusterSecurity } from './security-setup.js';
 
 /** 'failed': the node cannot go on (a storage write failed) and answers every request with why, until restarted. */
 export type NodeState = 'starting' | 'alive' | 'dead' | 'paused' | 'failed';
@@ -58,6 +59,7 @@ export class Launcher {
   /** Link rules in force per node; a restarted node gets them again. */
   readonly #rules = new Map<string, LinkRule[]>();
   #clusterToken: string | undefined;
+  #security: ClusterSecurity | undefined;
 
   constructor(opts: LauncherOptions) {
     this.#opts = opts;
@@ -91,12 +93,22 @@ export class Launcher {
     return this.#token();
   }
 
+  /**
+   * The config's TLS material and users, read and checked once (at the first
+   * start; a certificate that expired or names the wrong address throws).
+   */
+  get security(): ClusterSecurity {
+    this.#security ??= loadClusterSecurity(this.#opts.config, this.#opts.baseDir);
+    return this.#security;
+  }
+
   dataDirOf(id: string): string {
     return path.resolve(this.#opts.baseDir, this.#opts.config.dataDir, id);
   }
 
   /** Start every node; resolves when all are listening (rejects if one cannot start). */
   async start(): Promise<void> {
+    void this.security;
     await Promise.all(this.ids.map((id) => this.startNode(id)));
   }
 
@@ -126,6 +138,8 @@ export class Launcher {
       maxBodyBytes: config.maxBodyBytes,
       limits: config.limits,
       clusterToken: this.#token(),
+      ...(this.security.tls ? { tls: this.security.tls.nodes[id]! } : {}),
+      ...(this.security.auth ? { auth: this.security.auth } : {}),
       ...(this.#opts.unsafe?.staleReads ? { unsafeStaleReads: true } : {}),
       ...(shard ? { shard: { shard: shard.id, shards: config.shards!.map((s) => ({ id: s.id, slots: s.slots })) } } : {}),
     };

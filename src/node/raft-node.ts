@@ -30,6 +30,8 @@ import type { SessionWrite as StoredSessionWrite } from '../storage/types.js';
 import { clusterIdentity, type ClusterIdentity } from './cluster-identity.js';
 import { limitsWith, type Limits } from './limits.js';
 import type { Logger } from './logger.js';
+import { internalHttp } from '../security/internal-http.js';
+import type { TlsMaterial } from '../security/tls-material.js';
 import { parseMemberAddrs, type MemberAddrs, type NodeStatus, type ReadLevel } from './types.js';
 
 /** What a node is, whatever it runs on (RaftNode.create: the I/O comes in NodeDeps). */
@@ -60,6 +62,8 @@ export interface NodeOptions {
   onFail?: (reason: string) => void;
   /** Consensus core knobs (deps.ts); absent in production: the core's defaults. */
   core?: CoreTuning;
+  /** TLS: mutual TLS on the peer port, https (trusting only the cluster CA) for forwarded writes. */
+  tls?: TlsMaterial;
   /** The simulator's view of what the node applies and reads (deps.ts); absent in production. */
   observer?: NodeObserver;
 }
@@ -174,7 +178,7 @@ export class RaftNode {
     if (this.#unsafeStaleReads) opts.logger.warn('UNSAFE: linearizable reads are served without ReadIndex (a chaos-checker proof run)', { id: opts.id });
     this.identity = clusterIdentity(opts.clusterToken);
     this.limits = limitsWith(opts.limits);
-    this.#forwarder = new Forwarder(opts.id, this.#requestTimeoutMs, opts.clusterToken, clock);
+    this.#forwarder = new Forwarder(opts.id, this.#requestTimeoutMs, opts.clusterToken, clock, internalHttp(opts.tls?.ca));
     this.#guard = opts.shard ? new ShardGuard(opts.id, opts.shard) : undefined;
     this.#pipeline = new WritePipeline({
       send: (msgs) => this.#send(msgs),
@@ -202,6 +206,7 @@ export class RaftNode {
           identity: clusterIdentity(opts.clusterToken),
           limits: limitsWith(opts.limits),
           listen: opts.addrs.raft,
+          ...(opts.tls ? { tls: opts.tls } : {}),
           peers,
           onMessage: (m) => callbacks.onMessage(m),
           onPeerDown: (peer) => callbacks.onPeerDown(peer),

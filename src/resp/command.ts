@@ -11,6 +11,7 @@ import { parseRedisInteger, type KvCommand, type KvResult, type KvState } from '
 import { bytesToStored } from '../node/stored-bytes.js';
 import type { ReadLevel } from '../node/types.js';
 import type { Reply } from './encoder.js';
+import type { Authenticator, Principal } from '../security/auth.js';
 
 /** A connection's own state. */
 export interface ClientState {
@@ -21,6 +22,8 @@ export interface ClientState {
   level: ReadLevel;
   /** Set by QUIT: the connection closes once this reply is out. */
   quit: boolean;
+  /** The user logged in with AUTH or HELLO AUTH, where authentication is on. */
+  user?: Principal;
 }
 
 /** What commands may see of the server they run in. */
@@ -32,6 +35,8 @@ export interface ServerView {
   connectedClients(): number;
   /** RESP address of a member, for NOTLEADER answers and INFO. */
   respOf(id: string): string | undefined;
+  /** Users' tokens, where authentication is on: every command but AUTH, HELLO and QUIT needs a login first. */
+  readonly auth?: Authenticator;
 }
 
 export interface CommandContext {

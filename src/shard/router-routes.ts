@@ -101,7 +101,7 @@ export const ROUTER_ROUTES: readonly Route<RouterContext>[] = [
   { method: 'GET', pattern: '/files/:name', body: false, handler: getRaw },
   { method: 'POST', pattern: '/cas', body: true, handler: cas },
   { method: 'GET', pattern: '/mget', body: false, handler: getMany },
-  { method: 'POST', pattern: '/mget', body: true, handler: getMany },
+  { method: 'POST', pattern: '/mget', body: true, access: 'read', handler: getMany },
   { method: 'POST', pattern: '/set', body: true, handler: distributorSet },
   { method: 'GET', pattern: '/shards', body: false, handler: shards },
   { method: 'GET', pattern: '/status', body: false, handler: status },
