@@ -255,6 +255,9 @@ cli
   .option('--no-wrk', 'do not cross-check the load generator with wrk')
   .option('--cpu-prof [dir]', 'write V8 CPU profiles of the raftkv cluster (every node thread) to dir (default bench/profiles)')
   .option('--time-limit <s>', 'stop everything after this long (default 1200, quick 180)')
+  .option('--tls', 'also measure a cluster with TLS on every link and tokens (certificates made for it) and print its ratios to plaintext')
+  .option('--cacert <file>', 'with an https --target: the cluster CA')
+  .option('--auth-token-file <file>', 'with a secure --target: the token to send (Bearer, RESP AUTH)')
   .action(async (opts: Record<string, unknown>) => {
     const [{ resolveBenchOptions }, { runBench }, { cpus }] = await Promise.all([import('../bench/bench-options.js'), import('../bench/run-bench.js'), import('node:os')]);
     const options = resolveBenchOptions(opts, cpus().length);
