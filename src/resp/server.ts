@@ -78,8 +78,17 @@ export function startRespFront(opts: RespFrontOptions): Promise<RespFront> {
   };
   const options = { allowHalfOpen: true, noDelay: true };
   // With TLS a connection is handed over once its handshake is done; one that speaks plaintext is closed by the handshake.
+  // Half-open only from then on: a TLS server made half-open never closes a
+  // client that hangs up before its handshake (nor does the handshake timer
+  // fire), so a flood of such connections would stay open for good and hold
+  // server.close() for ever.
   const server: net.Server = opts.tls
-    ? tls.createServer({ ...options, cert: opts.tls.cert, key: opts.tls.key, handshakeTimeout: HANDSHAKE_MS }, accept).on('tlsClientError', () => {})
+    ? tls
+        .createServer({ ...options, allowHalfOpen: false, cert: opts.tls.cert, key: opts.tls.key, handshakeTimeout: HANDSHAKE_MS }, (socket) => {
+          socket.allowHalfOpen = true;
+          accept(socket);
+        })
+        .on('tlsClientError', () => {})
     : net.createServer(options, accept);
   return new Promise((resolve, reject) => {
     server.once('error', reject);

@@ -13,6 +13,7 @@ import tls from 'node:tls';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
+import type { NodeApi } from '../../src/api/node-api.js';
 import { startControlServer, type ControlServer } from '../../src/cluster/control-server.js';
 import type { ClusterConfig } from '../../src/cluster/config.js';
 import { runCtl } from '../../src/cluster/ctl.js';
@@ -23,6 +24,7 @@ import { MessageType } from '../../src/raft/types.js';
 import { Authenticator } from '../../src/security/auth.js';
 import { issueLeaf, makeCa } from '../../src/security/dev-certs.js';
 import { internalHttp } from '../../src/security/internal-http.js';
+import { startRespFront } from '../../src/resp/server.js';
 import { runRouter, type RunningRouter } from '../../src/shard/run-router.js';
 import { encodeBatchFrame, encodeHelloFrame } from '../../src/transport/codec.js';
 import { freePorts } from '../helpers/ports.js';
@@ -97,6 +99,39 @@ describe('HTTP front', () => {
     assert.notEqual(plain.slice(0, 8), 'answered', 'plaintext got no HTTP answer');
     await assert.rejects(fetch(`https://${c.launcher.entry(leader).http}/status`));
     assert.equal((await http('GET', c.url(leader, '/status'))).status, 200, 'the node serves on');
+  });
+});
+
+describe('a RESP front over TLS, on its own', () => {
+  test('clients that hang up before their handshake are closed (close() ends at once); one that half-closes after PING still gets +PONG', async () => {
+    const ca = await makeCa();
+    const leaf = await issueLeaf(ca, { name: 'resp', hosts: ['127.0.0.1'], usage: 'server' });
+    // PING touches no node.
+    const front = await startRespFront({ host: '127.0.0.1', port: 0, node: {} as unknown as NodeApi, logger: makeLogger(() => {}, 'error'), tls: leaf });
+    let closed = false;
+    try {
+      const raw = await Promise.all(
+        Array.from({ length: 20 }, () => new Promise<net.Socket>((resolve) => {
+          const s = net.connect({ host: '127.0.0.1', port: front.port }, () => resolve(s));
+          s.on('error', () => {});
+        })),
+      );
+      for (const s of raw) s.destroy();
+      const half = tls.connect({ host: '127.0.0.1', port: front.port, ca: ca.pem });
+      half.allowHalfOpen = true;
+      half.on('secureConnect', () => half.end('PING\r\n'));
+      let got = '';
+      half.on('data', (d: Buffer) => (got += d.toString()));
+      await new Promise((r) => half.on('close', r));
+      assert.equal(got, '+PONG\r\n');
+      // A TLS server made half-open kept such connections for good (its handshake timer never fired): close() never ended.
+      const closing = front.close().then(() => (closed = true));
+      await Promise.race([closing, new Promise((r) => setTimeout(r, 5000))]);
+      assert.ok(closed, 'the front closed within 5 s');
+    } finally {
+      // (Without the fix close() never ends, and this file's process stays up after reporting the failure.)
+      if (!closed) void front.close();
+    }
   });
 });
 
