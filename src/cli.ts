@@ -194,6 +194,7 @@ cli
   .option('--hostile-listeners <list>', 'with --faults hostile: only these listeners get hostile input (resp,http,peer,control; default all), to look past one known crash')
   .option('--cycles <n>', 'instead of random faults: kill and restart random nodes (the leader included) this many times')
   .option('--durability <d>', 'fsync or os', { default: DEFAULT_CHAOS.durability })
+  .option('--tls', 'TLS on every listener and link and an admin token (certificates made for the run); clients, probes and hostile input go through the handshake and the login')
   .option('--unsafe <what>', 'deliberately break the nodes to prove the checker fails: stale-reads')
   .option('--json <file>', 'also write the report as JSON')
   .option('--node-logs', 'print node warnings and errors')
@@ -227,6 +228,7 @@ cli
       ...(listeners ? { hostileListeners: listeners as Listener[] } : {}),
       ...(opts.cycles !== undefined ? { cycles: num('cycles', 1) } : {}),
       durability,
+      ...(opts.tls === true ? { secure: true } : {}),
       ...(opts.unsafe === 'stale-reads' ? { unsafe: 'stale-reads' as const } : {}),
       say: (line) => process.stdout.write(line + '\n'),
       ...(opts.nodeLogs ? { onNodeLog: (r: LogRecord) => r.level !== 'info' && r.level !== 'debug' && process.stderr.write(formatRecord(r) + '\n') } : {}),
