@@ -28,6 +28,12 @@ export interface BenchOptions {
   wrk: boolean;
   /** The whole run is stopped (cleanly) after this long. */
   timeLimitSeconds: number;
+  /** Also start a cluster with TLS and tokens and report its ratios to the plaintext one (same run). */
+  tls: boolean;
+  /** With --target: the CA file of a secure cluster (then the target URL is https). */
+  cacert: string | undefined;
+  /** With --target: the token file of a secure cluster (sent as a Bearer token and with AUTH). */
+  authTokenFile: string | undefined;
 }
 
 export class BenchOptionError extends Error {}
@@ -53,10 +59,17 @@ export function resolveBenchOptions(raw: Record<string, unknown>, cores: number)
     } catch {
       throw new BenchOptionError(`--target must be a URL such as http://127.0.0.1:11000 (got ${JSON.stringify(target)})`);
     }
+    if ((u.protocol === 'https:') !== (typeof raw.cacert === 'string')) throw new BenchOptionError('--target: an https URL goes with --cacert (the cluster CA), an http one without it');
     if (!['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname) && !u.hostname.startsWith('127.')) {
       throw new BenchOptionError(`--target must be a loopback address (got ${u.hostname})`);
     }
   }
+  const tls = raw.tls === true;
+  if (tls && target !== undefined) throw new BenchOptionError('--tls starts a TLS cluster of its own to compare with plaintext; to measure a running secure cluster use --target https://... with --cacert and --auth-token-file');
+  for (const name of ['cacert', 'authTokenFile'] as const) {
+    if (raw[name] !== undefined && target === undefined) throw new BenchOptionError(`--${name === 'cacert' ? 'cacert' : 'auth-token-file'} is for --target (a running secure cluster); --tls makes its own certificates`);
+  }
+  if ((typeof raw.cacert === 'string') !== (typeof raw.authTokenFile === 'string')) throw new BenchOptionError('a secure --target needs both --cacert and --auth-token-file');
   return {
     quick,
     compare: raw.compare === true,
@@ -75,5 +88,8 @@ export function resolveBenchOptions(raw: Record<string, unknown>, cores: number)
     cpuProf: typeof raw.cpuProf === 'string' ? raw.cpuProf : raw.cpuProf === true ? 'bench/profiles' : undefined,
     wrk: raw.wrk !== false && !quick,
     timeLimitSeconds: num(raw.timeLimit, 'time-limit', quick ? 180 : 1200, 10),
+    tls,
+    cacert: typeof raw.cacert === 'string' ? raw.cacert : undefined,
+    authTokenFile: typeof raw.authTokenFile === 'string' ? raw.authTokenFile : undefined,
   };
 }

@@ -47,6 +47,7 @@ export function finishRun(run: RunRecord, out: (line: string) => void): { summar
   const redisRows = ratios(results, 'raftkv', 'redis-always');
   const redisNoneRows = ratios(results, 'raftkv', 'redis-none');
   const osRows = ratios(results, 'raftkv-os', 'raftkv');
+  const tlsRows = ratios(results, 'raftkv-tls', 'raftkv');
   const targets = targetChecks(results);
   out('');
   out(`results (${run.elapsedSeconds.toFixed(0)} s, load average now ${os.loadavg().map((l) => l.toFixed(2)).join(' ')})`);
@@ -55,6 +56,7 @@ export function finishRun(run: RunRecord, out: (line: string) => void): { summar
   if (redisRows.length > 0) out(`\nraftkv / Redis appendfsync always\n${ratioTable(redisRows, 'raftkv', 'redis')}`);
   if (redisNoneRows.length > 0) out(`\nraftkv / Redis without persistence\n${ratioTable(redisNoneRows, 'raftkv', 'redis')}`);
   if (osRows.length > 0) out(`\ndurability os / fsync (raftkv)\n${ratioTable(osRows, 'os', 'fsync')}`);
+  if (tlsRows.length > 0) out(`\nTLS and tokens / plaintext (raftkv, both durability fsync, same run)\n${ratioTable(tlsRows, 'tls', 'plain')}`);
   out(`\ntargets (issue 5)\n${targetsTable(targets)}`);
   const extras = extraRows(run);
   if (extras.length > 0) out(`\n${renderTable(['measure', 'value'], extras, 2)}`);
@@ -86,15 +88,16 @@ export function finishRun(run: RunRecord, out: (line: string) => void): { summar
       finishedAt: new Date().toISOString(),
       mode: opts.quick ? 'quick' : 'full',
       compare: opts.compare,
+      tls: opts.tls,
       target: opts.target ?? null,
       commit,
       machine,
       versions: run.versions,
       options: { seconds: opts.seconds, warmupSeconds: opts.warmupSeconds, threads: opts.threads, keys: opts.keys, valueBytes: opts.valueBytes, memoryKeys: opts.memoryKeys, only: opts.only },
-      config: opts.target ? null : { source: run.config.source, durability: 'fsync (and a second cluster with os)', cluster: run.config.cluster },
+      config: opts.target ? null : { source: run.config.source, durability: `fsync (and a second cluster with os${opts.tls ? ', a third with fsync, TLS and tokens' : ''})`, cluster: run.config.cluster },
       results,
       skipped: run.skipped,
-      ratios: { etcd: etcdRows.map(compactRatio), redisAlways: redisRows.map(compactRatio), redisNone: redisNoneRows.map(compactRatio), osOverFsync: osRows.map(compactRatio) },
+      ratios: { etcd: etcdRows.map(compactRatio), redisAlways: redisRows.map(compactRatio), redisNone: redisNoneRows.map(compactRatio), osOverFsync: osRows.map(compactRatio), tlsOverPlain: tlsRows.map(compactRatio) },
       targets,
       startToFirstWriteMs: run.firstWrite,
       leaderChanges: run.leaderChanges,

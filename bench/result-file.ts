@@ -65,6 +65,8 @@ export interface BenchResultFile {
   finishedAt: string;
   mode: 'quick' | 'full';
   compare: boolean;
+  /** A raftkv-tls cluster was measured too (--tls); absent in files written before it existed. */
+  tls?: boolean;
   target: string | null;
   commit: string;
   machine: { cores: number; cpuModel: string; memoryBytes: number; os: string; loadavgStart: number[]; loadavgEnd: number[] };

@@ -3,7 +3,7 @@
 // process it starts is stopped by its PID at the end of its phase, and all
 // of them on Ctrl-C, on an error or when the time limit is reached.
 
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadClusterConfig, parseClusterConfig, type ClusterConfig } from '../src/cluster/config.js';
@@ -15,6 +15,7 @@ import { loadgenLine, mib, type LoadgenCheck } from './run-facts.js';
 import { encodeHistogram } from './histogram.js';
 import { LeaderWatch, type LeaderTerm, type LeaderWatchResult } from './leader-watch.js';
 import { LoadPool, type LoadTarget } from './load/load-pool.js';
+import type { LoadSecurity } from './load/task.js';
 import { keyName, type KeySpace } from './load/requests.js';
 import { measure } from './measure.js';
 import { loadAndMeasureMemory, type MemoryLoadResult } from './memory-load.js';
@@ -54,6 +55,8 @@ interface SystemEndpoints {
   topology: Topology | undefined;
   resp: Endpoint | undefined;
   respNote?: string;
+  /** TLS and the token for every connection (a secure cluster). */
+  security?: LoadSecurity;
 }
 
 export async function runBench(opts: BenchOptions, io: BenchIo): Promise<BenchOutcome> {
@@ -105,7 +108,7 @@ export async function runBench(opts: BenchOptions, io: BenchIo): Promise<BenchOu
   const { config: baseConfig, source: configSource } = baseClusterConfig(opts.config);
   const pool = new LoadPool(opts.threads);
 
-  say(`raftkv bench (${opts.quick ? 'quick' : 'full'}${opts.compare ? ', --compare' : ''}): ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? 'unknown CPU'}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  say(`raftkv bench (${opts.quick ? 'quick' : 'full'}${opts.compare ? ', --compare' : ''}${opts.tls ? ', --tls' : ''}): ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? 'unknown CPU'}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   say(`${opts.threads} load-generator thread(s); ${opts.seconds} s per workload after ${opts.warmupSeconds} s warm-up; ${opts.keys} keys, ${opts.valueBytes}-byte values`);
   if (opts.compare && (!binaries.etcd || !binaries.redis)) {
     const missing = [!binaries.etcd && 'etcd', !binaries.redis && 'redis-server'].filter(Boolean).join(' and ');
@@ -125,7 +128,7 @@ export async function runBench(opts: BenchOptions, io: BenchIo): Promise<BenchOu
         say(`${system} ${w.id}: skipped (${reason})`);
         continue;
       }
-      const base = { proto: w.proto, space, requestTimeoutMs: 10_000 } as const;
+      const base = { proto: w.proto, space, requestTimeoutMs: 10_000, ...(eps.security ? { security: eps.security } : {}) } as const;
       if (w.op === 'get' && !filled.has(system)) {
         const fillEp = w.proto === 'resp' ? endpoint : (eps.topology?.leader ?? endpoint);
         const fillTarget: LoadTarget = { ...base, cacheKey: `${system}/fill`, host: fillEp.host, port: fillEp.port, spec: requestFor(system, { ...w, op: 'set' }), conns: 64, pipeline: 1 };
@@ -190,7 +193,8 @@ export async function runBench(opts: BenchOptions, io: BenchIo): Promise<BenchOu
       let cluster: RaftkvCluster;
       if (opts.target) {
         say(`raftkv: using the running cluster at ${opts.target}`);
-        cluster = await RaftkvCluster.attach(opts.target);
+        const security = opts.cacert && opts.authTokenFile ? { ca: readFileSync(opts.cacert, 'utf8'), token: readFileSync(opts.authTokenFile, 'utf8').trim() } : undefined;
+        cluster = await RaftkvCluster.attach(opts.target, security);
         notes.push(`raftkv: measured the running cluster at ${opts.target} (its own durability and config); no start-up time, memory or durability-os phase`);
       } else {
         say(`raftkv: starting ${baseConfig.nodes.length} nodes (durability fsync) from ${configSource} on free loopback ports`);
@@ -218,7 +222,7 @@ export async function runBench(opts: BenchOptions, io: BenchIo): Promise<BenchOu
           notes.push(`raftkv RESP workloads skipped: ${resp.note}`);
           say(`raftkv: RESP workloads will be skipped (${resp.note})`);
         }
-        await runWorkloads('raftkv', { topology, resp: resp.endpoint, respNote: resp.note }, async (w, r, endpoint) => {
+        await runWorkloads('raftkv', { topology, resp: resp.endpoint, respNote: resp.note, ...(cluster.security ? { security: cluster.security } : {}) }, async (w, r, endpoint) => {
           if (w.id !== 'getstale64' || !opts.wrk) return;
           if (!binaries.wrk) {
             notes.push('wrk not installed: the load generator was not cross-checked');
@@ -275,6 +279,26 @@ export async function runBench(opts: BenchOptions, io: BenchIo): Promise<BenchOu
         await runWorkloads('raftkv-os', { topology: await cluster.topology(), resp: undefined });
       } finally {
         leaderChanges['raftkv-os'] = await watch.stop();
+        await cluster.stop();
+      }
+    }
+
+    // raftkv with TLS on every link and a token on every request: what security costs, against the plaintext cluster above.
+    if (opts.tls && some('raftkv-tls')) {
+      checkAbort();
+      say('raftkv-tls: starting a third cluster (durability fsync) with TLS and tokens, certificates made for it');
+      const dir = path.join(tmp, 'raftkv-tls');
+      mkdirSync(dir);
+      const cluster = await RaftkvCluster.start({ base: baseConfig, durability: 'fsync', procs, dir, secure: true });
+      firstWrite['raftkv-tls'] = cluster.firstWriteMs!;
+      const watch = watchRaftkv(cluster);
+      watch.start();
+      try {
+        const topology = await cluster.topology();
+        const resp = await cluster.respOf(topology.leader.id);
+        await runWorkloads('raftkv-tls', { topology, resp: resp.endpoint, respNote: resp.note, security: cluster.security! });
+      } finally {
+        leaderChanges['raftkv-tls'] = await watch.stop();
         await cluster.stop();
       }
     }

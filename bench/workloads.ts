@@ -34,23 +34,30 @@ export const WORKLOADS: readonly Workload[] = [
   { id: 'rzadd50', title: 'RESP ZADD to 64 sorted sets (members mostly new), 50 connections', proto: 'resp', op: 'zadd', conns: 50, pipeline: 1, node: 'leader' },
 ];
 
-export type SystemName = 'raftkv' | 'raftkv-os' | 'etcd' | 'redis-always' | 'redis-none';
+export type SystemName = 'raftkv' | 'raftkv-os' | 'raftkv-tls' | 'etcd' | 'redis-always' | 'redis-none';
 
 export const SYSTEM_TITLES: Record<SystemName, string> = {
   raftkv: 'raftkv (3 nodes, durability fsync)',
   'raftkv-os': 'raftkv (3 nodes, durability os)',
+  'raftkv-tls': 'raftkv (3 nodes, durability fsync, TLS on every link and a token on every request)',
   etcd: 'etcd 3.4 (3 nodes, JSON gateway)',
   'redis-always': 'Redis (appendfsync always)',
   'redis-none': 'Redis (no persistence)',
 };
 
-/** Workloads each system runs (before --only filters them). raftkv-os runs the writes that show what fsync costs. */
+/**
+ * Workloads each system runs (before --only filters them). raftkv-os runs the
+ * writes that show what fsync costs; raftkv-tls the writes and reads (HTTP and
+ * RESP, on the leader) that show what TLS and tokens cost.
+ */
 export function workloadsFor(system: SystemName): Workload[] {
   switch (system) {
     case 'raftkv':
       return [...WORKLOADS];
     case 'raftkv-os':
       return WORKLOADS.filter((w) => w.id === 'set1' || w.id === 'set64');
+    case 'raftkv-tls':
+      return WORKLOADS.filter((w) => ['set1', 'set64', 'getleader64', 'rset50', 'rget50'].includes(w.id));
     case 'etcd':
       return WORKLOADS.filter((w) => w.proto === 'http');
     case 'redis-always':

@@ -23,8 +23,15 @@ import { runNode } from './node/run-node.js';
 import { LOOPBACK, onHost } from './node/this-host.js';
 import { formatSlotRanges } from './shard/slots.js';
 import { parseShardSpec, resolveShards } from './shard/router-flags.js';
-import { runRouter, type RunningRouter } from './shard/run-router.js';
+import { runRouter, type RunRouterOptions, type RunningRouter } from './shard/run-router.js';
 import { printLog } from './storage/print-log.js';
+import { internalHttp } from './security/internal-http.js';
+import { loadClusterSecurity } from './cluster/security-setup.js';
+import { Authenticator, loadAuthTable } from './security/auth.js';
+import { makeDevCerts } from './security/dev-certs.js';
+import { exposedListeners, exposureError, hostOf, insecureWarning, nonLoopback } from './security/exposure.js';
+import { loadTlsMaterial } from './security/tls-material.js';
+import { dirCertPlan, howToCall, makeMissingDevCerts } from './cluster/secure-start.js';
 
 const cli = cac('raftkv');
 
@@ -46,6 +53,7 @@ cli
     const { config, warnings } = loadClusterConfig(opts.config);
     for (const w of warnings) console.warn(`warning: ${w}`);
     const baseDir = path.dirname(path.resolve(opts.config));
+    await makeMissingDevCerts(config, baseDir);
     if (opts.fresh) rmSync(path.resolve(baseDir, config.dataDir), { recursive: true, force: true });
     const printAll = printer(opts.logJson === true);
     // While the live view holds the terminal, records show as its event log instead of scrolling it away.
@@ -63,18 +71,24 @@ cli
     const events = followEvents(launcher);
     await launcher.start();
     const [controlHost, controlPort] = splitAddr(config.control);
-    const control = await startControlServer(launcher, controlHost, controlPort, { events });
-    const dashboard = `http://${controlHost.includes(':') ? `[${controlHost}]` : controlHost}:${control.port}/`;
+    const security = launcher.security;
+    const control = await startControlServer(launcher, controlHost, controlPort, {
+      events,
+      ...(security.tls ? { tls: security.tls.launcher } : {}),
+      ...(security.auth ? { auth: new Authenticator(security.auth) } : {}),
+    });
+    const dashboard = `${security.tls ? 'https' : 'http'}://${controlHost.includes(':') ? `[${controlHost}]` : controlHost}:${control.port}/`;
     print({ level: 'info', msg: 'cluster started', time: Date.now(), nodes: launcher.ids, isolation: launcher.isolation, ms: Date.now() - started, data: path.resolve(baseDir, config.dataDir), control: `${controlHost}:${control.port}` });
     print({ level: 'info', msg: `dashboard: ${dashboard}`, time: Date.now() });
     let router: RunningRouter | undefined;
     try {
-      if (config.router) router = await startClusterRouter(config, launcher.clusterToken, print, opts.logLevel as LogRecord['level']);
+      if (config.router) router = await startClusterRouter(config, launcher.clusterToken, { ...(security.tls ? { tls: security.tls.launcher } : {}), ...(security.auth ? { auth: security.auth } : {}) }, print, opts.logLevel as LogRecord['level']);
     } catch (e) {
       await control.close();
       await launcher.stop();
       throw e;
     }
+    if (config.tls || config.auth) for (const line of howToCall(config, baseDir, path.resolve(opts.config))) print({ level: 'info', msg: line, time: Date.now() });
     const shardSlots = Object.fromEntries((config.shards ?? []).map((s) => [s.id, formatSlotRanges(s.slots)]));
     // On a terminal: the table and the event log, redrawn in place. Anywhere else (a pipe, a file): the log lines alone.
     const live = opts.table && process.stdout.isTTY;
@@ -125,6 +139,11 @@ cli
   .option('--token <token>', 'the cluster token (or RAFTKV_CLUSTER_TOKEN); a founding node without one makes one in DIR/cluster.token')
   .option('--token-file <file>', 'read the cluster token from this file')
   .option('--inmem', 'keep the log and state in memory only')
+  .option('--tls-ca <file>', 'TLS: the cluster CA certificate (peers must show a certificate it issued)')
+  .option('--tls-cert <file>', "TLS: this node's certificate (naming its addresses)")
+  .option('--tls-key <file>', "TLS: this node's private key")
+  .option('--auth-token-file <file>', 'authentication: the admin token; every client must show a token')
+  .option('--insecure', 'allow listening beyond loopback without TLS and authentication (warned about on every start)')
   .option('--durability <d>', 'fsync or os', { default: 'fsync' })
   .option('--tick-ms <ms>', 'tick length', { default: 10 })
   .option('--log-json', 'print logs as JSON lines')
@@ -137,6 +156,7 @@ cli
     );
     const { id, addrs } = settings;
     const logger = makeLogger(printer(opts.logJson === true), 'info', { id });
+    const security = flagSecurity(opts, { ...addrs }, logger);
     const clusterToken = nodeToken(opts, settings.dir, !settings.founds, logger);
     const running = await runNode(
       {
@@ -154,6 +174,7 @@ cli
         maxBodyBytes: 1 << 20,
         clusterToken,
         join: settings.founds ? undefined : settings.joinVia,
+        ...security,
       },
       logger,
     );
@@ -173,6 +194,11 @@ cli
   .option('--resp <addr>', "Redis protocol address (default: the config's router.resp, else none)")
   .option('--token <token>', 'the cluster token (or RAFTKV_CLUSTER_TOKEN): the router forwards writes as a member')
   .option('--token-file <file>', 'read the cluster token from this file')
+  .option('--tls-ca <file>', "TLS: the cluster CA (the shards' certificates must be its); the router then calls its shards over https")
+  .option('--tls-cert <file>', "TLS: the router's certificate (naming its addresses): HTTPS and RESP over TLS")
+  .option('--tls-key <file>', "TLS: the router's private key")
+  .option('--auth-token-file <file>', "authentication: the admin token; every client must show a token (with --config: the config's auth block)")
+  .option('--insecure', 'allow listening beyond loopback without TLS and authentication (warned about on every start)')
   .option('--log-json', 'print logs as JSON lines')
   .action(async (opts: Record<string, string | string[] | number | boolean | undefined>) => {
     const specs = (opts.shard === undefined ? [] : Array.isArray(opts.shard) ? opts.shard : [opts.shard]).map((s) => parseShardSpec(String(s)));
@@ -181,19 +207,26 @@ cli
     const logger = makeLogger(print, 'info', { id: 'router' });
     const clusterToken = givenToken(opts);
     if (clusterToken === undefined) throw new Error('the router needs the cluster token: --token, --token-file or RAFTKV_CLUSTER_TOKEN');
-    let config: ClusterConfig;
+    let config: ClusterConfig | undefined;
+    let fromConfig: RouterSecurity = {};
     if (opts.config !== undefined) {
       config = loadClusterConfig(String(opts.config)).config;
       if (!config.shards) throw new Error(`${String(opts.config)} lists no shards`);
-    } else {
-      const shards = await resolveShards(specs, (line) => logger.info(line));
+      const { tls, auth } = loadClusterSecurity(config, path.dirname(path.resolve(String(opts.config))));
+      fromConfig = { ...(tls ? { tls: tls.launcher } : {}), ...(auth ? { auth } : {}) };
+    }
+    const http = opts.http !== undefined ? String(opts.http) : (config?.router?.http ?? '127.0.0.1:8080');
+    const resp = opts.resp !== undefined ? String(opts.resp) : config?.router?.resp;
+    const listen = { http: onHost(http, LOOPBACK), ...(resp !== undefined ? { resp: onHost(resp, LOOPBACK) } : {}) };
+    // The flags, over a config's tls and auth blocks.
+    const security = flagSecurity(opts, listen, logger, fromConfig);
+    if (config === undefined) {
+      const shards = await resolveShards(specs, (line) => logger.info(line), { http: internalHttp(security.tls?.ca), clusterToken });
       const { config: c, warnings } = parseClusterConfig({ shards, router: { http: '127.0.0.1:8080' } }, 'the --shard flags');
       for (const w of warnings) logger.warn(w);
       config = c;
     }
-    const http = opts.http !== undefined ? String(opts.http) : (config.router?.http ?? '127.0.0.1:8080');
-    const resp = opts.resp !== undefined ? String(opts.resp) : config.router?.resp;
-    const running = await startClusterRouter(config, clusterToken, print, 'info', { http: onHost(http, LOOPBACK), ...(resp !== undefined ? { resp: onHost(resp, LOOPBACK) } : {}) });
+    const running = await startClusterRouter(config, clusterToken, security, print, 'info', listen);
     const shutdown = (): void => void running.stop().then(() => logger.info('router stopped'));
     process.on('SIGINT', shutdown);
     process.on('SIGTERM', shutdown);
@@ -204,12 +237,33 @@ cli.command('token', 'Print a new cluster token, for nodes started with --token'
 });
 
 cli
+  .command('certs <dir>', 'Make a development CA, a certificate per node of the config (naming its addresses), the launcher\'s, a client certificate and an admin token in DIR (existing files are kept)')
+  .option('--config <file>', 'cluster config whose nodes get certificates', { default: 'cluster.config.json' })
+  .option('--host <name>', 'another DNS name or IP address every server certificate names (repeatable)')
+  .action(async (dir: string, opts: { config: string; host?: string | string[] }) => {
+    const { config } = loadClusterConfig(opts.config);
+    const extra = opts.host === undefined ? [] : Array.isArray(opts.host) ? opts.host.map(String) : [String(opts.host)];
+    const written = await makeDevCerts(dirCertPlan(config, path.resolve(dir), extra));
+    for (const f of written) console.log(`wrote ${path.relative(process.cwd(), f) || f}`);
+    if (written.length === 0) console.log(`${dir}: every file exists already; nothing written`);
+  });
+
+cli
   .command('ctl <command> [...args]', 'Fault injection on a running cluster: status | leader [SHARD] | memory | kill N | restart N | pause N | resume N | partition A,B C | partition A->B | heal | delay MS [N..] | loss PCT [N..] | transfer [N] | write K V [N] | read K [LEVEL] [N]')
   .option('--control <addr>', 'control API address (default: the config file\'s "control")')
   .option('--config <file>', 'cluster config file', { default: 'cluster.config.json' })
-  .action(async (command: string, args: string[], opts: { control?: string; config: string }) => {
-    const control = opts.control ?? loadClusterConfig(opts.config).config.control;
-    process.stdout.write((await runCtl(control, command, args)) + '\n');
+  .option('--cacert <file>', "the CA of the control API's certificate (default: the config's tls.ca)")
+  .option('--auth-token-file <file>', "the admin token (default: the config's auth.tokenFile)")
+  .action(async (command: string, args: string[], opts: { control?: string; config: string; cacert?: string; authTokenFile?: string }) => {
+    const needConfig = opts.control === undefined || (opts.cacert === undefined && opts.authTokenFile === undefined);
+    const loaded = needConfig && (opts.control === undefined || existsSync(opts.config)) ? loadClusterConfig(opts.config).config : undefined;
+    const base = path.dirname(path.resolve(opts.config));
+    const caFile = opts.cacert ?? (loaded?.tls ? path.resolve(base, loaded.tls.ca) : undefined);
+    const tokenFile = opts.authTokenFile ?? (loaded?.auth ? path.resolve(base, loaded.auth.tokenFile) : undefined);
+    const control = opts.control ?? loaded!.control;
+    process.stdout.write(
+      (await runCtl(control, command, args, { ...(caFile ? { ca: readFileSync(caFile, 'utf8') } : {}), ...(tokenFile ? { token: readFileSync(tokenFile, 'utf8').trim() } : {}) })) + '\n',
+    );
   });
 
 cli
@@ -226,6 +280,7 @@ cli
   .option('--hostile-listeners <list>', 'with --faults hostile: only these listeners get hostile input (resp,http,peer,control; default all), to look past one known crash')
   .option('--cycles <n>', 'instead of random faults: kill and restart random nodes (the leader included) this many times')
   .option('--durability <d>', 'fsync or os', { default: DEFAULT_CHAOS.durability })
+  .option('--tls', 'TLS on every listener and link and an admin token (certificates made for the run); clients, probes and hostile input go through the handshake and the login')
   .option('--unsafe <what>', 'deliberately break the nodes to prove the checker fails: stale-reads')
   .option('--json <file>', 'also write the report as JSON')
   .option('--html <file>', 'also write the report as a self-contained page: timeline of faults and leaders, availability, failover distribution')
@@ -260,6 +315,7 @@ cli
       ...(listeners ? { hostileListeners: listeners as Listener[] } : {}),
       ...(opts.cycles !== undefined ? { cycles: num('cycles', 1) } : {}),
       durability,
+      ...(opts.tls === true ? { secure: true } : {}),
       ...(opts.unsafe === 'stale-reads' ? { unsafe: 'stale-reads' as const } : {}),
       say: (line) => process.stdout.write(line + '\n'),
       ...(opts.nodeLogs ? { onNodeLog: (r: LogRecord) => r.level !== 'info' && r.level !== 'debug' && process.stderr.write(formatRecord(r) + '\n') } : {}),
@@ -303,6 +359,9 @@ cli
   .option('--no-wrk', 'do not cross-check the load generator with wrk')
   .option('--cpu-prof [dir]', 'write V8 CPU profiles of the raftkv cluster (every node thread) to dir (default bench/profiles)')
   .option('--time-limit <s>', 'stop everything after this long (default 1200, quick 180)')
+  .option('--tls', 'also measure a cluster with TLS on every link and tokens (certificates made for it) and print its ratios to plaintext')
+  .option('--cacert <file>', 'with an https --target: the cluster CA')
+  .option('--auth-token-file <file>', 'with a secure --target: the token to send (Bearer, RESP AUTH)')
   .action(async (opts: Record<string, unknown>) => {
     const [{ resolveBenchOptions }, { runBench }, { cpus }] = await Promise.all([import('../bench/bench-options.js'), import('../bench/run-bench.js'), import('node:os')]);
     const options = resolveBenchOptions(opts, cpus().length);
@@ -351,9 +410,12 @@ cli.command('log <dir>', "Print a node's Raft log, one entry a line (index, term
 });
 
 /** The router of a sharded cluster, in this process (see src/shard/run-router.ts for why). */
-async function startClusterRouter(config: ClusterConfig, clusterToken: string, print: (r: LogRecord) => void, level: LogRecord['level'], listen: { http?: string; resp?: string } = {}): Promise<RunningRouter> {
+/** TLS for the router's fronts and its calls to shards, and its users' tokens. */
+type RouterSecurity = Pick<RunRouterOptions, 'tls' | 'auth'>;
+
+async function startClusterRouter(config: ClusterConfig, clusterToken: string, security: RouterSecurity, print: (r: LogRecord) => void, level: LogRecord['level'], listen: { http?: string; resp?: string } = {}): Promise<RunningRouter> {
   const logger = makeLogger(print, level, { id: 'router' });
-  const running = await runRouter({ config, clusterToken, logger, ...listen });
+  const running = await runRouter({ config, clusterToken, logger, ...security, ...listen });
   logger.info('router listening', { http: running.httpAddr, ...(running.respAddr ? { resp: running.respAddr } : {}), shards: config.shards!.map((s) => `${s.id}:${formatSlotRanges(s.slots)}`).join(' ') });
   return running;
 }
@@ -392,6 +454,28 @@ function givenToken(opts: Record<string, unknown>): string | undefined {
   const given = typeof opts.token === 'string' ? opts.token : process.env.RAFTKV_CLUSTER_TOKEN || undefined;
   if (given === undefined && typeof opts.tokenFile === 'string') return readFileSync(opts.tokenFile, 'utf8').trim();
   return given;
+}
+
+/**
+ * The TLS, auth and --insecure flags of `raftkv node` and `raftkv router`
+ * (`-tls-ca` or `--tls-ca`: cli-argv.ts makes Go's spelling ours), checked,
+ * and the refusal to listen beyond loopback without them.
+ */
+function flagSecurity(opts: Record<string, unknown>, addrs: Partial<Record<string, string>>, logger: Logger, base: RouterSecurity = {}): RouterSecurity {
+  const files = [opts.tlsCa, opts.tlsCert, opts.tlsKey];
+  if (files.some((f) => typeof f === 'string') && !files.every((f) => typeof f === 'string')) throw new Error('TLS needs all three of --tls-ca, --tls-cert and --tls-key');
+  const settings = { tls: typeof opts.tlsCa === 'string' || base.tls !== undefined, auth: typeof opts.authTokenFile === 'string' || base.auth !== undefined, insecure: opts.insecure === true };
+  const listening = Object.entries(addrs).flatMap(([k, addr]) => (addr === undefined ? [] : [{ where: `--${k}`, addr }]));
+  const exposed = exposedListeners(listening, settings);
+  if (exposed.length > 0) throw new Error(exposureError(exposed, settings, { tls: '--tls-ca/--tls-cert/--tls-key', auth: '--auth-token-file', insecure: '--insecure' }));
+  const open = nonLoopback(listening);
+  if (settings.insecure && open.length > 0 && !(settings.tls && settings.auth)) logger.warn(insecureWarning(open, settings));
+  const hosts = listening.map((l) => ({ host: hostOf(l.addr), where: l.where }));
+  return {
+    ...base,
+    ...(typeof opts.tlsCa === 'string' ? { tls: loadTlsMaterial({ ca: opts.tlsCa, cert: String(opts.tlsCert), key: String(opts.tlsKey) }, process.cwd(), hosts) } : {}),
+    ...(typeof opts.authTokenFile === 'string' ? { auth: loadAuthTable({ tokenFile: opts.authTokenFile }, process.cwd()) } : {}),
+  };
 }
 
 /**

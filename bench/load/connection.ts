@@ -1,11 +1,15 @@
 // One keep-alive connection of the load generator (HTTP/1.1 or RESP). It
 // reports each complete reply and each failure to whoever drives it now:
 // the socket outlives a task, so the same connections serve every round of
-// a workload.
+// a workload. Against a secure cluster it speaks TLS (trusting the cluster
+// CA) and a RESP connection logs in with AUTH before it counts as open.
 
 import net from 'node:net';
+import tls from 'node:tls';
 import { HttpResponseParser, type ResponseHead } from './http-response-parser.js';
+import { respCommand } from './requests.js';
 import { RespReplyParser } from './resp-reply-parser.js';
+import type { LoadSecurity } from './task.js';
 
 export interface ConnectionListener {
   /** One reply; `error` is a short description when it is not a success (non-2xx status, RESP error). */
@@ -23,6 +27,7 @@ export class LoadConnection {
   readonly #host: string;
   readonly #port: number;
   readonly #proto: 'http' | 'resp';
+  readonly #security: LoadSecurity | undefined;
   #socket: net.Socket | undefined;
   #connecting: Promise<void> | undefined;
   #listener: ConnectionListener = NO_LISTENER;
@@ -32,8 +37,9 @@ export class LoadConnection {
   /** The server announced it closes after the current reply. */
   #closeAfterReply = false;
 
-  constructor(proto: 'http' | 'resp', host: string, port: number) {
+  constructor(proto: 'http' | 'resp', host: string, port: number, security?: LoadSecurity) {
     this.#proto = proto;
+    this.#security = security;
     this.#host = host;
     this.#port = port;
   }
@@ -59,11 +65,22 @@ export class LoadConnection {
       if (head.close) this.#closeAfterReply = true;
       this.#listener.reply(head.status >= 200 && head.status < 300 ? undefined : `HTTP ${head.status}`);
     };
-    const onReply = (isError: boolean, line: string): void => this.#listener.reply(isError ? `RESP -${line}` : undefined);
+    /** Set while the AUTH of a secure RESP connection awaits its reply (the first one on the connection). */
+    let login: ((error: string | undefined) => void) | undefined;
+    const onReply = (isError: boolean, line: string): void => {
+      if (login) {
+        const answer = login;
+        login = undefined;
+        answer(isError ? line : undefined);
+        return;
+      }
+      this.#listener.reply(isError ? `RESP -${line}` : undefined);
+    };
     // `onread` hands each read over in one buffer reused by every connection of
     // this thread, with no stream 'data' event or Buffer per read; the parsers
     // copy what they keep of a partial reply.
-    const socket: net.Socket = net.connect({
+    const security = this.#security;
+    const options = {
       host: this.#host,
       port: this.#port,
       noDelay: true,
@@ -80,7 +97,10 @@ export class LoadConnection {
           return true;
         },
       },
-    });
+    };
+    // tls.connect takes the same onread buffer: TLS costs only what TLS costs.
+    const socket: net.Socket = security ? tls.connect({ ...options, ca: security.ca }) : net.connect(options);
+    if (security) socket.setNoDelay(true);
     this.#socket = socket;
     socket.on('error', (e) => this.#fail(socket, e.message));
     socket.on('close', () => this.#fail(socket, this.#closeAfterReply ? 'server closed the connection' : 'connection closed'));
@@ -89,10 +109,20 @@ export class LoadConnection {
         socket.destroy();
         reject(new Error(`connect to ${this.#host}:${this.#port} timed out`));
       }, timeoutMs);
-      socket.once('connect', () => {
+      const ready = (): void => {
         clearTimeout(timer);
         this.#ready = true;
         resolve();
+      };
+      socket.once(security ? 'secureConnect' : 'connect', () => {
+        if (!security || !resp) return ready();
+        login = (error) => {
+          if (error === undefined) return ready();
+          clearTimeout(timer);
+          reject(new Error(`AUTH refused by ${this.#host}:${this.#port}: ${error}`));
+          socket.destroy();
+        };
+        socket.write(respCommand(['AUTH', security.token]));
       });
       socket.once('close', () => {
         clearTimeout(timer);

@@ -6,7 +6,7 @@ import { decodeHistogram, newLatencyHistogram, type Histogram } from '../histogr
 import type { LoadTask, LoadTaskResult } from './task.js';
 
 /** Where and how one workload sends its requests: a task's fields, with `conns` the workload's total (split over the threads). */
-export type LoadTarget = Pick<LoadTask, 'cacheKey' | 'proto' | 'host' | 'port' | 'spec' | 'space' | 'conns' | 'pipeline' | 'requestTimeoutMs'>;
+export type LoadTarget = Pick<LoadTask, 'cacheKey' | 'proto' | 'host' | 'port' | 'spec' | 'space' | 'conns' | 'pipeline' | 'requestTimeoutMs' | 'security'>;
 
 export interface LoadRound {
   ok: number;

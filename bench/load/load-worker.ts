@@ -13,8 +13,8 @@ let current: { cacheKey: string; conns: LoadConnection[]; requests: Buffer[] } |
 export default async function loadTask(task: LoadTask): Promise<LoadTaskResult> {
   if (current?.cacheKey !== task.cacheKey || current.conns.length !== task.conns) {
     for (const c of current?.conns ?? []) c.destroy('workload finished', true);
-    const conns = Array.from({ length: task.conns }, () => new LoadConnection(task.proto, task.host, task.port));
-    current = { cacheKey: task.cacheKey, conns, requests: buildRequests(task.spec, task.space, `${task.host}:${task.port}`) };
+    const conns = Array.from({ length: task.conns }, () => new LoadConnection(task.proto, task.host, task.port, task.security));
+    current = { cacheKey: task.cacheKey, conns, requests: buildRequests(task.spec, task.space, `${task.host}:${task.port}`, task.security?.token) };
     // A connection that cannot open now is retried inside the loop (and counted as an error there).
     await Promise.allSettled(conns.map((c) => c.connect()));
   }

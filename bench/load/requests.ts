@@ -43,13 +43,13 @@ export function valueOf(bytes: number): string {
   return v;
 }
 
-function httpRequest(method: string, path: string, host: string, body?: string): Buffer {
-  const head = `${method} ${path} HTTP/1.1\r\nHost: ${host}\r\n`;
+function httpRequest(method: string, path: string, host: string, body?: string, token?: string): Buffer {
+  const head = `${method} ${path} HTTP/1.1\r\nHost: ${host}\r\n${token === undefined ? '' : `Authorization: Bearer ${token}\r\n`}`;
   if (body === undefined) return Buffer.from(`${head}\r\n`, 'latin1');
   return Buffer.from(`${head}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`, 'utf8');
 }
 
-function respCommand(args: string[]): Buffer {
+export function respCommand(args: string[]): Buffer {
   let s = `*${args.length}\r\n`;
   for (const a of args) s += `$${Buffer.byteLength(a)}\r\n${a}\r\n`;
   return Buffer.from(s, 'utf8');
@@ -57,14 +57,14 @@ function respCommand(args: string[]): Buffer {
 
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 
-/** The request for key `i`. `host` is "host:port", for the Host header. */
-export function buildRequest(spec: RequestSpec, space: KeySpace, i: number, host: string): Buffer {
+/** The request for key `i`. `host` is "host:port", for the Host header; a raftkv HTTP request carries `token` as a Bearer token (RESP logs in once per connection instead). */
+export function buildRequest(spec: RequestSpec, space: KeySpace, i: number, host: string, token?: string): Buffer {
   const key = keyName(space, i);
   const value = valueOf(space.valueBytes);
   switch (spec.api) {
     case 'raftkv':
-      if (spec.op === 'set') return httpRequest('POST', '/key', host, JSON.stringify({ [key]: value }));
-      return httpRequest('GET', `/key/${encodeURIComponent(key)}?level=${spec.level}`, host);
+      if (spec.op === 'set') return httpRequest('POST', '/key', host, JSON.stringify({ [key]: value }), token);
+      return httpRequest('GET', `/key/${encodeURIComponent(key)}?level=${spec.level}`, host, undefined, token);
     case 'etcd':
       if (spec.op === 'put') return httpRequest('POST', '/v3/kv/put', host, JSON.stringify({ key: b64(key), value: b64(value) }));
       return httpRequest('POST', '/v3/kv/range', host, JSON.stringify(spec.serializable ? { key: b64(key), serializable: true } : { key: b64(key) }));
@@ -90,9 +90,9 @@ function typeWrite(op: TypeWriteOp, space: KeySpace, i: number, member: string, 
   }
 }
 
-export function buildRequests(spec: RequestSpec, space: KeySpace, host: string): Buffer[] {
+export function buildRequests(spec: RequestSpec, space: KeySpace, host: string, token?: string): Buffer[] {
   const n = spec.api === 'resp' && (spec.op === 'sadd' || spec.op === 'zadd') ? Math.max(space.keys, TYPE_MEMBERS) : space.keys;
-  return Array.from({ length: n }, (_, i) => buildRequest(spec, space, i, host));
+  return Array.from({ length: n }, (_, i) => buildRequest(spec, space, i, host, token));
 }
 
 export function isWrite(spec: RequestSpec): boolean {

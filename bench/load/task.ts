@@ -2,6 +2,12 @@
 
 import type { KeySpace, RequestSpec } from './requests.js';
 
+/** A cluster behind TLS and tokens: the CA its certificates chain to, and the token every request carries (HTTP Bearer, RESP AUTH). */
+export interface LoadSecurity {
+  ca: string;
+  token: string;
+}
+
 export interface LoadTask {
   /** Connections and pre-built requests are kept across tasks with the same key (one workload). */
   cacheKey: string;
@@ -24,6 +30,8 @@ export interface LoadTask {
   seqStep: number;
   /** A request unanswered this long fails and its connection is replaced. */
   requestTimeoutMs: number;
+  /** TLS and the token, for a secure cluster (absent: plaintext, no token). */
+  security?: LoadSecurity;
 }
 
 export interface LoadTaskResult {

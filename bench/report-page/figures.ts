@@ -9,11 +9,12 @@ import type { BarFigure, BarGroup, BarRow } from '../../src/pages/bar-chart-svg.
 import { LABELLED_PERCENTILES, nines, type HistoryData, type LatencyChart, type LatencySeries } from './report-data.js';
 import type { LoadedRun } from './runs.js';
 
-export const SYSTEM_ORDER: readonly SystemName[] = ['raftkv', 'raftkv-os', 'etcd', 'redis-always', 'redis-none'];
+export const SYSTEM_ORDER: readonly SystemName[] = ['raftkv', 'raftkv-os', 'raftkv-tls', 'etcd', 'redis-always', 'redis-none'];
 
 export const SYSTEM_COLORS: Record<string, string> = {
   raftkv: '#2b6cb0',
   'raftkv-os': '#63b3ed',
+  'raftkv-tls': '#553c9a',
   etcd: '#2f855a',
   'redis-always': '#c53030',
   'redis-none': '#dd6b20',
@@ -23,6 +24,7 @@ export const SYSTEM_COLORS: Record<string, string> = {
 export const SYSTEM_LABELS: Record<string, string> = {
   raftkv: 'raftkv',
   'raftkv-os': 'raftkv (durability os)',
+  'raftkv-tls': 'raftkv (TLS and tokens)',
   etcd: 'etcd',
   'redis-always': 'Redis appendfsync always',
   'redis-none': 'Redis no persistence',
@@ -95,7 +97,8 @@ export function throughputFigure(runs: readonly LoadedRun[], caption: string[]):
     });
     return parts.length > 0 ? parts : undefined;
   };
-  const isPeerComparison = (r: WorkloadResult): boolean => r.system !== 'raftkv-os';
+  // raftkv against itself (durability os, TLS) has charts of its own.
+  const isPeerComparison = (r: WorkloadResult): boolean => r.system !== 'raftkv-os' && r.system !== 'raftkv-tls';
   const http = workloadIds(runs, (r) => isPeerComparison(r) && protoOf(r.workload) === 'http');
   const resp = workloadIds(runs, (r) => isPeerComparison(r) && protoOf(r.workload) === 'resp');
   const rows: BarRow[] = [

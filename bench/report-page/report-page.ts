@@ -101,6 +101,17 @@ function durabilityTable(run: LoadedRun): string {
   );
 }
 
+/** What TLS and tokens cost (raftkv bench --tls): the TLS cluster beside the plaintext one of the same run. */
+function tlsTable(run: LoadedRun): string {
+  const rows = ratios(run.data.results, 'raftkv-tls', 'raftkv');
+  if (rows.length === 0) return '<p class="none">Not measured in this run (raftkv bench --tls).</p>';
+  return table(
+    'numbers tls',
+    ['workload', 'plain ops/s', 'tls ops/s', 'tls / plain', 'plain p50 ms', 'tls p50 ms', 'plain p99 ms', 'tls p99 ms'],
+    rows.map((r) => [esc(r.workload), formatRate(r.peer!.opsPerSec), formatRate(r.raftkv!.opsPerSec), formatRatio(r.opsRatio), formatMs(r.peer!.p50Ms), formatMs(r.raftkv!.p50Ms), formatMs(r.peer!.p99Ms), formatMs(r.raftkv!.p99Ms)]),
+  );
+}
+
 function figure(f: BarFigure | undefined, id: string): string {
   return f ? `<figure class="bars" id="${id}">${barFigureSvg(f)}</figure>` : '<p class="none">Not measured in this run.</p>';
 }
@@ -137,6 +148,8 @@ ${figure(throughputFigure(runs, runCaption(newest)), 'throughput-bars')}
 <section id="durability"><h2>Durability: os against fsync</h2>
 ${figure(durabilityFigure(runs), 'durability-bars')}
 ${perRun((r) => durabilityTable(r))}
+<h3 id="tls">TLS and tokens against plaintext</h3>
+${perRun((r) => tlsTable(r))}
 </section>
 <section id="facts"><h2>Run and machine</h2>
 <p class="note">Start to first write, leader changes under load, memory with many keys, the load generator against wrk, and what ran where.</p>

@@ -1,9 +1,11 @@
 // A raftkv cluster for the harness: started as a child process
 // (`raftkv cluster`, so its RSS is the launcher's alone) on free loopback
 // ports in a temporary directory, or a running cluster found from one
-// node's URL (--target).
+// node's URL (--target). A secure one (TLS and tokens) gets development
+// certificates and tokens in its directory; its calls trust that CA and
+// carry the admin token.
 
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +14,10 @@ import type { NodeStatus } from '../../src/node/types.js';
 import type { Child, ChildProcesses } from './child-processes.js';
 import { parseHostPort, sleep, tailOf, type Endpoint, type Topology } from './endpoint.js';
 import { freePorts } from '../../src/cluster/free-ports.js';
+import { configCertPlan } from '../../src/cluster/secure-start.js';
+import { makeDevCerts } from '../../src/security/dev-certs.js';
+import { internalHttp, type Fetch } from '../../src/security/internal-http.js';
+import type { LoadSecurity } from '../load/task.js';
 import { respPing } from './resp-ping.js';
 
 // The command's entry, which sizes libuv's thread pool for the nodes (src/main.cts).
@@ -32,6 +38,27 @@ export interface RaftkvStartOptions {
   cli?: string;
   /** More options for node itself (e.g. --perf-basic-prof). */
   nodeArgs?: string[];
+  /** TLS on every listener and link, and tokens (the admin token for the harness). */
+  secure?: boolean;
+}
+
+/** How the harness calls a cluster's HTTP fronts: plain, or https trusting its CA with the admin token. */
+class ClusterHttp {
+  readonly security: LoadSecurity | undefined;
+  readonly #fetch: Fetch;
+  readonly #scheme: string;
+
+  constructor(security?: LoadSecurity) {
+    this.security = security;
+    const client = internalHttp(security?.ca);
+    this.#fetch = client.fetch;
+    this.#scheme = client.scheme;
+  }
+
+  call(addr: string, p: string, init: RequestInit = {}): Promise<Response> {
+    const headers = { ...(init.headers as Record<string, string> | undefined), ...(this.security ? { authorization: `Bearer ${this.security.token}` } : {}) };
+    return this.#fetch(`${this.#scheme}://${addr}${p}`, { ...init, headers });
+  }
 }
 
 export interface ClusterMemory {
@@ -44,13 +71,15 @@ export interface ClusterMemory {
 export class RaftkvCluster {
   /** HTTP addresses of the members, by id. */
   readonly https: Map<string, string>;
+  readonly #http: ClusterHttp;
   readonly config: ClusterConfig | undefined;
   readonly child: Child | undefined;
   /** From spawning the process to the first acknowledged write. */
   readonly firstWriteMs: number | undefined;
   readonly #procs: ChildProcesses | undefined;
 
-  private constructor(https: Map<string, string>, config?: ClusterConfig, child?: Child, firstWriteMs?: number, procs?: ChildProcesses) {
+  private constructor(http: ClusterHttp, https: Map<string, string>, config?: ClusterConfig, child?: Child, firstWriteMs?: number, procs?: ChildProcesses) {
+    this.#http = http;
     this.https = https;
     this.config = config;
     this.child = child;
@@ -67,40 +96,54 @@ export class RaftkvCluster {
       durability: o.durability,
       control: `127.0.0.1:${ports[n * 3]}`,
       nodes: o.base.nodes.map((node, i) => ({ id: node.id, http: `127.0.0.1:${ports[i * 3]}`, raft: `127.0.0.1:${ports[i * 3 + 1]}`, resp: `127.0.0.1:${ports[i * 3 + 2]}` })),
+      ...(o.secure ? { tls: { ca: 'certs/ca.pem', cert: 'certs/cluster.pem', key: 'certs/cluster-key.pem' }, auth: { tokenFile: 'certs/admin.token' } } : { tls: undefined, auth: undefined }),
     };
+    let security: LoadSecurity | undefined;
+    if (config.tls && config.auth) {
+      await makeDevCerts(configCertPlan(config, o.dir));
+      const read = (f: string): string => readFileSync(path.join(o.dir, f), 'utf8').trim();
+      security = { ca: read(config.tls.ca), token: read(config.auth.tokenFile) };
+    }
+    const http = new ClusterHttp(security);
     const file = path.join(o.dir, 'cluster.config.json');
     writeFileSync(file, JSON.stringify(config, null, 2));
     const prof = o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : [];
     const started = performance.now();
     const child = o.procs.spawn(`raftkv (${o.durability})`, process.execPath, [...(o.nodeArgs ?? []), ...prof, o.cli ?? CLI, 'cluster', '--config', file, '--fresh', '--no-table', '--log-level', 'warn'], path.join(o.dir, 'cluster.log'), o.env);
     const https = new Map(config.nodes.map((node) => [node.id, node.http]));
-    const cluster = new RaftkvCluster(https, config, child, undefined, o.procs);
+    const cluster = new RaftkvCluster(http, https, config, child, undefined, o.procs);
     try {
-      const firstWriteMs = await firstWrite(`http://${config.nodes[0]!.http}`, child, started, o.startTimeoutMs ?? 60_000);
-      return new RaftkvCluster(https, config, child, firstWriteMs, o.procs);
+      const firstWriteMs = await firstWrite(http, config.nodes[0]!.http, child, started, o.startTimeoutMs ?? 60_000);
+      return new RaftkvCluster(http, https, config, child, firstWriteMs, o.procs);
     } catch (e) {
       await cluster.stop();
       throw new Error(`${(e as Error).message}\n--- ${child.logFile}\n${await tailOf(child.logFile)}`);
     }
   }
 
-  /** A running cluster, from the URL of one of its nodes. */
-  static async attach(url: string): Promise<RaftkvCluster> {
+  /** A running cluster, from the URL of one of its nodes (https with `security`). */
+  static async attach(url: string, security?: LoadSecurity): Promise<RaftkvCluster> {
     const base = url.replace(/\/+$/, '');
-    const res = await fetch(`${base}/status`).catch((e: unknown) => {
-      throw new Error(`no raftkv node answers at ${base}: ${String(e)}`);
+    const http = new ClusterHttp(security);
+    const res = await http.call(new URL(base).host, '/status').catch((e: unknown) => {
+      throw new Error(`no raftkv node answers at ${base}: ${String((e as Error).cause ?? e)}`);
     });
     if (!res.ok) throw new Error(`${base}/status answered ${res.status}`);
     const s = (await res.json()) as NodeStatus;
     const https = new Map<string, string>();
     for (const [id, m] of Object.entries(s.members)) if (m?.http) https.set(id, m.http);
     if (https.size === 0) https.set(s.id, new URL(base).host);
-    return new RaftkvCluster(https);
+    return new RaftkvCluster(http, https);
+  }
+
+  /** The CA and the token of a secure cluster (undefined: plaintext, no token). */
+  get security(): LoadSecurity | undefined {
+    return this.#http.security;
   }
 
   async status(id: string): Promise<NodeStatus | undefined> {
     try {
-      const res = await fetch(`http://${this.https.get(id)}/status`, { signal: AbortSignal.timeout(2000) });
+      const res = await this.#http.call(this.https.get(id)!, '/status', { signal: AbortSignal.timeout(2000) });
       return res.ok ? ((await res.json()) as NodeStatus) : undefined;
     } catch {
       return undefined;
@@ -136,7 +179,7 @@ export class RaftkvCluster {
     const addr = fromStatus ?? this.config?.nodes.find((n) => n.id === id)?.resp;
     if (!addr) return { endpoint: undefined, note: `${id} has no RESP address` };
     const ep = parseHostPort(id, addr);
-    if (!(await respPing(ep.host, ep.port))) return { endpoint: undefined, note: `no RESP front answers PING on ${addr} (${id})` };
+    if (!(await respPing(ep.host, ep.port, 1000, this.security))) return { endpoint: undefined, note: `no RESP front answers PING on ${addr} (${id})` };
     return { endpoint: ep, note: `RESP front of ${id} on ${addr}` };
   }
 
@@ -144,7 +187,7 @@ export class RaftkvCluster {
   async memory(): Promise<ClusterMemory | undefined> {
     if (!this.child || !this.config) return undefined;
     const rss = await rssOf(this.child.pid);
-    const res = await fetch(`http://${this.config.control}/memory`, { signal: AbortSignal.timeout(5000) }).catch(() => undefined);
+    const res = await this.#http.call(this.config.control, '/memory', { signal: AbortSignal.timeout(5000) }).catch(() => undefined);
     const body = res?.ok ? ((await res.json()) as { rss: number; nodes: Record<string, { heapUsed: number } | null> }) : undefined;
     const heapUsed: Record<string, number> = {};
     for (const [id, h] of Object.entries(body?.nodes ?? {})) if (h) heapUsed[id] = h.heapUsed;
@@ -157,7 +200,7 @@ export class RaftkvCluster {
   }
 }
 
-async function firstWrite(base: string, child: Child, started: number, timeoutMs: number): Promise<number> {
+async function firstWrite(http: ClusterHttp, addr: string, child: Child, started: number, timeoutMs: number): Promise<number> {
   let exited = false;
   void child.exited.then(() => (exited = true));
   const deadline = started + timeoutMs;
@@ -165,7 +208,7 @@ async function firstWrite(base: string, child: Child, started: number, timeoutMs
   while (performance.now() < deadline) {
     if (exited) throw new Error('the raftkv cluster process exited during start-up');
     try {
-      const res = await fetch(`${base}/key`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"bench-first-write":"1"}', signal: AbortSignal.timeout(2000) });
+      const res = await http.call(addr, '/key', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"bench-first-write":"1"}', signal: AbortSignal.timeout(2000) });
       await res.arrayBuffer();
       if (res.ok) return performance.now() - started;
       last = `HTTP ${res.status}`;

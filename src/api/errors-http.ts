@@ -22,12 +22,13 @@ const STATUS: Record<NodeErrorCode, number> = {
   RAFTKV_ERR_WRONG_SHARD: 421,
   RAFTKV_ERR_CROSSSLOT: 400,
   RAFTKV_ERR_FORBIDDEN: 403,
+  RAFTKV_ERR_UNAUTHENTICATED: 401,
   RAFTKV_ERR_NODE_FAILED: 503,
   RAFTKV_ERR_INTERNAL: 500,
 };
 
 const REASON: Record<number, string> = {
-  200: 'OK', 204: 'No Content', 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict', 410: 'Gone',
+  200: 'OK', 204: 'No Content', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict', 410: 'Gone',
   413: 'Payload Too Large', 421: 'Misdirected Request', 500: 'Internal Server Error', 503: 'Service Unavailable', 504: 'Gateway Timeout',
 };
 

@@ -9,6 +9,8 @@
 // uncaught exception of the whole thread.
 
 import { sameSecret, TOKEN_HEADER } from '../node/cluster-identity.js';
+import { roleAllows, type Access, type Authenticator, type Principal } from '../security/auth.js';
+import type { TlsMaterial } from '../security/tls-material.js';
 import { NodeError, badRequest } from '../node/errors.js';
 import type { Logger } from '../node/logger.js';
 import { RaftError } from '../raft/errors.js';
@@ -27,6 +29,10 @@ export interface HttpServeOptions<C extends RequestBase> {
   clusterToken?: string;
   /** Open connections at once; past it a new connection is closed (node:http; uWS has no such hook). */
   maxConnections?: number;
+  /** HTTPS with this certificate and key. */
+  tls?: Pick<TlsMaterial, 'cert' | 'key'>;
+  /** Every request needs a user's token (Authorization: Bearer) or the cluster token. */
+  auth?: Authenticator;
   routes: readonly Route<C>[];
   context(request: RequestBase): C;
   /** Each route's request meter, made once when the server starts (absent: requests are not metered). */
@@ -85,6 +91,8 @@ export interface WsPeer {
 /** A WebSocket endpoint: `open` serves one peer and returns what to do when it goes away. */
 export interface WebSocketRoute {
   path: string;
+  /** What a user's role must allow where authentication is on (the token comes in the upgrade's Authorization header). */
+  access: Access;
   open(query: URLSearchParams, peer: WsPeer): () => void;
 }
 
@@ -125,8 +133,13 @@ function route<C extends RequestBase>(opts: HttpServeOptions<C>, maxBody: number
     return ex.fail(new NodeError('RAFTKV_ERR_FORBIDDEN', `cross-site ${method} refused: Origin ${JSON.stringify(origin)} is not this server (Host ${JSON.stringify(head.header('host'))})`));
   }
   const fromMember = opts.clusterToken !== undefined && tokenHeader !== '' && sameSecret(tokenHeader, opts.clusterToken);
-  if (match.route.membersOnly && !fromMember) {
-    return ex.fail(new NodeError('RAFTKV_ERR_FORBIDDEN', `${method} ${url} is for cluster members only: the request must carry the cluster token`));
+  const access = match.route.access ?? (method === 'GET' ? 'read' : 'write');
+  let principal: Principal | undefined;
+  if (opts.auth && !fromMember && access !== 'public') {
+    principal = authenticate(opts.auth, head.header('authorization'), method, url, access);
+  }
+  if (match.route.membersOnly && !fromMember && !(match.route.membersOnly === 'or-admin' && principal?.role === 'admin')) {
+    return ex.fail(new NodeError('RAFTKV_ERR_FORBIDDEN', `${method} ${url} is for cluster members only: the request must carry the cluster token${match.route.membersOnly === 'or-admin' && opts.auth ? ' (or an admin token)' : ''}`));
   }
   const limit = match.route.internal ? maxBody * 64 : maxBody;
   const declared = contentLength ? Number(contentLength) : 0;
@@ -139,7 +152,7 @@ function route<C extends RequestBase>(opts: HttpServeOptions<C>, maxBody: number
 
   const run = (body: Buffer): void => {
     try {
-      const ctx = opts.context({ method, path: url, params, query, body, contentType, logger: opts.logger, fromMember, lastEventId });
+      const ctx = opts.context({ method, path: url, params, query, body, contentType, logger: opts.logger, fromMember, lastEventId, ...(principal ? { principal } : {}) });
       // Promise.resolve: a handler that is not async, or throws before its first await, is answered the same way.
       Promise.resolve(match.route.handler(ctx)).then(
         (reply) => ex.send(reply),
@@ -170,6 +183,37 @@ function route<C extends RequestBase>(opts: HttpServeOptions<C>, maxBody: number
       ex.fail(e);
     }
   });
+}
+
+/**
+ * Why a WebSocket upgrade on `path` is refused (401 or 403, as an HTTP
+ * request would be), or undefined to let it through; checked before the
+ * handshake, so a refused client never holds a socket.
+ */
+export function upgradeRefusal<C extends RequestBase>(opts: HttpServeOptions<C>, header: (name: string) => string, path: string): { status: string; body: string } | undefined {
+  const route = opts.websockets?.find((w) => w.path === path);
+  if (!opts.auth || !route) return undefined;
+  try {
+    authenticate(opts.auth, header('authorization'), 'GET', path, route.access);
+    return undefined;
+  } catch (e) {
+    const he = httpError(e);
+    return { status: statusLine(he.status), body: JSON.stringify(he.body) };
+  }
+}
+
+/**
+ * The user behind an `Authorization` header, allowed `access`; throws 401
+ * (no token, or a wrong one) or 403 (a role that does not allow it). The one
+ * place where HTTP requests are authenticated, for every route table.
+ */
+export function authenticate(auth: Authenticator, header: string, method: string, url: string, access: Access): Principal {
+  const a = auth.fromHeader(header);
+  if ('missing' in a) throw new NodeError('RAFTKV_ERR_UNAUTHENTICATED', 'authentication required: send "Authorization: Bearer <token>"');
+  if ('wrong' in a) throw new NodeError('RAFTKV_ERR_UNAUTHENTICATED', 'invalid token');
+  const p = a.principal;
+  if (!roleAllows(p.role, access)) throw new NodeError('RAFTKV_ERR_FORBIDDEN', `user ${JSON.stringify(p.user)} (role ${p.role}) may not ${method} ${url}: it needs ${access} access`);
+  return p;
 }
 
 /**
@@ -321,6 +365,7 @@ function render(reply: Reply): Rendered {
   const headers: [string, string][] = [];
   if (reply.retryAfter !== undefined) headers.push(['Retry-After', String(reply.retryAfter)]);
   if (reply.status === 413) headers.push(['Connection', 'close']);
+  if (reply.status === 401) headers.push(['WWW-Authenticate', 'Bearer realm="raftkv"']);
   if (reply.raw !== undefined) {
     headers.push(['Content-Type', reply.contentType ?? 'application/octet-stream']);
     return { status: statusLine(reply.status), headers, body: reply.raw };

@@ -3,18 +3,19 @@
 // same answers out: the request handling itself is http-exchange.ts.
 
 import http from 'node:http';
+import https from 'node:https';
 import type net from 'node:net';
 import type { RequestBase } from './router.js';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../node/logger.js';
-import { STREAM_BACKLOG_BYTES, serveRequest, type HttpConnection, type HttpServeOptions, type StreamWriter, type WebSocketRoute, type WsPeer } from './http-exchange.js';
+import { STREAM_BACKLOG_BYTES, serveRequest, upgradeRefusal, type HttpConnection, type HttpServeOptions, type StreamWriter, type WebSocketRoute, type WsPeer } from './http-exchange.js';
 import type { ListeningServer } from './http-uws.js';
 
 /** uWS closes a keep-alive connection idle for about 10 s; do the same. */
 const KEEP_ALIVE_MS = 10_000;
 
 export function listenNodeHttp<C extends RequestBase>(opts: HttpServeOptions<C>): Promise<ListeningServer> {
-  const server = http.createServer({ keepAliveTimeout: KEEP_ALIVE_MS, noDelay: true }, (req, res) => {
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     serveRequest(
@@ -30,9 +31,11 @@ export function listenNodeHttp<C extends RequestBase>(opts: HttpServeOptions<C>)
       },
       new NodeConnection(req, res),
     );
-  });
+  };
+  const options = { keepAliveTimeout: KEEP_ALIVE_MS, noDelay: true };
+  const server: http.Server = opts.tls ? https.createServer({ ...options, cert: opts.tls.cert, key: opts.tls.key }, handler) : http.createServer(options, handler);
   if (opts.maxConnections !== undefined) server.maxConnections = opts.maxConnections;
-  const sockets = serveWebSockets(server, opts.websockets ?? [], opts.logger);
+  const sockets = serveWebSockets(server, opts);
   // A socket error (a reset mid-request) ends that connection only.
   server.on('clientError', (_e: Error, socket: net.Socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
@@ -119,7 +122,9 @@ class NodeConnection implements HttpConnection {
 const EMPTY = Buffer.alloc(0);
 
 /** WebSocket endpoints on node:http, through `ws` (the library uWS's own fallback uses). */
-function serveWebSockets(server: http.Server, routes: readonly WebSocketRoute[], logger: Logger): WebSocketServer {
+function serveWebSockets<C extends RequestBase>(server: http.Server, opts: HttpServeOptions<C>): WebSocketServer {
+  const routes: readonly WebSocketRoute[] = opts.websockets ?? [];
+  const logger: Logger = opts.logger;
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
     const url = req.url ?? '/';
@@ -127,6 +132,14 @@ function serveWebSockets(server: http.Server, routes: readonly WebSocketRoute[],
     const route = routes.find((r) => r.path === (q < 0 ? url : url.slice(0, q)));
     if (!route) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    const refusal = upgradeRefusal(opts, (name) => {
+      const v = req.headers[name];
+      return v === undefined ? '' : Array.isArray(v) ? v.join(', ') : v;
+    }, route.path);
+    if (refusal) {
+      socket.end(`HTTP/1.1 ${refusal.status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(refusal.body)}\r\nConnection: close\r\n\r\n${refusal.body}`);
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {

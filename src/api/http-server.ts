@@ -4,6 +4,9 @@
 // is one piece of code for both (http-exchange.ts).
 
 import type { Logger } from '../node/logger.js';
+import type { Authenticator } from '../security/auth.js';
+import { internalHttp } from '../security/internal-http.js';
+import type { TlsMaterial } from '../security/tls-material.js';
 import { httpBackend, type HttpServerKind } from './http-backend.js';
 import type { HttpServeOptions } from './http-exchange.js';
 import { listenNodeHttp } from './http-node.js';
@@ -27,6 +30,10 @@ export interface HttpFrontOptions {
   /** The cluster token that members-only routes require. */
   clusterToken: string;
   maxConnections?: number;
+  /** HTTPS with this node's certificate; forwarded requests trust the cluster CA. */
+  tls?: TlsMaterial;
+  /** Users' tokens, where authentication is on. */
+  auth?: Authenticator;
 }
 
 export interface HttpFront {
@@ -42,7 +49,8 @@ export interface HttpFront {
 /** The hraftd-compatible HTTP API of one node. */
 export function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront> {
   const { node, ...rest } = opts;
-  return serveHttp({ ...rest, routes: ROUTES, websockets: [watchSocket(node)], context: (request) => ({ ...request, node, clusterToken: opts.clusterToken }), ...(node.requests ? { meters: routeMeters(node.requests, ROUTES) } : {}) });
+  const client = internalHttp(opts.tls?.ca);
+  return serveHttp({ ...rest, routes: ROUTES, websockets: [watchSocket(node)], context: (request) => ({ ...request, node, clusterToken: opts.clusterToken, client }), ...(node.requests ? { meters: routeMeters(node.requests, ROUTES) } : {}) });
 }
 
 /** A meter per route of a table, labelled "METHOD /pattern" (a fixed set: never the request's own path). */

@@ -2,9 +2,12 @@
 // http-backend.ts). Stopping it with app.close() closes the listen socket and
 // every connection, the only stop that is safe in a worker thread.
 
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type uWS from 'uWebSockets.js';
 import type { RequestBase } from './router.js';
-import { STREAM_BACKLOG_BYTES, serveRequest, type HttpConnection, type HttpServeOptions, type StreamWriter, type WsPeer } from './http-exchange.js';
+import { STREAM_BACKLOG_BYTES, serveRequest, upgradeRefusal, type HttpConnection, type HttpServeOptions, type StreamWriter, type WsPeer } from './http-exchange.js';
 import type { UwsModule } from './http-backend.js';
 
 export interface ListeningServer {
@@ -21,13 +24,22 @@ interface WsData {
 }
 
 export function listenUws<C extends RequestBase>(uws: UwsModule, opts: HttpServeOptions<C>): Promise<ListeningServer> {
-  const app = uws.App();
+  const app = opts.tls ? sslApp(uws, opts.tls) : uws.App();
   for (const route of opts.websockets ?? []) {
     app.ws<WsData>(route.path, {
       maxBackpressure: STREAM_BACKLOG_BYTES,
       closeOnBackpressureLimit: 1,
       idleTimeout: 0,
       upgrade: (res, req, context) => {
+        const refusal = upgradeRefusal(opts, (name) => req.getHeader(name), route.path);
+        if (refusal) {
+          res.cork(() => {
+            res.writeStatus(refusal.status);
+            res.writeHeader('content-type', 'application/json');
+            res.end(refusal.body);
+          });
+          return;
+        }
         res.upgrade<WsData>({ query: req.getQuery() ?? '', open: true }, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
       },
       open: (ws) => {
@@ -139,5 +151,22 @@ class UwsConnection implements HttpConnection {
         res.cork(() => res.end());
       },
     };
+  }
+}
+
+/**
+ * uWS reads its certificate and key from files only: they are written to a
+ * private temporary directory for the moment the app loads them, then removed.
+ */
+function sslApp(uws: UwsModule, tls: { cert: string; key: string }): uWS.TemplatedApp {
+  const dir = mkdtempSync(path.join(tmpdir(), 'raftkv-tls-'));
+  try {
+    const cert = path.join(dir, 'cert.pem');
+    const key = path.join(dir, 'key.pem');
+    writeFileSync(cert, tls.cert, { mode: 0o600 });
+    writeFileSync(key, tls.key, { mode: 0o600 });
+    return uws.SSLApp({ cert_file_name: cert, key_file_name: key });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }

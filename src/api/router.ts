@@ -1,4 +1,6 @@
 import type { Logger } from '../node/logger.js';
+import type { Access, Principal } from '../security/auth.js';
+import type { InternalHttp } from '../security/internal-http.js';
 import type { NodeApi } from './node-api.js';
 
 export interface Reply {
@@ -38,6 +40,8 @@ export interface RequestBase {
   fromMember: boolean;
   /** The Last-Event-ID header ('' when absent): where an EventSource resumes a stream. */
   lastEventId?: string;
+  /** The user who showed a valid token, where authentication is on. */
+  principal?: Principal;
 }
 
 /** A request to a node's front. */
@@ -45,6 +49,8 @@ export interface RequestContext extends RequestBase {
   node: NodeApi;
   /** The cluster token: a member's request sent on to the leader carries it on. */
   clusterToken: string;
+  /** How this node calls another: https trusting the cluster CA where TLS is on (default: plain http). */
+  client?: InternalHttp;
 }
 
 export interface Route<C extends RequestBase = RequestContext> {
@@ -55,8 +61,17 @@ export interface Route<C extends RequestBase = RequestContext> {
   body: boolean;
   /** Node-to-node traffic: a forwarded batch may hold many client bodies, so it gets 64× the limit. */
   internal?: boolean;
-  /** Only members may call it: the request must carry the cluster token (cluster-identity.ts). */
-  membersOnly?: boolean;
+  /**
+   * Only members may call it: the request must carry the cluster token
+   * (cluster-identity.ts); 'or-admin': where authentication is on, an admin user may too.
+   */
+  membersOnly?: boolean | 'or-admin';
+  /**
+   * What a user's role must allow, where authentication is on; default: read
+   * for GET, write otherwise. 'public': no token at all (the scrape and probe
+   * routes, as etcd serves /metrics and /health on its client URL).
+   */
+  access?: Access | 'public';
   /** For the metrics and the dashboard's throughput chart: a client write or read (anything else: 'other'). */
   kind?: 'write' | 'read';
   handler: (ctx: C) => Promise<Reply>;

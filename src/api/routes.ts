@@ -1,6 +1,7 @@
 import { TOKEN_HEADER } from '../node/cluster-identity.js';
 import { httpBackend } from './http-backend.js';
 import { raftCluster, raftStats } from './hashicorp-views.js';
+import { internalHttp } from '../security/internal-http.js';
 import { NodeError, badRequest, toNodeError, wrongTypeError } from '../node/errors.js';
 import { friendlyJson, toTagged, type FriendlyJson, type TaggedValue } from '../node/types/json.js';
 import type { ForwardAnswer } from '../node/forwarder.js';
@@ -115,9 +116,12 @@ async function onLeader(ctx: RequestContext, action: () => Promise<unknown>): Pr
     if (!http || ctx.query.has('forwarded')) throw err;
     const query = new URLSearchParams(ctx.query);
     query.set('forwarded', '1');
-    const res = await fetch(`http://${http}${ctx.path}?${query.toString()}`, {
+    const client = ctx.client ?? internalHttp();
+    // A user this node authenticated and allowed is vouched for as a member: the leader runs the same route.
+    const vouched = ctx.fromMember || ctx.principal !== undefined;
+    const res = await client.fetch(client.url(http, `${ctx.path}?${query.toString()}`), {
       method: ctx.method,
-      headers: { 'content-type': 'application/json', ...(ctx.fromMember ? { [TOKEN_HEADER]: ctx.clusterToken } : {}) },
+      headers: { 'content-type': 'application/json', ...(vouched ? { [TOKEN_HEADER]: ctx.clusterToken } : {}) },
       body: ctx.body.length > 0 ? ctx.body.toString('utf8') : undefined,
     }).catch((fe: unknown) => {
       throw new NodeError('RAFTKV_ERR_NO_LEADER', `the leader ${err.leader} could not be reached: ${String(fe)}`);
@@ -283,20 +287,20 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', pattern: '/db/:key', body: false, kind: 'read', handler: getRaw },
   { method: 'POST', pattern: '/cas', body: true, kind: 'write', handler: cas },
   { method: 'GET', pattern: '/mget', body: false, kind: 'read', handler: getMany },
-  { method: 'POST', pattern: '/mget', body: true, kind: 'read', handler: getMany },
-  { method: 'GET', pattern: '/metrics', body: false, handler: metrics },
-  { method: 'GET', pattern: '/health', body: false, handler: health },
-  { method: 'GET', pattern: '/readyz', body: false, handler: readyz },
+  { method: 'POST', pattern: '/mget', body: true, access: 'read', kind: 'read', handler: getMany },
+  { method: 'GET', pattern: '/metrics', body: false, access: 'public', handler: metrics },
+  { method: 'GET', pattern: '/health', body: false, access: 'public', handler: health },
+  { method: 'GET', pattern: '/readyz', body: false, access: 'public', handler: readyz },
   { method: 'POST', pattern: '/txn', body: true, kind: 'write', handler: txn },
   { method: 'GET', pattern: '/keys', body: false, kind: 'read', handler: listKeys },
   { method: 'GET', pattern: '/range', body: false, kind: 'read', handler: rangeKeys },
   { method: 'GET', pattern: '/watch', body: false, kind: 'read', handler: watch },
-  { method: 'POST', pattern: '/join', body: true, membersOnly: true, handler: join },
-  { method: 'DELETE', pattern: '/raft/remove', body: true, handler: remove },
-  { method: 'POST', pattern: '/raft/remove', body: true, handler: remove },
+  { method: 'POST', pattern: '/join', body: true, membersOnly: 'or-admin', access: 'admin', handler: join },
+  { method: 'DELETE', pattern: '/raft/remove', body: true, access: 'admin', handler: remove },
+  { method: 'POST', pattern: '/raft/remove', body: true, access: 'admin', handler: remove },
   { method: 'GET', pattern: '/status', body: false, handler: status },
   { method: 'GET', pattern: '/raft/stats', body: false, handler: stats },
   { method: 'GET', pattern: '/raft/cluster', body: false, handler: clusterView },
-  { method: 'POST', pattern: '/raft/transfer-leadership', body: true, handler: transfer },
+  { method: 'POST', pattern: '/raft/transfer-leadership', body: true, access: 'admin', handler: transfer },
   { method: 'POST', pattern: '/internal/propose', body: true, internal: true, membersOnly: true, handler: internalPropose },
 ];

@@ -103,6 +103,7 @@ export async function watch(ctx: RequestContext): Promise<Reply> {
 export function watchSocket(node: NodeApi): WebSocketRoute {
   return {
     path: '/watch',
+    access: 'read',
     open(query, peer) {
       const fail = (e: unknown): void => {
         peer.send(errorBody(toNodeError(e)));

@@ -26,7 +26,7 @@ import { flood, IDLE_OPENINGS } from './hostile/floods.js';
 import { httpInputArb, type HttpContext } from './hostile/http-grammar.js';
 import { peerInputArb } from './hostile/peer-grammar.js';
 import { respInputArb } from './hostile/resp-grammar.js';
-import { sendInput } from './hostile/wire.js';
+import { sendInput, type WireSecurity } from './hostile/wire.js';
 import { restart } from './nemesis.js';
 
 export interface HostileLog {
@@ -98,6 +98,26 @@ export interface HostileOptions {
   listeners?: readonly Listener[];
   /** Connections sending hostile input at once (default 3: the machine also runs the cluster and the clients). */
   parallel?: number;
+  /** A secure cluster: inputs go through TLS (the peer port sees a certificate of the cluster CA) and the login, so that they reach what lies behind them. */
+  security?: HostileSecurity;
+}
+
+/** The cluster CA, a certificate it issued (with its key), and the admin token. */
+export interface HostileSecurity {
+  ca: string;
+  cert: string;
+  key: string;
+  token: string;
+}
+
+/** How input reaches each kind of listener of a secure cluster. */
+function wireSecurityFor(s: HostileSecurity): Record<Listener, WireSecurity> {
+  return {
+    resp: { ca: s.ca, preamble: Buffer.from(`AUTH ${s.token}\r\n`) },
+    http: { ca: s.ca },
+    control: { ca: s.ca },
+    peer: { ca: s.ca, cert: s.cert, key: s.key },
+  };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -129,7 +149,8 @@ export async function runHostile(o: HostileOptions): Promise<void> {
   const { launcher, config, log } = o;
   const started = Date.now();
   const identity = clusterIdentity(launcher.clusterToken);
-  const ctx: HttpContext = { limits: config.limits, maxBodyBytes: config.maxBodyBytes, keyPrefix: HOSTILE_PREFIX, token: launcher.clusterToken };
+  const ctx: HttpContext = { limits: config.limits, maxBodyBytes: config.maxBodyBytes, keyPrefix: HOSTILE_PREFIX, token: launcher.clusterToken, ...(o.security ? { bearer: o.security.token } : {}) };
+  const wire = o.security ? wireSecurityFor(o.security) : undefined;
   const recent = new Map<string, string[]>();
   const remember = (node: string | undefined, label: string): void => {
     if (!node) return;
@@ -269,7 +290,7 @@ export async function runHostile(o: HostileOptions): Promise<void> {
       }
       const { target, input } = drawn;
       remember(target.node, `#${i} ${input.label}`);
-      if (await sendInput(target.addr, input).catch(() => false)) log.inputs[target.listener]++;
+      if (await sendInput(target.addr, input, 200, wire?.[target.listener]).catch(() => false)) log.inputs[target.listener]++;
     }
   };
 

@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Launcher } from '../cluster/launcher.js';
 import type { SeededRand } from '../raft/rand.js';
-import { call } from './http-client.js';
+import { PLAIN_HTTP, type ChaosHttp } from './http-client.js';
 import type { FaultEvent, TimelineRecorder } from './timeline.js';
 
 /** Faults the nemesis injects one at a time, each healed before the next. */
@@ -37,14 +37,15 @@ export const newNemesisLog = (): NemesisLog => ({
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const between = (rand: SeededRand, lo: number, hi: number): number => lo + rand.next() * (hi - lo);
 
-/** Where the failover probe writes after `killed` died: base URLs and the n-th probe key. */
-export type ProbeTarget = (killed: string) => { urls: string[]; key: (n: number) => string };
+/** Where the failover probe writes after `killed` died: base URLs, how to call them, and the n-th probe key. */
+export type ProbeTarget = (killed: string) => { urls: string[]; http: ChaosHttp; key: (n: number) => string };
 
-/** The default probe: every other node, directly. */
-const directProbe =
-  (launcher: Launcher): ProbeTarget =>
+/** The default probe: every other node, directly (plain http unless told). */
+export const directProbe =
+  (launcher: Launcher, http: ChaosHttp = PLAIN_HTTP): ProbeTarget =>
   (killed) => ({
-    urls: launcher.ids.filter((id) => id !== killed).map((id) => `http://${launcher.entry(id).http}`),
+    urls: launcher.ids.filter((id) => id !== killed).map((id) => http.base(launcher.entry(id).http)),
+    http,
     key: (n) => `__failover-probe-${killed}-${n}`,
   });
 
@@ -193,7 +194,7 @@ async function probeFailover(target: ReturnType<ProbeTarget>, started: number, b
     const url = urls[n % urls.length]!;
     const key = target.key(n++);
     inFlight.push(
-      call('POST', `${url}/key`, { [key]: 'x' }, 2000).then((r) => {
+      target.http.call('POST', `${url}/key`, { [key]: 'x' }, 2000).then((r) => {
         if ('answer' in r && r.answer.status === 200) done ??= performance.now() - started;
       }),
     );

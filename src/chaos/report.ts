@@ -18,7 +18,7 @@ export function formatChaosReport(r: ChaosReport): string[] {
   const c = r.clientStats;
   const n = r.nemesis;
   const mode = r.cyclesDone !== undefined ? `${r.cyclesDone} kill/restart cycles` : `faults ${o.faults.length > 0 ? o.faults.join(',') : 'none'}`;
-  lines.push(`run: ${o.durationS} s max, ${o.shards ? `${o.shards} shards of ${o.nodes} nodes, clients through the router` : `${o.nodes} nodes`}, ${o.isolation} isolation, ${o.durability}, seed ${o.seed}, ${mode}${o.unsafe ? `, UNSAFE ${o.unsafe}` : ''}`);
+  lines.push(`run: ${o.durationS} s max, ${o.shards ? `${o.shards} shards of ${o.nodes} nodes, clients through the router` : `${o.nodes} nodes`}, ${o.isolation} isolation, ${o.durability}${o.secure ? ', TLS and tokens' : ''}, seed ${o.seed}, ${mode}${o.unsafe ? `, UNSAFE ${o.unsafe}` : ''}`);
   lines.push(`nemesis: kill ${n.counts.kill} (leader ${n.leaderKills}), pause ${n.counts.pause}, partition ${n.counts.partition}, one-way ${n.counts.oneway}, degrade ${n.counts.degrade}${n.errors.length > 0 ? `, errors ${n.errors.length}` : ''}`);
   for (const e of n.errors.slice(0, 5)) lines.push(`  nemesis error: ${e}`);
   if (r.hostile) {

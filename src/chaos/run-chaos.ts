@@ -1,13 +1,19 @@
 // `raftkv chaos`: a real cluster on free loopback ports, clients recording a
 // history while the nemesis breaks things, then every acknowledged write is
-// read back and the history is checked for linearizability.
+// read back and the history is checked for linearizability. With `secure`,
+// the cluster runs TLS on every link and tokens (development certificates
+// made in its directory), and every client, probe and hostile input goes
+// through the handshake and the login.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { checkKvHistory, type Operation } from '../check/linearizability.js';
-import { parseClusterConfig } from '../cluster/config.js';
+import { parseClusterConfig, type ClusterConfig } from '../cluster/config.js';
+import { configCertPlan } from '../cluster/secure-start.js';
+import { makeDevCerts } from '../security/dev-certs.js';
+import { Authenticator } from '../security/auth.js';
 import { freePorts } from '../cluster/free-ports.js';
 import { startControlServer, type ControlServer } from '../cluster/control-server.js';
 import { Launcher } from '../cluster/launcher.js';
@@ -16,11 +22,11 @@ import { makeLogger, type LogRecord } from '../node/logger.js';
 import { SeededRand } from '../raft/rand.js';
 import { runRouter, type RunningRouter } from '../shard/run-router.js';
 import { SlotMap, type ShardSlots } from '../shard/slot-map.js';
-import { NodeLogWatch, runHostile, newHostileLog, type HostileLog } from './hostile-nemesis.js';
+import { NodeLogWatch, runHostile, newHostileLog, type HostileLog, type HostileSecurity } from './hostile-nemesis.js';
 import type { Listener } from './hostile/common.js';
 import { History } from './history.js';
-import { call } from './http-client.js';
-import { SERIAL_FAULTS, newNemesisLog, restart, runKillCycles, runNemesis, type FaultKind, type NemesisLog, type ProbeTarget } from './nemesis.js';
+import { ChaosHttp } from './http-client.js';
+import { SERIAL_FAULTS, directProbe, newNemesisLog, restart, runKillCycles, runNemesis, type FaultKind, type NemesisLog, type ProbeTarget } from './nemesis.js';
 import { TimelineRecorder, type ChaosTimeline } from './timeline.js';
 import { newClientStats, runHistoryClient, runWriter, type ClientStats, type StopAt, type Target } from './workload.js';
 
@@ -43,6 +49,8 @@ export interface ChaosOptions {
   /** Instead of random faults: this many kill/restart cycles (the duration then only bounds them). */
   cycles?: number;
   durability: 'fsync' | 'os';
+  /** TLS on every listener and link, and an admin token that every client sends. */
+  secure?: boolean;
   /** Deliberately broken node behaviour: the run must then report violations. */
   unsafe?: 'stale-reads';
   opTimeoutMs: number;
@@ -91,6 +99,20 @@ export const DEFAULT_CHAOS: Omit<ChaosOptions, 'say'> = {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** A secure chaos cluster's files, under its directory (made there before it starts). */
+const SECURE_FILES = {
+  tls: { ca: 'certs/ca.pem', cert: 'certs/cluster.pem', key: 'certs/cluster-key.pem' },
+  auth: { tokenFile: 'certs/admin.token' },
+};
+
+/** Development certificates and the admin token for a secure chaos cluster: what its clients, probes and hostile inputs need. */
+async function makeSecrets(config: ClusterConfig, dir: string): Promise<HostileSecurity> {
+  await makeDevCerts(configCertPlan(config, dir));
+  const read = (f: string): string => readFileSync(path.join(dir, f), 'utf8');
+  // The launcher's certificate is a client one too: the hostile peer inputs show it to get past the handshake.
+  return { ca: read(SECURE_FILES.tls.ca), cert: read(SECURE_FILES.tls.cert), key: read(SECURE_FILES.tls.key), token: read(SECURE_FILES.auth.tokenFile).trim() };
+}
+
 /**
  * Limits of a hostile run: small, so that inputs at and one past each limit
  * are cheap to send, and a connection flood past maxConnections is a few
@@ -115,6 +137,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       durability: opts.durability,
       control: `127.0.0.1:${ports[total * 2]}`,
       ...(hostile ? HOSTILE_LIMITS : {}),
+      ...(opts.secure ? SECURE_FILES : {}),
       ...(shards > 0
         ? {
             router: { http: `127.0.0.1:${ports[total * 2 + 1]}`, ...resp(total) },
@@ -125,6 +148,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     'chaos cluster',
   );
   const dir = mkdtempSync(path.join(tmpdir(), 'raftkv-chaos-'));
+  const secrets = opts.secure ? await makeSecrets(config, dir) : undefined;
+  const http = new ChaosHttp(secrets);
   const nodeLogs = new NodeLogWatch();
   const launcher = new Launcher({
     config,
@@ -142,25 +167,30 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   let control: ControlServer | undefined;
   try {
     await launcher.start();
+    const { tls, auth } = launcher.security;
     if (hostile && (opts.hostileListeners ?? ['control']).includes('control')) {
       // The launcher's control API gets hostile input too (never a valid fault request).
       const [host, port] = [config.control.slice(0, config.control.lastIndexOf(':')), Number(config.control.slice(config.control.lastIndexOf(':') + 1))];
-      control = await startControlServer(launcher, host, port);
+      control = await startControlServer(launcher, host, port, {
+        ...(tls ? { tls: tls.launcher } : {}),
+        ...(auth ? { auth: new Authenticator(auth) } : {}),
+      });
     }
     if (shards > 0) {
-      router = await runRouter({ config, clusterToken: launcher.clusterToken, logger: makeLogger((r) => opts.onNodeLog?.(r), 'warn', { id: 'router' }) });
-      opts.say(`chaos: ${shards} shards of ${opts.nodes} nodes behind the router ${router.httpAddr} (${opts.isolation} isolation, ${opts.durability}) in ${dir}; seed ${opts.seed}`);
+      router = await runRouter({ config, clusterToken: launcher.clusterToken, logger: makeLogger((r) => opts.onNodeLog?.(r), 'warn', { id: 'router' }), ...(tls ? { tls: tls.launcher } : {}), ...(auth ? { auth } : {}) });
+      opts.say(`chaos: ${shards} shards of ${opts.nodes} nodes behind the router ${router.httpAddr} (${opts.isolation} isolation, ${opts.durability}${opts.secure ? ', TLS and tokens' : ''}) in ${dir}; seed ${opts.seed}`);
     } else {
-      opts.say(`chaos: ${opts.nodes} nodes (${opts.isolation} isolation, ${opts.durability}) in ${dir}; seed ${opts.seed}`);
+      opts.say(`chaos: ${opts.nodes} nodes (${opts.isolation} isolation, ${opts.durability}${opts.secure ? ', TLS and tokens' : ''}) in ${dir}; seed ${opts.seed}`);
     }
     await waitForLeader(launcher, 10_000);
 
     // Through the router every client sends to it; otherwise to any node not known dead.
-    const routerUrl = router ? `http://${router.httpAddr}` : undefined;
+    const routerUrl = router ? http.base(router.httpAddr) : undefined;
     const target: Target = {
-      live: () => (routerUrl ? [routerUrl] : launcher.ids.filter((id) => launcher.stateOf(id) !== 'dead' && launcher.stateOf(id) !== 'failed').map((id) => `http://${launcher.entry(id).http}`)),
+      live: () => (routerUrl ? [routerUrl] : launcher.ids.filter((id) => launcher.stateOf(id) !== 'dead' && launcher.stateOf(id) !== 'failed').map((id) => http.base(launcher.entry(id).http))),
+      http,
     };
-    const probe = routerUrl ? routerProbe(launcher, config.shards!, routerUrl) : undefined;
+    const probe = routerUrl ? routerProbe(launcher, config.shards!, routerUrl, http) : directProbe(launcher, http);
     const history = new History();
     const clientStats = newClientStats();
     const writes = { ok: 0, failed: 0 };
@@ -196,14 +226,15 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
           intentional: down,
           logs: nodeLogs,
           ...(opts.hostileListeners ? { listeners: opts.hostileListeners } : {}),
+          ...(secrets ? { security: secrets } : {}),
           ...(control ? { control: config.control } : {}),
           ...(router ? { router: { http: router.httpAddr, ...(router.respAddr ? { resp: router.respAddr } : {}) } } : {}),
         })
       : Promise.resolve();
     if (opts.cycles !== undefined) {
-      cyclesDone = await runKillCycles({ launcher, rand, cycles: opts.cycles, until, log: nemesisLog, onEvent: say, down, timeline, ...(probe ? { probe } : {}) });
+      cyclesDone = await runKillCycles({ launcher, rand, cycles: opts.cycles, until, log: nemesisLog, onEvent: say, down, timeline, probe });
     } else {
-      await runNemesis({ launcher, rand, faults: opts.faults, until, log: nemesisLog, onEvent: say, down, timeline, ...(probe ? { probe } : {}) });
+      await runNemesis({ launcher, rand, faults: opts.faults, until, log: nemesisLog, onEvent: say, down, timeline, probe });
     }
     await hostileRun;
     // With kill cycles the load stops once they are done.
@@ -235,13 +266,13 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const finalClient = opts.clients;
     for (const key of keys) {
       const done = history.begin(finalClient, { op: 'get', key });
-      const r = await call('GET', `${routerUrl ?? `http://${launcher.entry(leader).http}`}/key/${key}?level=linearizable`, undefined, 5000);
+      const r = await http.call('GET', `${routerUrl ?? http.base(launcher.entry(leader).http)}/key/${key}?level=linearizable`, undefined, 5000);
       if ('answer' in r && r.answer.status === 200 && typeof r.answer.json?.[key] === 'string') done({ ok: true, value: r.answer.json[key] });
       else if ('answer' in r && r.answer.status === 404) done({ ok: true, value: null });
       else throw new Error(`final read of ${key} failed: ${JSON.stringify(r)}`);
     }
     const lostExamples: string[] = [];
-    const lost = await readBack(routerUrl ? [routerUrl] : launcher.ids.map((id) => `http://${launcher.entry(id).http}`), acked, lostExamples);
+    const lost = await readBack(http, routerUrl ? [routerUrl] : launcher.ids.map((id) => http.base(launcher.entry(id).http)), acked, lostExamples);
 
     opts.say(`chaos: checking ${history.ops.length} operations on ${keys.length} keys for linearizability`);
     const started = performance.now();
@@ -277,7 +308,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 }
 
 /** Failover probes through the router: keys of the killed node's shard (a hash tag that lands there). */
-function routerProbe(launcher: Launcher, shards: readonly ShardSlots[], routerUrl: string): ProbeTarget {
+function routerProbe(launcher: Launcher, shards: readonly ShardSlots[], routerUrl: string, http: ChaosHttp): ProbeTarget {
   const map = new SlotMap(shards);
   const tags = new Map<string, string>();
   for (let i = 0; tags.size < shards.length; i++) {
@@ -287,7 +318,7 @@ function routerProbe(launcher: Launcher, shards: readonly ShardSlots[], routerUr
   }
   return (killed) => {
     const tag = tags.get(launcher.shardOf(killed) ?? '')!;
-    return { urls: [routerUrl], key: (n) => `{${tag}}__failover-probe-${killed}-${n}` };
+    return { urls: [routerUrl], http, key: (n) => `{${tag}}__failover-probe-${killed}-${n}` };
   };
 }
 
@@ -318,7 +349,7 @@ function checkPerKey(ops: readonly Operation[], timeoutMs: number): { violations
   return { violations, details, timedOut };
 }
 
-async function readBack(urls: string[], acked: Map<string, string>, examples: string[]): Promise<number> {
+async function readBack(http: ChaosHttp, urls: string[], acked: Map<string, string>, examples: string[]): Promise<number> {
   const entries = [...acked];
   let lost = 0;
   let next = 0;
@@ -332,7 +363,7 @@ async function readBack(urls: string[], acked: Map<string, string>, examples: st
       // from the leader yet): try every node in turn for up to 30 s.
       const deadline = Date.now() + 30_000;
       for (let attempt = 0; got === undefined && Date.now() < deadline; attempt++) {
-        const r = await call('GET', `${urls[(i + attempt) % urls.length]}/key/${key}?level=linearizable`, undefined, 5000);
+        const r = await http.call('GET', `${urls[(i + attempt) % urls.length]}/key/${key}?level=linearizable`, undefined, 5000);
         if ('answer' in r && (r.answer.status === 200 || r.answer.status === 404)) {
           const v = r.answer.json?.[key];
           got = typeof v === 'string' ? v : '(absent)';

@@ -7,12 +7,14 @@
 import type { KvInput, KvOutput } from '../check/linearizability.js';
 import type { SeededRand } from '../raft/rand.js';
 import type { History } from './history.js';
-import { call } from './http-client.js';
+import type { ChaosHttp } from './http-client.js';
 import type { TimelineRecorder } from './timeline.js';
 
 export interface Target {
   /** Base URLs of the nodes worth sending to now (not known dead). */
   live(): string[];
+  /** How to call them (plain, or TLS with the token). */
+  http: ChaosHttp;
 }
 
 export interface ClientStats {
@@ -79,7 +81,7 @@ export async function runHistoryClient(o: ClientOptions): Promise<void> {
                 : { op: 'delete', key };
     o.stats.byOp[input.op]++;
     const done = o.history.begin(o.id, input);
-    const output = await perform(base, input, o.timeoutMs);
+    const output = await perform(o.target.http, base, input, o.timeoutMs);
     o.timeline?.op(!('unknown' in output));
     if ('unknown' in output) {
       o.stats.failed++;
@@ -100,11 +102,11 @@ export async function runHistoryClient(o: ClientOptions): Promise<void> {
   }
 }
 
-async function perform(base: string, input: KvInput, timeoutMs: number): Promise<KvOutput> {
+async function perform(http: ChaosHttp, base: string, input: KvInput, timeoutMs: number): Promise<KvOutput> {
   const key = encodeURIComponent(input.key);
   switch (input.op) {
     case 'get': {
-      const o = await call('GET', `${base}/key/${key}?level=linearizable`, undefined, timeoutMs);
+      const o = await http.call('GET', `${base}/key/${key}?level=linearizable`, undefined, timeoutMs);
       if ('failure' in o) return { unknown: true };
       if (o.answer.status === 200) {
         const v = o.answer.json?.[input.key];
@@ -116,12 +118,12 @@ async function perform(base: string, input: KvInput, timeoutMs: number): Promise
     case 'put':
     case 'putex': {
       const ttl = input.op === 'putex' ? `?ttl=${input.ttlMs / 1000}` : '';
-      const o = await call('POST', `${base}/key${ttl}`, { [input.key]: input.value }, timeoutMs);
+      const o = await http.call('POST', `${base}/key${ttl}`, { [input.key]: input.value }, timeoutMs);
       return 'answer' in o && o.answer.status === 200 ? { ok: true } : { unknown: true };
     }
     case 'txn': {
       const compare = input.expect === null ? { key: input.key, target: 'exists', result: 'equal', exists: false } : { key: input.key, target: 'value', result: 'equal', value: input.expect };
-      const o = await call('POST', `${base}/txn`, { compare: [compare], success: [{ put: { key: input.key, value: input.value } }], failure: [{ get: { key: input.key } }] }, timeoutMs);
+      const o = await http.call('POST', `${base}/txn`, { compare: [compare], success: [{ put: { key: input.key, value: input.value } }], failure: [{ get: { key: input.key } }] }, timeoutMs);
       if ('failure' in o || o.answer.status !== 200) return { unknown: true };
       const succeeded = o.answer.json?.succeeded;
       if (typeof succeeded !== 'boolean') return { unknown: true };
@@ -131,11 +133,11 @@ async function perform(base: string, input: KvInput, timeoutMs: number): Promise
       return { ok: true, swapped: false, value: typeof got.value === 'string' ? got.value : null };
     }
     case 'delete': {
-      const o = await call('DELETE', `${base}/key/${key}`, undefined, timeoutMs);
+      const o = await http.call('DELETE', `${base}/key/${key}`, undefined, timeoutMs);
       return 'answer' in o && o.answer.status === 200 ? { ok: true } : { unknown: true };
     }
     case 'cas': {
-      const o = await call('POST', `${base}/cas`, { key: input.key, expect: input.expect, value: input.value }, timeoutMs);
+      const o = await http.call('POST', `${base}/cas`, { key: input.key, expect: input.expect, value: input.value }, timeoutMs);
       if ('failure' in o || o.answer.status !== 200) return { unknown: true };
       const swapped = o.answer.json?.swapped;
       const value = o.answer.json?.value;
@@ -169,7 +171,7 @@ export async function runWriter(o: WriterOptions): Promise<void> {
     }
     const key = `w${o.id}-${++seq}`;
     const value = `v${seq}`;
-    const r = await call('POST', `${pick(o.rand, urls)}/key`, { [key]: value }, o.timeoutMs);
+    const r = await o.target.http.call('POST', `${pick(o.rand, urls)}/key`, { [key]: value }, o.timeoutMs);
     if ('answer' in r && r.answer.status === 200) {
       o.stats.ok++;
       o.acked.set(key, value);

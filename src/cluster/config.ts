@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_LIMITS } from '../node/limits.js';
 import { DEFAULT_WATCH_HISTORY } from '../node/watch-hub.js';
+import { ROLES } from '../security/auth.js';
+import { exposedListeners, exposureError, insecureWarning, nonLoopback, type Listening } from '../security/exposure.js';
 import { slotProblems } from '../shard/slot-map.js';
 import { parseSlotRanges, splitSlotsEvenly, type SlotRange } from '../shard/slots.js';
 
@@ -15,11 +17,25 @@ const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be "host:port", for
 
 const nodeId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit');
 
+const file = z.string().min(1);
+/** This node's own certificate and key, instead of the cluster-wide ones (the CA stays the cluster's). */
+const nodeTlsSchema = z.strictObject({ cert: file, key: file });
+
 const nodeSchema = z.strictObject({
   id: nodeId,
   http: hostPort,
   raft: hostPort,
   resp: hostPort.optional(),
+  tls: nodeTlsSchema.optional(),
+});
+
+/** TLS on every listener and link (README: "Security"); files relative to the config file. */
+const tlsSchema = z.strictObject({ ca: file, cert: file, key: file });
+
+const authSchema = z.strictObject({
+  /** The admin token (user "default"). */
+  tokenFile: file,
+  users: z.array(z.strictObject({ name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, "_", "." or "-"'), role: z.enum(ROLES), tokenFile: file })).optional(),
 });
 
 const raftSchema = z
@@ -80,6 +96,10 @@ export const clusterConfigSchema = z.strictObject({
   shards: z.array(shardSchema).min(1, 'a sharded cluster needs at least one shard').optional(),
   /** The router in front of the shards (only with `shards`). */
   router: routerSchema.optional(),
+  tls: tlsSchema.optional(),
+  auth: authSchema.optional(),
+  /** Allow listening beyond loopback without TLS and auth (warned about on every start). */
+  insecure: z.boolean().default(false),
 });
 
 type RawConfig = z.infer<typeof clusterConfigSchema>;
@@ -145,14 +165,29 @@ export function parseClusterConfig(raw: unknown, file = 'config'): LoadedConfig 
   claim(rest.router?.resp, 'router.resp');
   if (seen.has(`addr:${rest.control}`) && !rest.control.endsWith(':0')) problems.push(`control: address ${rest.control} is already used by ${seen.get(`addr:${rest.control}`)}`);
   const shards = rawShards ? resolveShards(rawShards, seen, problems) : undefined;
+  for (const [n, where] of placed) if (n.tls && !rest.tls) problems.push(`${where}.tls: a node's own certificate needs the cluster's tls block (its CA, and the launcher's certificate)`);
+  const listening = listenersOf(placed, rest);
+  const settings = { tls: rest.tls !== undefined, auth: rest.auth !== undefined, insecure: rest.insecure };
+  const exposed = exposedListeners(listening, settings);
+  if (exposed.length > 0) problems.push(exposureError(exposed, settings, { tls: 'a "tls" block', auth: 'an "auth" block', insecure: '"insecure": true' }));
   if (problems.length > 0) throw new ConfigError(file, problems);
   const config: ClusterConfig = { ...rest, nodes: placed.map(([n]) => n), ...(shards ? { shards } : {}) };
   const warnings: string[] = [];
+  const open = nonLoopback(listening);
+  if (rest.insecure && open.length > 0 && !(settings.tls && settings.auth)) warnings.push(insecureWarning(open, settings));
   for (const group of shards ?? [{ id: '', nodes: config.nodes }]) {
     const n = group.nodes.length;
     if (n % 2 === 0) warnings.push(`${file}: ${group.id ? `shard ${group.id}: ` : ''}${n} nodes tolerate no more failures than ${n - 1}; an odd size is recommended`);
   }
   return { config, warnings };
+}
+
+/** Every address the cluster listens on, named as in the file. */
+function listenersOf(placed: [NodeEntry, string][], rest: Pick<RawConfig, 'control' | 'router'>): Listening[] {
+  const out: Listening[] = [{ where: 'control', addr: rest.control }];
+  for (const [n, where] of placed) for (const field of ['http', 'raft', 'resp'] as const) if (n[field]) out.push({ where: `${where}.${field}`, addr: n[field] });
+  if (rest.router) for (const field of ['http', 'resp'] as const) if (rest.router[field]) out.push({ where: `router.${field}`, addr: rest.router[field] });
+  return out;
 }
 
 /** Slot ranges of every shard: as written, or split evenly when no shard names any. */

@@ -7,6 +7,15 @@
 // and every answer, error or not, is JSON.
 
 import http from 'node:http';
+import https from 'node:https';
+import { authenticate } from '../api/http-exchange.js';
+import { crossSite } from '../api/same-origin.js';
+import { DashboardSessions, formLogin, loginPage } from './dashboard-login.js';
+import { NodeError } from '../node/errors.js';
+import { TOKEN_HEADER } from '../node/cluster-identity.js';
+import { internalHttp } from '../security/internal-http.js';
+import type { Authenticator } from '../security/auth.js';
+import type { TlsMaterial } from '../security/tls-material.js';
 import { z } from 'zod';
 import type { CrashKind } from '../node/worker-protocol.js';
 import { LauncherError, type Launcher } from './launcher.js';
@@ -23,6 +32,10 @@ export interface ControlServer {
 }
 
 export interface ControlServerOptions {
+  /** HTTPS with the launcher's certificate. */
+  tls?: Pick<TlsMaterial, 'cert' | 'key'>;
+  /** Every request needs an admin token (or the dashboard's session cookie, made by logging in with it). */
+  auth?: Authenticator;
   /** An event log already following the launcher (made before its nodes start, it holds their start-up too). */
   events?: EventLog;
   /** How often the dashboard gets a frame (ms; default 200, five a second). */
@@ -103,10 +116,13 @@ const NODE_CALL_MS = 10_000;
  */
 async function callNode(launcher: Launcher, id: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
   let res: Response;
+  // As a member (the cluster token, over https with the cluster CA on a secure cluster): the caller already showed the admin token here.
+  const client = internalHttp(launcher.security.tls?.launcher.ca);
   try {
-    res = await fetch(`http://${launcher.entry(id).http}${path}`, {
+    res = await client.fetch(client.url(launcher.entry(id).http, path), {
       method,
-      ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
+      headers: { [TOKEN_HEADER]: launcher.clusterToken, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       signal: AbortSignal.timeout(NODE_CALL_MS),
     });
   } catch (e) {
@@ -381,6 +397,60 @@ function writeJson(res: http.ServerResponse, status: number, body: unknown, clos
   res.end(text);
 }
 
+/**
+ * The one gate of the control API (every route, the dashboard and whatever
+ * else this server comes to serve, but /metrics and /login): an admin token
+ * where authentication is on — in the Authorization header, or the
+ * dashboard's session cookie from a login (dashboard-login.ts). Returns the
+ * refusal to answer with, or undefined to go on.
+ */
+function refusal(auth: Authenticator | undefined, sessions: DashboardSessions, req: http.IncomingMessage): { status: number; error: string } | undefined {
+  if (!auth) return undefined;
+  const method = req.method ?? 'GET';
+  const path = (req.url ?? '/').split('?')[0]!;
+  const header = req.headers.authorization ?? '';
+  if (header === '' && sessions.fromCookie(req.headers.cookie ?? '')) {
+    // SameSite=Strict keeps other sites' pages from sending the cookie; the Origin check holds for browsers without it.
+    if (crossSite(method, req.headers.origin ?? '', req.headers.host ?? '')) return { status: 403, error: `cross-site ${method} refused` };
+    return undefined;
+  }
+  try {
+    authenticate(auth, header, method, path, 'admin');
+    return undefined;
+  } catch (e) {
+    return { status: e instanceof NodeError && e.code === 'RAFTKV_ERR_UNAUTHENTICATED' ? 401 : 403, error: (e as Error).message };
+  }
+}
+
+/** The login form's POST: a session cookie and back to the dashboard, or the form again with the reason. */
+function login(auth: Authenticator, sessions: DashboardSessions, secure: boolean, req: http.IncomingMessage, res: http.ServerResponse): void {
+  const method = req.method ?? 'GET';
+  if (method !== 'POST') return writeJson(res, 405, { error: `${method} is not allowed on /login; use POST` });
+  if (crossSite(method, req.headers.origin ?? '', req.headers.host ?? '')) return writeJson(res, 403, { error: 'cross-site POST refused' }, true);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  req.on('data', (c: Buffer) => {
+    size += c.length;
+    if (size <= MAX_LOGIN_BODY) chunks.push(c);
+  });
+  req.on('end', () => {
+    if (size > MAX_LOGIN_BODY) return writeJson(res, 413, { error: `a login form is at most ${MAX_LOGIN_BODY} bytes` }, true);
+    const r = formLogin(auth, Buffer.concat(chunks).toString('utf8'));
+    if ('error' in r) return writeHtml(res, 401, loginPage(r.error));
+    if (res.headersSent || res.destroyed) return;
+    res.writeHead(303, { location: '/', 'set-cookie': sessions.open(r.principal, secure), 'content-length': 0 });
+    res.end();
+  });
+}
+
+const MAX_LOGIN_BODY = 4096;
+
+function writeHtml(res: http.ServerResponse, status: number, html: string): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html), 'cache-control': 'no-store' });
+  res.end(html);
+}
+
 /** The events of a launcher from now on. */
 export function followEvents(launcher: Launcher): EventLog {
   const events = new EventLog();
@@ -444,8 +514,19 @@ export function startControlServer(launcher: Launcher, host: string, port: numbe
     });
   };
 
-  const server = http.createServer((req, res) => {
+  const sessions = new DashboardSessions();
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     try {
+      const path = (req.url ?? '/').split('?')[0]!;
+      if (opts.auth && path === '/login') return login(opts.auth, sessions, opts.tls !== undefined, req, res);
+      // /metrics needs no token, as etcd serves its own: a scraper reads counters, never keys or control.
+      const refused = path === '/metrics' ? undefined : refusal(opts.auth, sessions, req);
+      if (refused) {
+        if (refused.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="raftkv"');
+        // A browser opening the dashboard gets the login form; its body is not read either way.
+        if (path === '/' && req.method === 'GET') return writeHtml(res, refused.status, loginPage());
+        return writeJson(res, refused.status, { error: refused.error }, true);
+      }
       serve(req, res);
     } catch (e) {
       // Refused from the request line and headers alone: what body there is, is not read.
@@ -453,7 +534,8 @@ export function startControlServer(launcher: Launcher, host: string, port: numbe
       launcher.log('error', 'control: request handling threw (a bug)', { method: req.method, url: req.url, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
       writeJson(res, 500, { error: e instanceof Error ? e.message : String(e) });
     }
-  });
+  };
+  const server: http.Server = opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, handler) : http.createServer(handler);
   // A client that sends garbage instead of HTTP: answer 400 and close, as Node would without this listener.
   server.on('clientError', (_e, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"error":"malformed HTTP request"}');

@@ -1,6 +1,7 @@
 // `raftkv ctl`: fault injection against a running cluster, through its control API.
 
 import type { NodeRow } from './control-server.js';
+import { internalHttp } from '../security/internal-http.js';
 
 export interface CtlRequest {
   method: 'GET' | 'POST';
@@ -61,13 +62,20 @@ export function ctlRequest(command: string, args: string[]): CtlRequest {
   }
 }
 
-export async function runCtl(control: string, command: string, args: string[]): Promise<string> {
+/** How ctl reaches a secure control API: the CA of its certificate, the admin token. */
+export interface CtlCredentials {
+  ca?: string;
+  token?: string;
+}
+
+export async function runCtl(control: string, command: string, args: string[], credentials: CtlCredentials = {}): Promise<string> {
   const req = ctlRequest(command, args);
+  const client = internalHttp(credentials.ca);
   let res: Response;
   try {
-    res = await fetch(`http://${control}${req.path}`, {
+    res = await client.fetch(client.url(control, req.path), {
       method: req.method,
-      headers: req.body ? { 'content-type': 'application/json' } : undefined,
+      headers: { ...(req.body ? { 'content-type': 'application/json' } : {}), ...(credentials.token ? { authorization: `Bearer ${credentials.token}` } : {}) },
       body: req.body ? JSON.stringify(req.body) : undefined,
     });
   } catch (e) {

@@ -7,6 +7,7 @@ import type { MemberAddrs, NodeStatus } from '../node/types.js';
 import type { CrashKind, HeapUsage, LinkRule, ParentToWorker, WorkerToParent } from '../node/worker-protocol.js';
 import type { ClusterConfig, NodeEntry } from './config.js';
 import { spawnNode, type Isolation, type NodeProc } from './node-proc.js';
+import { loadClusterSecurity, type ClusterSecurity } from './security-setup.js';
 
 /** What the control API can do to a cluster (counted in the launcher's metrics). */
 export type FaultKind = 'kill' | 'restart' | 'pause' | 'resume' | 'partition' | 'heal' | 'delay' | 'loss' | 'transfer';
@@ -67,6 +68,7 @@ export class Launcher {
   readonly faultCounts: Record<FaultKind, number> = { kill: 0, restart: 0, pause: 0, resume: 0, partition: 0, heal: 0, delay: 0, loss: 0, transfer: 0 };
   /** Node thread or process exits, per node. */
   readonly exits = new Map<string, number>();
+  #security: ClusterSecurity | undefined;
 
   constructor(opts: LauncherOptions) {
     this.#opts = opts;
@@ -123,12 +125,22 @@ export class Launcher {
     return this.#token();
   }
 
+  /**
+   * The config's TLS material and users, read and checked once (at the first
+   * start; a certificate that expired or names the wrong address throws).
+   */
+  get security(): ClusterSecurity {
+    this.#security ??= loadClusterSecurity(this.#opts.config, this.#opts.baseDir);
+    return this.#security;
+  }
+
   dataDirOf(id: string): string {
     return path.resolve(this.#opts.baseDir, this.#opts.config.dataDir, id);
   }
 
   /** Start every node; resolves when all are listening (rejects if one cannot start). */
   async start(): Promise<void> {
+    void this.security;
     await Promise.all(this.ids.map((id) => this.startNode(id)));
   }
 
@@ -160,6 +172,8 @@ export class Launcher {
       limits: config.limits,
       healthMaxApplyLag: config.health.maxApplyLag,
       clusterToken: this.#token(),
+      ...(this.security.tls ? { tls: this.security.tls.nodes[id]! } : {}),
+      ...(this.security.auth ? { auth: this.security.auth } : {}),
       ...(this.#opts.unsafe?.staleReads ? { unsafeStaleReads: true } : {}),
       ...(shard ? { shard: { shard: shard.id, shards: config.shards!.map((s) => ({ id: s.id, slots: s.slots })) } } : {}),
     };

@@ -24,8 +24,10 @@ export type NodeErrorCode =
   | 'RAFTKV_ERR_WRONG_SHARD'
   /** A multi-key write whose keys belong to several shards (Redis's CROSSSLOT). */
   | 'RAFTKV_ERR_CROSSSLOT'
-  /** A members-only route without the cluster token. */
+  /** A members-only route without the cluster token, or a user whose role does not allow the request. */
   | 'RAFTKV_ERR_FORBIDDEN'
+  /** Authentication is required and the request carried no valid token. */
+  | 'RAFTKV_ERR_UNAUTHENTICATED'
   /** The node stopped serving (its disk failed); the reason says why. */
   | 'RAFTKV_ERR_NODE_FAILED'
   | 'RAFTKV_ERR_INTERNAL';

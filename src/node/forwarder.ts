@@ -8,6 +8,7 @@ import { realClock, sleep, type Clock } from './clock.js';
 import { NodeError, timeout } from './errors.js';
 import type { Envelope, KvResult } from './kv-state.js';
 import type { MemberAddrs } from './types.js';
+import { internalHttp, type InternalHttp } from '../security/internal-http.js';
 
 interface PendingForward {
   env: Envelope;
@@ -36,14 +37,16 @@ export class Forwarder {
   readonly #batches = new Map<string, PendingForward[]>();
   readonly #token: string;
   readonly #clock: Clock;
+  readonly #http: InternalHttp;
 
   /**
    * `clock` times the retries, the batching turn and the request timeout (the
    * node's clock, so a simulated node forwards on simulated time). The HTTP
    * request itself is still a real fetch: forwarding is not a seam yet.
    */
-  constructor(nodeId: string, timeoutMs: number, clusterToken: string, clock: Clock = realClock) {
+  constructor(nodeId: string, timeoutMs: number, clusterToken: string, clock: Clock = realClock, http: InternalHttp = internalHttp()) {
     this.#token = clusterToken;
+    this.#http = http;
     this.#clock = clock;
     // A fresh session per incarnation: sequence numbers restart at 1. Real
     // randomness on purpose: a seeded one would repeat the session after a
@@ -126,7 +129,7 @@ export class Forwarder {
     this.#aborts.add(ac);
     const timer = this.#clock.setTimeout(() => ac.abort(), this.#timeoutMs);
     try {
-      const res = await fetch(`http://${http}/internal/propose`, {
+      const res = await this.#http.fetch(this.#http.url(http, '/internal/propose'), {
         method: 'POST',
         headers: { 'content-type': 'application/json', [TOKEN_HEADER]: this.#token },
         body: JSON.stringify(batch.map((p) => p.env)),

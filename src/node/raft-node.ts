@@ -31,6 +31,8 @@ import { clusterIdentity, type ClusterIdentity } from './cluster-identity.js';
 import { limitsWith, type Limits } from './limits.js';
 import type { Logger } from './logger.js';
 import { DEFAULT_WATCH_HISTORY, WatchHub } from './watch-hub.js';
+import { internalHttp } from '../security/internal-http.js';
+import type { TlsMaterial } from '../security/tls-material.js';
 import { parseMemberAddrs, type MemberAddrs, type NodeStatus, type ReadLevel } from './types.js';
 import { NodeTallies, nodeRegistry } from './node-metrics.js';
 import { RequestMeter } from './request-meter.js';
@@ -70,6 +72,8 @@ export interface NodeOptions {
   core?: CoreTuning;
   /** Changes kept for watchers (GET /watch?from=): older revisions answer `compacted`. */
   watchHistory?: number;
+  /** TLS: mutual TLS on the peer port, https (trusting only the cluster CA) for forwarded writes. */
+  tls?: TlsMaterial;
   /** The simulator's view of what the node applies and reads (deps.ts); absent in production. */
   observer?: NodeObserver;
 }
@@ -199,7 +203,7 @@ export class RaftNode {
     if (this.#unsafeStaleReads) opts.logger.warn('UNSAFE: linearizable reads are served without ReadIndex (a chaos-checker proof run)', { id: opts.id });
     this.identity = clusterIdentity(opts.clusterToken);
     this.limits = limitsWith(opts.limits);
-    this.#forwarder = new Forwarder(opts.id, this.#requestTimeoutMs, opts.clusterToken, clock);
+    this.#forwarder = new Forwarder(opts.id, this.#requestTimeoutMs, opts.clusterToken, clock, internalHttp(opts.tls?.ca));
     this.#guard = opts.shard ? new ShardGuard(opts.id, opts.shard) : undefined;
     this.#watch = new WatchHub(opts.watchHistory ?? DEFAULT_WATCH_HISTORY, applied);
     this.#pipeline = new WritePipeline({
@@ -228,6 +232,7 @@ export class RaftNode {
           identity: clusterIdentity(opts.clusterToken),
           limits: limitsWith(opts.limits),
           listen: opts.addrs.raft,
+          ...(opts.tls ? { tls: opts.tls } : {}),
           peers,
           onMessage: (m) => callbacks.onMessage(m),
           onPeerDown: (peer) => callbacks.onPeerDown(peer),

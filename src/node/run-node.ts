@@ -3,6 +3,8 @@
 
 import { startHttpFront, type HttpFront } from '../api/http-server.js';
 import { startRespFront, type RespFront } from '../resp/server.js';
+import { Authenticator, type AuthTable } from '../security/auth.js';
+import { internalHttp } from '../security/internal-http.js';
 import { TOKEN_HEADER } from './cluster-identity.js';
 import type { Logger } from './logger.js';
 import { RaftNode, type RaftNodeOptions } from './raft-node.js';
@@ -10,6 +12,8 @@ import type { NodeStatus } from './types.js';
 
 export interface NodeRunOptions extends Omit<RaftNodeOptions, 'logger'> {
   maxBodyBytes: number;
+  /** Users and their token digests: every HTTP request and RESP connection must show one (or the cluster token). */
+  auth?: AuthTable;
   /** HTTP addresses of existing members to join through, tried in turn (a node that is not a founder). */
   join?: readonly string[];
 }
@@ -33,17 +37,18 @@ export async function runNode(opts: NodeRunOptions, logger: Logger): Promise<Run
   let resp: RespFront | undefined;
   try {
     const { host, port } = splitHostPort(opts.addrs.http);
-    http = await startHttpFront({ host, port, node, logger, maxBodyBytes: opts.maxBodyBytes, clusterToken: opts.clusterToken, maxConnections: node.limits.maxConnections });
+    const security = { ...(opts.tls ? { tls: opts.tls } : {}), ...(opts.auth ? { auth: new Authenticator(opts.auth) } : {}) };
+    http = await startHttpFront({ host, port, node, logger, maxBodyBytes: opts.maxBodyBytes, clusterToken: opts.clusterToken, maxConnections: node.limits.maxConnections, ...security });
     if (opts.addrs.resp) {
       const r = splitHostPort(opts.addrs.resp);
-      resp = await startRespFront({ host: r.host, port: r.port, node, logger, maxBulkBytes: opts.maxBodyBytes, limits: node.limits });
+      resp = await startRespFront({ host: r.host, port: r.port, node, logger, maxBulkBytes: opts.maxBodyBytes, limits: node.limits, ...security });
     }
   } catch (e) {
     http?.close();
     await node.stop();
     throw e;
   }
-  logger.info('HTTP front serving', { id: opts.id, server: http.serverDescription });
+  logger.info('HTTP front serving', { id: opts.id, server: http.serverDescription, tls: opts.tls !== undefined, auth: opts.auth !== undefined });
   let stopped: Promise<void> | undefined;
   const running: RunningNode = {
     node,
@@ -70,14 +75,16 @@ export async function runNode(opts: NodeRunOptions, logger: Logger): Promise<Run
  */
 async function joinCluster(running: RunningNode, via: readonly string[], opts: NodeRunOptions, logger: Logger): Promise<void> {
   const body = JSON.stringify({ id: opts.id, addr: opts.addrs.raft, http: opts.addrs.http, ...(opts.addrs.resp ? { resp: opts.addrs.resp } : {}) });
+  const client = internalHttp(opts.tls?.ca);
+  const member = { [TOKEN_HEADER]: opts.clusterToken };
   for (let attempt = 1, delay = 100; ; attempt++, delay = Math.min(delay * 2, 2000)) {
     if (running.node.stopped || running.node.status().voters.includes(opts.id)) return;
     const join = via[(attempt - 1) % via.length]!;
     try {
       // Learn where the members are first: the leader's appends must be answered.
-      const st = await fetch(`http://${join}/status`);
+      const st = await client.fetch(client.url(join, '/status'), { headers: member });
       if (st.ok) running.node.learnPeers(((await st.json()) as NodeStatus).members);
-      const res = await fetch(`http://${join}/join`, { method: 'POST', headers: { 'content-type': 'application/json', [TOKEN_HEADER]: opts.clusterToken }, body });
+      const res = await client.fetch(client.url(join, '/join'), { method: 'POST', headers: { 'content-type': 'application/json', ...member }, body });
       const answer = (await res.json()) as Record<string, unknown>;
       if (res.ok) {
         logger.info('joined the cluster', { id: opts.id, via: join, ...answer });

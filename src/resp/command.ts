@@ -13,6 +13,7 @@ import type { ReadLevel } from '../node/types.js';
 import type { Reply } from './encoder.js';
 import type { RequestMeter, RouteMeter } from '../node/request-meter.js';
 import type { Subscriptions } from './pubsub.js';
+import type { Authenticator, Principal } from '../security/auth.js';
 
 /** A connection's own state. */
 export interface ClientState {
@@ -29,6 +30,8 @@ export interface ClientState {
   subscriptions?: Subscriptions;
   /** The socket closed (a blocked command stops waiting). */
   closed?: boolean;
+  /** The user logged in with AUTH or HELLO AUTH, where authentication is on. */
+  user?: Principal;
 }
 
 /** What commands may see of the server they run in. */
@@ -40,6 +43,8 @@ export interface ServerView {
   connectedClients(): number;
   /** RESP address of a member, for NOTLEADER answers and INFO. */
   respOf(id: string): string | undefined;
+  /** Users' tokens, where authentication is on: every command but AUTH, HELLO and QUIT needs a login first. */
+  readonly auth?: Authenticator;
   /** Each command's request meter (absent: not metered). */
   readonly meters?: CommandMeters;
 }

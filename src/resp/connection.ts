@@ -19,6 +19,7 @@ import type { Logger } from '../node/logger.js';
 import { RaftError } from '../raft/errors.js';
 import { errorReply, join, type Reply } from './encoder.js';
 import { RespError, respErrorReply } from './errors-resp.js';
+import { roleAllows } from '../security/auth.js';
 import { RespParser, type ParseResult } from './parser.js';
 import { ReplyTooLarge, keyArg, type ClientState, type Command, type CommandContext, type ServerView, type WriteCommand } from './command.js';
 import { NodeError, badRequest } from '../node/errors.js';
@@ -321,8 +322,16 @@ export class RespConnection {
 
   #resolve(args: Buffer[]): Resolved {
     const name = args[0]!.toString('latin1').toLowerCase();
+    const auth = this.#server.auth;
+    // As Redis with requirepass: nothing but logging in (or leaving) before a login, not even an unknown command's error.
+    if (auth && this.client.user === undefined && !BEFORE_LOGIN.has(name)) return { args, reply: this.#error(new NodeError('RAFTKV_ERR_UNAUTHENTICATED', 'Authentication required.')) };
     const cmd = this.#server.commands.get(name);
     if (!cmd) return { args, reply: this.#error(unknownCommand(args)) };
+    const user = this.client.user;
+    // A blocking command pops (BLPOP, BRPOP, BLMOVE): a write too.
+    if (user && (cmd.kind === 'write' || cmd.kind === 'blocking') && !roleAllows(user.role, 'write')) {
+      return { args, reply: this.#error(new RespError('NOPERM', `User ${user.user} has no permissions to run the '${name}' command`)) };
+    }
     if (cmd.arity > 0 ? args.length !== cmd.arity : args.length < -cmd.arity) {
       return { args, reply: this.#error(new NodeError('RAFTKV_ERR_BAD_REQUEST', `wrong number of arguments for '${name}' command`)) };
     }
@@ -542,6 +551,9 @@ function respOutcome(reply: Reply): Outcome {
   const second = typeof reply === 'string' ? reply.charCodeAt(1) : reply[1];
   return second === T ? 'server_error' : 'client_error';
 }
+
+/** What a connection may send before it logged in. */
+const BEFORE_LOGIN = new Set(['auth', 'hello', 'quit']);
 
 function argBytes(args: Buffer[]): number {
   let n = 0;

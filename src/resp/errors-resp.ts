@@ -24,6 +24,7 @@ const PREFIX: Record<NodeErrorCode, string> = {
   RAFTKV_ERR_TOO_LARGE: 'ERR',
   RAFTKV_ERR_INTERNAL: 'ERR',
   RAFTKV_ERR_FORBIDDEN: 'NOPERM',
+  RAFTKV_ERR_UNAUTHENTICATED: 'NOAUTH',
   RAFTKV_ERR_NODE_FAILED: 'ERR',
   // Redis Cluster's word for keys of one command in different slots.
   RAFTKV_ERR_CROSSSLOT: 'CROSSSLOT',

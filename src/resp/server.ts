@@ -2,6 +2,9 @@
 // front it reaches the node only through NodeApi.
 
 import net from 'node:net';
+import tls from 'node:tls';
+import type { Authenticator } from '../security/auth.js';
+import type { TlsMaterial } from '../security/tls-material.js';
 import type { NodeApi } from '../api/node-api.js';
 import { limitsWith, type Limits } from '../node/limits.js';
 import type { RequestMeter } from '../node/request-meter.js';
@@ -22,6 +25,10 @@ export interface RespFrontOptions {
   limits?: Partial<Limits>;
   /** Where requests are counted when `node` is a function (the router); a node's own meter otherwise. */
   requests?: RequestMeter;
+  /** TLS with this certificate (redis-cli --tls --cacert CA); clients show none. */
+  tls?: Pick<TlsMaterial, 'cert' | 'key'>;
+  /** Users' tokens: AUTH first (NOAUTH before it), where authentication is on. */
+  auth?: Authenticator;
 }
 
 export interface RespFront {
@@ -32,6 +39,8 @@ export interface RespFront {
 }
 
 const TOO_MANY = '-ERR max number of clients reached\r\n';
+/** A TLS client that has not finished its handshake by then is dropped. */
+const HANDSHAKE_MS = 10_000;
 
 export function startRespFront(opts: RespFrontOptions): Promise<RespFront> {
   const connections = new Set<RespConnection>();
@@ -54,9 +63,10 @@ export function startRespFront(opts: RespFrontOptions): Promise<RespFront> {
     connectedClients: () => connections.size,
     respOf: (id) => node.status().members[id]?.resp,
     ...(meters ? { meters } : {}),
+    ...(opts.auth ? { auth: opts.auth } : {}),
   });
   const shared = typeof opts.node === 'function' ? undefined : viewOf(opts.node);
-  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+  const accept = (socket: net.Socket): void => {
     if (connections.size >= limits.maxConnections) {
       socket.on('error', () => {});
       // As Redis: say why, then close (not half-open: the client may never end its side).
@@ -73,7 +83,21 @@ export function startRespFront(opts: RespFrontOptions): Promise<RespFront> {
       opts.logger.error('RESP connection setup crashed', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
       socket.destroy();
     }
-  });
+  };
+  const options = { allowHalfOpen: true, noDelay: true };
+  // With TLS a connection is handed over once its handshake is done; one that speaks plaintext is closed by the handshake.
+  // Half-open only from then on: a TLS server made half-open never closes a
+  // client that hangs up before its handshake (nor does the handshake timer
+  // fire), so a flood of such connections would stay open for good and hold
+  // server.close() for ever.
+  const server: net.Server = opts.tls
+    ? tls
+        .createServer({ ...options, allowHalfOpen: false, cert: opts.tls.cert, key: opts.tls.key, handshakeTimeout: HANDSHAKE_MS }, (socket) => {
+          socket.allowHalfOpen = true;
+          accept(socket);
+        })
+        .on('tlsClientError', () => {})
+    : net.createServer(options, accept);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => {

@@ -4,7 +4,9 @@
 // result is the `shards` of a cluster config, checked like any config file.
 
 import { onHost, LOOPBACK } from '../node/this-host.js';
+import { TOKEN_HEADER } from '../node/cluster-identity.js';
 import type { NodeStatus } from '../node/types.js';
+import type { InternalHttp } from '../security/internal-http.js';
 
 export interface ShardSpec {
   id: string;
@@ -41,12 +43,13 @@ export function parseShardSpec(spec: string): ShardSpec {
  * flags do not name (every `retryMs` until each has answered once: the router
  * may be started before its nodes). `say` reports who is still awaited.
  */
-export async function resolveShards(specs: readonly ShardSpec[], say: (line: string) => void, retryMs = 250): Promise<ShardConfigEntry[]> {
+export async function resolveShards(specs: readonly ShardSpec[], say: (line: string) => void, asMember: { http: InternalHttp; clusterToken: string }, retryMs = 250): Promise<ShardConfigEntry[]> {
   const waited = new Set<string>();
   const ask = async (http: string): Promise<NodeStatus> => {
     for (;;) {
       try {
-        const res = await fetch(`http://${http}/status`, { signal: AbortSignal.timeout(2000) });
+        // As a member (the cluster token): on a secure cluster /status wants a user's token otherwise.
+        const res = await asMember.http.fetch(asMember.http.url(http, '/status'), { headers: { [TOKEN_HEADER]: asMember.clusterToken }, signal: AbortSignal.timeout(2000) });
         if (res.ok) return (await res.json()) as NodeStatus;
       } catch {
         // not up yet

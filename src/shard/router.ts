@@ -22,6 +22,8 @@ export interface RouterShard {
   members: ShardMember[];
 }
 
+import type { InternalHttp } from '../security/internal-http.js';
+
 export interface RouterOptions {
   shards: RouterShard[];
   /** A request's whole budget, retries included. */
@@ -32,6 +34,8 @@ export interface RouterOptions {
   pollMs?: number;
   /** The cluster token (the router speaks to nodes as a member). */
   clusterToken: string;
+  /** http, or https trusting the cluster CA. */
+  http?: InternalHttp;
   log?: (msg: string, fields: Record<string, unknown>) => void;
 }
 
@@ -49,7 +53,7 @@ export class Router {
     this.#map = new SlotMap(opts.shards.map((s) => ({ id: s.id, slots: s.slots })));
     const attemptMs = opts.attemptMs ?? Math.min(1000, Math.max(100, Math.floor(opts.timeoutMs / 5)));
     this.#clients = opts.shards.map(
-      (s) => new ShardClient({ id: s.id, slots: s.slots, members: s.members, timeoutMs: opts.timeoutMs, attemptMs, pollMs: opts.pollMs ?? 1000, clusterToken: opts.clusterToken, log: opts.log }),
+      (s) => new ShardClient({ id: s.id, slots: s.slots, members: s.members, timeoutMs: opts.timeoutMs, attemptMs, pollMs: opts.pollMs ?? 1000, clusterToken: opts.clusterToken, ...(opts.http ? { http: opts.http } : {}), log: opts.log }),
     );
   }
 

@@ -7,6 +7,9 @@ import type { ClusterConfig } from '../cluster/config.js';
 import type { Logger } from '../node/logger.js';
 import { startRespFront, type RespFront } from '../resp/server.js';
 import { Router } from './router.js';
+import { Authenticator, type AuthTable } from '../security/auth.js';
+import { internalHttp } from '../security/internal-http.js';
+import type { TlsMaterial } from '../security/tls-material.js';
 import { routerNodeApi } from './router-resp.js';
 import { ROUTER_ROUTES } from './router-routes.js';
 
@@ -20,6 +23,10 @@ export interface RunRouterOptions {
   /** Listen here instead of the config's router.resp (tests: port 0). */
   resp?: string;
   pollMs?: number;
+  /** The launcher's certificate (HTTPS and RESP over TLS) and the cluster CA (its calls to nodes). */
+  tls?: TlsMaterial;
+  /** Users' tokens: the router's clients must show one. */
+  auth?: AuthTable;
 }
 
 export interface RunningRouter {
@@ -34,12 +41,13 @@ export interface RunningRouter {
 }
 
 /** The router of a sharded config: one shard client per shard (with the config's members). */
-export function routerForConfig(config: ClusterConfig, clusterToken: string, logger?: Logger, pollMs?: number): Router {
+export function routerForConfig(config: ClusterConfig, clusterToken: string, logger?: Logger, pollMs?: number, ca?: string): Router {
   if (!config.shards) throw new Error('a router needs a config with shards');
   return new Router({
     shards: config.shards.map((s) => ({ id: s.id, slots: s.slots, members: s.nodes.map((n) => ({ id: n.id, http: n.http, raft: n.raft, ...(n.resp ? { resp: n.resp } : {}) })) })),
     timeoutMs: config.requestTimeoutMs,
     clusterToken,
+    http: internalHttp(ca),
     ...(pollMs !== undefined ? { pollMs } : {}),
     ...(logger ? { log: (msg: string, fields: Record<string, unknown>) => logger.info(msg, { router: true, ...fields }) } : {}),
   });
@@ -48,7 +56,8 @@ export function routerForConfig(config: ClusterConfig, clusterToken: string, log
 export async function runRouter(opts: RunRouterOptions): Promise<RunningRouter> {
   const addr = opts.http ?? opts.config.router?.http;
   if (!addr) throw new Error('the config has no router.http address');
-  const router = routerForConfig(opts.config, opts.clusterToken, opts.logger, opts.pollMs);
+  const router = routerForConfig(opts.config, opts.clusterToken, opts.logger, opts.pollMs, opts.tls?.ca);
+  const security = { ...(opts.tls ? { tls: opts.tls } : {}), ...(opts.auth ? { auth: new Authenticator(opts.auth) } : {}) };
   const i = addr.lastIndexOf(':');
   const host = addr.slice(0, i);
   let http: HttpFront;
@@ -61,6 +70,7 @@ export async function runRouter(opts: RunRouterOptions): Promise<RunningRouter> 
       routes: ROUTER_ROUTES,
       context: (request) => ({ ...request, router }),
       meters: routeMeters(router.requests, ROUTER_ROUTES),
+      ...security,
     });
   } catch (e) {
     router.close();
@@ -81,6 +91,7 @@ export async function runRouter(opts: RunRouterOptions): Promise<RunningRouter> 
         maxBulkBytes: opts.config.maxBodyBytes,
         limits: opts.config.limits,
         requests: router.requests,
+        ...security,
       });
     } catch (e) {
       http.close();

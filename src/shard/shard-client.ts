@@ -5,6 +5,9 @@
 
 import { NodeError, timeout, type NodeErrorCode } from '../node/errors.js';
 import { Forwarder } from '../node/forwarder.js';
+import { TOKEN_HEADER } from '../node/cluster-identity.js';
+import { realClock } from '../node/clock.js';
+import { internalHttp, type InternalHttp } from '../security/internal-http.js';
 import type { KvCommand, KvResult } from '../node/kv-state.js';
 import type { MemberAddrs, NodeStatus } from '../node/types.js';
 import { formatSlotRanges, type SlotRange } from './slots.js';
@@ -25,6 +28,8 @@ export interface ShardClientOptions {
   pollMs: number;
   /** The cluster token: the router forwards writes with sessions, as a member does. */
   clusterToken: string;
+  /** http, or https trusting the cluster CA. */
+  http?: InternalHttp;
   log?: (msg: string, fields: Record<string, unknown>) => void;
 }
 
@@ -68,6 +73,7 @@ export class ShardClient {
   readonly #members: ShardMember[];
   readonly #byHttp = new Map<string, ShardMember>();
   readonly #forwarder: Forwarder;
+  readonly #http: InternalHttp;
   #leader: string | undefined;
   #term = 0;
   #leaderChanges = 0;
@@ -91,7 +97,8 @@ export class ShardClient {
     this.#members = opts.members;
     for (const m of opts.members) this.#byHttp.set(m.http, m);
     // The session of this router incarnation on this shard: a fresh client id, sequence numbers from 1.
-    this.#forwarder = new Forwarder(`router-${opts.id}`, opts.attemptMs, opts.clusterToken);
+    this.#http = opts.http ?? internalHttp();
+    this.#forwarder = new Forwarder(`router-${opts.id}`, opts.attemptMs, opts.clusterToken, realClock, this.#http);
   }
 
   start(): void {
@@ -292,9 +299,10 @@ export class ShardClient {
     this.#aborts.add(ac);
     const timer = setTimeout(() => ac.abort(), ms);
     try {
-      const res = await fetch(`http://${to.http}${path}`, {
+      // As a member: the router authenticated its own client already (where authentication is on, nodes want a token).
+      const res = await this.#http.fetch(this.#http.url(to.http, path), {
         method,
-        headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+        headers: { [TOKEN_HEADER]: this.#opts.clusterToken, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: ac.signal,
       });

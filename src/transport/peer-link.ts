@@ -4,6 +4,8 @@
 // a FIFO of their own, so a delayed link never reorders.
 
 import net from 'node:net';
+import tls from 'node:tls';
+import type { TlsMaterial } from '../security/tls-material.js';
 import { performance } from 'node:perf_hooks';
 import type { Message, NodeId } from '../raft/types.js';
 import { parseHostPort, type HostPort } from './address.js';
@@ -35,6 +37,8 @@ export interface PeerLinkEnv {
   log: (event: string, fields: Record<string, unknown>) => void;
   /** An established connection to the peer closed (its process died, or it closed the link). */
   onDown?: (peer: NodeId) => void;
+  /** Mutual TLS: this node shows its certificate and accepts only a peer certificate of the cluster CA naming the address dialed. */
+  tls?: TlsMaterial;
 }
 
 interface HeldFrame {
@@ -249,10 +253,14 @@ export class PeerLink {
     this.#retryTimer = null;
     if (this.#closed) return;
     const { host, port } = this.#hostPort;
-    const s = net.connect({ host, port, noDelay: true, keepAlive: true, keepAliveInitialDelay: KEEPALIVE_MS });
+    const secure = this.#env.tls;
+    const s = secure
+      ? tls.connect({ host, port, ca: secure.ca, cert: secure.cert, key: secure.key }).setNoDelay(true).setKeepAlive(true, KEEPALIVE_MS)
+      : net.connect({ host, port, noDelay: true, keepAlive: true, keepAliveInitialDelay: KEEPALIVE_MS });
     this.#socket = s;
     s.setTimeout(CONNECT_TIMEOUT_MS);
-    s.once('connect', () => this.#onConnect(s));
+    // With TLS the link is up once both sides accepted each other's certificate.
+    s.once(secure ? 'secureConnect' : 'connect', () => this.#onConnect(s));
     s.on('timeout', () => s.destroy(new Error(`connect timed out after ${CONNECT_TIMEOUT_MS} ms`)));
     s.on('error', (err) => this.#onError(err));
     // The peer never writes on this connection; reading keeps us told of its end.

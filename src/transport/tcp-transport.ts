@@ -4,6 +4,8 @@
 // destination; the link filter can cut, thin or delay any link.
 
 import net from 'node:net';
+import tls from 'node:tls';
+import type { TlsMaterial } from '../security/tls-material.js';
 import type { ClusterIdentity } from '../node/cluster-identity.js';
 import { DEFAULT_LIMITS } from '../node/limits.js';
 import type { Message, NodeId } from '../raft/types.js';
@@ -56,6 +58,11 @@ export interface TransportOptions {
   maxQueuedBytes?: number;
   /** An established outbound connection to a peer closed: a hint that the peer is down. */
   onPeerDown?: (peer: NodeId) => void;
+  /**
+   * Mutual TLS on both sides of every link: a dialer without a certificate of
+   * the cluster CA is refused in the handshake, before its hello is read.
+   */
+  tls?: TlsMaterial;
 }
 
 const DEFAULT_MAX_QUEUED_BYTES = 64 * 1024 * 1024;
@@ -74,6 +81,7 @@ export class TcpTransport {
   readonly #maxFrameBytes: number;
   readonly #maxQueuedBytes: number;
   readonly #hello: Buffer;
+  readonly #tls: TlsMaterial | undefined;
   readonly #links = new Map<NodeId, PeerLink>();
   readonly #inbound = new Set<InboundConnection>();
   readonly #unknownPeers = new Set<NodeId>();
@@ -109,6 +117,7 @@ export class TcpTransport {
     this.#maxQueuedBytes = opts.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
     this.#identity = opts.identity;
     this.#hello = encodeHelloFrame(opts.id, opts.identity);
+    this.#tls = opts.tls;
     parseHostPort(opts.listen); // fail early on a bad address
     for (const [peer, addr] of Object.entries(opts.peers)) this.setPeer(peer, addr);
   }
@@ -127,7 +136,12 @@ export class TcpTransport {
 
   async #start(): Promise<{ host: string; port: number }> {
     const { host, port } = parseHostPort(this.#listen);
-    const server = net.createServer({ noDelay: true }, (socket) => this.#accept(socket));
+    const secure = this.#tls;
+    const server = secure
+      ? tls.createServer({ ca: secure.ca, cert: secure.cert, key: secure.key, requestCert: true, rejectUnauthorized: true, handshakeTimeout: this.#limits.helloTimeoutMs, noDelay: true }, (socket) => this.#accept(socket))
+      : net.createServer({ noDelay: true }, (socket) => this.#accept(socket));
+    // A dialer without a certificate of the cluster CA (or speaking no TLS) never gets past the handshake.
+    if (secure) server.on('tlsClientError', (err, socket) => this.#onRefused({ reason: `TLS handshake refused: ${err.message}`, remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}` }));
     this.#server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -153,7 +167,7 @@ export class TcpTransport {
       link.setAddr(addr);
       return;
     }
-    const created = new PeerLink(id, addr, { maxQueuedBytes: this.#maxQueuedBytes, filter: this.filter, hello: this.#hello, log: this.#log, ...(this.#onPeerDown ? { onDown: this.#onPeerDown } : {}) });
+    const created = new PeerLink(id, addr, { maxQueuedBytes: this.#maxQueuedBytes, filter: this.filter, hello: this.#hello, log: this.#log, ...(this.#onPeerDown ? { onDown: this.#onPeerDown } : {}), ...(this.#tls ? { tls: this.#tls } : {}) });
     this.#links.set(id, created);
     this.#unknownPeers.delete(id);
     if (this.#started) created.start();

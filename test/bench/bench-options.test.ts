@@ -45,10 +45,22 @@ test('unknown workloads, bad numbers and non-loopback targets are refused', () =
   assert.equal(resolveBenchOptions({ target: 'http://127.0.0.1:11000' }, 2).target, 'http://127.0.0.1:11000');
 });
 
+test('--tls for a TLS cluster of its own; --cacert and --auth-token-file for a secure --target, both or neither', () => {
+  assert.equal(resolveBenchOptions({}, 2).tls, false);
+  assert.equal(resolveBenchOptions({ tls: true, quick: true }, 2).tls, true);
+  const secure = resolveBenchOptions({ target: 'https://127.0.0.1:11000', cacert: 'certs/ca.pem', authTokenFile: 'certs/admin.token' }, 2);
+  assert.deepEqual([secure.cacert, secure.authTokenFile], ['certs/ca.pem', 'certs/admin.token']);
+  assert.throws(() => resolveBenchOptions({ tls: true, target: 'http://127.0.0.1:11000' }, 2), /--tls starts a TLS cluster of its own/);
+  assert.throws(() => resolveBenchOptions({ cacert: 'ca.pem', authTokenFile: 't' }, 2), /--cacert is for --target/);
+  assert.throws(() => resolveBenchOptions({ target: 'https://127.0.0.1:11000' }, 2), /https URL goes with --cacert/);
+  assert.throws(() => resolveBenchOptions({ target: 'http://127.0.0.1:11000', cacert: 'ca.pem', authTokenFile: 't' }, 2), /https URL goes with --cacert/);
+  assert.throws(() => resolveBenchOptions({ target: 'https://127.0.0.1:11000', cacert: 'ca.pem' }, 2), /needs both --cacert and --auth-token-file/);
+});
+
 test('raftkv bench --help lists the options; a bad option value exits 1 with the reason', () => {
   const help = spawnSync(process.execPath, [CLI, 'bench', '--help'], { encoding: 'utf8' });
   assert.equal(help.status, 0);
-  for (const opt of ['--quick', '--compare', '--target', '--only', '--cpu-prof']) assert.match(help.stdout, new RegExp(opt));
+  for (const opt of ['--quick', '--compare', '--target', '--only', '--cpu-prof', '--tls', '--cacert', '--auth-token-file']) assert.match(help.stdout, new RegExp(opt));
   const bad = spawnSync(process.execPath, [CLI, 'bench', '--only', 'nope'], { encoding: 'utf8' });
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /unknown workload nope/);

@@ -1,6 +1,7 @@
 // The harness end to end, as small as it gets: a real 3-node cluster on
 // free ports, two short workloads, a small memory load, the result file and
-// benny's json, the report page, the summary line last, and no process left behind.
+// benny's json, the report page, the summary line last, and no process left
+// behind. With --tls, a second cluster behind TLS and tokens, and its ratios to plaintext.
 
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,16 +21,21 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Tiny options in a fresh directory with a config to copy (addresses are replaced by free ports; ids and tuning are kept). */
+function tinyOptions(dir: string, more: Partial<BenchOptions>): BenchOptions {
+  const config = path.join(dir, 'cluster.config.json');
+  writeFileSync(config, JSON.stringify({ nodes: ['a', 'b', 'c'].map((id, i) => ({ id, http: `127.0.0.1:${11000 + i}`, raft: `127.0.0.1:${12000 + i}` })) }));
+  return {
+    quick: true, compare: false, target: undefined, config, seconds: 0.3, warmupSeconds: 0.1, threads: 1, keys: 300, valueBytes: 16,
+    memoryKeys: 0, only: [], resultsDir: path.join(dir, 'results'), save: true, cpuProf: undefined, wrk: false, timeLimitSeconds: 50,
+    tls: false, cacert: undefined, authTokenFile: undefined, ...more,
+  };
+}
+
 test('raftkv bench, quick and tiny: measures, saves, summarizes, stops what it started', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'raftkv-bench-smoke-'));
   try {
-    const config = path.join(dir, 'cluster.config.json');
-    // Addresses are replaced by free ports; ids and tuning are kept.
-    writeFileSync(config, JSON.stringify({ nodes: ['a', 'b', 'c'].map((id, i) => ({ id, http: `127.0.0.1:${11000 + i}`, raft: `127.0.0.1:${12000 + i}` })) }));
-    const opts: BenchOptions = {
-      quick: true, compare: false, target: undefined, config, seconds: 0.3, warmupSeconds: 0.1, threads: 1, keys: 300, valueBytes: 16,
-      memoryKeys: 2000, only: ['set16', 'getstale64'], resultsDir: path.join(dir, 'results'), save: true, cpuProf: undefined, wrk: false, timeLimitSeconds: 50,
-    };
+    const opts = tinyOptions(dir, { memoryKeys: 2000, only: ['set16', 'getstale64'] });
     const lines: string[] = [];
     const outcome = await runBench(opts, { out: (l) => lines.push(l), progress: () => {} });
     assert.equal(outcome.exitCode, 0, lines.join('\n'));
@@ -59,6 +65,36 @@ test('raftkv bench, quick and tiny: measures, saves, summarizes, stops what it s
     assert.ok(saved.results.every((r) => typeof r.histogram === 'string' && r.histogram.length > 0));
 
     assert.ok(outcome.pids.length >= 1);
+    for (const pid of outcome.pids) assert.equal(alive(pid), false, `process ${pid} was stopped`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('raftkv bench --tls: the same writes and reads through TLS and tokens, with their ratios to plaintext printed and saved', { timeout: 90_000 }, async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'raftkv-bench-tls-'));
+  try {
+    // One HTTP write workload and one RESP read workload (its keys written first, over TLS after AUTH).
+    const opts = tinyOptions(dir, { only: ['set1', 'rget50'], tls: true, timeLimitSeconds: 80 });
+    const lines: string[] = [];
+    const outcome = await runBench(opts, { out: (l) => lines.push(l), progress: () => {} });
+    const log = lines.join('\n');
+    assert.equal(outcome.exitCode, 0, log);
+    // (raftkv-os measures set1 too: what fsync costs.)
+    assert.deepEqual(outcome.results.map((r) => `${r.system} ${r.workload}`), ['raftkv set1', 'raftkv rget50', 'raftkv-os set1', 'raftkv-tls set1', 'raftkv-tls rget50']);
+    // Without the handshake every connection fails; without the token every request is a 401 or NOAUTH.
+    for (const r of outcome.results) assert.ok(r.requests > 0 && r.errors === 0, `${r.system} ${r.workload}: ${r.requests} requests, ${r.errors} errors (${r.errorSamples.join('; ')})\n${log}`);
+    assert.match(log, /raftkv-tls: wrote 300 keys for the reads/);
+    const table = log.slice(log.indexOf('TLS and tokens / plaintext'));
+    assert.match(table, /^set1\s+[\d,]+\s+[\d,]+\s+\d+\.\d\dx/m, log);
+    assert.match(table, /^rget50\s+[\d,]+\s+[\d,]+\s+\d+\.\d\dx/m, log);
+
+    const saved = JSON.parse(readFileSync(outcome.resultFile!, 'utf8')) as BenchResultFile;
+    assert.equal(saved.tls, true);
+    const rows = (saved.ratios as { tlsOverPlain: { workload: string; opsPerSec: number; peerOpsPerSec: number; opsRatio: number }[] }).tlsOverPlain;
+    assert.deepEqual(rows.map((r) => r.workload), ['set1', 'rget50']);
+    for (const r of rows) assert.ok(r.opsRatio > 0 && Math.abs(r.opsRatio - r.opsPerSec / r.peerOpsPerSec) < 1e-9, JSON.stringify(r));
+    assert.ok(saved.startToFirstWriteMs['raftkv-tls']! > 0);
     for (const pid of outcome.pids) assert.equal(alive(pid), false, `process ${pid} was stopped`);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -23,6 +23,7 @@ export interface RunSpec {
 const RATES: Record<SystemName, Record<string, number>> = {
   raftkv: { set1: 1084, set16: 7851, set64: 14069, setfwd64: 7159, getlin64: 56420, getleader64: 65320, getstale64: 72608, rset50: 16661, rget50: 67451, rset50p16: 99369, rget50p16: 407126 },
   'raftkv-os': { set1: 1669, set64: 20328 },
+  'raftkv-tls': { set1: 1012, set64: 12710, getleader64: 51220, rset50: 15120, rget50: 60344 },
   etcd: { set1: 1318, set16: 5100, set64: 8992, setfwd64: 8105, getlin64: 11298, getleader64: 12694, getstale64: 12945 },
   'redis-always': { rset50: 75280, rget50: 133730, rset50p16: 531469, rget50p16: 1397703 },
   'redis-none': { rset50: 134526, rget50: 128289, rset50p16: 1276738, rget50p16: 1180269 },

@@ -97,9 +97,9 @@ test('the benchmark report page', { timeout: 120_000 }, async (t) => {
     await openReport(browser, html);
     assert.deepEqual(browser.problems, []);
 
-    // Throughput: one bar per system and workload (durability os has its own chart), each with the file's figure.
+    // Throughput: one bar per system and workload (durability os and TLS have their own), each with the file's figure.
     const shown = await bars(browser, 'throughput-bars');
-    const peers = data.results.filter((r) => r.system !== 'raftkv-os');
+    const peers = data.results.filter((r) => r.system !== 'raftkv-os' && r.system !== 'raftkv-tls');
     assert.equal(shown.length, peers.length);
     for (const b of shown) {
       const r = find(b.system, b.workload);
@@ -113,6 +113,10 @@ test('the benchmark report page', { timeout: 120_000 }, async (t) => {
       `${formatRatio(find('raftkv', 'rset50').opsPerSec / find('redis-always', 'rset50').opsPerSec)} always`,
       `${formatRatio(find('raftkv', 'rset50').opsPerSec / find('redis-none', 'rset50').opsPerSec)} none`,
     ]);
+    // raftkv bench --tls: the TLS cluster's rows beside the plaintext one's, with their ratio.
+    const tls = await tableRows(browser, 'table.tls');
+    assert.deepEqual(tls.map((r) => r[0]), ['set1', 'set64', 'getleader64', 'rset50', 'rget50']);
+    for (const r of tls) assert.equal(r[3], formatRatio(find('raftkv-tls', r[0]!).opsPerSec / find('raftkv', r[0]!).opsPerSec), r[0]);
     const durability = await bars(browser, 'durability-bars');
     assert.deepEqual(durability.map((b) => `${b.system} ${b.workload} ${b.value}`).sort(), ['raftkv set1', 'raftkv set64', 'raftkv-os set1', 'raftkv-os set64'].map((k) => `${k} ${find(k.split(' ')[0]!, k.split(' ')[1]!).opsPerSec}`).sort());
 
@@ -125,8 +129,8 @@ test('the benchmark report page', { timeout: 120_000 }, async (t) => {
       assert.ok(c.canvas && c.series === systems && c.points >= systems * 5, `${c.id}: ${JSON.stringify(c)}`);
     }
     const rows = await tableRows(browser, '#latency-set64 table.latency');
-    assert.deepEqual(rows.map((r) => r[0]), ['raftkv', 'raftkv (durability os)', 'etcd']);
-    for (const [i, system] of ['raftkv', 'raftkv-os', 'etcd'].entries()) {
+    assert.deepEqual(rows.map((r) => r[0]), ['raftkv', 'raftkv (durability os)', 'raftkv (TLS and tokens)', 'etcd']);
+    for (const [i, system] of ['raftkv', 'raftkv-os', 'raftkv-tls', 'etcd'].entries()) {
       const r = find(system, 'set64');
       const h = decodeHistogram(r.histogram!);
       assert.deepEqual(rows[i]!.slice(1, 7), [r.p50Ms, r.p90Ms, r.p99Ms, h.getValueAtPercentile(99.9) / 1000, h.getValueAtPercentile(99.99) / 1000, r.maxMs].map(formatMs), system);

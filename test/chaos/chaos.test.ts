@@ -56,6 +56,18 @@ test('chaos (hostile): hostile input on every listener of every node and the con
   assert.equal(last, `chaos: ops ${report.ops}, violations 0, lost 0`, text);
 });
 
+test('chaos --tls (TLS on every link, tokens): kills and hostile input through the handshake and the login; linearizable and nothing lost', { timeout: 120_000 }, async () => {
+  const { report, last, text } = await chaos({ durationS: 12, seed: 17, writers: 4, faults: ['kill', 'hostile'], secure: true });
+  assert.match(text, /^run: .*fsync, TLS and tokens, seed 17/m);
+  // Plain http to a TLS port, or a request without the token, would leave the clients with nothing done.
+  assert.ok(report.ops > 50 && report.clientStats.ok > 25 && report.writes.ok > 25, `the clients got work done over TLS with the token:\n${text}`);
+  const i = report.hostile!.inputs;
+  assert.ok(i.resp > 0 && i.http > 0 && i.peer > 0 && i.control > 0, `hostile input went through the handshake to every kind of listener:\n${text}`);
+  assert.deepEqual(report.hostile!.failures, [], text);
+  assert.deepEqual(report.checkTimedOut, [], text);
+  assert.equal(last, `chaos: ops ${report.ops}, violations 0, lost 0`, text);
+});
+
 test('the checker fails a cluster that serves stale reads as linearizable', async () => {
   // Pauses leave a node's state behind while it still answers reads.
   const { report, last, text } = await chaos({ durationS: 10, seed: 3, writers: 0, faults: ['pause', 'partition'], unsafe: 'stale-reads' });

@@ -12,7 +12,7 @@ import { ROUTES } from '../../src/api/routes.js';
 import { HOSTILE_PREFIX, type HostileInput } from '../../src/chaos/hostile/common.js';
 import { httpInputArb } from '../../src/chaos/hostile/http-grammar.js';
 import { respInputArb } from '../../src/chaos/hostile/resp-grammar.js';
-import { sendInput } from '../../src/chaos/hostile/wire.js';
+import { sendInput, type WireSecurity } from '../../src/chaos/hostile/wire.js';
 import { limitsWith } from '../../src/node/limits.js';
 import { TestCluster, http } from '../helpers/test-cluster.js';
 
@@ -27,7 +27,13 @@ let c: TestCluster;
 let written = new Map<string, string>();
 let probes = 0;
 
-const ctx = () => ({ limits: limitsWith(LIMITS), maxBodyBytes: MAX_BODY, keyPrefix: HOSTILE_PREFIX, token: c.launcher.clusterToken });
+const ctx = () => ({ limits: limitsWith(LIMITS), maxBodyBytes: MAX_BODY, keyPrefix: HOSTILE_PREFIX, token: c.launcher.clusterToken, ...(c.tokens ? { bearer: c.tokens.rw } : {}) });
+
+/** How inputs reach a secure cluster's listeners: over TLS, RESP logged in as the readwrite user (HTTP inputs carry its Bearer token mostly: see the grammar's bearer). */
+function wireSecurity(listener: 'resp' | 'http'): WireSecurity | undefined {
+  if (!c.ca) return undefined;
+  return { ca: c.ca, ...(listener === 'resp' ? { preamble: Buffer.from(`AUTH rw ${c.tokens!.rw}\r\n`) } : {}) };
+}
 
 /** Every node alive; a write through each node and a linearizable read through each; the earlier writes intact. */
 async function clusterIsWhole(batch: readonly string[]): Promise<void> {
@@ -51,19 +57,20 @@ async function clusterIsWhole(batch: readonly string[]): Promise<void> {
   }
 }
 
-async function hostileBatches(name: string, seed: number, arb: () => fc.Arbitrary<HostileInput>, addr: (id: string) => string): Promise<void> {
+async function hostileBatches(name: string, seed: number, arb: () => fc.Arbitrary<HostileInput>, addr: (id: string) => string, listener: 'resp' | 'http'): Promise<void> {
   c = await TestCluster.start({ nodes: 3, inMemory: true, limits: LIMITS, maxBodyBytes: MAX_BODY });
   written = new Map();
   try {
     await c.waitForLeader();
-    await batches(name, seed, arb, addr);
+    await batches(name, seed, arb, addr, listener, BATCHES);
   } finally {
     await c.stop();
   }
 }
 
-async function batches(name: string, seed: number, arb: () => fc.Arbitrary<HostileInput>, addr: (id: string) => string): Promise<void> {
+async function batches(name: string, seed: number, arb: () => fc.Arbitrary<HostileInput>, addr: (id: string) => string, listener: 'resp' | 'http', numRuns: number): Promise<void> {
   const ids = c.launcher.ids;
+  let delivered = 0;
   await fc.assert(
     // n = ids.length: whichever node leads now (only a leader proposes what a forged request carries).
     fc.asyncProperty(fc.array(fc.tuple(arb(), fc.nat({ max: ids.length })), { minLength: BATCH, maxLength: BATCH }), async (batch) => {
@@ -71,19 +78,38 @@ async function batches(name: string, seed: number, arb: () => fc.Arbitrary<Hosti
       for (const [input, n] of batch) {
         const id = n < ids.length ? ids[n]! : ((await c.launcher.leader()) ?? ids[0]!);
         labels.push(`${id}: ${input.label}`);
-        await sendInput(addr(id), input, 100);
+        if (await sendInput(addr(id), input, 100, wireSecurity(listener))) delivered++;
       }
       await clusterIsWhole(labels);
     }),
-    { seed, numRuns: BATCHES, endOnFailure: true, includeErrorInReport: true },
+    { seed, numRuns, endOnFailure: true, includeErrorInReport: true },
   );
   assert.ok(written.size > 0, name);
+  // Over TLS too, the inputs reached the listener (a handshake that failed would send nothing).
+  assert.ok(delivered >= numRuns * BATCH * 0.9, `${name}: ${delivered} of ${numRuns * BATCH} inputs delivered`);
 }
 
 test('RESP: 200 whole commands from the command table (right and wrong) never stop a node nor lose a write', { timeout: 300_000 }, async () => {
-  await hostileBatches('resp', 4242, () => respInputArb(ctx()), (id) => c.launcher.entry(id).resp!);
+  await hostileBatches('resp', 4242, () => respInputArb(ctx()), (id) => c.launcher.entry(id).resp!, 'resp');
 });
 
 test('HTTP: 200 requests from the route table (right and wrong, members-only with forged envelopes) never stop a node nor lose a write', { timeout: 300_000 }, async () => {
-  await hostileBatches('http', 4343, () => httpInputArb(ctx(), ROUTES), (id) => c.launcher.entry(id).http);
+  await hostileBatches('http', 4343, () => httpInputArb(ctx(), ROUTES), (id) => c.launcher.entry(id).http, 'http');
+});
+
+// The same grammars against a secure cluster (TLS everywhere, users and
+// tokens): what lies behind the handshake and the login must hold as well.
+// One cluster for both listeners, fewer batches (the plain runs above cover the grammars' breadth).
+const SECURE_BATCHES = 4;
+
+test('secure cluster: RESP commands over TLS after AUTH, and HTTPS requests with and without the token, never stop a node nor lose a write', { timeout: 300_000 }, async () => {
+  c = await TestCluster.start({ nodes: 3, inMemory: true, limits: LIMITS, maxBodyBytes: MAX_BODY, secure: true });
+  written = new Map();
+  try {
+    await c.waitForLeader();
+    await batches('secure resp', 4444, () => respInputArb(ctx()), (id) => c.launcher.entry(id).resp!, 'resp', SECURE_BATCHES);
+    await batches('secure http', 4545, () => httpInputArb(ctx(), ROUTES), (id) => c.launcher.entry(id).http, 'http', SECURE_BATCHES);
+  } finally {
+    await c.stop();
+  }
 });

@@ -1,7 +1,7 @@
 // A real cluster for integration tests: worker threads, TCP, SQLite and
 // uWS on free loopback ports, in a temporary directory.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseClusterConfig, type ClusterConfig } from '../../src/cluster/config.js';
@@ -14,6 +14,10 @@ import { TOKEN_HEADER } from '../../src/node/cluster-identity.js';
 import { freePorts } from './ports.js';
 import { after, before } from 'node:test';
 import { startControlServer, type ControlServer } from '../../src/cluster/control-server.js';
+import { Authenticator } from '../../src/security/auth.js';
+import { configCertPlan } from '../../src/cluster/secure-start.js';
+import { makeDevCerts } from '../../src/security/dev-certs.js';
+import { internalHttp } from '../../src/security/internal-http.js';
 
 export interface TestClusterOptions {
   nodes?: number;
@@ -29,18 +33,44 @@ export interface TestClusterOptions {
   watchHistory?: number;
   /** Print node logs (RAFTKV_TEST_LOGS=1 does too). */
   logs?: boolean;
+  /**
+   * TLS everywhere and authentication (certificates made in the cluster's
+   * directory): users "default" (admin), "rw" (readwrite) and "ro" (readonly).
+   */
+  secure?: boolean;
 }
+
+/** The tokens of a secure test cluster's users. */
+export interface TestTokens {
+  admin: string;
+  rw: string;
+  ro: string;
+}
+
+/**
+ * What `http()` and `writeMany()` use for https URLs: the CA of the secure
+ * cluster started last, and its admin token when a request names no
+ * Authorization of its own. (One cluster at a time per test file.)
+ */
+let secureDefaults: { ca: string; authorization: string } | undefined;
 
 export class TestCluster {
   readonly launcher: Launcher;
   readonly config: ClusterConfig;
   readonly dir: string;
   readonly logs: LogRecord[] = [];
+  /** For a secure cluster: the CA's PEM and the users' tokens. */
+  ca: string | undefined;
+  tokens: TestTokens | undefined;
 
   private constructor(launcher: Launcher, config: ClusterConfig, dir: string) {
     this.launcher = launcher;
     this.config = config;
     this.dir = dir;
+  }
+
+  get scheme(): 'http' | 'https' {
+    return this.config.tls ? 'https' : 'http';
   }
 
   static async start(opts: TestClusterOptions = {}): Promise<TestCluster> {
@@ -56,9 +86,16 @@ export class TestCluster {
       ...(opts.limits ? { limits: opts.limits } : {}),
       ...(opts.watchHistory ? { watchHistory: opts.watchHistory } : {}),
       nodes: Array.from({ length: n }, (_, i) => ({ id: `node${i}`, http: `127.0.0.1:${ports[i * 2]}`, raft: `127.0.0.1:${ports[i * 2 + 1]}`, resp: `127.0.0.1:${ports[n * 2 + 1 + i]}` })),
+      ...(opts.secure
+        ? {
+            tls: { ca: 'certs/ca.pem', cert: 'certs/cluster.pem', key: 'certs/cluster-key.pem' },
+            auth: { tokenFile: 'certs/admin.token', users: [{ name: 'rw', role: 'readwrite', tokenFile: 'certs/rw.token' }, { name: 'ro', role: 'readonly', tokenFile: 'certs/ro.token' }] },
+          }
+        : {}),
     };
     const { config } = parseClusterConfig(raw, 'test-cluster');
     const dir = mkdtempSync(path.join(tmpdir(), 'raftkv-test-'));
+    if (opts.secure) await makeDevCerts(configCertPlan(config, dir));
     const show = opts.logs || process.env.RAFTKV_TEST_LOGS === '1';
     let cluster: TestCluster | undefined;
     const launcher = new Launcher({
@@ -73,6 +110,12 @@ export class TestCluster {
       },
     });
     cluster = new TestCluster(launcher, config, dir);
+    if (opts.secure) {
+      const read = (f: string): string => readFileSync(path.join(dir, 'certs', f), 'utf8').trim();
+      cluster.ca = read('ca.pem');
+      cluster.tokens = { admin: read('admin.token'), rw: read('rw.token'), ro: read('ro.token') };
+      secureDefaults = { ca: cluster.ca, authorization: `Bearer ${cluster.tokens.admin}` };
+    }
     try {
       await launcher.start();
     } catch (e) {
@@ -88,7 +131,7 @@ export class TestCluster {
   }
 
   url(id: string, p: string): string {
-    return `http://${this.launcher.entry(id).http}${p}`;
+    return `${this.scheme}://${this.launcher.entry(id).http}${p}`;
   }
 
   /** The node's Redis protocol port. */
@@ -134,9 +177,10 @@ export function sleep(ms: number): Promise<void> {
 
 // `json` is `any` on purpose: tests assert on the shape of answers they just asked for.
 export async function http(method: string, url: string, body?: unknown, raw = false, headers: Record<string, string> = {}): Promise<{ status: number; json: any; text: string; headers: Headers }> {
-  const res = await fetch(url, {
+  const [doFetch, extra] = via(url, headers);
+  const res = await doFetch(url, {
     method,
-    headers: body !== undefined && !raw ? { 'content-type': 'application/json', ...headers } : headers,
+    headers: body !== undefined && !raw ? { 'content-type': 'application/json', ...extra } : extra,
     body: body === undefined ? undefined : raw ? String(body) : JSON.stringify(body),
   });
   const text = await res.text();
@@ -163,7 +207,8 @@ export async function writeMany(baseUrl: string, prefix: string, n: number, conc
       const i = next++;
       const key = `${prefix}${i}`;
       for (let attempt = 0; attempt < attempts; attempt++) {
-        const r = await fetch(`${baseUrl}/key`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ [key]: `v${i}` }) }).catch(() => undefined);
+        const [doFetch, extra] = via(baseUrl, {});
+        const r = await doFetch(`${baseUrl}/key`, { method: 'POST', headers: { 'content-type': 'application/json', ...extra }, body: JSON.stringify({ [key]: `v${i}` }) }).catch(() => undefined);
         if (r) await r.arrayBuffer();
         if (r?.ok) {
           acked.push(key);
@@ -185,7 +230,8 @@ export function sharedClusterWithControl(opts: TestClusterOptions = {}): { reado
   const shared = {} as { cluster: TestCluster; control: ControlServer };
   before(async () => {
     shared.cluster = await TestCluster.start({ nodes: 3, ...opts });
-    shared.control = await startControlServer(shared.cluster.launcher, '127.0.0.1', 0);
+    const { tls, auth } = shared.cluster.launcher.security;
+    shared.control = await startControlServer(shared.cluster.launcher, '127.0.0.1', 0, { ...(tls ? { tls: tls.launcher } : {}), ...(auth ? { auth: new Authenticator(auth) } : {}) });
     await shared.cluster.waitForLeader();
   });
   after(async () => {
@@ -193,4 +239,11 @@ export function sharedClusterWithControl(opts: TestClusterOptions = {}): { reado
     await shared.cluster?.stop();
   });
   return shared;
+}
+
+/** Plain fetch for http URLs; for https ones, the secure cluster's CA and (unless given) its admin token. */
+function via(url: string, headers: Record<string, string>): [(url: string, init?: RequestInit) => Promise<Response>, Record<string, string>] {
+  if (!url.startsWith('https:') || !secureDefaults) return [fetch, headers];
+  const named = Object.keys(headers).some((k) => k.toLowerCase() === 'authorization');
+  return [internalHttp(secureDefaults.ca).fetch, named ? headers : { authorization: secureDefaults.authorization, ...headers }];
 }

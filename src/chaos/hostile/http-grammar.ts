@@ -22,6 +22,8 @@ import { deliveryArb, keyArb, show, sized, valueArb, type GrammarContext, type H
 export interface HttpContext extends GrammarContext {
   /** The cluster token: members-only routes are sent with it, without it and with a wrong one. */
   token: string;
+  /** A secure cluster's client token: requests carry it as a Bearer token mostly, sometimes a wrong one or none, so most reach what lies behind the login. */
+  bearer?: string;
 }
 
 export interface HttpRequest {
@@ -289,7 +291,9 @@ function headersArb(ctx: HttpContext, tokenChoice: 'right' | 'wrong' | 'none'): 
     ),
     fc.constant<[string, string][]>(Array.from({ length: 150 }, (_, i) => [`x-h${i}`, 'v'])),
   );
-  return extras.map((e) => [['Host', '127.0.0.1'], ['Content-Type', 'application/json'], ['Connection', 'close'], ...token, ...e]);
+  const bearer = ctx.bearer;
+  const login: fc.Arbitrary<[string, string][]> = bearer === undefined ? fc.constant([]) : fc.constantFrom<[string, string][]>([['Authorization', `Bearer ${bearer}`]], [['Authorization', `Bearer ${bearer}`]], [['Authorization', `Bearer ${bearer}`]], [['Authorization', `Bearer x${bearer}`]], [['Authorization', bearer]], []);
+  return fc.tuple(login, extras).map(([l, e]) => [['Host', '127.0.0.1'], ['Content-Type', 'application/json'], ['Connection', 'close'], ...token, ...l, ...e]);
 }
 
 /** Requests for one route: its own method mostly, sometimes a wrong one, with and without the token. */

@@ -3,7 +3,20 @@
 // requests that are the point.)
 
 import net from 'node:net';
+import tls from 'node:tls';
 import type { HostileInput } from './common.js';
+
+/**
+ * A listener behind TLS: the CA to trust, a client certificate (the peer
+ * port asks for one), and bytes sent first on every connection (a RESP
+ * login), so that the input reaches what lies behind the handshake and the login.
+ */
+export interface WireSecurity {
+  ca: string;
+  cert?: string;
+  key?: string;
+  preamble?: Buffer;
+}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -18,18 +31,19 @@ export function isLoopback(host: string): boolean {
 }
 
 /** Connect (bounded); undefined when refused or too slow (a node down, a listener full). */
-export function connect(addr: string, timeoutMs = 2000): Promise<net.Socket | undefined> {
+export function connect(addr: string, timeoutMs = 2000, secure?: WireSecurity): Promise<net.Socket | undefined> {
   const { host, port } = splitHostPort(addr);
   if (!isLoopback(host)) return Promise.reject(new Error(`hostile input goes to loopback addresses only, not ${addr}`));
   return new Promise((resolve) => {
-    const s = net.connect({ host, port });
+    const s = secure ? tls.connect({ host, port, ca: secure.ca, servername: 'localhost', ...(secure.cert ? { cert: secure.cert, key: secure.key } : {}) }) : net.connect({ host, port });
     const timer = setTimeout(() => {
       s.destroy();
       resolve(undefined);
     }, timeoutMs);
-    s.once('connect', () => {
+    s.once(secure ? 'secureConnect' : 'connect', () => {
       clearTimeout(timer);
       s.setNoDelay(true);
+      if (secure?.preamble) s.write(secure.preamble);
       resolve(s);
     });
     s.once('error', () => {
@@ -46,8 +60,8 @@ export function connect(addr: string, timeoutMs = 2000): Promise<net.Socket | un
  * arrive as separate reads), then give the server `lingerMs` to answer or
  * close, and close. Resolves whether sent (connected) or not.
  */
-export async function sendInput(addr: string, input: HostileInput, lingerMs = 200): Promise<boolean> {
-  const s = await connect(addr);
+export async function sendInput(addr: string, input: HostileInput, lingerMs = 200, secure?: WireSecurity): Promise<boolean> {
+  const s = await connect(addr, 2000, secure);
   if (!s) return false;
   const closed = new Promise<void>((r) => s.once('close', () => r()));
   s.on('error', () => {});

@@ -5,7 +5,8 @@ import { NodeError } from '../../node/errors.js';
 import { OK, bulk, bulkBytes, integer, simple, structured, type Structured } from '../encoder.js';
 import { RespError } from '../errors-resp.js';
 import { infoText } from '../info.js';
-import { intArg, syntaxError, unknownSubcommand, word, wrongArity, type ArgDoc, type Command, type LocalCommand } from '../command.js';
+import { intArg, syntaxError, unknownSubcommand, word, wrongArity, type ArgDoc, type Command, type CommandContext, type LocalCommand } from '../command.js';
+import { DEFAULT_USER } from '../../security/auth.js';
 import { commandReply } from './introspection.js';
 
 function local(name: string, arity: number, doc: LocalCommand['doc'], run: LocalCommand['run'], extra: Partial<LocalCommand> = {}): LocalCommand {
@@ -142,17 +143,51 @@ const hello = local(
       if (v !== 2) throw new RespError('NOPROTO', 'sorry, this protocol version is not supported');
     }
     let name: string | undefined;
+    let login: [Buffer, Buffer] | undefined;
     for (let i = 2; i < args.length; i++) {
       const opt = word(args[i]!);
       if (opt === 'SETNAME' && i + 1 < args.length) name = clientName(args[++i]!);
-      else if (opt === 'AUTH' && i + 2 < args.length) throw new RespError('ERR', 'raftkv has no users or passwords: AUTH is not supported');
+      else if (opt === 'AUTH' && i + 2 < args.length) login = [args[++i]!, args[++i]!];
       else throw syntaxError();
+    }
+    if (login) logIn(ctx, login[0].toString('utf8'), login[1]);
+    else if (ctx.server.auth && ctx.client.user === undefined) {
+      throw new RespError('NOAUTH', 'HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time');
     }
     if (name !== undefined) ctx.client.name = name;
     const st = ctx.server.node.status();
     return structured(['server', 'redis', 'version', '7.0.0', 'proto', 2, 'id', ctx.client.id, 'mode', 'standalone', 'role', st.role === 'leader' ? 'master' : 'replica', 'modules', []]);
   },
+  // It may log in: commands pipelined after it are looked at only once it ran.
+  { endsRun: true },
 );
+
+/** AUTH [user] password: Redis's requirepass (one argument: the admin token) and ACL users (two). */
+const auth = local(
+  'auth',
+  -2,
+  { summary: 'Logs the connection in: AUTH <token> (the admin token) or AUTH <user> <token>.', group: 'connection', since: '1.0.0', args: [{ name: 'username', type: 'string', optional: true }, { name: 'password', type: 'string' }] },
+  (args, ctx) => {
+    if (args.length > 3) throw syntaxError();
+    if (args.length === 3) logIn(ctx, args[1]!.toString('utf8'), args[2]!);
+    else logIn(ctx, undefined, args[1]!);
+    return OK;
+  },
+  // Commands pipelined after it are looked at only once it ran.
+  { endsRun: true },
+);
+
+function logIn(ctx: CommandContext, user: string | undefined, token: Buffer): void {
+  const a = ctx.server.auth;
+  if (!a) {
+    if (user === undefined || user === DEFAULT_USER) throw new RespError('ERR', 'AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
+    throw new RespError('WRONGPASS', 'invalid username-password pair or user is disabled.');
+  }
+  // A failed login leaves the connection as it was, as in Redis.
+  const p = a.login(token.toString('utf8'), user ?? DEFAULT_USER);
+  if (!p) throw new RespError('WRONGPASS', 'invalid username-password pair or user is disabled.');
+  ctx.client.user = p;
+}
 
 const command = local(
   'command',
@@ -175,4 +210,4 @@ function globMatch(pattern: string, s: string): boolean {
   return re.test(s);
 }
 
-export const CONNECTION_COMMANDS: readonly Command[] = [ping, echo, select, quit, readlevel, info, config, client, hello, command];
+export const CONNECTION_COMMANDS: readonly Command[] = [ping, echo, select, quit, readlevel, info, config, client, hello, command, auth];
