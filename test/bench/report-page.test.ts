@@ -177,7 +177,7 @@ test('the benchmark report page', { timeout: 120_000 }, async (t) => {
     assert.deepEqual(browser.problems, []);
     const shown = await bars(browser, 'throughput-bars');
     const oldData = JSON.parse(readFileSync(old, 'utf8')) as BenchResultFile;
-    assert.equal(shown.length, 2 * data.results.filter((x) => x.system !== 'raftkv-os').length);
+    assert.equal(shown.length, 2 * data.results.filter((x) => x.system !== 'raftkv-os' && x.system !== 'raftkv-tls').length);
     for (const b of shown.filter((x) => x.label.endsWith(' aaa1111'))) assert.equal(b.value, oldData.results.find((x) => x.system === b.system && x.workload === b.workload)!.opsPerSec);
     for (const b of shown.filter((x) => x.label.endsWith(' ddd4444'))) assert.equal(b.value, find(b.system, b.workload).opsPerSec);
     const ratio = await browser.page.textContent('#throughput-bars g.group[data-workload="set64"] text.ratio');
@@ -185,9 +185,9 @@ test('the benchmark report page', { timeout: 120_000 }, async (t) => {
     // The old run saved no histograms: its lines are its p50, p90 and p99.
     const latency = await drawnCharts(browser, 'latency');
     const set1 = latency.find((c) => c.id === 'latency-set1')!;
-    assert.equal(set1.series, 6);
+    assert.equal(set1.series, 8);
     const labels = await browser.page.evaluate(() => [...document.querySelectorAll('#latency-set1 table.latency tbody tr td:first-child')].map((td) => td.textContent));
-    assert.deepEqual(labels, ['raftkv aaa1111', 'raftkv ddd4444', 'raftkv (durability os) aaa1111', 'raftkv (durability os) ddd4444', 'etcd aaa1111', 'etcd ddd4444']);
+    assert.deepEqual(labels, ['raftkv aaa1111', 'raftkv ddd4444', 'raftkv (durability os) aaa1111', 'raftkv (durability os) ddd4444', 'raftkv (TLS and tokens) aaa1111', 'raftkv (TLS and tokens) ddd4444', 'etcd aaa1111', 'etcd ddd4444']);
     assert.match((await browser.page.textContent('#latency .note'))!, /show only their p50, p90 and p99/);
     assert.equal((await tableRows(browser, 'table.targets')).length, 2 * (data.targets as TargetCheck[]).length);
     assert.equal(await browser.page.locator('table.measured').count(), 2);

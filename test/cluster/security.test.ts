@@ -29,6 +29,8 @@ import { runRouter, type RunningRouter } from '../../src/shard/run-router.js';
 import { encodeBatchFrame, encodeHelloFrame } from '../../src/transport/codec.js';
 import { freePorts } from '../helpers/ports.js';
 import { TestCluster, http } from '../helpers/test-cluster.js';
+import { RespTestClient, plain } from '../helpers/resp-client.js';
+import { watchSse, watchWs, type WatchStream } from '../helpers/watch-client.js';
 
 const run = promisify(execFile);
 let c: TestCluster;
@@ -201,6 +203,83 @@ describe('Redis protocol front', () => {
   });
 });
 
+describe('what the other issues added obeys the roles', () => {
+  test('HTTP: /keys, /range, /raft/stats, /raft/cluster and GET /db/K need a token (readonly will do); POST /db/K and /txn need readwrite; /metrics, /health and /readyz need none', async () => {
+    assert.equal((await http('POST', c.url(leader, '/key'), { 'scan/a': '1' }, false, bearer(c.tokens!.rw))).status, 200);
+    const ro = bearer(c.tokens!.ro);
+    for (const p of ['/keys?prefix=scan/', '/range?start=scan/&end=scan0', '/raft/stats', '/raft/cluster', '/db/scan%2Fa']) {
+      const none = await bare('GET', c.url(leader, p));
+      assert.equal(none.status, 401, `GET ${p} without a token`);
+      assert.equal((await bare('GET', c.url(leader, p), ro)).status, 200, `GET ${p} as readonly`);
+    }
+    assert.equal((await bare('POST', c.url(leader, '/db/raftd'), ro, 'v')).status, 403, 'POST /db/K as readonly');
+    assert.equal((await bare('POST', c.url(leader, '/db/raftd'), bearer(c.tokens!.rw), 'v')).status, 200, 'POST /db/K as readwrite');
+    const txn = JSON.stringify({ compare: [], success: [{ put: { key: 'txn-secure', value: '1' } }], failure: [] });
+    assert.equal((await bare('POST', c.url(leader, '/txn'), { 'content-type': 'application/json' }, txn)).status, 401);
+    assert.equal((await bare('POST', c.url(leader, '/txn'), { ...ro, 'content-type': 'application/json' }, txn)).status, 403);
+    const ok = await bare('POST', c.url(leader, '/txn'), { ...bearer(c.tokens!.rw), 'content-type': 'application/json' }, txn);
+    assert.equal(ok.status, 200, JSON.stringify(ok.json));
+    assert.equal((await bare('GET', c.url(leader, '/key/txn-secure'), ro)).json['txn-secure'], '1');
+    // As etcd serves /metrics and /health on its client URL: counters and health, never keys.
+    for (const p of ['/metrics', '/health', '/readyz']) {
+      const res = await internalHttp(c.ca).fetch(c.url(leader, p));
+      await res.arrayBuffer();
+      assert.equal(res.status, 200, `GET ${p} without a token`);
+    }
+  });
+
+  test('GET /watch: as SSE and as a WebSocket, refused without a token (the socket before its handshake), streamed to a readonly user', async () => {
+    const follower = c.followers(leader)[0]!;
+    const client = internalHttp(c.ca);
+    const streams: WatchStream[] = [];
+    try {
+      await assert.rejects(watchSse(c.url(follower, '/watch?prefix=wsec/'), {}, client.fetch), (e: { status?: number }) => e.status === 401);
+      await assert.rejects(watchWs(c.url(follower, '/watch?prefix=wsec/').replace('https:', 'wss:'), { ca: c.ca! }), /401/);
+      const sse = await watchSse(c.url(follower, '/watch?prefix=wsec/'), bearer(c.tokens!.ro), client.fetch);
+      streams.push(sse);
+      const ws = await watchWs(c.url(follower, '/watch?prefix=wsec/').replace('https:', 'wss:'), { ca: c.ca!, headers: bearer(c.tokens!.ro) });
+      streams.push(ws);
+      assert.equal((await http('POST', c.url(leader, '/key'), { 'wsec/a': '1' }, false, bearer(c.tokens!.rw))).status, 200);
+      await c.waitFor(async () => sse.events.length >= 1 && ws.events.length >= 1, 10_000, 'the change on both streams');
+      assert.deepEqual([sse.events[0]!.key, ws.events[0]!.key], ['wsec/a', 'wsec/a']);
+    } finally {
+      for (const s of streams) s.close();
+    }
+  });
+
+  test('RESP: data-type writes, blocking pops, MULTI and (P)SUBSCRIBE need AUTH; readonly gets NOPERM for HSET, LPUSH, SADD, ZADD, BLPOP and a queued write (EXECABORT), and may subscribe', async () => {
+    const port = c.respPort(leader);
+    const anon = await RespTestClient.connectTls(port, c.ca!);
+    const ro = await RespTestClient.connectTls(port, c.ca!);
+    const rw = await RespTestClient.connectTls(port, c.ca!);
+    try {
+      const before = await anon.call(['HSET', 'h', 'f', 'v'], ['LPUSH', 'l', 'x'], ['BLPOP', 'l', '0.1'], ['MULTI'], ['SUBSCRIBE', '__keyspace@0__:n1'], ['PSUBSCRIBE', '__keyspace@0__:*']);
+      for (const r of before) assert.match((r as { error: string }).error, /^NOAUTH/, JSON.stringify(before));
+      assert.equal(await ro.one('AUTH', 'ro', c.tokens!.ro), 'OK');
+      assert.equal(await rw.one('AUTH', 'rw', c.tokens!.rw), 'OK');
+      for (const cmd of [['HSET', 'h', 'f', 'v'], ['LPUSH', 'l', 'x'], ['SADD', 's', 'm'], ['ZADD', 'z', '1', 'm'], ['BLPOP', 'l', '0.1'], ['BLMOVE', 'l', 'l2', 'LEFT', 'RIGHT', '0.1']]) {
+        assert.match(((await ro.one(...cmd)) as { error: string }).error, /^NOPERM User ro has no permissions/, cmd.join(' '));
+      }
+      assert.deepEqual(await ro.call(['MULTI'], ['HSET', 'h', 'f', 'v'], ['EXEC']), [
+        'OK',
+        { error: "NOPERM User ro has no permissions to run the 'hset' command" },
+        { error: 'EXECABORT Transaction discarded because of previous errors.' },
+      ]);
+      assert.equal(await rw.one('HSET', 'h', 'f', 'v'), 1);
+      assert.deepEqual(await rw.call(['MULTI'], ['LPUSH', 'l', 'x'], ['EXEC']), ['OK', 'QUEUED', [1]]);
+      assert.deepEqual(await rw.one('BLPOP', 'l', '0.1'), ['l', 'x']);
+      assert.equal(await ro.one('HGET', 'h', 'f'), 'v', 'readonly reads a hash');
+      assert.deepEqual(await ro.one('SUBSCRIBE', '__keyspace@0__:n1'), ['subscribe', '__keyspace@0__:n1', 1]);
+      assert.equal(await rw.one('SET', 'n1', 'x'), 'OK');
+      assert.deepEqual(plain((await ro.replies(1))[0]!), ['message', '__keyspace@0__:n1', 'set'], 'the readonly subscriber is notified');
+    } finally {
+      anon.close();
+      ro.close();
+      rw.close();
+    }
+  });
+});
+
 describe('peer port (mutual TLS)', () => {
   /** A Heartbeat from "node1" at a far higher term: obeyed, it would move every node to that term. */
   async function hostileFrames(): Promise<Buffer[]> {
@@ -292,6 +371,51 @@ describe('control API and router', () => {
     await assert.rejects(runCtl(addr, 'status', [], { ca: c.ca! }), /authentication required/);
     assert.match(await runCtl(addr, 'status', [], { ca: c.ca!, token: c.tokens!.admin }), /node0\s+alive/);
     assert.equal(c.launcher.stateOf('node0'), 'alive', 'the refused kill did nothing');
+  });
+
+  test('the dashboard and GET /events over https want the admin token: the login form, then a session cookie (HttpOnly, SameSite=Strict, Secure) for the page, the feed and the buttons; /metrics wants none', async () => {
+    const base = `https://127.0.0.1:${control.port}`;
+    const f = internalHttp(c.ca).fetch;
+    const page = await f(`${base}/`);
+    assert.equal(page.status, 401);
+    assert.match(await page.text(), /<form method="post" action="\/login">/, 'GET / without a token: the login form');
+    const feed = await f(`${base}/events`);
+    assert.equal(feed.status, 401, 'GET /events without a token');
+    await feed.arrayBuffer();
+    const login = (token: string) => f(`${base}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${encodeURIComponent(token)}`, redirect: 'manual' });
+    const refused = await login(c.tokens!.ro);
+    assert.equal(refused.status, 401, 'a readonly token opens no session');
+    assert.match(await refused.text(), /needs the admin token/);
+    assert.equal(refused.headers.get('set-cookie'), null);
+    const ok = await login(c.tokens!.admin);
+    await ok.arrayBuffer();
+    assert.equal(ok.status, 303);
+    const cookie = ok.headers.get('set-cookie') ?? '';
+    assert.match(cookie, /^raftkv_session=[\w-]{40,}; Path=\/; HttpOnly; SameSite=Strict; .*Secure/);
+    const session = { cookie: cookie.split(';')[0]! };
+    const dash = await f(`${base}/`, { headers: session });
+    assert.equal(dash.status, 200);
+    assert.match(await dash.text(), /dashboard\/app\.js/);
+    const ac = new AbortController();
+    const events = await f(`${base}/events`, { headers: session, signal: ac.signal });
+    assert.equal(events.status, 200);
+    assert.match(events.headers.get('content-type') ?? '', /^text\/event-stream/);
+    ac.abort();
+    assert.equal((await bare('GET', `${base}/status`, session)).status, 200, 'the buttons: the control API with the cookie');
+    assert.equal((await bare('POST', `${base}/heal`, { ...session, origin: 'https://evil.example' })).status, 403, 'not from another site');
+    assert.equal((await bare('GET', `${base}/status`, { cookie: 'raftkv_session=forged' })).status, 401);
+    const metrics = await f(`${base}/metrics`);
+    assert.equal(metrics.status, 200, "the launcher's /metrics without a token");
+    assert.match(await metrics.text(), /raftkv_/);
+  });
+
+  test("the router's /metrics needs no token, its /keys a readonly one", async () => {
+    const url = `https://${router.httpAddr}`;
+    const metrics = await internalHttp(c.ca).fetch(`${url}/metrics`);
+    assert.equal(metrics.status, 200);
+    assert.match(await metrics.text(), /raftkv_/);
+    assert.equal((await bare('GET', `${url}/keys?prefix=routed`)).status, 401);
+    assert.equal((await bare('GET', `${url}/keys?prefix=routed`, bearer(c.tokens!.ro))).status, 200);
   });
 
   test('the router: https and RESP over TLS with a token; without one 401 / NOAUTH', async () => {

@@ -1,6 +1,7 @@
 // A bare RESP client for tests: send any bytes, read replies in order.
 
 import net from 'node:net';
+import tls from 'node:tls';
 
 export type RespValue = string | number | null | Buffer | RespValue[] | { error: string } | { status: string };
 
@@ -93,6 +94,17 @@ export class RespTestClient {
   static connect(port: number): Promise<RespTestClient> {
     return new Promise((resolve, reject) => {
       const s = net.connect(port, '127.0.0.1', () => {
+        s.off('error', reject);
+        resolve(new RespTestClient(s));
+      });
+      s.once('error', reject);
+    });
+  }
+
+  /** Over TLS, trusting `ca` (a secure cluster's RESP port). */
+  static connectTls(port: number, ca: string): Promise<RespTestClient> {
+    return new Promise((resolve, reject) => {
+      const s = tls.connect({ port, host: '127.0.0.1', ca, servername: 'localhost' }, () => {
         s.off('error', reject);
         resolve(new RespTestClient(s));
       });

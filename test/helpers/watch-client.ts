@@ -24,9 +24,9 @@ export interface WatchStream {
 }
 
 /** GET /watch as SSE; resolves once the head arrived (the watch is registered). */
-export async function watchSse(url: string, headers: Record<string, string> = {}): Promise<WatchStream> {
+export async function watchSse(url: string, headers: Record<string, string> = {}, fetchWith: (url: string, init: RequestInit) => Promise<Response> = fetch): Promise<WatchStream> {
   const ac = new AbortController();
-  const res = await fetch(url, { signal: ac.signal, headers });
+  const res = await fetchWith(url, { signal: ac.signal, headers });
   if (res.status !== 200) throw Object.assign(new Error(`watch answered ${res.status}: ${await res.text()}`), { status: res.status });
   const stream: WatchStream = { events: [], error: undefined, lastId: '', done: Promise.resolve(), close: () => ac.abort() };
   const reader = res.body!.getReader();
@@ -64,8 +64,8 @@ export async function watchSse(url: string, headers: Record<string, string> = {}
 }
 
 /** GET /watch as a WebSocket; resolves once it is open. */
-export function watchWs(url: string): Promise<WatchStream> {
-  const ws = new WebSocket(url);
+export function watchWs(url: string, opts: { headers?: Record<string, string>; ca?: string } = {}): Promise<WatchStream> {
+  const ws = new WebSocket(url, { ...(opts.headers ? { headers: opts.headers } : {}), ...(opts.ca ? { ca: opts.ca } : {}) });
   const stream: WatchStream = { events: [], error: undefined, lastId: '', done: new Promise((r) => ws.on('close', () => r())), close: () => ws.close() };
   ws.on('message', (data) => {
     const m = JSON.parse(String(data)) as Record<string, unknown>;
