@@ -2,21 +2,30 @@
 // each with its own address, one `raftkv node` in each on the ports a real
 // deployment uses (11000, 12000), following the README's "Deploying on
 // several machines". One host is cut off at the link level; the others keep
-// serving, and the cut host catches up once its link is back.
+// serving, and the cut host catches up once its link is back. Every link is
+// TLS and every request carries the admin token, as binding beyond loopback wants.
 // Root only (namespaces and links need it); CI runs as root.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { newClusterToken } from '../../src/node/cluster-identity.js';
+import { issueLeaf, makeCa } from '../../src/security/dev-certs.js';
+import { internalHttp } from '../../src/security/internal-http.js';
 import { Procs, until } from '../helpers/raftkv-processes.js';
-import { http } from '../helpers/test-cluster.js';
+import { http, trustSecureCluster } from '../helpers/test-cluster.js';
 
-/** Flags every node gets: the place for TLS or an explicit insecure switch once non-loopback binds require one. */
+/**
+ * Flags every node gets: binding beyond loopback wants TLS and a token (or
+ * --insecure), so the README's secure way: the cluster CA, one certificate
+ * naming every host's address, the admin token. Filled in by the test once
+ * it knows the addresses; node2 spells them the Go way (-tls-ca), as hraftd's
+ * users would.
+ */
 const SECURITY_FLAGS: string[] = [];
 
 function hasIp(): boolean {
@@ -111,36 +120,53 @@ test('three hosts in network namespaces: -join across hosts, a host cut off at t
     ip('-n', nsName(i), 'link', 'set', 'lo', 'up');
   }
 
+  // The README's secure way: a CA, a certificate naming every host, an admin token.
+  const authority = await makeCa();
+  const leaf = await issueLeaf(authority, { name: 'raftkv node', hosts: [0, 1, 2].map(hostIp), usage: 'server' });
+  const ca = authority.pem;
+  const adminToken = newClusterToken();
+  trustSecureCluster(ca, adminToken);
+  const file = (name: string, text: string): string => {
+    writeFileSync(path.join(dir, name), text, { mode: 0o600 });
+    return path.join(dir, name);
+  };
+  SECURITY_FLAGS.push('--tls-ca', file('ca.pem', ca), '--tls-cert', file('node.pem', leaf.cert), '--tls-key', file('node-key.pem', leaf.key), '--auth-token-file', file('admin.token', adminToken));
+  const goSpelling = SECURITY_FLAGS.map((f) => (f.startsWith('--') ? f.slice(1) : f));
+
   // The README's commands, one per host. node2 uses hraftd's ":port" form: this host's address toward the member it joins.
   const env = { ...process.env, RAFTKV_CLUSTER_TOKEN: newClusterToken() };
-  const onHost = (i: number, args: string[]) => procs.spawn(`node${i}`, 'ip', ['netns', 'exec', nsName(i), process.execPath, new URL('../../src/cli.js', import.meta.url).pathname, ...args, ...SECURITY_FLAGS], { env });
+  const onHost = (i: number, args: string[], flags = SECURITY_FLAGS) => procs.spawn(`node${i}`, 'ip', ['netns', 'exec', nsName(i), process.execPath, new URL('../../src/cli.js', import.meta.url).pathname, ...args, ...flags], { env });
   const https = [0, 1, 2].map((i) => `${hostIp(i)}:11000`);
   onHost(0, ['node', '--id', 'node0', '--http', `${hostIp(0)}:11000`, '--raft', `${hostIp(0)}:12000`, path.join(dir, 'node0')]);
   onHost(1, ['node', '--id', 'node1', '--http', `${hostIp(1)}:11000`, '--raft', `${hostIp(1)}:12000`, '--join', `${hostIp(0)}:11000`, path.join(dir, 'node1')]);
-  onHost(2, ['node', '-id', 'node2', '-haddr', ':11000', '-join', `${hostIp(0)}:11000`, path.join(dir, 'node2')]);
-  await until('three voters', async () => ((await http('GET', `http://${https[0]}/status`)).json.voters.length === 3 ? true : undefined), 30_000, () => procs.outputs());
-  const node2 = (await http('GET', `http://${https[2]}/status`)).json;
+  onHost(2, ['node', '-id', 'node2', '-haddr', ':11000', '-join', `${hostIp(0)}:11000`, path.join(dir, 'node2')], goSpelling);
+  await until('three voters', async () => ((await http('GET', `https://${https[0]}/status`)).json.voters.length === 3 ? true : undefined), 30_000, () => procs.outputs());
+  assert.equal((await fetch(`http://${https[0]}/status`).then((r) => r.status, () => 'refused')), 'refused', 'plaintext gets no answer from a TLS port');
+  const anonymous = await internalHttp(ca).fetch(`https://${https[0]}/key/across`);
+  assert.equal(anonymous.status, 401, 'no token, no read');
+  await anonymous.arrayBuffer();
+  const node2 = (await http('GET', `https://${https[2]}/status`)).json;
   assert.deepEqual(node2.addrs, { http: `${hostIp(2)}:11000`, raft: `${hostIp(2)}:12000` }, '":11000" is this host as the others reach it');
 
   // Write on one host, read on every other.
-  assert.equal((await http('POST', `http://${https[1]}/key`, { across: 'hosts' })).status, 200);
-  for (const hp of https) assert.deepEqual((await http('GET', `http://${hp}/key/across`)).json, { across: 'hosts' });
+  assert.equal((await http('POST', `https://${https[1]}/key`, { across: 'hosts' })).status, 200);
+  for (const hp of https) assert.deepEqual((await http('GET', `https://${hp}/key/across`)).json, { across: 'hosts' });
 
   // Cut the leader's host off at the link: the other two elect a leader and keep serving.
   const cut = await until('every host to name the same leader', async () => {
-    const leaders = await Promise.all(https.map(async (hp) => (await http('GET', `http://${hp}/status`)).json.leader as string));
+    const leaders = await Promise.all(https.map(async (hp) => (await http('GET', `https://${hp}/status`)).json.leader as string));
     return leaders.every((l) => l !== '' && l === leaders[0]) ? Number(leaders[0]!.slice('node'.length)) : undefined;
   });
   const others = [0, 1, 2].filter((i) => i !== cut);
   ip('link', 'set', hostSide(cut), 'down');
-  await until('a write on the hosts still connected', async () => ((await http('POST', `http://${https[others[0]!]}/key`, { across: 'after the cut' })).status === 200 ? true : undefined), 20_000, () => procs.outputs());
-  for (const i of others) assert.deepEqual((await http('GET', `http://${https[i]}/key/across`)).json, { across: 'after the cut' });
+  await until('a write on the hosts still connected', async () => ((await http('POST', `https://${https[others[0]!]}/key`, { across: 'after the cut' })).status === 200 ? true : undefined), 20_000, () => procs.outputs());
+  for (const i of others) assert.deepEqual((await http('GET', `https://${https[i]}/key/across`)).json, { across: 'after the cut' });
   assert.equal(await connects(hostIp(cut), 11000, 500), false, 'the cut host is out of reach');
 
   // The link back: the cut host catches up and serves the update.
   ip('link', 'set', hostSide(cut), 'up');
-  await until(`node${cut} to catch up`, async () => ((await http('GET', `http://${https[cut]}/key/across?level=stale`)).json?.across === 'after the cut' ? true : undefined), 30_000, () => procs.outputs());
-  assert.deepEqual((await http('GET', `http://${https[cut]}/key/across`)).json, { across: 'after the cut' });
+  await until(`node${cut} to catch up`, async () => ((await http('GET', `https://${https[cut]}/key/across?level=stale`)).json?.across === 'after the cut' ? true : undefined), 30_000, () => procs.outputs());
+  assert.deepEqual((await http('GET', `https://${https[cut]}/key/across`)).json, { across: 'after the cut' });
 });
 
 test('a bare `raftkv node` on a machine of its own: one node on :11000 and :12000, data under the current directory', { skip }, async () => {

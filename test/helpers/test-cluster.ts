@@ -241,6 +241,11 @@ export function sharedClusterWithControl(opts: TestClusterOptions = {}): { reado
   return shared;
 }
 
+/** Make `http()` and `writeMany()` trust a secure cluster started some other way (its own processes), with this admin token. */
+export function trustSecureCluster(ca: string, adminToken: string): void {
+  secureDefaults = { ca, authorization: `Bearer ${adminToken}` };
+}
+
 /** Plain fetch for http URLs; for https ones, the secure cluster's CA and (unless given) its admin token. */
 function via(url: string, headers: Record<string, string>): [(url: string, init?: RequestInit) => Promise<Response>, Record<string, string>] {
   if (!url.startsWith('https:') || !secureDefaults) return [fetch, headers];
