@@ -20,7 +20,8 @@ import { ROUTER_ROUTES } from '../../src/shard/router-routes.js';
 
 const TOKEN = 'hostile-grammar-test-token';
 const ctx: GrammarContext & { token: string } = { limits: limitsWith({ maxKeyBytes: 256, maxValueBytes: 1024, maxInlineBytes: 1024 }), maxBodyBytes: 4096, keyPrefix: HOSTILE_PREFIX, token: TOKEN };
-const SAMPLES = 3000;
+// Enough that every command and subcommand of the merged table (124 commands, 10 subcommands) shows up: 3000 missed COMMAND INFO.
+const SAMPLES = 5000;
 
 test('the RESP grammar draws every command and every subcommand of the table', () => {
   const seen = new Set<string>();
@@ -63,6 +64,7 @@ for (const [name, routes] of [['node', ROUTES], ['router', ROUTER_ROUTES]] as co
     assert.ok(seen.has('?'), 'stray paths drawn too');
     assert.ok(reqs.some((r) => r.route !== '?' && !r.route.startsWith(`${r.method} `)), 'wrong methods drawn too');
     for (const len of ['missing', 'more', 'less', 'garbage', 'twice', 'chunked-bad'] as const) assert.ok(reqs.some((r) => r.length === len), `no Content-Length ${len}`);
+    if (routes.some((r) => r.pattern === '/watch')) assert.ok(reqs.some((r) => r.route === 'GET /watch' && r.headers.some(([k, v]) => k === 'Upgrade' && v === 'websocket')), 'WebSocket upgrades to /watch drawn too');
   });
 }
 
@@ -101,6 +103,8 @@ test('the peer grammar draws every kind of hello, and the leader-only heartbeat 
 test('the control grammar never sends a valid fault: only unknown node ids, wrong bodies or wrong methods', () => {
   const inputs = fc.sample(controlInputArb(), { seed: 7, numRuns: SAMPLES });
   assert.ok(inputs.some((i) => i.label.includes('/status/%')), 'the repro GET /status/% is drawn');
+  assert.ok(inputs.some((i) => /POST \/login/.test(i.label)), "the dashboard's login form is drawn");
+  assert.ok(inputs.some((i) => Buffer.concat(i.chunks).toString('latin1').includes('raftkv_session=forged')), 'forged session cookies are drawn');
   for (const i of inputs) {
     const whole = Buffer.concat(i.chunks).toString('latin1');
     assert.ok(!/node\d/.test(whole), `a member id in ${i.label}`);

@@ -1,6 +1,7 @@
 // Hostile requests for the launcher's control API (control-server.ts):
 // malformed paths (the issue's repro, `GET /status/%`), bad percent-encoding,
-// unknown routes and methods, bodies of the wrong type, malformed or oversize.
+// unknown routes and methods, bodies of the wrong type, malformed or oversize,
+// the dashboard's login form with wrong tokens, and forged session cookies.
 //
 // Never a valid kill, restart, pause, resume, partition, heal, delay, loss,
 // transfer, write or read:
@@ -21,8 +22,17 @@ const pathArb = fc.oneof(
   fc.tuple(fc.constantFrom('kill', 'restart', 'pause', 'resume'), fc.constantFrom(...UNKNOWN_IDS)).map(([c, id]) => ({ method: 'POST', path: `/${c}${id === '' ? '' : `/${id}`}` })),
   fc.constantFrom('partition', 'delay', 'loss', 'transfer', 'write', 'read').map((c) => ({ method: 'POST', path: `/${c}` })),
   fc.constantFrom('/', '/%', '//', '/nope', '/heal', '/status/%/%', `/${'a'.repeat(20_000)}`, '*', '/events/x', '/dashboard/%', '/dashboard/../../etc/passwd', '/dashboard/app.js/x', '/metrics/x', '/metrics?%').map((p) => ({ method: 'GET', path: p })),
-  fc.tuple(fc.constantFrom('PUT', 'DELETE', 'PATCH', 'BREW', ''), fc.constantFrom('/status', '/kill/no-such-node', '/heal', '/partition', '/transfer', '/events', '/metrics', '/')).map(([method, p]) => ({ method, path: p })),
+  fc.tuple(fc.constantFrom('PUT', 'DELETE', 'PATCH', 'BREW', ''), fc.constantFrom('/status', '/kill/no-such-node', '/heal', '/partition', '/transfer', '/events', '/metrics', '/', '/login')).map(([method, p]) => ({ method, path: p })),
+  // The dashboard's login form (where auth is on): never a real token.
+  fc.constantFrom('/login', '/login?x=%', '/login/x').map((p) => ({ method: 'POST', path: p })),
+  fc.constant({ method: 'GET', path: '/login' }),
 );
+
+/** What a login form posts: no token, a wrong one, odd encodings (the body arbitraries below add the oversize one). */
+const loginBodyArb = fc.constantFrom('token=', 'token=wrong-token-0123456789', 'token=%', 'token=%zz&token=x', 'token', '=&=&', `token=${'a'.repeat(5000)}`).map((s) => Buffer.from(s));
+
+/** Cookies a browser never had: forged, empty, malformed session ids. */
+const cookieArb = fc.constantFrom<[string, string][]>([], [], [], [['Cookie', 'raftkv_session=forged']], [['Cookie', 'raftkv_session=']], [['Cookie', ';;=;raftkv_session']], [['Cookie', `raftkv_session=${'x'.repeat(10_000)}`]]);
 
 /** Bodies: wrong types for every field, unknown node ids only, malformed JSON, oversize (past the 64 KiB the server reads). */
 const bodyArb = fc.oneof(
@@ -60,12 +70,12 @@ const bodyArb = fc.oneof(
 /** One request to the control port. */
 export function controlInputArb(): fc.Arbitrary<HostileInput> {
   return fc
-    .tuple(pathArb, fc.option(bodyArb, { nil: undefined }), fc.constantFrom<HttpRequest['length']>('right', 'right', 'right', 'missing', 'more', 'garbage'))
-    .chain(([{ method, path }, body, length]) => {
+    .tuple(pathArb, fc.option(fc.oneof(bodyArb, loginBodyArb), { nil: undefined }), fc.constantFrom<HttpRequest['length']>('right', 'right', 'right', 'missing', 'more', 'garbage'), cookieArb)
+    .chain(([{ method, path }, body, length, cookie]) => {
       // A delay or loss without a body would be valid for nobody, but a
       // partition/delay/loss always gets one of the bodies above (all name unknown nodes or wrong types).
       const b = body ?? (['/partition', '/delay', '/loss', '/transfer', '/write', '/read'].includes(path) ? Buffer.from('{"groups":"x"}') : Buffer.alloc(0));
-      const r: HttpRequest = { method, target: path, headers: [['Host', '127.0.0.1'], ['Connection', 'close']], body: b, length, route: `${method} ${path}` };
+      const r: HttpRequest = { method, target: path, headers: [['Host', '127.0.0.1'], ['Connection', 'close'], ...cookie], body: b, length, route: `${method} ${path}` };
       return deliveryArb(encodeHttp(r)).map(({ how, chunks }) => ({ listener: 'control' as const, label: `control ${how}: ${describeHttp(r)}`, chunks }));
     });
 }

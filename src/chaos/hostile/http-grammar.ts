@@ -3,7 +3,7 @@
 // wrong ones, path parameters that are empty, percent-encoded, malformed,
 // over-long or NUL-prefixed, odd query strings, bodies of the right and
 // wrong JSON shapes, malformed and oversize bodies, lying Content-Lengths,
-// cross-site Origins, and the members-only routes with and without the
+// cross-site Origins, WebSocket upgrades, and the members-only routes with and without the
 // token, carrying forged envelopes. Requests are raw bytes (written to a
 // socket by the nemesis, not sent by fetch, which would refuse or repair
 // the malformed ones).
@@ -288,6 +288,9 @@ function headersArb(ctx: HttpContext, tokenChoice: 'right' | 'wrong' | 'none'): 
       [[TOKEN_HEADER, '']],
       [['X-Long', 'a'.repeat(20_000)]],
       [['Expect', '100-continue']],
+      // A WebSocket upgrade (GET /watch takes one; on a secure cluster it is refused before the handshake without a token), whole or broken.
+      [['Upgrade', 'websocket'], ['Connection', 'Upgrade'], ['Sec-WebSocket-Key', 'dGhlIHNhbXBsZSBub25jZQ=='], ['Sec-WebSocket-Version', '13']],
+      [['Upgrade', 'websocket'], ['Sec-WebSocket-Version', '99']],
     ),
     fc.constant<[string, string][]>(Array.from({ length: 150 }, (_, i) => [`x-h${i}`, 'v'])),
   );
