@@ -1024,8 +1024,12 @@ export class RaftNode {
     while (this.#clock.now() < deadline) {
       const st = this.#raw.status();
       if (st.role !== Role.Leader) throw this.#notLeaderError();
+      if (!st.confState.learners.includes(id)) throw new NodeError('RAFTKV_ERR_CONF_CHANGE', `${id} is no longer a learner (removed while it was catching up)`);
       const pr = st.progress[id];
-      if (pr && pr.match >= st.commit - 64) return;
+      // At least one entry acknowledged: on a short log "within 64 of the
+      // commit" holds from match 0, and a node that never answered (a peer
+      // whose certificate the others refuse) would be made a voter.
+      if (pr && pr.match >= Math.max(1, st.commit - 64)) return;
       await sleep(this.#clock, this.#opts.tickMs * 2);
     }
     throw timeout(`${id} catching up`, 60_000);

@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import type { BenchOptions } from '../../bench/bench-options.js';
 import type { BenchResultFile } from '../../bench/result-file.js';
 import { runBench } from '../../bench/run-bench.js';
+import { TestCluster } from '../helpers/test-cluster.js';
 
 function alive(pid: number): boolean {
   try {
@@ -97,6 +98,25 @@ test('raftkv bench --tls: the same writes and reads through TLS and tokens, with
     assert.ok(saved.startToFirstWriteMs['raftkv-tls']! > 0);
     for (const pid of outcome.pids) assert.equal(alive(pid), false, `process ${pid} was stopped`);
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('raftkv bench --target https://... with --cacert and --auth-token-file measures a running secure cluster', { timeout: 60_000 }, async () => {
+  const c = await TestCluster.start({ nodes: 3, inMemory: true, secure: true });
+  const dir = mkdtempSync(path.join(tmpdir(), 'raftkv-bench-target-'));
+  try {
+    const leader = await c.waitForLeader();
+    const certs = path.join(c.dir, 'certs');
+    const opts = tinyOptions(dir, { target: c.url(leader, ''), cacert: path.join(certs, 'ca.pem'), authTokenFile: path.join(certs, 'admin.token'), only: ['getleader64', 'rget50'], save: false });
+    const lines: string[] = [];
+    const outcome = await runBench(opts, { out: (l) => lines.push(l), progress: () => {} });
+    const log = lines.join('\n');
+    assert.equal(outcome.exitCode, 0, log);
+    assert.deepEqual(outcome.results.map((r) => `${r.system} ${r.workload}`), ['raftkv getleader64', 'raftkv rget50'], log);
+    for (const r of outcome.results) assert.ok(r.requests > 0 && r.errors === 0, `${r.workload}: ${r.requests} requests, ${r.errors} errors (${r.errorSamples.join('; ')})\n${log}`);
+  } finally {
+    await c.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 });
