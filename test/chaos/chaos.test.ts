@@ -66,6 +66,12 @@ test('chaos --tls (TLS on every link, tokens): kills and hostile input through t
   assert.deepEqual(report.hostile!.failures, [], text);
   assert.deepEqual(report.checkTimedOut, [], text);
   assert.equal(last, `chaos: ops ${report.ops}, violations 0, lost 0`, text);
+  // The report page's timeline over TLS: the kills, every answer of the https clients in its second, the leaders.
+  const tl = report.timeline!;
+  assert.equal(tl.faults.filter((f) => f.kind === 'kill').length, report.nemesis.counts.kill, text);
+  const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+  assert.equal(sum(tl.perSecond.ok), report.clientStats.ok);
+  assert.equal(tl.leaders.length, 1 + report.leaderChanges, JSON.stringify(tl.leaders));
 });
 
 test('the checker fails a cluster that serves stale reads as linearizable', async () => {

@@ -28,6 +28,7 @@ import { startRespFront } from '../../src/resp/server.js';
 import { runRouter, type RunningRouter } from '../../src/shard/run-router.js';
 import { encodeBatchFrame, encodeHelloFrame } from '../../src/transport/codec.js';
 import { freePorts } from '../helpers/ports.js';
+import { Procs, until } from '../helpers/raftkv-processes.js';
 import { TestCluster, http } from '../helpers/test-cluster.js';
 import { RespTestClient, plain } from '../helpers/resp-client.js';
 import { watchSse, watchWs, type WatchStream } from '../helpers/watch-client.js';
@@ -424,6 +425,30 @@ describe('control API and router', () => {
     assert.match(await metrics.text(), /raftkv_/);
     assert.equal((await bare('GET', `${url}/keys?prefix=routed`)).status, 401);
     assert.equal((await bare('GET', `${url}/keys?prefix=routed`, bearer(c.tokens!.ro))).status, 200);
+  });
+
+  test('raftkv router as its own process: TLS and token flags in both spellings, https to its shards; beyond loopback without them it is refused', async () => {
+    const certs = path.join(c.dir, 'certs');
+    const procs = new Procs();
+    try {
+      const [port] = await freePorts(1);
+      const shard = `s0=${c.launcher.ids.map((id) => c.launcher.entry(id).http).join(',')}`;
+      const flags = ['--tls-ca', path.join(certs, 'ca.pem'), '-tls-cert', path.join(certs, 'cluster.pem'), '--tls-key', path.join(certs, 'cluster-key.pem'), '-auth-token-file', path.join(certs, 'admin.token')];
+      procs.raftkv('router', ['router', '--shard', shard, '--token', c.launcher.clusterToken, '--http', `127.0.0.1:${port}`, ...flags]);
+      const url = `https://127.0.0.1:${port}`;
+      await until('the router to see the shard led', async () => {
+        const r = await bare('GET', `${url}/shards`, bearer(c.tokens!.admin)).catch(() => undefined);
+        return (r?.json.shards as { leader: string | null }[] | undefined)?.[0]?.leader ? true : undefined;
+      }, 30_000, () => procs.outputs());
+      assert.equal((await bare('POST', `${url}/key`, { ...bearer(c.tokens!.admin), 'content-type': 'application/json' }, '{"via-router-proc":"1"}')).status, 200);
+      assert.equal((await bare('GET', `${url}/key/via-router-proc`)).status, 401);
+      assert.equal((await http('GET', c.url(leader, '/key/via-router-proc'))).json['via-router-proc'], '1', 'written through to the shard over https');
+      const open = procs.raftkv('open', ['router', '--shard', shard, '--token', c.launcher.clusterToken, '--http', `0.0.0.0:${port + 1}`]);
+      assert.equal(await open.exited, 1);
+      assert.match(open.output(), /--tls-ca\/--tls-cert\/--tls-key/);
+    } finally {
+      await procs.stopAll();
+    }
   });
 
   test('the router: https and RESP over TLS with a token; without one 401 / NOAUTH', async () => {
