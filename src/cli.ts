@@ -79,7 +79,8 @@ cli
     });
     const dashboard = `${security.tls ? 'https' : 'http'}://${controlHost.includes(':') ? `[${controlHost}]` : controlHost}:${control.port}/`;
     print({ level: 'info', msg: 'cluster started', time: Date.now(), nodes: launcher.ids, isolation: launcher.isolation, ms: Date.now() - started, data: path.resolve(baseDir, config.dataDir), control: `${controlHost}:${control.port}` });
-    print({ level: 'info', msg: `dashboard: ${dashboard}`, time: Date.now() });
+    const login = config.auth ? ` (log in with the admin token: ${path.relative(process.cwd(), path.resolve(baseDir, config.auth.tokenFile))})` : '';
+    print({ level: 'info', msg: `dashboard: ${dashboard}${login}`, time: Date.now() });
     let router: RunningRouter | undefined;
     try {
       if (config.router) router = await startClusterRouter(config, launcher.clusterToken, { ...(security.tls ? { tls: security.tls.launcher } : {}), ...(security.auth ? { auth: security.auth } : {}) }, print, opts.logLevel as LogRecord['level']);

@@ -91,26 +91,24 @@ function machineRows(run: LoadedRun): string[][] {
   return rows.map(([k, v]) => [esc(k!), esc(v!)]);
 }
 
-function durabilityTable(run: LoadedRun): string {
-  const rows = ratios(run.data.results, 'raftkv-os', 'raftkv');
-  if (rows.length === 0) return '';
+/**
+ * raftkv against another raftkv cluster of the same run, workload by
+ * workload: `variant` (durability os, or TLS and tokens) beside the plain
+ * fsync cluster, named `ours` and `base` in the column heads.
+ */
+function variantTable(run: LoadedRun, variant: 'raftkv-os' | 'raftkv-tls', cls: string, [ours, base]: [string, string], none: string): string {
+  const rows = ratios(run.data.results, variant, 'raftkv');
+  if (rows.length === 0) return none;
   return table(
-    'numbers durability',
-    ['workload', 'fsync ops/s', 'os ops/s', 'os / fsync', 'fsync p50 ms', 'os p50 ms', 'fsync p99 ms', 'os p99 ms'],
+    `numbers ${cls}`,
+    ['workload', `${base} ops/s`, `${ours} ops/s`, `${ours} / ${base}`, `${base} p50 ms`, `${ours} p50 ms`, `${base} p99 ms`, `${ours} p99 ms`],
     rows.map((r) => [esc(r.workload), formatRate(r.peer!.opsPerSec), formatRate(r.raftkv!.opsPerSec), formatRatio(r.opsRatio), formatMs(r.peer!.p50Ms), formatMs(r.raftkv!.p50Ms), formatMs(r.peer!.p99Ms), formatMs(r.raftkv!.p99Ms)]),
   );
 }
 
+const durabilityTable = (run: LoadedRun): string => variantTable(run, 'raftkv-os', 'durability', ['os', 'fsync'], '');
 /** What TLS and tokens cost (raftkv bench --tls): the TLS cluster beside the plaintext one of the same run. */
-function tlsTable(run: LoadedRun): string {
-  const rows = ratios(run.data.results, 'raftkv-tls', 'raftkv');
-  if (rows.length === 0) return '<p class="none">Not measured in this run (raftkv bench --tls).</p>';
-  return table(
-    'numbers tls',
-    ['workload', 'plain ops/s', 'tls ops/s', 'tls / plain', 'plain p50 ms', 'tls p50 ms', 'plain p99 ms', 'tls p99 ms'],
-    rows.map((r) => [esc(r.workload), formatRate(r.peer!.opsPerSec), formatRate(r.raftkv!.opsPerSec), formatRatio(r.opsRatio), formatMs(r.peer!.p50Ms), formatMs(r.raftkv!.p50Ms), formatMs(r.peer!.p99Ms), formatMs(r.raftkv!.p99Ms)]),
-  );
-}
+const tlsTable = (run: LoadedRun): string => variantTable(run, 'raftkv-tls', 'tls', ['tls', 'plain'], '<p class="none">Not measured in this run (raftkv bench --tls).</p>');
 
 function figure(f: BarFigure | undefined, id: string): string {
   return f ? `<figure class="bars" id="${id}">${barFigureSvg(f)}</figure>` : '<p class="none">Not measured in this run.</p>';

@@ -28,6 +28,11 @@ test('an explicit node command is kept, with the aliases mapped', () => {
   assert.equal(n('node --http 127.0.0.1:1 --raft 127.0.0.1:2 d'), 'node --http 127.0.0.1:1 --raft 127.0.0.1:2 d');
 });
 
+test("issue 14's TLS, token and --insecure flags in Go's spelling are raftkv's, on the node and the router", () => {
+  assert.equal(n('-id a -tls-ca ca.pem -tls-cert=n.pem -tls-key n-key.pem -auth-token-file t -insecure d'), 'node --id a --tls-ca ca.pem --tls-cert=n.pem --tls-key n-key.pem --auth-token-file t --insecure d');
+  assert.equal(n('router -shard s0=:1 -tls-ca ca.pem -auth-token-file t'), 'router --shard s0=:1 --tls-ca ca.pem --auth-token-file t');
+});
+
 test('other commands get double dashes only; their options are not renamed', () => {
   assert.equal(n('cluster -config c.json -fresh'), 'cluster --config c.json --fresh');
   assert.equal(n('router -shard s0=:1 -http :8080'), 'router --shard s0=:1 --http :8080');

@@ -411,6 +411,10 @@ describe('control API and router', () => {
     assert.match(events.headers.get('content-type') ?? '', /^text\/event-stream/);
     ac.abort();
     assert.equal((await bare('GET', `${base}/status`, session)).status, 200, 'the buttons: the control API with the cookie');
+    // The key form: the control API passes it on to a node over https, as a member.
+    const written = await bare('POST', `${base}/write`, { ...session, 'content-type': 'application/json' }, '{"key":"from-dashboard","value":"d1"}');
+    assert.equal(written.status, 200, JSON.stringify(written.json));
+    assert.equal((await bare('POST', `${base}/read`, { ...session, 'content-type': 'application/json' }, '{"key":"from-dashboard"}')).json.value, 'd1');
     assert.equal((await bare('POST', `${base}/heal`, { ...session, origin: 'https://evil.example' })).status, 403, 'not from another site');
     assert.equal((await bare('GET', `${base}/status`, { cookie: 'raftkv_session=forged' })).status, 401);
     const metrics = await f(`${base}/metrics`);
