@@ -14,7 +14,7 @@ describe('expiry on a 3-node cluster', () => {
   // Snapshots every 300 entries: a stopped follower comes back by snapshot install.
   const h = useRespCluster({ snapshotEvery: 300 });
   const resp = (id: string): Promise<RespTestClient> => h.resp(id);
-  const status = async (id: string): Promise<{ applied: number; keys: number; snapshotIndex: number; commit: number }> => (await http('GET', h.c.url(id, '/status'))).json;
+  const status = async (id: string): Promise<{ applied: number; keys: number; snapshotIndex: number; commit: number; firstIndex: number; lastIndex: number }> => (await http('GET', h.c.url(id, '/status'))).json;
 
   test('keys set with EX/PX or ?ttl are gone on every node from the deadline on, and reaped everywhere', async () => {
     const leader = await h.c.waitForLeader();
@@ -106,11 +106,14 @@ describe('expiry on a 3-node cluster', () => {
 
     // A follower is away while a key with a short TTL is written and the log is compacted past it.
     const away = h.c.followers(next)[0]!;
+    const awayLast = (await status(away)).lastIndex;
     await h.c.launcher.stopNode(away);
     assert.equal(await n.one('SET', 'short', 'v', 'PX', '4000'), 'OK');
     const shortDeadline = (await n.one('PEXPIRETIME', 'short')) as number;
     const acked = await writeMany(h.c.url(next, ''), 'fill-', 1500, 32);
     assert.equal(acked.length, 1500);
+    // Only once the leader's log no longer holds what the away node lacks (compaction runs after the writes).
+    await h.c.waitFor(async () => (await status(next)).firstIndex > awayLast + 1, 15_000, `${next} to compact its log past ${away}'s`);
     await h.c.launcher.startNode(away);
     const commit = (await status(next)).commit;
     await h.c.waitFor(async () => ((await status(away))?.applied ?? 0) >= commit, 15_000, `${away} to catch up`);
