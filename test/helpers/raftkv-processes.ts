@@ -83,7 +83,11 @@ export async function freePortsWithPartner(n: number, offset = 1000): Promise<nu
   const found: number[] = [];
   while (found.length < n) {
     for (const p of await freePorts(n)) {
-      if (found.length < n && p + offset <= 65535 && !found.includes(p) && (await portIsFree(p + offset))) found.push(p);
+      // Every port and every partner must be distinct: a port that is another's partner (43789 → 44789 beside a
+      // picked 44789) makes two nodes of one test bind the same address.
+      const taken = found.flatMap((f) => [f, f + offset]);
+      const fits = found.length < n && p + offset <= 65535 && !taken.includes(p) && !taken.includes(p + offset);
+      if (fits && (await portIsFree(p + offset))) found.push(p);
     }
   }
   return found;
