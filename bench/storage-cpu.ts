@@ -1,5 +1,5 @@
 // CPU and wall time per replicated write in the storage layer, one process:
-//   node dist/bench/storage-cpu.js [seconds-per-case=1] [statements=script|bound] [stores=1]
+//   node dist/bench/storage-cpu.js [seconds-per-case=1] [statements=script|bound] [stores=1] [rows=changed|same]
 // For persist() (n entries of 40 bytes + hard state) and applyBatch() (n kv rows
 // of 16-byte values + 1 session + applied index), n in 1, 8, 64, 256, with
 // durability fsync and os. Prints, per entry / per row:
@@ -10,6 +10,11 @@
 // that many stores write at once (each its own database, all sharing the
 // pool), as the nodes of a one-process cluster do; the numbers are then per
 // entry over all stores. Every loop stops after its time.
+// Each kv row carries its revision, as the node writes it, so every upsert
+// changes its row. rows=same writes the same value without a revision: SQLite
+// then leaves a page it would overwrite with identical bytes clean, and the
+// apply costs about half (what the benchmark's fixed values measured before
+// revisions existed; bench/results/2026-12-07-identical-rewrites.md).
 
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -75,7 +80,7 @@ function line(label: string, r: Result): string {
     .padStart(9)}/s  ${(r.calls / r.txs).toFixed(1)} calls/tx`;
 }
 
-async function run(durability: Durability, seconds: number, statements: string, nStores: number): Promise<void> {
+async function run(durability: Durability, seconds: number, statements: string, nStores: number, rows: string): Promise<void> {
   const dirs: string[] = [];
   const stores: SqliteStore[] = [];
   for (let k = 0; k < nStores; k++) {
@@ -103,7 +108,10 @@ async function run(durability: Durability, seconds: number, statements: string, 
       const r = await timed(stores, seconds, async (s, k) => {
         if (applied[k]! >= index[k]!) return 0;
         const writes: KvWrite[] = [];
-        for (let i = 0; i < n; i++) writes.push({ key: `key:${(seq * 131 + i * 7919) % 50_000}`, value });
+        for (let i = 0; i < n; i++) {
+          const key = `key:${(seq * 131 + i * 7919) % 50_000}`;
+          writes.push(rows === 'same' ? { key, value } : { key, value, rev: applied[k]! + 1 });
+        }
         seq++;
         await s.applyBatch(writes, [{ client: `c${seq % 16}`, seq, result: '"OK"' }], ++applied[k]!);
         return n;
@@ -119,5 +127,6 @@ async function run(durability: Durability, seconds: number, statements: string, 
 const seconds = Number(process.argv[2] ?? 1);
 const statements = process.argv[3] ?? 'script';
 const nStores = Number(process.argv[4] ?? 1);
-console.log(`statements=${statements} stores=${nStores} seconds/case=${seconds} node ${process.version}`);
-for (const d of ['fsync', 'os'] as const) await run(d, seconds, statements, nStores);
+const rows = process.argv[5] ?? 'changed';
+console.log(`statements=${statements} stores=${nStores} rows=${rows} seconds/case=${seconds} node ${process.version}`);
+for (const d of ['fsync', 'os'] as const) await run(d, seconds, statements, nStores, rows);
