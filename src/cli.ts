@@ -25,6 +25,7 @@ import { formatSlotRanges } from './shard/slots.js';
 import { parseShardSpec, resolveShards } from './shard/router-flags.js';
 import { runRouter, type RunRouterOptions, type RunningRouter } from './shard/run-router.js';
 import { printLog } from './storage/print-log.js';
+import { DEFAULT_APPLY_DELAY_MS } from './storage/types.js';
 import { internalHttp } from './security/internal-http.js';
 import { loadClusterSecurity } from './cluster/security-setup.js';
 import { Authenticator, loadAuthTable } from './security/auth.js';
@@ -146,6 +147,7 @@ cli
   .option('--auth-token-file <file>', 'authentication: the admin token; every client must show a token')
   .option('--insecure', 'allow listening beyond loopback without TLS and authentication (warned about on every start)')
   .option('--durability <d>', 'fsync or os', { default: 'fsync' })
+  .option('--apply-batch-ms <ms>', 'hold apply batches this long and write them as one (0: each as it comes)', { default: DEFAULT_APPLY_DELAY_MS })
   .option('--tick-ms <ms>', 'tick length', { default: 10 })
   .option('--log-json', 'print logs as JSON lines')
   .action(async (dir: string | undefined, opts: Record<string, string | number | boolean | undefined>) => {
@@ -166,6 +168,7 @@ cli
         dir: settings.dir ?? mkdtempSync(path.join(tmpdir(), 'raftkv-inmem-')),
         inMemory: opts.inmem === true,
         durability: opts.durability === 'os' ? 'os' : 'fsync',
+        applyDelayMs: applyBatchMs(opts.applyBatchMs),
         addrs,
         founders: settings.founds ? { [id]: addrs } : undefined,
         tickMs: Number(opts.tickMs),
@@ -419,6 +422,13 @@ async function startClusterRouter(config: ClusterConfig, clusterToken: string, s
   const running = await runRouter({ config, clusterToken, logger, ...security, ...listen });
   logger.info('router listening', { http: running.httpAddr, ...(running.respAddr ? { resp: running.respAddr } : {}), shards: config.shards!.map((s) => `${s.id}:${formatSlotRanges(s.slots)}`).join(' ') });
   return running;
+}
+
+/** --apply-batch-ms: whole milliseconds, 0 to 10,000 (the config file's applyBatchMs bounds). */
+function applyBatchMs(v: string | number | boolean | undefined): number {
+  const ms = Number(v);
+  if (!Number.isInteger(ms) || ms < 0 || ms > 10_000) throw new Error(`--apply-batch-ms must be a whole number of milliseconds from 0 to 10000, not ${String(v)}`);
+  return ms;
 }
 
 function splitAddr(addr: string): [string, number] {

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_LIMITS } from '../node/limits.js';
+import { DEFAULT_APPLY_DELAY_MS } from '../storage/types.js';
 import { DEFAULT_WATCH_HISTORY } from '../node/watch-hub.js';
 import { ROLES } from '../security/auth.js';
 import { exposedListeners, exposureError, insecureWarning, nonLoopback, type Listening } from '../security/exposure.js';
@@ -82,6 +83,8 @@ const routerSchema = z.strictObject({
 export const clusterConfigSchema = z.strictObject({
   dataDir: z.string().min(1).default('data'),
   durability: z.enum(['fsync', 'os']).default('fsync'),
+  /** Apply batches are held this long (ms) and written to the state machine's tables as one (0: each as it comes). */
+  applyBatchMs: z.int().min(0).max(10_000).default(DEFAULT_APPLY_DELAY_MS),
   raft: raftSchema.default({ tickMs: 10, heartbeatTicks: 5, electionTicks: [30, 60], snapshotEvery: 10000 }),
   control: hostPort.default('127.0.0.1:10999'),
   maxBodyBytes: z.int().min(1).default(1 << 20),

@@ -159,6 +159,7 @@ export class Launcher {
       dir,
       inMemory: this.#opts.inMemory,
       durability: config.durability,
+      applyDelayMs: config.applyBatchMs,
       addrs: founders[id]!,
       founders,
       tickMs: config.raft.tickMs,

@@ -26,7 +26,7 @@ import { ShardGuard, commandKeys } from './shard-guard.js';
 import { validateCommand, validateEnvelope } from './command-validation.js';
 import { WritePipeline, type AppliedEntry } from './write-pipeline.js';
 import { KvState, decodeEnvelope, encodeEnvelope, type Envelope, type KvCommand, type KvResult, type KvWrite, type Session, type SessionWrite } from './kv-state.js';
-import type { SessionWrite as StoredSessionWrite } from '../storage/types.js';
+import { DEFAULT_APPLY_DELAY_MS, type SessionWrite as StoredSessionWrite } from '../storage/types.js';
 import { clusterIdentity, type ClusterIdentity } from './cluster-identity.js';
 import { limitsWith, type Limits } from './limits.js';
 import type { Logger } from './logger.js';
@@ -84,6 +84,8 @@ export interface RaftNodeOptions extends NodeOptions {
   dir: string;
   inMemory?: boolean;
   durability?: 'fsync' | 'os';
+  /** How long apply batches are held to be written as one (storage OpenOptions.applyDelayMs); default DEFAULT_APPLY_DELAY_MS. */
+  applyDelayMs?: number;
   seed?: number;
 }
 
@@ -222,7 +224,7 @@ export class RaftNode {
    * Node's clock and timers, a seeded random source.
    */
   static async start(opts: RaftNodeOptions): Promise<RaftNode> {
-    const store = await SqliteStore.open(opts.dir, { durability: opts.durability ?? 'fsync', inMemory: opts.inMemory });
+    const store = await SqliteStore.open(opts.dir, { durability: opts.durability ?? 'fsync', inMemory: opts.inMemory, applyDelayMs: opts.applyDelayMs ?? DEFAULT_APPLY_DELAY_MS });
     return RaftNode.create(opts, {
       store,
       // Called inside create's try: a bad token (clusterIdentity throws) still closes the store.

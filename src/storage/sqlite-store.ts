@@ -73,6 +73,10 @@ export class SqliteStore {
   #groupedCalls = 0;
   #snapshot: SnapshotMeta | undefined;
   #applied = 0;
+  #applyDelayMs = 0;
+  #applyMaxRows = DEFAULT_APPLY_MAX_ROWS;
+  /** Apply batches held for one write (applyDelayMs), merged: the last write of a key or session wins. */
+  #held: HeldApply | undefined;
 
   private constructor(dir: string, durability: Durability, inMemory: boolean, db: Db, files: SnapshotFiles, bound: boolean) {
     this.dir = dir;
@@ -117,6 +121,8 @@ export class SqliteStore {
       await db.exec(`PRAGMA synchronous = ${durability === 'fsync' ? 'FULL' : 'NORMAL'}; PRAGMA busy_timeout = 5000;`);
       await migrate(db, label);
       const store = new SqliteStore(dir, durability, inMemory, db, files, opts.statements === 'bound');
+      store.#applyDelayMs = Math.max(0, opts.applyDelayMs ?? 0);
+      store.#applyMaxRows = Math.max(1, opts.applyMaxRows ?? DEFAULT_APPLY_MAX_ROWS);
       await store.#init();
       return store;
     } catch (e) {
@@ -144,7 +150,7 @@ export class SqliteStore {
 
   /** The connection's journal mode and synchronous level, as SQLite reports them (for status views). */
   settings(): Promise<{ journalMode: string; synchronous: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA' }> {
-    return this.#exclusive(async () => {
+    return this.#exclusiveAfterHeld(async () => {
       const jm = await this.#db.get<{ journal_mode: string }>('PRAGMA journal_mode');
       const sy = await this.#db.get<{ synchronous: number }>('PRAGMA synchronous');
       const levels = ['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const;
@@ -154,7 +160,7 @@ export class SqliteStore {
 
   /** Everything the node needs at start-up, read in one read transaction and checked. */
   load(): Promise<LoadedState> {
-    return this.#exclusive(async () => {
+    return this.#exclusiveAfterHeld(async () => {
       const db = this.#db;
       await db.run('BEGIN');
       let hs, meta, snap, logRows, kvRows, sessionRows;
@@ -205,7 +211,7 @@ export class SqliteStore {
    */
   persist(rd: PersistRequest): Promise<void> {
     if (!this.#bound && !rd.snapshot && !rd.snapshotChunk) return this.#joinGroup({ persist: rd });
-    return this.#exclusive(async () => {
+    return this.#exclusiveAfterHeld(async () => {
       const db = this.#db;
       if (rd.snapshotChunk) await this.#files.writeChunk(rd.snapshotChunk);
       const entries = rd.entries ?? [];
@@ -314,6 +320,47 @@ export class SqliteStore {
    * Within a batch the last write of a key wins.
    */
   applyBatch(writes: readonly KvWrite[], sessions: readonly SessionWrite[], appliedIndex: number, expiredSessions: readonly string[] = []): Promise<void> {
+    if (this.#applyDelayMs === 0) return this.#applyNow(writes, sessions, appliedIndex, expiredSessions);
+    if (this.#closed) return Promise.reject(storeClosed());
+    try {
+      checkApplied(appliedIndex, this.#held?.appliedIndex ?? this.#applied, Number.MAX_SAFE_INTEGER);
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+    const held = (this.#held ??= newHeldApply(appliedIndex));
+    for (const c of expiredSessions) held.sessions.set(c, null);
+    for (const w of sessions) held.sessions.set(w.client, { ...w, index: w.index ?? appliedIndex });
+    for (const w of writes) held.kv.set(w.key, w);
+    held.appliedIndex = appliedIndex;
+    if (held.kv.size + held.sessions.size >= this.#applyMaxRows) void this.#release();
+    else held.timer ??= setTimeout(() => void this.#release(), this.#applyDelayMs);
+    return held.done;
+  }
+
+  /** Write what is held now (a no-op when nothing is); settles the promises of the batches it holds. */
+  #release(): Promise<void> {
+    const held = this.#held;
+    if (!held) return Promise.resolve();
+    this.#held = undefined;
+    clearTimeout(held.timer);
+    const sessions: SessionWrite[] = [];
+    const expired: string[] = [];
+    for (const [client, w] of held.sessions) {
+      if (w) sessions.push(w);
+      else expired.push(client);
+    }
+    const written = this.#applyNow([...held.kv.values()], sessions, held.appliedIndex, expired);
+    written.then(held.resolve, held.reject);
+    return written;
+  }
+
+  /** #exclusive, after what is held is queued: everything but log and apply writes sees every batch applied so far. */
+  #exclusiveAfterHeld<T>(fn: () => Promise<T>): Promise<T> {
+    void this.#release().catch(() => undefined);
+    return this.#exclusive(fn);
+  }
+
+  #applyNow(writes: readonly KvWrite[], sessions: readonly SessionWrite[], appliedIndex: number, expiredSessions: readonly string[]): Promise<void> {
     if (!this.#bound) return this.#joinGroup({ apply: { writes, sessions, appliedIndex, expiredSessions } });
     return this.#exclusive(async () => {
       const db = this.#db;
@@ -346,7 +393,8 @@ export class SqliteStore {
    */
   captureSnapshot(): Promise<CapturedSnapshot> {
     if (this.#closed) return Promise.reject(storeClosed());
-    return this.#capture.capture(() => this.#snapshot?.index ?? 0);
+    // The copy holds every batch applied so far: a held one is written first.
+    return this.#release().then(() => this.#capture.capture(() => this.#snapshot?.index ?? 0));
   }
 
   /** Bytes of the captured (or installed) snapshot at `index`, for sending chunks. */
@@ -360,7 +408,7 @@ export class SqliteStore {
    * entries after it are the only copy of that part of the history.
    */
   compactLog(upTo: number): Promise<void> {
-    return this.#exclusive(async () => {
+    return this.#exclusiveAfterHeld(async () => {
       const limit = Math.min(upTo, this.#snapshot?.index ?? 0);
       if (limit <= 0) return;
       await this.#db.run('DELETE FROM log WHERE idx <= ?', [limit]);
@@ -370,7 +418,7 @@ export class SqliteStore {
 
   /** Remember the latest snapshot (load() returns it); older snapshot files are deleted. */
   recordSnapshot(meta: SnapshotMeta): Promise<void> {
-    return this.#exclusive(async () => {
+    return this.#exclusiveAfterHeld(async () => {
       const current = this.#snapshot?.index ?? 0;
       if (meta.index < current) return;
       if (meta.index > this.#applied) throw brokenInvariant(`recordSnapshot: snapshot at ${meta.index} is beyond applied ${this.#applied}`);
@@ -384,7 +432,7 @@ export class SqliteStore {
 
   /** Stored entries with from <= index <= to, with their checksums (for `raftkv log DIR`). */
   readLog(from = 0, to = Number.MAX_SAFE_INTEGER): Promise<LogRow[]> {
-    return this.#exclusive(async () => {
+    return this.#exclusiveAfterHeld(async () => {
       const rows = await this.#db.all<LogDbRow>('SELECT idx, term, kind, data, checksum FROM log WHERE idx >= ? AND idx <= ? ORDER BY idx', [from, to]);
       return rows.map(toLogRow);
     });
@@ -397,6 +445,11 @@ export class SqliteStore {
    * close both connections. Idempotent.
    */
   close(): Promise<void> {
+    // What is held is dropped, not failed: it is in the log, and the next start applies it again, as after a crash.
+    const held = this.#held;
+    this.#held = undefined;
+    clearTimeout(held?.timer);
+    held?.resolve();
     this.#closed = true;
     this.#closing ??= (async () => {
       // Interrupt only when something runs: an interrupt with nothing running
@@ -604,6 +657,32 @@ function toLogRow(r: LogDbRow): LogRow {
 
 function toSnapshotMeta(r: SnapDbRow): SnapshotMeta {
   return { index: r.idx, term: r.term, confState: JSON.parse(r.conf_state) as ConfState, size: r.size };
+}
+
+/** Rows held at most by default before they are written (etcd's backend batch limit is 10,000). */
+const DEFAULT_APPLY_MAX_ROWS = 10_000;
+
+interface HeldApply {
+  kv: Map<string, KvWrite>;
+  /** A client's session row, or null: expired. */
+  sessions: Map<string, SessionWrite | null>;
+  appliedIndex: number;
+  timer: NodeJS.Timeout | undefined;
+  done: Promise<void>;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+function newHeldApply(appliedIndex: number): HeldApply {
+  let resolve!: () => void;
+  let reject!: (e: unknown) => void;
+  const done = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // A caller that drops the promise must not make the rejection unhandled: the next caller's sees it.
+  done.catch(() => undefined);
+  return { kv: new Map(), sessions: new Map(), appliedIndex, timer: undefined, done, resolve, reject };
 }
 
 /** One call of a write group: a plain log write (no snapshot), or an apply batch. */

@@ -53,6 +53,13 @@ export interface LogRow extends Entry {
   valid: boolean;
 }
 
+/**
+ * How long a node holds apply batches to write them as one (etcd's backend
+ * commits every 100 ms the same way): a row written many times in the window
+ * is written once, and rows of one page share its write.
+ */
+export const DEFAULT_APPLY_DELAY_MS = 100;
+
 export interface OpenOptions {
   durability?: Durability;
   /** Keep the database in memory (`--inmem`); snapshot files still go under `<dir>/snapshots`. */
@@ -63,4 +70,14 @@ export interface OpenOptions {
    * is BEGIN, prepared multi-row statements with bound parameters, COMMIT.
    */
   statements?: 'script' | 'bound';
+  /**
+   * Apply batches are held this long (ms) and written as one, as etcd's backend
+   * batches its commits (batch-interval): a key written many times in the
+   * window is written once, and rows of one page share its write. 0 (the
+   * default) writes each batch as it comes. What is held is rebuilt from the
+   * log after a crash, as an unsynced apply batch already is.
+   */
+  applyDelayMs?: number;
+  /** Rows held at most before they are written whatever the delay (with applyDelayMs). */
+  applyMaxRows?: number;
 }

@@ -31,6 +31,8 @@ export interface TestClusterOptions {
   limits?: Partial<Limits>;
   /** Changes each node keeps for watchers. */
   watchHistory?: number;
+  /** applyBatchMs of the config (how long apply batches are held before they are written). */
+  applyBatchMs?: number;
   /** Print node logs (RAFTKV_TEST_LOGS=1 does too). */
   logs?: boolean;
   /**
@@ -85,6 +87,7 @@ export class TestCluster {
       maxBodyBytes: opts.maxBodyBytes ?? 1 << 20,
       ...(opts.limits ? { limits: opts.limits } : {}),
       ...(opts.watchHistory ? { watchHistory: opts.watchHistory } : {}),
+      ...(opts.applyBatchMs !== undefined ? { applyBatchMs: opts.applyBatchMs } : {}),
       nodes: Array.from({ length: n }, (_, i) => ({ id: `node${i}`, http: `127.0.0.1:${ports[i * 2]}`, raft: `127.0.0.1:${ports[i * 2 + 1]}`, resp: `127.0.0.1:${ports[n * 2 + 1 + i]}` })),
       ...(opts.secure
         ? {
