@@ -52,33 +52,38 @@ test('a stale read may lag, a linearizable read never does (follower paused)', a
   }
 });
 
-test('a full cluster restart keeps every acknowledged write', async () => {
-  const c = await TestCluster.start({ durability: 'fsync', snapshotEvery: 300 });
+/** Write `n` keys, stop the whole cluster, look at what it left (`stopped`), start it again: every key is read back, and every node applies them again. */
+async function restartKeepsWrites(c: TestCluster, prefix: string, n: number, stopped: (acked: string[]) => Promise<void> = async () => {}): Promise<string[]> {
   try {
     const leader = await c.waitForLeader();
-    const acked = await writeMany(c.url(leader, ''), 'k', 1000, 32);
-    assert.equal(acked.length, 1000);
+    const acked = await writeMany(c.url(leader, ''), prefix, n, 32);
+    assert.equal(acked.length, n);
     await c.launcher.stop();
+    await stopped(acked);
     await c.launcher.start();
     const again = await c.waitForLeader();
     for (const key of acked) {
       const r = await http('GET', c.url(again, `/key/${key}`));
       assert.equal(r.status, 200, key);
-      assert.equal(r.json[key], `v${key.slice(1)}`);
+      assert.equal(r.json[key], `v${key.slice(prefix.length)}`);
     }
+    for (const id of c.launcher.ids) {
+      await c.waitFor(async () => (await http('GET', c.url(id, `/key/${acked.at(-1)}?level=stale`))).status === 200, 10_000, `${id} to apply the log again`);
+    }
+    return acked;
   } finally {
     await c.stop();
   }
+}
+
+test('a full cluster restart keeps every acknowledged write', async () => {
+  await restartKeepsWrites(await TestCluster.start({ durability: 'fsync', snapshotEvery: 300 }), 'k', 1000);
 });
 
 test('a full cluster restart replays from the log the writes whose state was held, not yet written, when it stopped', async () => {
   // Held for up to 10 s: the state tables do not have these writes when the cluster stops; only the log does.
   const c = await TestCluster.start({ durability: 'fsync', applyBatchMs: 10_000 });
-  try {
-    const leader = await c.waitForLeader();
-    const acked = await writeMany(c.url(leader, ''), 'h', 300, 16);
-    assert.equal(acked.length, 300);
-    await c.launcher.stop();
+  await restartKeepsWrites(c, 'h', 300, async (acked) => {
     for (const id of c.launcher.ids) {
       const store = await SqliteStore.open(c.launcher.dataDirOf(id));
       const stored = await store.load();
@@ -86,19 +91,7 @@ test('a full cluster restart replays from the log the writes whose state was hel
       assert.ok(!stored.kv.has(acked.at(-1)!), `${id}: the last write is in the log only`);
       assert.ok(stored.entries.some((e) => e.index > stored.applied), `${id}: entries after the stored applied index`);
     }
-    await c.launcher.start();
-    const again = await c.waitForLeader();
-    for (const key of acked) {
-      const r = await http('GET', c.url(again, `/key/${key}`));
-      assert.equal(r.status, 200, key);
-      assert.equal(r.json[key], `v${key.slice(1)}`);
-    }
-    for (const id of c.launcher.ids) {
-      await c.waitFor(async () => (await http('GET', c.url(id, `/key/${acked.at(-1)}?level=stale`))).status === 200, 10_000, `${id} to apply the log again`);
-    }
-  } finally {
-    await c.stop();
-  }
+  });
 });
 
 test('with no leader, writes get 503 with Retry-After or 504, never 2xx', async () => {
