@@ -113,10 +113,13 @@ class UwsConnection implements HttpConnection {
 
   write(status: string, headers: readonly [string, string][], body: string | Buffer): void {
     const res = this.#res;
+    // A "Connection: close" header alone does not make uWS close (it waited for the idle timeout, about 10 s, after a
+    // 413 whose body it will not read): end() is told to.
+    const closing = headers.some(([k, v]) => k.toLowerCase() === 'connection' && v.toLowerCase() === 'close');
     res.cork(() => {
       res.writeStatus(status);
       for (const [k, v] of headers) res.writeHeader(k, v);
-      res.end(body);
+      res.end(body, closing);
     });
   }
 

@@ -84,7 +84,7 @@ test('the checker fails a cluster that serves stale reads as linearizable', asyn
 for (const isolation of ['thread', 'process'] as const) {
   test(`kill/restart cycles of random nodes under a 64-connection write load (${isolation}): the launcher lives on, every acknowledged write is readable`, async () => {
     // `raftkv chaos --cycles 200 --writers 64` is the full run (see the README); CI runs a slice of it.
-    const cycles = Number(process.env.RAFTKV_KILL_CYCLES ?? 12);
+    const cycles = Number(process.env.RAFTKV_KILL_CYCLES ?? 8);
     const { report, last, text } = await chaos({ durationS: 600, cycles, writers: 64, clients: 2, seed: isolation === 'thread' ? 21 : 22, isolation });
     assert.equal(report.cyclesDone, cycles, text);
     assert.equal(report.nemesis.errors.length, 0, text);
