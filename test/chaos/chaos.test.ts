@@ -38,14 +38,14 @@ test('chaos (thread isolation): random kills, pauses, partitions and degraded li
 });
 
 test('chaos (process isolation): SIGKILLed children, restarts; linearizable and nothing lost', async () => {
-  const { report, last, text } = await chaos({ durationS: 15, seed: 11, isolation: 'process', writers: 4, faults: ['kill', 'partition', 'pause'] });
+  const { report, last, text } = await chaos({ durationS: 12, seed: 11, isolation: 'process', writers: 4, faults: ['kill', 'partition', 'pause'] });
   assert.ok(report.nemesis.counts.kill >= 1, `at least one node was killed:\n${text}`);
   assert.equal(report.nemesis.errors.length, 0, text);
   assert.equal(last, `chaos: ops ${report.ops}, violations 0, lost 0`, text);
 });
 
 test('chaos (hostile): hostile input on every listener of every node and the control API never stops a node; linearizable and nothing lost', async () => {
-  const { report, last, text } = await chaos({ durationS: 20, seed: 13, writers: 4, faults: ['hostile'] });
+  const { report, last, text } = await chaos({ durationS: 14, seed: 13, writers: 4, faults: ['hostile'] });
   const h = report.hostile;
   assert.ok(h, text);
   const i = h.inputs;

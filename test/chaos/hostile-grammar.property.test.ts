@@ -74,12 +74,12 @@ async function batches(name: string, seed: number, arb: () => fc.Arbitrary<Hosti
   await fc.assert(
     // n = ids.length: whichever node leads now (only a leader proposes what a forged request carries).
     fc.asyncProperty(fc.array(fc.tuple(arb(), fc.nat({ max: ids.length })), { minLength: BATCH, maxLength: BATCH }), async (batch) => {
-      const labels: string[] = [];
-      for (const [input, n] of batch) {
-        const id = n < ids.length ? ids[n]! : ((await c.launcher.leader()) ?? ids[0]!);
-        labels.push(`${id}: ${input.label}`);
-        if (await sendInput(addr(id), input, 100, wireSecurity(listener))) delivered++;
-      }
+      const targets: string[] = [];
+      for (const [, n] of batch) targets.push(n < ids.length ? ids[n]! : ((await c.launcher.leader()) ?? ids[0]!));
+      const labels = batch.map(([input], i) => `${targets[i]}: ${input.label}`);
+      // The inputs of a batch arrive together, each on its own connection (each lingers up to 100 ms for an answer).
+      const sent = await Promise.all(batch.map(([input], i) => sendInput(addr(targets[i]!), input, 100, wireSecurity(listener))));
+      delivered += sent.filter(Boolean).length;
       await clusterIsWhole(labels);
     }),
     { seed, numRuns, endOnFailure: true, includeErrorInReport: true },
