@@ -8,7 +8,7 @@
 //
 //   node dist/bench/hot-path.js [--ms 300] [--batch 21]
 
-import { DEFAULT_LIMITS } from '../src/node/limits.js';
+import { DEFAULT_LIMITS } from '../src/common/limits.js';
 import { validateCommand } from '../src/node/command-validation.js';
 import { KvState, decodeEnvelope, encodeEnvelope, type KvResult, type KvWrite, type SessionWrite } from '../src/node/kv-state.js';
 import { EntryKind, MessageType, type Entry, type Message } from '../src/raft/types.js';

@@ -17,8 +17,8 @@ import { parseClusterConfig, type ClusterConfig } from '../src/cluster/config.js
 import { freePorts } from '../src/cluster/free-ports.js';
 import { Launcher } from '../src/cluster/launcher.js';
 import { makeLogger } from '../src/node/logger.js';
-import { runRouter, type RunningRouter } from '../src/shard/run-router.js';
-import { SlotMap } from '../src/shard/slot-map.js';
+import { runRouter, type RunningRouter } from '../src/start/run-router.js';
+import { SlotMap } from '../src/common/slot-map.js';
 
 interface Options {
   seconds: number;

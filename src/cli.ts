@@ -16,14 +16,14 @@ import type { Listener } from './chaos/hostile/common.js';
 import { installLastResort } from './cluster/last-resort.js';
 import { Launcher } from './cluster/launcher.js';
 import { ENTER_SCREEN, LEAVE_SCREEN, redraw, renderTerminalView } from './cluster/terminal-view.js';
-import { clusterIdentity, loadOrCreateToken, newClusterToken } from './node/cluster-identity.js';
+import { clusterIdentity, loadOrCreateToken, newClusterToken } from './common/cluster-identity.js';
 import { formatRecord, makeLogger, type Logger, type LogRecord } from './node/logger.js';
 import { DEFAULT_HTTP, resolveNodeSettings, writeRemembered } from './node/node-settings.js';
-import { runNode } from './node/run-node.js';
+import { runNode } from './start/run-node.js';
 import { LOOPBACK, onHost } from './node/this-host.js';
-import { formatSlotRanges } from './shard/slots.js';
+import { formatSlotRanges } from './common/slots.js';
 import { parseShardSpec, resolveShards } from './shard/router-flags.js';
-import { runRouter, type RunRouterOptions, type RunningRouter } from './shard/run-router.js';
+import { runRouter, type RunRouterOptions, type RunningRouter } from './start/run-router.js';
 import { printLog } from './storage/print-log.js';
 import { DEFAULT_APPLY_DELAY_MS } from './storage/types.js';
 import { internalHttp } from './security/internal-http.js';
@@ -413,7 +413,7 @@ cli.command('log <dir>', "Print a node's Raft log, one entry a line (index, term
   await printLog(path.resolve(dir), (line) => process.stdout.write(line + '\n'));
 });
 
-/** The router of a sharded cluster, in this process (see src/shard/run-router.ts for why). */
+/** The router of a sharded cluster, in this process (see src/start/run-router.ts for why). */
 /** TLS for the router's fronts and its calls to shards, and its users' tokens. */
 type RouterSecurity = Pick<RunRouterOptions, 'tls' | 'auth'>;
 

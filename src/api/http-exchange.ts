@@ -8,7 +8,7 @@
 // gone, in nothing. An exception out of a server callback would be an
 // uncaught exception of the whole thread.
 
-import { sameSecret, TOKEN_HEADER } from '../node/cluster-identity.js';
+import { sameSecret, TOKEN_HEADER } from '../common/cluster-identity.js';
 import { roleAllows, type Access, type Authenticator, type Principal } from '../security/auth.js';
 import type { TlsMaterial } from '../security/tls-material.js';
 import { NodeError, badRequest } from '../node/errors.js';

@@ -4,7 +4,7 @@
 import { NodeError, badRequest, wrongTypeError } from '../node/errors.js';
 import { keyRuleProblem, keyTooLongMessage } from '../node/command-validation.js';
 import type { KvResult } from '../node/kv-state.js';
-import { DEFAULT_LIMITS } from '../node/limits.js';
+import { DEFAULT_LIMITS } from '../common/limits.js';
 import { READ_LEVELS, type ReadLevel } from '../node/types.js';
 
 export const MAX_KEY_BYTES = DEFAULT_LIMITS.maxKeyBytes;

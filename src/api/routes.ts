@@ -1,4 +1,4 @@
-import { TOKEN_HEADER } from '../node/cluster-identity.js';
+import { TOKEN_HEADER } from '../common/cluster-identity.js';
 import { httpBackend } from './http-backend.js';
 import { raftCluster, raftStats } from './hashicorp-views.js';
 import { internalHttp } from '../security/internal-http.js';

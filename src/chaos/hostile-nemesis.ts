@@ -16,7 +16,7 @@ import fc from 'fast-check';
 import type { ClusterConfig } from '../cluster/config.js';
 import type { Launcher, NodeState } from '../cluster/launcher.js';
 import { ROUTES } from '../api/routes.js';
-import { clusterIdentity } from '../node/cluster-identity.js';
+import { clusterIdentity } from '../common/cluster-identity.js';
 import type { LogRecord } from '../node/logger.js';
 import { SeededRand } from '../raft/rand.js';
 import { ROUTER_ROUTES } from '../shard/router-routes.js';

@@ -3,13 +3,13 @@
 
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { DEFAULT_LIMITS } from '../node/limits.js';
+import { DEFAULT_LIMITS } from '../common/limits.js';
 import { DEFAULT_APPLY_DELAY_MS } from '../storage/types.js';
 import { DEFAULT_WATCH_HISTORY } from '../node/watch-hub.js';
 import { ROLES } from '../security/auth.js';
 import { exposedListeners, exposureError, insecureWarning, nonLoopback, type Listening } from '../security/exposure.js';
-import { slotProblems } from '../shard/slot-map.js';
-import { parseSlotRanges, splitSlotsEvenly, type SlotRange } from '../shard/slots.js';
+import { slotProblems } from '../common/slot-map.js';
+import { parseSlotRanges, splitSlotsEvenly, type SlotRange } from '../common/slots.js';
 
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be "host:port", for example "127.0.0.1:11000"').refine((a) => {
   const port = Number(a.slice(a.lastIndexOf(':') + 1));

@@ -12,7 +12,7 @@ import { authenticate } from '../api/http-exchange.js';
 import { crossSite } from '../api/same-origin.js';
 import { DashboardSessions, formLogin, loginPage } from './dashboard-login.js';
 import { NodeError } from '../node/errors.js';
-import { TOKEN_HEADER } from '../node/cluster-identity.js';
+import { TOKEN_HEADER } from '../common/cluster-identity.js';
 import { internalHttp } from '../security/internal-http.js';
 import type { Authenticator } from '../security/auth.js';
 import type { TlsMaterial } from '../security/tls-material.js';

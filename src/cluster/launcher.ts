@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { loadOrCreateToken, newClusterToken } from '../node/cluster-identity.js';
+import { loadOrCreateToken, newClusterToken } from '../common/cluster-identity.js';
 import type { LogLevel, LogRecord } from '../node/logger.js';
-import type { NodeRunOptions } from '../node/run-node.js';
+import type { NodeRunOptions } from '../start/run-node.js';
 import type { MemberAddrs, NodeStatus } from '../node/types.js';
 import type { CrashKind, HeapUsage, LinkRule, ParentToWorker, WorkerToParent } from '../node/worker-protocol.js';
 import type { ClusterConfig, NodeEntry } from './config.js';

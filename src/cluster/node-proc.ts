@@ -4,7 +4,7 @@
 
 import { fork } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
-import type { HostData } from '../node/node-host.js';
+import type { HostData } from '../start/node-host.js';
 import type { ParentToWorker, WorkerToParent } from '../node/worker-protocol.js';
 
 export type Isolation = 'thread' | 'process';
@@ -24,7 +24,7 @@ export function spawnNode(isolation: Isolation, data: HostData): NodeProc {
 }
 
 function spawnThread(data: HostData): NodeProc {
-  const worker = new Worker(new URL('../node/worker.js', import.meta.url), { workerData: data });
+  const worker = new Worker(new URL('../start/worker.js', import.meta.url), { workerData: data });
   return {
     pid: process.pid,
     post: (m) => worker.postMessage(m),
@@ -37,7 +37,7 @@ function spawnThread(data: HostData): NodeProc {
 }
 
 function spawnProcess(data: HostData): NodeProc {
-  const child = fork(new URL('../node/child.js', import.meta.url), [], {
+  const child = fork(new URL('../start/child.js', import.meta.url), [], {
     env: { ...process.env, RAFTKV_NODE_HOST: JSON.stringify(data) },
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -14,7 +14,7 @@
 
 import { badRequest } from './errors.js';
 import type { Envelope, KvCommand } from './kv-state.js';
-import type { Limits } from './limits.js';
+import type { Limits } from '../common/limits.js';
 import { storedByteLength } from './stored-bytes.js';
 import { COMPARE_RESULTS, COMPARE_TARGETS } from './txn.js';
 import { TYPED_COMMANDS, typedKeys, typedProblem, type TypedKvCommand } from './types/registry.js';

@@ -3,7 +3,7 @@
 // lost answer (broken connection, leader change) is applied at most once.
 
 import { randomBytes } from 'node:crypto';
-import { TOKEN_HEADER } from './cluster-identity.js';
+import { TOKEN_HEADER } from '../common/cluster-identity.js';
 import { realClock, sleep, type Clock } from './clock.js';
 import { NodeError, timeout } from './errors.js';
 import type { Envelope, KvResult } from './kv-state.js';

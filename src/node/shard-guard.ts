@@ -2,8 +2,8 @@
 // misrouted key is refused (never stored, never read) with an error naming
 // the shard that owns it.
 
-import { SlotMap, type ShardAssignment } from '../shard/slot-map.js';
-import { formatSlotRanges, keySlot } from '../shard/slots.js';
+import { SlotMap, type ShardAssignment } from '../common/slot-map.js';
+import { formatSlotRanges, keySlot } from '../common/slots.js';
 import { NodeError } from './errors.js';
 import type { KvCommand } from './kv-state.js';
 import { txnKeys } from './txn.js';

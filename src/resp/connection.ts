@@ -14,7 +14,7 @@
 import type net from 'node:net';
 import { keyTooLong } from '../api/kv-rules.js';
 import type { KvCommand, KvResult } from '../node/kv-state.js';
-import type { Limits } from '../node/limits.js';
+import type { Limits } from '../common/limits.js';
 import type { Logger } from '../node/logger.js';
 import { RaftError } from '../raft/errors.js';
 import { errorReply, join, type Reply } from './encoder.js';

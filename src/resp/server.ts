@@ -6,7 +6,7 @@ import tls from 'node:tls';
 import type { Authenticator } from '../security/auth.js';
 import type { TlsMaterial } from '../security/tls-material.js';
 import type { NodeApi } from '../api/node-api.js';
-import { limitsWith, type Limits } from '../node/limits.js';
+import { limitsWith, type Limits } from '../common/limits.js';
 import type { RequestMeter } from '../node/request-meter.js';
 import type { Logger } from '../node/logger.js';
 import { commandMeters, type Command, type ServerView } from './command.js';

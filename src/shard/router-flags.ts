@@ -4,7 +4,7 @@
 // result is the `shards` of a cluster config, checked like any config file.
 
 import { onHost, LOOPBACK } from '../node/this-host.js';
-import { TOKEN_HEADER } from '../node/cluster-identity.js';
+import { TOKEN_HEADER } from '../common/cluster-identity.js';
 import type { NodeStatus } from '../node/types.js';
 import type { InternalHttp } from '../security/internal-http.js';
 

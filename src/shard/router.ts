@@ -10,11 +10,11 @@ import type { KvCommand, KvResult, Ttl } from '../node/kv-state.js';
 import type { ReadLevel } from '../node/types.js';
 import { commandKeys } from '../node/shard-guard.js';
 import { ShardClient, errorOf, type ShardMember, type ShardView } from './shard-client.js';
-import { SlotMap } from './slot-map.js';
+import { SlotMap } from '../common/slot-map.js';
 import { Registry } from 'prom-client';
 import { scrapedCounter, scrapedGauge, type Labels } from '../node/metric-tallies.js';
 import { RequestMeter } from '../node/request-meter.js';
-import { SLOT_COUNT, keySlot, type SlotRange } from './slots.js';
+import { SLOT_COUNT, keySlot, type SlotRange } from '../common/slots.js';
 
 export interface RouterShard {
   id: string;

@@ -5,12 +5,12 @@
 
 import { NodeError, timeout, type NodeErrorCode } from '../node/errors.js';
 import { Forwarder } from '../node/forwarder.js';
-import { TOKEN_HEADER } from '../node/cluster-identity.js';
+import { TOKEN_HEADER } from '../common/cluster-identity.js';
 import { realClock } from '../node/clock.js';
 import { internalHttp, type InternalHttp } from '../security/internal-http.js';
 import type { KvCommand, KvResult } from '../node/kv-state.js';
 import type { MemberAddrs, NodeStatus } from '../node/types.js';
-import { formatSlotRanges, type SlotRange } from './slots.js';
+import { formatSlotRanges, type SlotRange } from '../common/slots.js';
 
 export interface ShardMember extends MemberAddrs {
   id: string;

@@ -33,7 +33,7 @@
 // faster than a Buffer view, and the decoder makes one per entry).
 
 import { Packr, Unpackr, RESERVE_START_SPACE } from 'msgpackr';
-import { helloProof, type ClusterIdentity } from '../node/cluster-identity.js';
+import { helloProof, type ClusterIdentity } from '../common/cluster-identity.js';
 import { MessageType, type Entry, type Message, type NodeId, type SnapshotMeta } from '../raft/types.js';
 import { badFrame, badHello } from './errors.js';
 import { FRAME_HEADER_BYTES } from './framing.js';

@@ -3,7 +3,7 @@
 // make) that is one of this node's peers. Anyone else is refused before a
 // single message of theirs is read.
 
-import { helloProof, sameSecret, type ClusterIdentity } from '../node/cluster-identity.js';
+import { helloProof, sameSecret, type ClusterIdentity } from '../common/cluster-identity.js';
 import type { NodeId } from '../raft/types.js';
 import type { Hello } from './codec.js';
 

@@ -10,8 +10,8 @@
 // frames do close it (the stream cannot be trusted past them).
 
 import type net from 'node:net';
-import type { ClusterIdentity } from '../node/cluster-identity.js';
-import type { Limits } from '../node/limits.js';
+import type { ClusterIdentity } from '../common/cluster-identity.js';
+import type { Limits } from '../common/limits.js';
 import type { Message, NodeId } from '../raft/types.js';
 import { decodeBatch, decodeHello, MAX_HELLO_BYTES } from './codec.js';
 import { badHello, TransportError } from './errors.js';

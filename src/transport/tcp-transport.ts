@@ -6,8 +6,8 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { TlsMaterial } from '../security/tls-material.js';
-import type { ClusterIdentity } from '../node/cluster-identity.js';
-import { DEFAULT_LIMITS } from '../node/limits.js';
+import type { ClusterIdentity } from '../common/cluster-identity.js';
+import { DEFAULT_LIMITS } from '../common/limits.js';
 import type { Message, NodeId } from '../raft/types.js';
 import { parseHostPort } from './address.js';
 import { encodeBatchFrame, encodeHelloFrame } from './codec.js';

@@ -13,7 +13,7 @@ import { HOSTILE_PREFIX, type HostileInput } from '../../src/chaos/hostile/commo
 import { httpInputArb } from '../../src/chaos/hostile/http-grammar.js';
 import { respInputArb } from '../../src/chaos/hostile/resp-grammar.js';
 import { sendInput, type WireSecurity } from '../../src/chaos/hostile/wire.js';
-import { limitsWith } from '../../src/node/limits.js';
+import { limitsWith } from '../../src/common/limits.js';
 import { TestCluster, http } from '../helpers/test-cluster.js';
 
 const LIMITS = { maxKeyBytes: 512, maxValueBytes: 4096, maxInlineBytes: 2048, maxCommandBytes: 64 * 1024, maxArgs: 256, maxConnections: 128 };

@@ -13,8 +13,8 @@ import { controlInputArb } from '../../src/chaos/hostile/control-grammar.js';
 import { httpInputArb, httpRequestArb } from '../../src/chaos/hostile/http-grammar.js';
 import { peerInputArb } from '../../src/chaos/hostile/peer-grammar.js';
 import { anyCommandArb, respInputArb } from '../../src/chaos/hostile/resp-grammar.js';
-import { clusterIdentity } from '../../src/node/cluster-identity.js';
-import { limitsWith } from '../../src/node/limits.js';
+import { clusterIdentity } from '../../src/common/cluster-identity.js';
+import { limitsWith } from '../../src/common/limits.js';
 import { COMMANDS } from '../../src/resp/commands/index.js';
 import { ROUTER_ROUTES } from '../../src/shard/router-routes.js';
 

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { newClusterToken } from '../../src/node/cluster-identity.js';
+import { newClusterToken } from '../../src/common/cluster-identity.js';
 import { freePortsWithPartner, Procs, until, type Proc } from '../helpers/raftkv-processes.js';
 import { http } from '../helpers/test-cluster.js';
 

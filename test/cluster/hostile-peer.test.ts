@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test } from 'node:test';
-import { clusterIdentity } from '../../src/node/cluster-identity.js';
+import { clusterIdentity } from '../../src/common/cluster-identity.js';
 import { EntryKind, MessageType, type Message } from '../../src/raft/types.js';
 import { encodeBatchFrame, encodeHelloFrame } from '../../src/transport/codec.js';
 import { TestCluster, http, sleep, writeMany } from '../helpers/test-cluster.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { silentLogger } from '../../src/node/logger.js';
-import { runNode, type RunningNode } from '../../src/node/run-node.js';
+import { runNode, type RunningNode } from '../../src/start/run-node.js';
 import { freePorts } from '../helpers/ports.js';
 import { TestCluster, http, writeMany } from '../helpers/test-cluster.js';
 

@@ -13,7 +13,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { newClusterToken } from '../../src/node/cluster-identity.js';
+import { newClusterToken } from '../../src/common/cluster-identity.js';
 import { issueLeaf, makeCa } from '../../src/security/dev-certs.js';
 import { internalHttp } from '../../src/security/internal-http.js';
 import { Procs, until } from '../helpers/raftkv-processes.js';

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { newClusterToken } from '../../src/node/cluster-identity.js';
+import { newClusterToken } from '../../src/common/cluster-identity.js';
 import { freePorts } from '../helpers/ports.js';
 import { CLI, Procs, isRunning, until } from '../helpers/raftkv-processes.js';
 import { http } from '../helpers/test-cluster.js';

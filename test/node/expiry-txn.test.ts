@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { KvState, type Envelope, type KvCommand, type KvWrite, type SessionWrite } from '../../src/node/kv-state.js';
 import { ExpiryIndex } from '../../src/node/expiry.js';
 import { validateCommand } from '../../src/node/command-validation.js';
-import { DEFAULT_LIMITS } from '../../src/node/limits.js';
+import { DEFAULT_LIMITS } from '../../src/common/limits.js';
 
 /** A replica: its state, and its "disk" (every write applied to a map, as a store keeps them). */
 class Replica {

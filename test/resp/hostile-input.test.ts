@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Limits } from '../../src/node/limits.js';
+import type { Limits } from '../../src/common/limits.js';
 import { COMMANDS } from '../../src/resp/commands/index.js';
 import { TestCluster } from '../helpers/test-cluster.js';
 import { RespTestClient, frame, plain } from '../helpers/resp-client.js';

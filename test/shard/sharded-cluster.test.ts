@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { performance } from 'node:perf_hooks';
-import { DEFAULT_LIMITS } from '../../src/node/limits.js';
+import { DEFAULT_LIMITS } from '../../src/common/limits.js';
 import { COMMANDS } from '../../src/resp/commands/index.js';
 import { Router } from '../../src/shard/router.js';
-import { keySlot } from '../../src/shard/slots.js';
+import { keySlot } from '../../src/common/slots.js';
 import { rawHttp } from '../helpers/raw-http.js';
 import { http, sleep } from '../helpers/test-cluster.js';
 import { RespTestClient } from '../helpers/resp-client.js';

@@ -4,8 +4,8 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SlotMap, slotProblems } from '../../src/shard/slot-map.js';
-import { SLOT_COUNT, crc16, formatSlotRanges, keySlot, parseSlotRanges, splitSlotsEvenly } from '../../src/shard/slots.js';
+import { SlotMap, slotProblems } from '../../src/common/slot-map.js';
+import { SLOT_COUNT, crc16, formatSlotRanges, keySlot, parseSlotRanges, splitSlotsEvenly } from '../../src/common/slots.js';
 
 test('CRC16 is XMODEM: the check value of "123456789" is 0x31C3', () => {
   assert.equal(crc16(Buffer.from('123456789')), 0x31c3);

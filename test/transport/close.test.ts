@@ -57,7 +57,7 @@ describe('close', () => {
 
   it('lets the process exit by itself after close', async () => {
     const transportUrl = new URL('../../src/transport/tcp-transport.js', import.meta.url).href;
-    const identityUrl = new URL('../../src/node/cluster-identity.js', import.meta.url).href;
+    const identityUrl = new URL('../../src/common/cluster-identity.js', import.meta.url).href;
     const script = `
       import { TcpTransport } from ${JSON.stringify(transportUrl)};
       import { clusterIdentity } from ${JSON.stringify(identityUrl)};

@@ -5,7 +5,7 @@ import { MessageType, type Message } from '../../src/raft/types.js';
 import { decodeBatch, decodeHello, encodeBatchFrame, encodeHelloFrame, PROTOCOL_VERSION } from '../../src/transport/codec.js';
 import { TransportError } from '../../src/transport/errors.js';
 import { FRAME_HEADER_BYTES } from '../../src/transport/framing.js';
-import { clusterIdentity, helloProof } from '../../src/node/cluster-identity.js';
+import { clusterIdentity, helloProof } from '../../src/common/cluster-identity.js';
 import { everyMessageType, TEST_IDENTITY } from './helpers.js';
 
 const payloadOf = (frame: Buffer): Buffer => {

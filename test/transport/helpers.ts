@@ -1,7 +1,7 @@
 // Helpers for the transport tests: messages of every type, transports on
 // port 0 of loopback that the test closes, and polling waits.
 
-import { clusterIdentity } from '../../src/node/cluster-identity.js';
+import { clusterIdentity } from '../../src/common/cluster-identity.js';
 import { EntryKind, MessageType, type Message, type NodeId } from '../../src/raft/types.js';
 import { TcpTransport, type TransportLogLevel, type TransportOptions } from '../../src/transport/tcp-transport.js';
 

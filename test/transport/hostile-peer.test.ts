@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, describe, it } from 'node:test';
 import { Packr } from 'msgpackr';
-import { clusterIdentity, helloProof } from '../../src/node/cluster-identity.js';
+import { clusterIdentity, helloProof } from '../../src/common/cluster-identity.js';
 import { EntryKind, MessageType, type Message } from '../../src/raft/types.js';
 import { encodeBatchFrame, encodeHelloFrame, PROTOCOL_VERSION } from '../../src/transport/codec.js';
 import { frame } from '../../src/transport/framing.js';

@@ -14,7 +14,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { EntryKind, MessageType, type Message } from '../../src/raft/types.js';
 import { decodeBatch, encodeBatchFrame } from '../../src/transport/codec.js';
 import { TcpTransport } from '../../src/transport/tcp-transport.js';
-import { clusterIdentity } from '../../src/node/cluster-identity.js';
+import { clusterIdentity } from '../../src/common/cluster-identity.js';
 
 const IDENTITY = clusterIdentity('throughput-cluster-token');
 

@@ -6,7 +6,7 @@
 // the checker never saw, and every verdict would be meaningless.
 
 import fc from 'fast-check';
-import type { Limits } from '../../node/limits.js';
+import type { Limits } from '../../common/limits.js';
 
 export type Listener = 'resp' | 'http' | 'peer' | 'control';
 

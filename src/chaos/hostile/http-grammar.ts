@@ -16,7 +16,7 @@
 
 import fc from 'fast-check';
 import type { Route, RequestBase } from '../../api/router.js';
-import { TOKEN_HEADER } from '../../node/cluster-identity.js';
+import { TOKEN_HEADER } from '../../common/cluster-identity.js';
 import { deliveryArb, keyArb, show, sized, valueArb, type GrammarContext, type HostileInput } from './common.js';
 
 export interface HttpContext extends GrammarContext {

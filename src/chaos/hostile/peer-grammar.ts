@@ -18,7 +18,7 @@
 import { encodeHelloFrame } from '../../transport/codec.js';
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
-import { helloProof, type ClusterIdentity } from '../../node/cluster-identity.js';
+import { helloProof, type ClusterIdentity } from '../../common/cluster-identity.js';
 import { frame } from '../../transport/framing.js';
 import { deliveryArb, type GrammarContext, type HostileInput } from './common.js';
 

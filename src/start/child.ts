@@ -2,11 +2,11 @@
 // where `kill` is a real SIGKILL from the launcher.
 
 import { hostNode, type HostData } from './node-host.js';
-import type { ParentToWorker, WorkerToParent } from './worker-protocol.js';
+import type { ParentToWorker, WorkerToParent } from '../node/worker-protocol.js';
 
 const init = process.env.RAFTKV_NODE_HOST;
 if (!init || !process.send) {
-  console.error('raftkv: node/child.js is started by the launcher (raftkv cluster --isolation process), not by hand');
+  console.error('raftkv: start/child.js is started by the launcher (raftkv cluster --isolation process), not by hand');
   process.exit(2);
 }
 const data = JSON.parse(init) as HostData;

@@ -3,18 +3,28 @@
 // to do (the nodes run in worker threads or child processes).
 
 import { routeMeters, serveHttp, type HttpFront } from '../api/http-server.js';
-import type { ClusterConfig } from '../cluster/config.js';
+import type { Limits } from '../common/limits.js';
+import type { SlotRange } from '../common/slots.js';
 import type { Logger } from '../node/logger.js';
 import { startRespFront, type RespFront } from '../resp/server.js';
-import { Router } from './router.js';
+import { Router } from '../shard/router.js';
 import { Authenticator, type AuthTable } from '../security/auth.js';
 import { internalHttp } from '../security/internal-http.js';
 import type { TlsMaterial } from '../security/tls-material.js';
-import { routerNodeApi } from './router-resp.js';
-import { ROUTER_ROUTES } from './router-routes.js';
+import { routerNodeApi } from '../shard/router-resp.js';
+import { ROUTER_ROUTES } from '../shard/router-routes.js';
+
+/** What the router takes of a cluster config (cluster/config.ts's ClusterConfig is one): its shards, addresses and limits. */
+export interface RouterConfig {
+  shards?: readonly { id: string; slots: SlotRange[]; nodes: readonly { id: string; http: string; raft: string; resp?: string | undefined }[] }[] | undefined;
+  router?: { http: string; resp?: string | undefined } | undefined;
+  requestTimeoutMs: number;
+  maxBodyBytes: number;
+  limits: Limits;
+}
 
 export interface RunRouterOptions {
-  config: ClusterConfig;
+  config: RouterConfig;
   /** The cluster token (Launcher.clusterToken): the router forwards writes as a member. */
   clusterToken: string;
   logger: Logger;
@@ -41,7 +51,7 @@ export interface RunningRouter {
 }
 
 /** The router of a sharded config: one shard client per shard (with the config's members). */
-export function routerForConfig(config: ClusterConfig, clusterToken: string, logger?: Logger, pollMs?: number, ca?: string): Router {
+export function routerForConfig(config: RouterConfig, clusterToken: string, logger?: Logger, pollMs?: number, ca?: string): Router {
   if (!config.shards) throw new Error('a router needs a config with shards');
   return new Router({
     shards: config.shards.map((s) => ({ id: s.id, slots: s.slots, members: s.nodes.map((n) => ({ id: n.id, http: n.http, raft: n.raft, ...(n.resp ? { resp: n.resp } : {}) })) })),

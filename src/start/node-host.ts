@@ -5,9 +5,9 @@
 
 import { readlinkSync } from 'node:fs';
 import { getHeapStatistics } from 'node:v8';
-import { makeLogger, type LogLevel, type Logger } from './logger.js';
+import { makeLogger, type LogLevel, type Logger } from '../node/logger.js';
 import { runNode, type NodeRunOptions, type RunningNode } from './run-node.js';
-import { applyLinkRule, type CrashKind, type ParentToWorker, type WorkerToParent } from './worker-protocol.js';
+import { applyLinkRule, type CrashKind, type ParentToWorker, type WorkerToParent } from '../node/worker-protocol.js';
 
 export interface HostData {
   options: NodeRunOptions;

@@ -5,10 +5,10 @@ import { startHttpFront, type HttpFront } from '../api/http-server.js';
 import { startRespFront, type RespFront } from '../resp/server.js';
 import { Authenticator, type AuthTable } from '../security/auth.js';
 import { internalHttp } from '../security/internal-http.js';
-import { TOKEN_HEADER } from './cluster-identity.js';
-import type { Logger } from './logger.js';
-import { RaftNode, type RaftNodeOptions } from './raft-node.js';
-import type { NodeStatus } from './types.js';
+import { TOKEN_HEADER } from '../common/cluster-identity.js';
+import type { Logger } from '../node/logger.js';
+import { RaftNode, type RaftNodeOptions } from '../node/raft-node.js';
+import type { NodeStatus } from '../node/types.js';
 
 export interface NodeRunOptions extends Omit<RaftNodeOptions, 'logger'> {
   maxBodyBytes: number;
