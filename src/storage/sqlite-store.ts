@@ -393,8 +393,13 @@ export class SqliteStore {
    */
   captureSnapshot(): Promise<CapturedSnapshot> {
     if (this.#closed) return Promise.reject(storeClosed());
-    // The copy holds every batch applied so far: a held one is written first.
-    return this.#release().then(() => this.#capture.capture(() => this.#snapshot?.index ?? 0));
+    const keep = (): number => this.#snapshot?.index ?? 0;
+    if (!this.#held) return this.#capture.capture(keep);
+    // The copy holds every batch applied so far: a held one is written first. The promise is marked handled here (the
+    // caller still gets its rejection), as the capture's own is: a close cutting it off is no unhandled rejection.
+    const captured = this.#release().then(() => this.#capture.capture(keep));
+    captured.catch(() => undefined);
+    return captured;
   }
 
   /** Bytes of the captured (or installed) snapshot at `index`, for sending chunks. */

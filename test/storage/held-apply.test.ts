@@ -80,6 +80,21 @@ describe('held apply batches', () => {
     await assert.rejects(s.applyBatch([], [], 3), /closed/);
   });
 
+  it('a capture behind a held batch, cut off by close, rejects only where it is awaited (no unhandled rejection)', async () => {
+    const s = await SqliteStore.open(join(dir, 'capture-close'), { applyDelayMs: 60_000 });
+    await s.persist({ entries: entries(1, 3, 1) });
+    void s.applyBatch([{ key: 'k', value: 'v', rev: 3 }], [], 3);
+    const captured = s.captureSnapshot();
+    await s.close();
+    // Awaited only later, after the loop turned: a rejection nobody handled by then would fail this test.
+    await new Promise((r) => setTimeout(r, 20));
+    const outcome = await captured.then(
+      (snap) => `captured at ${snap.index}`,
+      (e: { code?: string }) => e.code,
+    );
+    assert.ok(outcome === 'RAFTKV_ERR_STORAGE_CLOSED' || outcome === 'captured at 3', String(outcome));
+  });
+
   it('refuses an applied index that goes back, against what is held', async () => {
     const s = await SqliteStore.open(join(dir, 'back'), { applyDelayMs: 60_000 });
     await s.persist({ entries: entries(1, 5, 1) });
