@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { normalizeArgv } from './cli-argv.js';
-import { ConfigError, loadClusterConfig, parseClusterConfig, type ClusterConfig } from './cluster/config.js';
+import { ConfigError, clusterConfigSchema, loadClusterConfig, parseClusterConfig, type ClusterConfig } from './cluster/config.js';
 import { followEvents, startControlServer } from './cluster/control-server.js';
 import { runCtl } from './cluster/ctl.js';
 import { formatChaosReport } from './chaos/report.js';
@@ -152,6 +152,7 @@ cli
   .option('--log-json', 'print logs as JSON lines')
   .action(async (dir: string | undefined, opts: Record<string, string | number | boolean | undefined>) => {
     const str = (v: string | number | boolean | undefined): string | undefined => (v === undefined || typeof v === 'boolean' ? undefined : String(v));
+    const applyDelayMs = applyBatchMs(opts.applyBatchMs);
     if (dir !== undefined && opts.dir !== undefined && path.resolve(dir) !== path.resolve(String(opts.dir))) throw new Error(`two data directories: ${dir} and --dir ${String(opts.dir)}`);
     const settings = await resolveNodeSettings(
       { id: str(opts.id), http: str(opts.http), raft: str(opts.raft), resp: str(opts.resp), join: str(opts.join), dir: dir ?? str(opts.dir), inmem: opts.inmem === true },
@@ -168,7 +169,7 @@ cli
         dir: settings.dir ?? mkdtempSync(path.join(tmpdir(), 'raftkv-inmem-')),
         inMemory: opts.inmem === true,
         durability: opts.durability === 'os' ? 'os' : 'fsync',
-        applyDelayMs: applyBatchMs(opts.applyBatchMs),
+        applyDelayMs,
         addrs,
         founders: settings.founds ? { [id]: addrs } : undefined,
         tickMs: Number(opts.tickMs),
@@ -424,11 +425,11 @@ async function startClusterRouter(config: ClusterConfig, clusterToken: string, s
   return running;
 }
 
-/** --apply-batch-ms: whole milliseconds, 0 to 10,000 (the config file's applyBatchMs bounds). */
+/** --apply-batch-ms, checked by the config file's own applyBatchMs rule. */
 function applyBatchMs(v: string | number | boolean | undefined): number {
-  const ms = Number(v);
-  if (!Number.isInteger(ms) || ms < 0 || ms > 10_000) throw new Error(`--apply-batch-ms must be a whole number of milliseconds from 0 to 10000, not ${String(v)}`);
-  return ms;
+  const ms = clusterConfigSchema.shape.applyBatchMs.safeParse(Number(v));
+  if (!ms.success) throw new Error(`--apply-batch-ms ${String(v)}: ${ms.error.issues.map((i) => i.message).join('; ')}`);
+  return ms.data;
 }
 
 function splitAddr(addr: string): [string, number] {

@@ -150,7 +150,7 @@ export class SqliteStore {
 
   /** The connection's journal mode and synchronous level, as SQLite reports them (for status views). */
   settings(): Promise<{ journalMode: string; synchronous: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA' }> {
-    return this.#exclusiveAfterHeld(async () => {
+    return this.#exclusive(async () => {
       const jm = await this.#db.get<{ journal_mode: string }>('PRAGMA journal_mode');
       const sy = await this.#db.get<{ synchronous: number }>('PRAGMA synchronous');
       const levels = ['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const;
@@ -354,7 +354,7 @@ export class SqliteStore {
     return written;
   }
 
-  /** #exclusive, after what is held is queued: everything but log and apply writes sees every batch applied so far. */
+  /** #exclusive, after what is held is queued: what reads or replaces the state tables, or relies on the applied index, sees every batch applied so far. */
   #exclusiveAfterHeld<T>(fn: () => Promise<T>): Promise<T> {
     void this.#release().catch(() => undefined);
     return this.#exclusive(fn);
@@ -437,7 +437,7 @@ export class SqliteStore {
 
   /** Stored entries with from <= index <= to, with their checksums (for `raftkv log DIR`). */
   readLog(from = 0, to = Number.MAX_SAFE_INTEGER): Promise<LogRow[]> {
-    return this.#exclusiveAfterHeld(async () => {
+    return this.#exclusive(async () => {
       const rows = await this.#db.all<LogDbRow>('SELECT idx, term, kind, data, checksum FROM log WHERE idx >= ? AND idx <= ? ORDER BY idx', [from, to]);
       return rows.map(toLogRow);
     });

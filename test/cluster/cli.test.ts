@@ -137,3 +137,12 @@ test('a broken config is refused before anything starts, naming the field', () =
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('raftkv node refuses an --apply-batch-ms outside the config rule before it starts anything', () => {
+  for (const bad of ['20000', '1.5', 'soon']) {
+    const r = spawnSync(process.execPath, [CLI, 'node', '--inmem', '--http', '127.0.0.1:0', '--apply-batch-ms', bad], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(r.status, 1, `${bad}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`--apply-batch-ms ${bad.replace('.', '\\.')}: `), r.stderr);
+    assert.doesNotMatch(r.stderr + r.stdout, /listening/);
+  }
+});

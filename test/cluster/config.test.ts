@@ -32,6 +32,14 @@ test('defaults fill what a minimal config leaves out', () => {
   assert.equal(config.maxBodyBytes, 1 << 20);
 });
 
+test('applyBatchMs defaults to 100 ms and is refused outside whole milliseconds from 0 to 10,000', () => {
+  assert.equal(parseClusterConfig({ nodes: [node(0)] }).config.applyBatchMs, 100);
+  assert.equal(parseClusterConfig({ nodes: [node(0)], applyBatchMs: 0 }).config.applyBatchMs, 0);
+  refused({ nodes: [node(0)], applyBatchMs: 10_001 }, 'applyBatchMs');
+  refused({ nodes: [node(0)], applyBatchMs: -1 }, 'applyBatchMs');
+  refused({ nodes: [node(0)], applyBatchMs: 2.5 }, 'applyBatchMs');
+});
+
 test('an empty cluster is refused', () => refused({ nodes: [] }, 'nodes', 'at least one node'));
 test('a missing nodes field is refused', () => refused({}, 'nodes'));
 test('duplicate ids are refused, naming both places', () => refused({ nodes: [node(0), { ...node(1), id: 'node0' }] }, 'nodes.1.id', 'duplicate node id', 'nodes.0.id'));
