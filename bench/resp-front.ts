@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import os from 'node:os';
 import type { NodeApi } from '../src/api/node-api.js';
 import { KvState, type KvCommand, type KvResult } from '../src/node/kv-state.js';
-import { silentLogger } from '../src/node/logger.js';
+import { silentLogger } from '../src/common/logger.js';
 import { startRespFront } from '../src/resp/server.js';
 
 const args = process.argv.slice(2);

@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { parseClusterConfig, type ClusterConfig } from '../src/cluster/config.js';
 import { freePorts } from '../src/cluster/free-ports.js';
 import { Launcher } from '../src/cluster/launcher.js';
-import { makeLogger } from '../src/node/logger.js';
+import { makeLogger } from '../src/common/logger.js';
 import { runRouter, type RunningRouter } from '../src/start/run-router.js';
 import { SlotMap } from '../src/common/slot-map.js';
 

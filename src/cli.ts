@@ -17,7 +17,7 @@ import { installLastResort } from './cluster/last-resort.js';
 import { Launcher } from './cluster/launcher.js';
 import { ENTER_SCREEN, LEAVE_SCREEN, redraw, renderTerminalView } from './cluster/terminal-view.js';
 import { clusterIdentity, loadOrCreateToken, newClusterToken } from './common/cluster-identity.js';
-import { formatRecord, makeLogger, type Logger, type LogRecord } from './node/logger.js';
+import { formatRecord, makeLogger, type Logger, type LogRecord } from './common/logger.js';
 import { DEFAULT_HTTP, resolveNodeSettings, writeRemembered } from './node/node-settings.js';
 import { runNode } from './start/run-node.js';
 import { LOOPBACK, onHost } from './node/this-host.js';

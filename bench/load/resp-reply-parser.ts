@@ -1,12 +1,7 @@
 // An incremental RESP2 reply parser for the load generator: it counts
 // complete replies across chunks and tells errors (`-ERR ...`) apart.
 
-export class RespProtocolError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RespProtocolError';
-  }
-}
+import { RespProtocolError } from '../../src/resp/parser.js';
 
 export class RespReplyParser {
   #pending: Buffer | undefined;

@@ -1,6 +1,6 @@
 // The one mapping from error codes to HTTP statuses.
 
-import { NodeError, toNodeError, type NodeErrorCode } from '../node/errors.js';
+import { NodeError, toNodeError, type NodeErrorCode } from '../common/errors.js';
 
 const STATUS: Record<NodeErrorCode, number> = {
   RAFTKV_ERR_NOT_LEADER: 503,

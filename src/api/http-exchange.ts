@@ -11,8 +11,8 @@
 import { sameSecret, TOKEN_HEADER } from '../common/cluster-identity.js';
 import { roleAllows, type Access, type Authenticator, type Principal } from '../security/auth.js';
 import type { TlsMaterial } from '../security/tls-material.js';
-import { NodeError, badRequest } from '../node/errors.js';
-import type { Logger } from '../node/logger.js';
+import { NodeError, badRequest, forbidden, internal, methodNotAllowed, notFound, tooLarge, unauthenticated } from '../common/errors.js';
+import type { Logger } from '../common/logger.js';
 import { RaftError } from '../raft/errors.js';
 import { httpError, statusLine, type HttpError } from './errors-http.js';
 import { outcomeOfStatus, type RouteMeter } from '../node/request-meter.js';
@@ -124,13 +124,13 @@ function route<C extends RequestBase>(opts: HttpServeOptions<C>, maxBody: number
   if (url.startsWith('/hraftd/') || url === '/hraftd') url = url.slice('/hraftd'.length) || '/';
   const match = matchRoute(opts.routes, method, url);
   if (match.kind === 'ok' && opts.meters) ex.meter = opts.meters.of.get(match.route);
-  if (match.kind === 'not-found') return ex.fail(new NodeError('RAFTKV_ERR_NOT_FOUND', `no route ${method} ${url}`));
+  if (match.kind === 'not-found') return ex.fail(notFound(`no route ${method} ${url}`));
   if (match.kind === 'bad-method') {
-    return ex.fail(new NodeError('RAFTKV_ERR_METHOD', `${method} is not allowed on ${url}; allowed: ${match.allowed.join(', ')}`));
+    return ex.fail(methodNotAllowed(`${method} is not allowed on ${url}; allowed: ${match.allowed.join(', ')}`));
   }
   const origin = head.header('origin');
   if (crossSite(method, origin, head.header('host'))) {
-    return ex.fail(new NodeError('RAFTKV_ERR_FORBIDDEN', `cross-site ${method} refused: Origin ${JSON.stringify(origin)} is not this server (Host ${JSON.stringify(head.header('host'))})`));
+    return ex.fail(forbidden(`cross-site ${method} refused: Origin ${JSON.stringify(origin)} is not this server (Host ${JSON.stringify(head.header('host'))})`));
   }
   const fromMember = opts.clusterToken !== undefined && tokenHeader !== '' && sameSecret(tokenHeader, opts.clusterToken);
   const access = match.route.access ?? (method === 'GET' ? 'read' : 'write');
@@ -139,13 +139,13 @@ function route<C extends RequestBase>(opts: HttpServeOptions<C>, maxBody: number
     principal = authenticate(opts.auth, head.header('authorization'), method, url, access);
   }
   if (match.route.membersOnly && !fromMember && !(match.route.membersOnly === 'or-admin' && principal?.role === 'admin')) {
-    return ex.fail(new NodeError('RAFTKV_ERR_FORBIDDEN', `${method} ${url} is for cluster members only: the request must carry the cluster token${match.route.membersOnly === 'or-admin' && opts.auth ? ' (or an admin token)' : ''}`));
+    return ex.fail(forbidden(`${method} ${url} is for cluster members only: the request must carry the cluster token${match.route.membersOnly === 'or-admin' && opts.auth ? ' (or an admin token)' : ''}`));
   }
   const limit = match.route.internal ? maxBody * 64 : maxBody;
   const declared = contentLength ? Number(contentLength) : 0;
   if (declared > limit) {
     // Answered before the body is read; "Connection: close" ends the upload with the connection.
-    return ex.fail(new NodeError('RAFTKV_ERR_TOO_LARGE', `request body of ${declared} bytes exceeds the limit of ${limit}`));
+    return ex.fail(tooLarge(`request body of ${declared} bytes exceeds the limit of ${limit}`));
   }
   // Malformed percent-encoding is the client's error (400), found before anything runs.
   const params = match.params.map(decodeParam);
@@ -175,7 +175,7 @@ function route<C extends RequestBase>(opts: HttpServeOptions<C>, maxBody: number
       size += chunk.byteLength;
       if (size > limit) {
         chunks.length = 0;
-        return ex.fail(new NodeError('RAFTKV_ERR_TOO_LARGE', `request body exceeds the limit of ${limit} bytes`));
+        return ex.fail(tooLarge(`request body exceeds the limit of ${limit} bytes`));
       }
       if (chunk.byteLength > 0) chunks.push(chunk);
       if (isLast) run(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
@@ -209,10 +209,10 @@ export function upgradeRefusal<C extends RequestBase>(opts: HttpServeOptions<C>,
  */
 export function authenticate(auth: Authenticator, header: string, method: string, url: string, access: Access): Principal {
   const a = auth.fromHeader(header);
-  if ('missing' in a) throw new NodeError('RAFTKV_ERR_UNAUTHENTICATED', 'authentication required: send "Authorization: Bearer <token>"');
-  if ('wrong' in a) throw new NodeError('RAFTKV_ERR_UNAUTHENTICATED', 'invalid token');
+  if ('missing' in a) throw unauthenticated('authentication required: send "Authorization: Bearer <token>"');
+  if ('wrong' in a) throw unauthenticated('invalid token');
   const p = a.principal;
-  if (!roleAllows(p.role, access)) throw new NodeError('RAFTKV_ERR_FORBIDDEN', `user ${JSON.stringify(p.user)} (role ${p.role}) may not ${method} ${url}: it needs ${access} access`);
+  if (!roleAllows(p.role, access)) throw forbidden(`user ${JSON.stringify(p.user)} (role ${p.role}) may not ${method} ${url}: it needs ${access} access`);
   return p;
 }
 
@@ -262,7 +262,7 @@ class Exchange {
       he = httpError(e);
     } catch {
       // Not even a message could be had from it (a throwing toString).
-      he = httpError(new NodeError('RAFTKV_ERR_INTERNAL', 'an exception without a readable message'));
+      he = httpError(internal('an exception without a readable message'));
     }
     if (!(e instanceof NodeError) && !(e instanceof RaftError)) {
       // Not an error the node meant to answer with: a bug, to be seen and fixed.
@@ -281,7 +281,7 @@ class Exchange {
       rendered = render(reply);
     } catch (e) {
       this.#logger.error('http: a reply could not be rendered (a bug)', { method: this.#method, url: this.#url, error: stackOf(e) });
-      rendered = render({ status: 500, json: httpError(new NodeError('RAFTKV_ERR_INTERNAL', `the reply could not be rendered: ${(e as Error).message}`)).body });
+      rendered = render({ status: 500, json: httpError(internal(`the reply could not be rendered: ${(e as Error).message}`)).body });
     }
     this.#answered = true;
     this.meter?.done(outcomeOfStatus(reply.status), this.#startedAt);

@@ -7,7 +7,7 @@ import https from 'node:https';
 import type net from 'node:net';
 import type { RequestBase } from './router.js';
 import { WebSocketServer } from 'ws';
-import type { Logger } from '../node/logger.js';
+import type { Logger } from '../common/logger.js';
 import { STREAM_BACKLOG_BYTES, serveRequest, upgradeRefusal, type HttpConnection, type HttpServeOptions, type StreamWriter, type WebSocketRoute, type WsPeer } from './http-exchange.js';
 import type { ListeningServer } from './http-uws.js';
 

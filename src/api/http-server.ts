@@ -3,7 +3,7 @@
 // where one loads, else by node:http (http-backend.ts); the request handling
 // is one piece of code for both (http-exchange.ts).
 
-import type { Logger } from '../node/logger.js';
+import type { Logger } from '../common/logger.js';
 import type { Authenticator } from '../security/auth.js';
 import { internalHttp } from '../security/internal-http.js';
 import type { TlsMaterial } from '../security/tls-material.js';

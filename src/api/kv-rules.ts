@@ -1,7 +1,7 @@
 // Rules both fronts (HTTP and RESP) apply the same way: what a key may be,
 // which read levels exist, and which results of the state machine are errors.
 
-import { NodeError, badRequest, wrongTypeError } from '../node/errors.js';
+import { NodeError, badRequest, wrongTypeError, notIntegerError, tooLarge } from '../common/errors.js';
 import { keyRuleProblem, keyTooLongMessage } from '../node/command-validation.js';
 import type { KvResult } from '../node/kv-state.js';
 import { DEFAULT_LIMITS } from '../common/limits.js';
@@ -35,13 +35,13 @@ export function parseReadLevel(level: string): ReadLevel {
 /** A state machine result, or the error it stands for. */
 export function checkResult(result: KvResult): KvResult {
   if (result.ok) return result;
-  if (result.error === 'not-integer') throw new NodeError('RAFTKV_ERR_NOT_INTEGER', 'value is not an integer or out of range');
-  if (result.error === 'overflow') throw new NodeError('RAFTKV_ERR_NOT_INTEGER', 'increment or decrement would overflow');
-  if (result.error === 'too-large') throw new NodeError('RAFTKV_ERR_TOO_LARGE', result.message);
+  if (result.error === 'not-integer') throw notIntegerError();
+  if (result.error === 'overflow') throw notIntegerError('increment or decrement would overflow');
+  if (result.error === 'too-large') throw tooLarge(result.message);
   if (result.error === 'wrongtype') throw wrongTypeError();
-  if (result.error === 'rejected') throw new NodeError(result.word === 'WRONGTYPE' ? 'RAFTKV_ERR_WRONGTYPE' : 'RAFTKV_ERR_BAD_REQUEST', result.message);
-  if (result.error === 'invalid') throw new NodeError('RAFTKV_ERR_BAD_REQUEST', result.message);
-  throw new NodeError('RAFTKV_ERR_BAD_REQUEST', `refused: ${result.error}`);
+  if (result.error === 'rejected') throw result.word === 'WRONGTYPE' ? wrongTypeError(result.message) : badRequest(result.message);
+  if (result.error === 'invalid') throw badRequest(result.message);
+  throw badRequest(`refused: ${result.error}`);
 }
 
 /** An HTTP body that must be a JSON object (the node's and the router's routes). */

@@ -1,4 +1,4 @@
-import type { Logger } from '../node/logger.js';
+import type { Logger } from '../common/logger.js';
 import type { Access, Principal } from '../security/auth.js';
 import type { InternalHttp } from '../security/internal-http.js';
 import type { NodeApi } from './node-api.js';

@@ -2,7 +2,7 @@ import { TOKEN_HEADER } from '../common/cluster-identity.js';
 import { httpBackend } from './http-backend.js';
 import { raftCluster, raftStats } from './hashicorp-views.js';
 import { internalHttp } from '../security/internal-http.js';
-import { NodeError, badRequest, toNodeError, wrongTypeError } from '../node/errors.js';
+import { badRequest, toNodeError, wrongTypeError, keyNotFound, noLeader, notFound, timedOut } from '../common/errors.js';
 import { friendlyJson, toTagged, type FriendlyJson, type TaggedValue } from '../node/types/json.js';
 import type { ForwardAnswer } from '../node/forwarder.js';
 import type { Envelope } from '../node/kv-state.js';
@@ -65,7 +65,7 @@ async function readKey(ctx: RequestContext, key: string, level: ReadLevel): Prom
     return { status: 200, raw: `{${JSON.stringify(key)}:${JSON.stringify(friendlyJson(typed))}}`, contentType: 'application/json' };
   }
   const value = kv.get(key, now);
-  if (value === undefined) throw new NodeError('RAFTKV_ERR_NOT_FOUND', `key ${JSON.stringify(key)} not found`);
+  if (value === undefined) throw keyNotFound(key);
   // ?ttl or ?revision: the key with what is known of it (seconds left, -1 without expiry; its revision).
   if (ctx.query.has('ttl') || ctx.query.has('revision')) {
     const pttl = kv.pttl(key, now);
@@ -124,14 +124,14 @@ async function onLeader(ctx: RequestContext, action: () => Promise<unknown>): Pr
       headers: { 'content-type': 'application/json', ...(vouched ? { [TOKEN_HEADER]: ctx.clusterToken } : {}) },
       body: ctx.body.length > 0 ? ctx.body.toString('utf8') : undefined,
     }).catch((fe: unknown) => {
-      throw new NodeError('RAFTKV_ERR_NO_LEADER', `the leader ${err.leader} could not be reached: ${String(fe)}`);
+      throw noLeader(`the leader ${err.leader} could not be reached: ${String(fe)}`);
     });
     const contentType = res.headers.get('content-type') ?? 'application/json';
     const retryAfter = res.status === 503 ? 1 : undefined;
     // The leader's answer is relayed as it is; one cut short (the leader went away mid-answer) is a 503 like no leader.
     const raw = Buffer.from(
       await res.arrayBuffer().catch((fe: unknown) => {
-        throw new NodeError('RAFTKV_ERR_NO_LEADER', `the leader ${err.leader} did not finish its answer: ${String(fe)}`);
+        throw noLeader(`the leader ${err.leader} did not finish its answer: ${String(fe)}`);
       }),
     );
     return { status: res.status, raw, contentType, retryAfter };
@@ -239,14 +239,14 @@ async function internalPropose(ctx: RequestContext): Promise<Reply> {
 
 /** GET /metrics: the node's metrics in Prometheus's text format. */
 async function metrics(ctx: RequestContext): Promise<Reply> {
-  if (!ctx.node.metricsText) throw new NodeError('RAFTKV_ERR_NOT_FOUND', 'this server keeps no metrics');
+  if (!ctx.node.metricsText) throw notFound('this server keeps no metrics');
   const { contentType, text } = await ctx.node.metricsText();
   return { status: 200, raw: text, contentType };
 }
 
 /** GET /health: 200 when this node knows a leader and its applied index keeps up with the commit index; 503 with the reason otherwise. */
 async function health(ctx: RequestContext): Promise<Reply> {
-  if (!ctx.node.health) throw new NodeError('RAFTKV_ERR_NOT_FOUND', 'this server has no health check');
+  if (!ctx.node.health) throw notFound('this server has no health check');
   const h = ctx.node.health();
   return { status: h.ok ? 200 : 503, json: { health: h.ok, ...h } };
 }
@@ -263,7 +263,7 @@ async function readyz(ctx: RequestContext): Promise<Reply> {
   if (h && !h.ok) return { status: 503, json: { ready: false, reason: h.reason } };
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new NodeError('RAFTKV_ERR_TIMEOUT', `a linearizable read did not complete within ${READYZ_TIMEOUT_MS} ms`)), READYZ_TIMEOUT_MS);
+    timer = setTimeout(() => reject(timedOut(`a linearizable read did not complete within ${READYZ_TIMEOUT_MS} ms`)), READYZ_TIMEOUT_MS);
   });
   try {
     await Promise.race([ctx.node.readBarrier('linearizable'), late]);

@@ -2,7 +2,7 @@
 // /range (keys with their values and revisions), in key order, at any read
 // level. The router merges the pages of its shards (shard/router-routes.ts).
 
-import { badRequest } from '../node/errors.js';
+import { badRequest } from '../common/errors.js';
 import { scanKeys } from '../node/scan.js';
 import { friendlyJson } from '../node/types/json.js';
 import type { ReadLevel } from '../node/types.js';

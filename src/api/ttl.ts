@@ -1,7 +1,7 @@
 // TTLs over HTTP are seconds (fractions allowed, to the millisecond), as
 // `ttl` on POST /key and on a txn's put.
 
-import { badRequest } from '../node/errors.js';
+import { badRequest } from '../common/errors.js';
 import type { Ttl } from '../node/kv-state.js';
 
 /** The longest TTL accepted: about 35 years, well inside exact millisecond arithmetic. */

@@ -2,7 +2,7 @@
 // keys), then the `success` or the `failure` list of put / delete / get, all
 // applied as one log entry. Answers which branch ran, with its results.
 
-import { badRequest } from '../node/errors.js';
+import { badRequest } from '../common/errors.js';
 import type { KvCommand, KvResult, TxnCompare } from '../node/kv-state.js';
 import { COMPARE_RESULTS, COMPARE_TARGETS } from '../node/txn.js';
 import { checkResult, parseJsonObject, validateKey } from './kv-rules.js';

@@ -5,7 +5,7 @@
 // (watch-hub.ts); a revision it no longer holds is answered 410 `compacted`
 // with the oldest revision it can serve.
 
-import { NodeError, badRequest, toNodeError } from '../node/errors.js';
+import { NodeError, badRequest, toNodeError } from '../common/errors.js';
 import { compactedError, type WatchEvent, type WatchHub } from '../node/watch-hub.js';
 import type { WebSocketRoute } from './http-exchange.js';
 import { httpError } from './errors-http.js';
@@ -33,7 +33,7 @@ function params(query: URLSearchParams, hub: WatchHub, lastEventId = ''): WatchP
 }
 
 function hubOf(node: NodeApi): WatchHub {
-  if (!node.watch) throw new NodeError('RAFTKV_ERR_BAD_REQUEST', 'watch is served by the nodes, not the router: watch a node of the shard');
+  if (!node.watch) throw badRequest('watch is served by the nodes, not the router: watch a node of the shard');
   return node.watch;
 }
 

@@ -17,7 +17,7 @@ import type { ClusterConfig } from '../cluster/config.js';
 import type { Launcher, NodeState } from '../cluster/launcher.js';
 import { ROUTES } from '../api/routes.js';
 import { clusterIdentity } from '../common/cluster-identity.js';
-import type { LogRecord } from '../node/logger.js';
+import type { LogRecord } from '../common/logger.js';
 import { SeededRand } from '../raft/rand.js';
 import { ROUTER_ROUTES } from '../shard/router-routes.js';
 import { HOSTILE_PREFIX, type GrammarContext, type HostileInput, type Listener } from './hostile/common.js';

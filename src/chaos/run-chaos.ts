@@ -18,7 +18,7 @@ import { freePorts } from '../cluster/free-ports.js';
 import { startControlServer, type ControlServer } from '../cluster/control-server.js';
 import { Launcher } from '../cluster/launcher.js';
 import type { Isolation } from '../cluster/node-proc.js';
-import { makeLogger, type LogRecord } from '../node/logger.js';
+import { makeLogger, type LogRecord } from '../common/logger.js';
 import { SeededRand } from '../raft/rand.js';
 import { runRouter, type RunningRouter } from '../start/run-router.js';
 import { SlotMap, type ShardSlots } from '../common/slot-map.js';

@@ -2,7 +2,7 @@
 // a newcomer wants to see (elections, leaders, snapshots, membership, faults,
 // nodes coming and going), each as one short sentence.
 
-import type { LogRecord } from '../node/logger.js';
+import type { LogRecord } from '../common/logger.js';
 
 export type EventKind = 'election' | 'leader' | 'snapshot' | 'membership' | 'fault' | 'node' | 'error';
 

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_LIMITS } from '../common/limits.js';
+import { RaftkvError } from '../common/errors.js';
 import { DEFAULT_APPLY_DELAY_MS } from '../storage/types.js';
 import { DEFAULT_WATCH_HISTORY } from '../node/watch-hub.js';
 import { ROLES } from '../security/auth.js';
@@ -121,10 +122,9 @@ export type ClusterConfig = Omit<RawConfig, 'nodes' | 'shards'> & {
   shards?: ShardEntry[];
 };
 
-export class ConfigError extends Error {
+export class ConfigError extends RaftkvError<'RAFTKV_ERR_CONFIG'> {
   constructor(file: string, problems: string[]) {
-    super(`${file} is not a valid cluster config:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
+    super('RAFTKV_ERR_CONFIG', `${file} is not a valid cluster config:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
 }
 

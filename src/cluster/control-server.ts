@@ -11,7 +11,7 @@ import https from 'node:https';
 import { authenticate } from '../api/http-exchange.js';
 import { crossSite } from '../api/same-origin.js';
 import { DashboardSessions, formLogin, loginPage } from './dashboard-login.js';
-import { NodeError } from '../node/errors.js';
+import { NodeError, RaftkvError } from '../common/errors.js';
 import { TOKEN_HEADER } from '../common/cluster-identity.js';
 import { internalHttp } from '../security/internal-http.js';
 import type { Authenticator } from '../security/auth.js';
@@ -62,12 +62,13 @@ export interface NodeRow {
 /** Bodies are small JSON objects; anything bigger is refused before it is read. */
 export const MAX_CONTROL_BODY = 64 * 1024;
 
-class ControlError extends Error {
+/** A control request refused before it reached the launcher; `status` is its HTTP answer. */
+class ControlError extends RaftkvError<'RAFTKV_ERR_CONTROL'> {
   constructor(
     readonly status: number,
     message: string,
   ) {
-    super(message);
+    super('RAFTKV_ERR_CONTROL', message);
   }
 }
 

@@ -3,7 +3,7 @@
 // (and a process that exits with node threads alive aborts). A bug in the
 // launcher is logged loudly instead, and the launcher keeps serving.
 
-import type { LogRecord } from '../node/logger.js';
+import type { LogRecord } from '../common/logger.js';
 
 /** Install the process-wide handlers; returns their removal. */
 export function installLastResort(log: (r: LogRecord) => void): () => void {

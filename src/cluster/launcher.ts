@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadOrCreateToken, newClusterToken } from '../common/cluster-identity.js';
-import type { LogLevel, LogRecord } from '../node/logger.js';
+import { RaftkvError } from '../common/errors.js';
+import type { LogLevel, LogRecord } from '../common/logger.js';
 import type { NodeRunOptions } from '../start/run-node.js';
 import type { MemberAddrs, NodeStatus } from '../node/types.js';
 import type { CrashKind, HeapUsage, LinkRule, ParentToWorker, WorkerToParent } from '../node/worker-protocol.js';
@@ -16,10 +17,9 @@ export type FaultKind = 'kill' | 'restart' | 'pause' | 'resume' | 'partition' | 
 export type NodeState = 'starting' | 'alive' | 'dead' | 'paused' | 'failed';
 
 /** A command that does not fit a node's state (not running, already running, failed) or names no node: the caller's mistake. */
-export class LauncherError extends Error {
+export class LauncherError extends RaftkvError<'RAFTKV_ERR_LAUNCHER'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'LauncherError';
+    super('RAFTKV_ERR_LAUNCHER', message);
   }
 }
 

@@ -12,7 +12,7 @@
 // entry on every replica, on the hot path of each write, and each command
 // kind wants its own Redis-style message.
 
-import { badRequest } from './errors.js';
+import { badRequest } from '../common/errors.js';
 import type { Envelope, KvCommand } from './kv-state.js';
 import type { Limits } from '../common/limits.js';
 import { storedByteLength } from './stored-bytes.js';

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { TOKEN_HEADER } from '../common/cluster-identity.js';
 import { realClock, sleep, type Clock } from './clock.js';
-import { NodeError, timeout } from './errors.js';
+import { NodeError, timeout, noLeader } from '../common/errors.js';
 import type { Envelope, KvResult } from './kv-state.js';
 import type { MemberAddrs } from './types.js';
 import { internalHttp, type InternalHttp } from '../security/internal-http.js';
@@ -86,10 +86,10 @@ export class Forwarder {
         try {
           if (amLeader()) return await local();
           const addrs = leader();
-          if (!addrs) throw new NodeError('RAFTKV_ERR_NO_LEADER', 'no leader is known; retry shortly');
+          if (!addrs) throw noLeader();
           return await remote(addrs);
         } catch (e) {
-          const err = e instanceof NodeError ? e : new NodeError('RAFTKV_ERR_NO_LEADER', `the leader could not be reached: ${String(e)}`);
+          const err = e instanceof NodeError ? e : noLeader(`the leader could not be reached: ${String(e)}`);
           if (!RETRYABLE.has(err.code)) throw err;
           lastError = err;
           await sleep(this.#clock, 20);

@@ -19,7 +19,7 @@ import { LogLimiter } from '../transport/log-limiter.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
 import { realClock, sleep, type Clock, type TimerHandle } from './clock.js';
 import type { CoreTuning, NodeDeps, NodeObserver, NodeStore, NodeTransport } from './deps.js';
-import { NodeError, nodeFailed, proposalOverwritten, shuttingDown, timeout, toNodeError } from './errors.js';
+import { NodeError, nodeFailed, proposalOverwritten, shuttingDown, timeout, toNodeError, confChangeRefused, internal, notLeader, transferFailed } from '../common/errors.js';
 import { Forwarder } from './forwarder.js';
 import type { ShardAssignment } from '../common/slot-map.js';
 import { ShardGuard, commandKeys } from './shard-guard.js';
@@ -29,7 +29,7 @@ import { KvState, decodeEnvelope, encodeEnvelope, type Envelope, type KvCommand,
 import { DEFAULT_APPLY_DELAY_MS, type SessionWrite as StoredSessionWrite } from '../storage/types.js';
 import { clusterIdentity, type ClusterIdentity } from '../common/cluster-identity.js';
 import { limitsWith, type Limits } from '../common/limits.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../common/logger.js';
 import { DEFAULT_WATCH_HISTORY, WatchHub } from './watch-hub.js';
 import { internalHttp } from '../security/internal-http.js';
 import type { TlsMaterial } from '../security/tls-material.js';
@@ -428,7 +428,7 @@ export class RaftNode {
     if ((st.confState.voters.includes(id) || st.confState.learners.includes(id)) && known !== undefined) {
       const same = JSON.stringify(parseMemberAddrs(known)) === JSON.stringify(addrs);
       if (same && st.confState.voters.includes(id)) return { alreadyMember: true };
-      if (!same) throw new NodeError('RAFTKV_ERR_CONF_CHANGE', `${id} is already a member with other addresses (${known})`);
+      if (!same) throw confChangeRefused(`${id} is already a member with other addresses (${known})`);
     }
     if (st.role !== Role.Leader) {
       throw this.#notLeaderError();
@@ -457,7 +457,7 @@ export class RaftNode {
     if (!target) {
       // The most caught-up other voter.
       const others = st.confState.voters.filter((v) => v !== this.id);
-      if (others.length === 0) throw new NodeError('RAFTKV_ERR_TRANSFER', 'no other voter to transfer to');
+      if (others.length === 0) throw transferFailed('no other voter to transfer to');
       target = others.sort((a, b) => (st.progress[b]?.match ?? 0) - (st.progress[a]?.match ?? 0))[0]!;
     }
     try {
@@ -471,7 +471,7 @@ export class RaftNode {
       await sleep(this.#clock, this.#opts.tickMs);
       const now = this.#raw.status();
       if (now.leader === target) return target;
-      if (now.role === Role.Leader && now.transferee === '') throw new NodeError('RAFTKV_ERR_TRANSFER', `transfer to ${target} did not complete; ${this.id} is still the leader`);
+      if (now.role === Role.Leader && now.transferee === '') throw transferFailed(`transfer to ${target} did not complete; ${this.id} is still the leader`);
     }
     throw timeout(`leadership transfer to ${target}`, this.#requestTimeoutMs);
   }
@@ -929,7 +929,7 @@ export class RaftNode {
       }
       this.tallies.proposalsFailed++;
       if (w.term !== e.term) w.reject(proposalOverwritten());
-      else w.reject(new NodeError('RAFTKV_ERR_INTERNAL', `entry ${e.index} could not be applied`));
+      else w.reject(internal(`entry ${e.index} could not be applied`));
     }
     if (this.#readsAwaitingApply.length > 0) {
       const still: number[] = [];
@@ -1026,7 +1026,7 @@ export class RaftNode {
     while (this.#clock.now() < deadline) {
       const st = this.#raw.status();
       if (st.role !== Role.Leader) throw this.#notLeaderError();
-      if (!st.confState.learners.includes(id)) throw new NodeError('RAFTKV_ERR_CONF_CHANGE', `${id} is no longer a learner (removed while it was catching up)`);
+      if (!st.confState.learners.includes(id)) throw confChangeRefused(`${id} is no longer a learner (removed while it was catching up)`);
       const pr = st.progress[id];
       // At least one entry acknowledged: on a short log "within 64 of the
       // commit" holds from match 0, and a node that never answered (a peer
@@ -1046,9 +1046,7 @@ export class RaftNode {
   }
 
   #notLeaderError(): NodeError {
-    const leader = this.#raw.leader;
-    if (!leader) return new NodeError('RAFTKV_ERR_NO_LEADER', 'no leader is known; retry shortly');
-    return new NodeError('RAFTKV_ERR_NOT_LEADER', `not the leader; the leader is ${leader}`, leader);
+    return notLeader(this.#raw.leader);
   }
 
   /** HTTP address of a member, for redirect hints. */

@@ -4,7 +4,7 @@
 
 import { SlotMap, type ShardAssignment } from '../common/slot-map.js';
 import { formatSlotRanges, keySlot } from '../common/slots.js';
-import { NodeError } from './errors.js';
+import { wrongShard } from '../common/errors.js';
 import type { KvCommand } from './kv-state.js';
 import { txnKeys } from './txn.js';
 import { typedKeys } from './types/registry.js';
@@ -63,11 +63,9 @@ export class ShardGuard {
       const owner = this.#map.indexOfSlot(slot);
       if (owner === this.#mine) continue;
       const s = this.#map.shards[owner]!;
-      throw new NodeError(
-        'RAFTKV_ERR_WRONG_SHARD',
+      throw wrongShard(
         `key ${JSON.stringify(key.length > 64 ? key.slice(0, 64) + '...' : key)} hashes to slot ${slot}, owned by shard ${s.id} (slots ${formatSlotRanges(s.slots)}); ` +
           `${this.#nodeId} serves shard ${this.shard}: send it to shard ${s.id} (or through the router)`,
-        '',
         { shard: s.id, slot },
       );
     }

@@ -9,7 +9,7 @@
 // change) is answered `compacted`, with the oldest revision it can serve.
 
 import { SYSTEM_PREFIX } from './command-validation.js';
-import { NodeError } from './errors.js';
+import { NodeError, revisionCompacted, shuttingDown } from '../common/errors.js';
 import type { KvWrite } from './kv-state.js';
 import { parseHeadKey } from './types/rows.js';
 
@@ -37,7 +37,7 @@ export interface Watcher {
 export const DEFAULT_WATCH_HISTORY = 100_000;
 
 export function compactedError(from: number, oldest: number): NodeError {
-  return new NodeError('RAFTKV_ERR_COMPACTED', `revision ${from} is compacted here; the oldest revision this node can serve from is ${oldest}`, '', { oldest });
+  return revisionCompacted(`revision ${from} is compacted here; the oldest revision this node can serve from is ${oldest}`, oldest);
 }
 
 export class WatchHub {
@@ -119,13 +119,13 @@ export class WatchHub {
     this.#head = 0;
     this.#floor = index;
     this.#last = index;
-    const err = new NodeError('RAFTKV_ERR_COMPACTED', `this node installed a snapshot at revision ${index}; watch again from there (or from another node)`, '', { oldest: index });
+    const err = revisionCompacted(`this node installed a snapshot at revision ${index}; watch again from there (or from another node)`, index);
     for (const { watcher } of this.#watchers) watcher.end(err);
     this.#watchers.clear();
   }
 
   close(reason: string): void {
-    for (const { watcher } of this.#watchers) watcher.end(new NodeError('RAFTKV_ERR_SHUTTING_DOWN', reason));
+    for (const { watcher } of this.#watchers) watcher.end(shuttingDown(reason));
     this.#watchers.clear();
   }
 

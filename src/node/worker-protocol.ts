@@ -1,5 +1,5 @@
 import type { LinkFilter } from '../transport/link-filter.js';
-import type { LogRecord } from './logger.js';
+import type { LogRecord } from '../common/logger.js';
 import type { NodeStatus } from './types.js';
 
 export type ParentToWorker =

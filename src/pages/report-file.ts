@@ -4,8 +4,13 @@
 
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
+import { RaftkvError } from '../common/errors.js';
 
-export class ReportFileError extends Error {}
+export class ReportFileError extends RaftkvError<'RAFTKV_ERR_REPORT_FILE'> {
+  constructor(message: string) {
+    super('RAFTKV_ERR_REPORT_FILE', message);
+  }
+}
 
 /** The parsed file, once `schema` accepts it; `what` names the kind of file in the error ("a raftkv bench result file"). */
 export function readReportFile(file: string, schema: z.ZodType, what: string, hint = ''): unknown {

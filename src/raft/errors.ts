@@ -1,6 +1,12 @@
 // Recoverable conditions are RaftErrors with stable codes; the fronts map these
 // codes to HTTP statuses and RESP replies in one place. A broken invariant is
 // an InvariantError: it means a bug, and the node must stop.
+//
+// Both have the shape of raftkv's RaftkvError (src/common/errors.ts: a name
+// and a stable RAFTKV_ERR_ code) without extending it: the core imports
+// nothing outside src/raft/, so that it stays a pure state machine anyone can
+// lift out. The fronts recognise a RaftError by its code (toNodeError), and
+// its codes are a subset of the client codes (test/common/errors.test.ts).
 
 import type { NodeId } from './types.js';
 
@@ -36,6 +42,8 @@ export const compacted = (index: number, first: number): RaftError =>
   new RaftError('RAFTKV_ERR_COMPACTED', `index ${index} is compacted; the log starts at ${first}`);
 
 export class InvariantError extends Error {
+  readonly code = 'RAFTKV_ERR_INVARIANT';
+
   constructor(message: string) {
     super(`raft invariant broken: ${message}`);
     this.name = 'InvariantError';

@@ -6,7 +6,7 @@
 
 import type { NodeApi } from '../api/node-api.js';
 import { checkKey } from '../api/kv-rules.js';
-import { NodeError } from '../node/errors.js';
+import { NodeError, RaftkvError, badRequest, notIntegerError } from '../common/errors.js';
 import { parseRedisInteger, type KvCommand, type KvResult, type KvState } from '../node/kv-state.js';
 import { bytesToStored } from '../node/stored-bytes.js';
 import type { ReadLevel } from '../node/types.js';
@@ -113,10 +113,9 @@ export interface ReadCommand extends CommandBase {
 }
 
 /** A reply past the connection's limits.maxReplyBytes; the connection words the error. */
-export class ReplyTooLarge extends Error {
+export class ReplyTooLarge extends RaftkvError<'RAFTKV_ERR_REPLY_TOO_LARGE'> {
   constructor() {
-    super('reply too large');
-    this.name = 'ReplyTooLarge';
+    super('RAFTKV_ERR_REPLY_TOO_LARGE', 'reply too large');
   }
 }
 
@@ -161,7 +160,7 @@ export function valueArg(b: Buffer): string {
 /** An integer argument; Redis's error otherwise. */
 export function intArg(b: Buffer): number {
   const n = parseRedisInteger(b.toString('latin1'));
-  if (n === undefined) throw new NodeError('RAFTKV_ERR_NOT_INTEGER', 'value is not an integer or out of range');
+  if (n === undefined) throw notIntegerError();
   return n;
 }
 
@@ -171,15 +170,15 @@ export function word(b: Buffer): string {
 }
 
 export function syntaxError(): NodeError {
-  return new NodeError('RAFTKV_ERR_BAD_REQUEST', 'syntax error');
+  return badRequest('syntax error');
 }
 
 export function wrongArity(name: string): NodeError {
-  return new NodeError('RAFTKV_ERR_BAD_REQUEST', `wrong number of arguments for '${name}' command`);
+  return badRequest(`wrong number of arguments for '${name}' command`);
 }
 
 export function unknownSubcommand(name: string, sub: Buffer): NodeError {
-  return new NodeError('RAFTKV_ERR_BAD_REQUEST', `unknown subcommand '${sub.toString('utf8').slice(0, 128)}'. Try ${name.toUpperCase()} HELP.`);
+  return badRequest(`unknown subcommand '${sub.toString('utf8').slice(0, 128)}'. Try ${name.toUpperCase()} HELP.`);
 }
 
 /** A meter per command (labelled by its lower-case name: a fixed set), made once per server. */

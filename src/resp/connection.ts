@@ -15,14 +15,14 @@ import type net from 'node:net';
 import { keyTooLong } from '../api/kv-rules.js';
 import type { KvCommand, KvResult } from '../node/kv-state.js';
 import type { Limits } from '../common/limits.js';
-import type { Logger } from '../node/logger.js';
+import type { Logger } from '../common/logger.js';
 import { RaftError } from '../raft/errors.js';
 import { errorReply, join, type Reply } from './encoder.js';
 import { RespError, respErrorReply } from './errors-resp.js';
 import { roleAllows } from '../security/auth.js';
 import { RespParser, type ParseResult } from './parser.js';
 import { ReplyTooLarge, keyArg, type ClientState, type Command, type CommandContext, type ServerView, type WriteCommand } from './command.js';
-import { NodeError, badRequest } from '../node/errors.js';
+import { NodeError, badRequest, tooLarge, unauthenticated } from '../common/errors.js';
 import type { Outcome } from '../node/request-meter.js';
 import { RespTransaction } from './transaction.js';
 import { ALLOWED_WHILE_SUBSCRIBED } from './commands/pubsub.js';
@@ -324,7 +324,7 @@ export class RespConnection {
     const name = args[0]!.toString('latin1').toLowerCase();
     const auth = this.#server.auth;
     // As Redis with requirepass: nothing but logging in (or leaving) before a login, not even an unknown command's error.
-    if (auth && this.client.user === undefined && !BEFORE_LOGIN.has(name)) return { args, reply: this.#error(new NodeError('RAFTKV_ERR_UNAUTHENTICATED', 'Authentication required.')) };
+    if (auth && this.client.user === undefined && !BEFORE_LOGIN.has(name)) return { args, reply: this.#error(unauthenticated('Authentication required.')) };
     const cmd = this.#server.commands.get(name);
     if (!cmd) return { args, reply: this.#error(unknownCommand(args)) };
     const user = this.client.user;
@@ -333,15 +333,15 @@ export class RespConnection {
       return { args, reply: this.#error(new RespError('NOPERM', `User ${user.user} has no permissions to run the '${name}' command`)) };
     }
     if (cmd.arity > 0 ? args.length !== cmd.arity : args.length < -cmd.arity) {
-      return { args, reply: this.#error(new NodeError('RAFTKV_ERR_BAD_REQUEST', `wrong number of arguments for '${name}' command`)) };
+      return { args, reply: this.#error(badRequest(`wrong number of arguments for '${name}' command`)) };
     }
     const bad = this.#checkArgs(cmd, args);
     if (bad) return { args, reply: this.#error(bad) };
     if (cmd.kind === 'read' && cmd.wholeKeyspace && this.#server.node.partial) {
-      return { args, reply: this.#error(new NodeError('RAFTKV_ERR_BAD_REQUEST', `${name.toUpperCase()} is not served by the router: send it to a node of each shard, or use the router's GET /keys`)) };
+      return { args, reply: this.#error(badRequest(`${name.toUpperCase()} is not served by the router: send it to a node of each shard, or use the router's GET /keys`)) };
     }
     if ((this.client.subscriptions?.count ?? 0) > 0 && !ALLOWED_WHILE_SUBSCRIBED.has(name)) {
-      return { args, reply: this.#error(new NodeError('RAFTKV_ERR_BAD_REQUEST', `Can't execute '${name}': only (P)SUBSCRIBE / (P)UNSUBSCRIBE / PING / QUIT are allowed in this context`)) };
+      return { args, reply: this.#error(badRequest(`Can't execute '${name}': only (P)SUBSCRIBE / (P)UNSUBSCRIBE / PING / QUIT are allowed in this context`)) };
     }
     return { args, cmd };
   }
@@ -362,7 +362,7 @@ export class RespConnection {
         if (n === 0) return badRequest('the key is empty');
         if (n > maxKeyBytes) return keyTooLong(maxKeyBytes);
       } else if ((cmd.kind === 'write' || cmd.kind === 'blocking') && n > maxValueBytes) {
-        return new NodeError('RAFTKV_ERR_TOO_LARGE', `the value is longer than ${maxValueBytes} bytes (limits.maxValueBytes)`);
+        return tooLarge(`the value is longer than ${maxValueBytes} bytes (limits.maxValueBytes)`);
       }
     }
     return undefined;
@@ -566,7 +566,7 @@ function unknownCommand(args: Buffer[]): NodeError {
     .slice(1, 20)
     .map((a) => `'${a.toString('utf8').slice(0, 128)}' `)
     .join('');
-  return new NodeError('RAFTKV_ERR_BAD_REQUEST', `unknown command '${args[0]!.toString('utf8').slice(0, 128)}', with args beginning with: ${shown}`);
+  return badRequest(`unknown command '${args[0]!.toString('utf8').slice(0, 128)}', with args beginning with: ${shown}`);
 }
 
 const HTTP_VERSION = /^HTTP\/\d/i;

@@ -1,7 +1,7 @@
 // The one mapping from error codes to RESP error replies. The first word of
 // a Redis error is its code: clients match on ERR, TRYAGAIN, ...
 
-import { toNodeError, type NodeErrorCode } from '../node/errors.js';
+import { toNodeError, type NodeErrorCode } from '../common/errors.js';
 import { RedisError } from '../node/types/reply.js';
 import { errorReply } from './encoder.js';
 

@@ -3,16 +3,17 @@
 // when it straddles chunks, and also reads inline commands: plain text lines
 // as typed into telnet, split like redis-cli splits them.
 
+import { RaftkvError } from '../common/errors.js';
+
 const CR = 13;
 const LF = 10;
 const STAR = 42;
 const DOLLAR = 36;
 
 /** A request the server cannot read; Redis answers `-ERR Protocol error: ...` and closes the connection. */
-export class RespProtocolError extends Error {
+export class RespProtocolError extends RaftkvError<'RAFTKV_ERR_RESP_PROTOCOL'> {
   constructor(message: string) {
-    super(`Protocol error: ${message}`);
-    this.name = 'RespProtocolError';
+    super('RAFTKV_ERR_RESP_PROTOCOL', `Protocol error: ${message}`);
   }
 }
 

@@ -9,7 +9,7 @@
 // `incrby`); a change of a hash, list, set or sorted set by Redis's name for
 // it (hset, lpush, sadd, zadd, rename_to...: src/node/types/events.ts).
 
-import { NodeError } from '../node/errors.js';
+import { NodeError } from '../common/errors.js';
 import { globMatcher } from '../node/scan.js';
 import type { WatchEvent, WatchHub } from '../node/watch-hub.js';
 import { array, bulk, integer, join, type Reply } from './encoder.js';

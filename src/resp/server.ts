@@ -8,7 +8,7 @@ import type { TlsMaterial } from '../security/tls-material.js';
 import type { NodeApi } from '../api/node-api.js';
 import { limitsWith, type Limits } from '../common/limits.js';
 import type { RequestMeter } from '../node/request-meter.js';
-import type { Logger } from '../node/logger.js';
+import type { Logger } from '../common/logger.js';
 import { commandMeters, type Command, type ServerView } from './command.js';
 import { COMMANDS } from './commands/index.js';
 import { RespConnection } from './connection.js';

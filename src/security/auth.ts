@@ -11,6 +11,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { RaftkvError } from '../common/errors.js';
 
 /** What a user may do: read keys and status; also write keys; also change membership and use the control API. */
 export const ROLES = ['readonly', 'readwrite', 'admin'] as const;
@@ -50,10 +51,9 @@ export const DEFAULT_USER = 'default';
 
 const MIN_TOKEN_CHARS = 16;
 
-export class AuthSetupError extends Error {
+export class AuthSetupError extends RaftkvError<'RAFTKV_ERR_AUTH_SETUP'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'AuthSetupError';
+    super('RAFTKV_ERR_AUTH_SETUP', message);
   }
 }
 

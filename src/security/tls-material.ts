@@ -12,6 +12,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { RaftkvError } from '../common/errors.js';
 
 /** File names, as the config and the flags give them. */
 export interface TlsFiles {
@@ -34,10 +35,9 @@ export interface ServedHost {
   where: string;
 }
 
-export class TlsSetupError extends Error {
+export class TlsSetupError extends RaftkvError<'RAFTKV_ERR_TLS_SETUP'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'TlsSetupError';
+    super('RAFTKV_ERR_TLS_SETUP', message);
   }
 }
 

@@ -3,13 +3,13 @@
 // the keys a read fetched from the shards are the ones its commands read.
 
 import type { NodeApi } from '../api/node-api.js';
-import { NodeError } from '../node/errors.js';
+import { NodeError, badRequest } from '../common/errors.js';
 import { KvState, type KvCommand, type KvResult } from '../node/kv-state.js';
 import { commandKeys } from '../node/shard-guard.js';
 import type { NodeStatus, ReadLevel } from '../node/types.js';
 import type { Router } from './router.js';
 
-const notHere = (what: string): NodeError => new NodeError('RAFTKV_ERR_BAD_REQUEST', `${what} is a node's operation, not the router's`);
+const notHere = (what: string): NodeError => badRequest(`${what} is a node's operation, not the router's`);
 
 /** What one RESP connection on the router sees as its node. */
 export function routerNodeApi(router: Router, addrs: { http: string; resp: string }): NodeApi {

@@ -5,7 +5,7 @@
 import type { Reply, RequestBase, Route } from '../api/router.js';
 import { parseJsonObject, parseReadLevel, validateKey } from '../api/kv-rules.js';
 import { mgetBody } from '../api/routes.js';
-import { NodeError, badRequest, wrongTypeError } from '../node/errors.js';
+import { badRequest, wrongTypeError, keyNotFound } from '../common/errors.js';
 import type { ReadLevel } from '../node/types.js';
 import type { Router } from './router.js';
 import { parseTxnBody, txnReply } from '../api/txn-route.js';
@@ -40,7 +40,7 @@ async function setKeys(ctx: RouterContext): Promise<Reply> {
 async function getKey(ctx: RouterContext): Promise<Reply> {
   const key = ctx.params[0]!;
   const value = await ctx.router.get(key, readLevel(ctx));
-  if (value === undefined) throw new NodeError('RAFTKV_ERR_NOT_FOUND', `key ${JSON.stringify(key)} not found`);
+  if (value === undefined) throw keyNotFound(key);
   if (ctx.query.has('raw')) {
     if (typeof value !== 'string') throw wrongTypeError();
     return { status: 200, raw: value, contentType: 'application/octet-stream' };

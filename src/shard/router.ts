@@ -5,7 +5,7 @@
 import { fromTagged, type FriendlyJson } from '../node/types/json.js';
 import type { TypedValue } from '../node/types/values.js';
 import { validateKey } from '../api/kv-rules.js';
-import { NodeError, badRequest } from '../node/errors.js';
+import { badRequest, crossSlot, internal } from '../common/errors.js';
 import type { KvCommand, KvResult, Ttl } from '../node/kv-state.js';
 import type { ReadLevel } from '../node/types.js';
 import { commandKeys } from '../node/shard-guard.js';
@@ -80,7 +80,7 @@ export class Router {
     }
     const v = a.json?.[key] as unknown;
     if (typeof v === 'object' && v !== null) return v as FriendlyJson;
-    if (typeof v !== 'string') throw new NodeError('RAFTKV_ERR_INTERNAL', `shard ${this.shardOf(key)} answered a read of ${JSON.stringify(key)} without its value`);
+    if (typeof v !== 'string') throw internal(`shard ${this.shardOf(key)} answered a read of ${JSON.stringify(key)} without its value`);
     return v;
   }
 
@@ -132,7 +132,7 @@ export class Router {
 
   async cas(key: string, expect: string | null, value: string): Promise<{ swapped: boolean; value: string | null }> {
     const r = check(await this.propose({ op: 'cas', key, expect, value }));
-    if (!('swapped' in r)) throw new NodeError('RAFTKV_ERR_INTERNAL', 'compare-and-swap answered without "swapped"');
+    if (!('swapped' in r)) throw internal('compare-and-swap answered without "swapped"');
     return { swapped: r.swapped, value: r.value };
   }
 
@@ -210,11 +210,9 @@ export class Router {
       const i = this.#map.indexOfKey(k);
       if (i === first) continue;
       const a = keys[0]!;
-      throw new NodeError(
-        'RAFTKV_ERR_CROSSSLOT',
+      throw crossSlot(
         `keys of one write must belong to one shard: ${JSON.stringify(a)} (slot ${keySlot(a)}) is on shard ${this.#clients[first]!.id}, ` +
           `${JSON.stringify(k)} (slot ${keySlot(k)}) on shard ${this.#clients[i]!.id}; a hash tag keeps keys together, e.g. {user1}.name and {user1}.email`,
-        '',
         { shards: `${this.#clients[first]!.id},${this.#clients[i]!.id}` },
       );
     }
@@ -227,8 +225,7 @@ function oneSlot(keys: readonly string[]): void {
   const slot = keySlot(keys[0]!);
   for (const k of keys) {
     if (keySlot(k) !== slot) {
-      throw new NodeError(
-        'RAFTKV_ERR_CROSSSLOT',
+      throw crossSlot(
         `keys of one transaction must hash to one slot: ${JSON.stringify(keys[0])} is in slot ${slot}, ${JSON.stringify(k)} in slot ${keySlot(k)}; a hash tag keeps keys together, e.g. {user1}.name and {user1}.email`,
       );
     }
@@ -238,5 +235,5 @@ function oneSlot(keys: readonly string[]): void {
 /** set, del and cas never fail in the state machine; a refusal here means a broken session. */
 function check(result: KvResult): KvResult {
   if (result.ok) return result;
-  throw new NodeError('RAFTKV_ERR_INTERNAL', `the shard refused the write: ${result.error}`);
+  throw internal(`the shard refused the write: ${result.error}`);
 }

@@ -3,7 +3,7 @@
 // writes there with the router's client session so a retry is applied at
 // most once, and retries reads, which change nothing, wherever they can go.
 
-import { NodeError, timeout, type NodeErrorCode } from '../node/errors.js';
+import { NodeError, timeout, type NodeErrorCode, noLeader } from '../common/errors.js';
 import { Forwarder } from '../node/forwarder.js';
 import { TOKEN_HEADER } from '../common/cluster-identity.js';
 import { realClock } from '../node/clock.js';
@@ -254,7 +254,7 @@ export class ShardClient {
       if (this.#leader === to.id) this.#setLeader(undefined, this.#term);
       void this.poll();
       const reason = e instanceof Error ? (e.name === 'AbortError' || e.name === 'TimeoutError' ? `no answer within ${this.#opts.attemptMs} ms` : String((e as { cause?: unknown }).cause ?? e.message)) : String(e);
-      return new NodeError('RAFTKV_ERR_NO_LEADER', `shard ${this.id}: ${to.id} could not be reached (${reason})`);
+      return noLeader(`shard ${this.id}: ${to.id} could not be reached (${reason})`);
     }
     switch (e.code) {
       case 'RAFTKV_ERR_NOT_LEADER':

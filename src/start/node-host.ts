@@ -5,7 +5,7 @@
 
 import { readlinkSync } from 'node:fs';
 import { getHeapStatistics } from 'node:v8';
-import { makeLogger, type LogLevel, type Logger } from '../node/logger.js';
+import { makeLogger, type LogLevel, type Logger } from '../common/logger.js';
 import { runNode, type NodeRunOptions, type RunningNode } from './run-node.js';
 import { applyLinkRule, type CrashKind, type ParentToWorker, type WorkerToParent } from '../node/worker-protocol.js';
 

@@ -6,7 +6,7 @@ import { startRespFront, type RespFront } from '../resp/server.js';
 import { Authenticator, type AuthTable } from '../security/auth.js';
 import { internalHttp } from '../security/internal-http.js';
 import { TOKEN_HEADER } from '../common/cluster-identity.js';
-import type { Logger } from '../node/logger.js';
+import type { Logger } from '../common/logger.js';
 import { RaftNode, type RaftNodeOptions } from '../node/raft-node.js';
 import type { NodeStatus } from '../node/types.js';
 

@@ -5,7 +5,7 @@
 import { routeMeters, serveHttp, type HttpFront } from '../api/http-server.js';
 import type { Limits } from '../common/limits.js';
 import type { SlotRange } from '../common/slots.js';
-import type { Logger } from '../node/logger.js';
+import type { Logger } from '../common/logger.js';
 import { startRespFront, type RespFront } from '../resp/server.js';
 import { Router } from '../shard/router.js';
 import { Authenticator, type AuthTable } from '../security/auth.js';

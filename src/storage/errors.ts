@@ -1,6 +1,8 @@
 // Errors of the storage layer, with stable codes like the rest of raftkv.
 // A store that refuses to open says which file and why, and leaves it as it was.
 
+import { RaftkvError } from '../common/errors.js';
+
 export type StorageErrorCode =
   /** The file is not a SQLite database, or fails `PRAGMA quick_check`, or its rows break an invariant. */
   | 'RAFTKV_ERR_STORAGE_CORRUPT'
@@ -13,15 +15,7 @@ export type StorageErrorCode =
   /** A call that would leave the stored state inconsistent (a gap in the log, applied beyond the log, ...). */
   | 'RAFTKV_ERR_STORAGE_INVARIANT';
 
-export class StorageError extends Error {
-  readonly code: StorageErrorCode;
-
-  constructor(code: StorageErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'StorageError';
-    this.code = code;
-  }
-}
+export class StorageError extends RaftkvError<StorageErrorCode> {}
 
 export const storeClosed = (): StorageError => new StorageError('RAFTKV_ERR_STORAGE_CLOSED', 'the store is closed');
 

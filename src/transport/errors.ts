@@ -1,21 +1,15 @@
 // Errors of the transport. A peer that sends something we cannot read loses
 // its connection; these errors say why, with stable codes for the logs.
 
+import { RaftkvError } from '../common/errors.js';
+
 export type TransportErrorCode =
   | 'RAFTKV_ERR_FRAME_TOO_LARGE'
   | 'RAFTKV_ERR_BAD_FRAME'
   | 'RAFTKV_ERR_BAD_HELLO'
   | 'RAFTKV_ERR_BAD_ADDRESS';
 
-export class TransportError extends Error {
-  readonly code: TransportErrorCode;
-
-  constructor(code: TransportErrorCode, message: string) {
-    super(message);
-    this.name = 'TransportError';
-    this.code = code;
-  }
-}
+export class TransportError extends RaftkvError<TransportErrorCode> {}
 
 export const frameTooLarge = (bytes: number, max: number): TransportError =>
   new TransportError('RAFTKV_ERR_FRAME_TOO_LARGE', `frame of ${bytes} bytes exceeds the limit of ${max} bytes`);

@@ -12,7 +12,7 @@ import { listenUws, type ListeningServer } from '../../src/api/http-uws.js';
 import type { RequestContext } from '../../src/api/router.js';
 import { ROUTES } from '../../src/api/routes.js';
 import { newClusterToken, TOKEN_HEADER } from '../../src/common/cluster-identity.js';
-import { silentLogger } from '../../src/node/logger.js';
+import { silentLogger } from '../../src/common/logger.js';
 import { runNode, type RunningNode } from '../../src/start/run-node.js';
 import { freePorts } from '../helpers/ports.js';
 import { rawHttp, type RawResponse } from '../helpers/raw-http.js';

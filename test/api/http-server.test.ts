@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { serveHttp, type HttpFront } from '../../src/api/http-server.js';
 import type { RequestBase, Route } from '../../src/api/router.js';
 import { crossSite } from '../../src/api/same-origin.js';
-import { makeLogger, type LogRecord } from '../../src/node/logger.js';
+import { makeLogger, type LogRecord } from '../../src/common/logger.js';
 import { rawHttp, sendAndLeave, type RawExchange } from '../helpers/raw-http.js';
 
 const LIMIT = 1000;

@@ -2,7 +2,8 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RespProtocolError, RespReplyParser } from '../../bench/load/resp-reply-parser.js';
+import { RespReplyParser } from '../../bench/load/resp-reply-parser.js';
+import { RespProtocolError } from '../../src/resp/parser.js';
 
 function replies(input: string, byteByByte: boolean): string[] {
   const p = new RespReplyParser();

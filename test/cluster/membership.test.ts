@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { silentLogger } from '../../src/node/logger.js';
+import { silentLogger } from '../../src/common/logger.js';
 import { runNode, type RunningNode } from '../../src/start/run-node.js';
 import { freePorts } from '../helpers/ports.js';
 import { TestCluster, http, writeMany } from '../helpers/test-cluster.js';

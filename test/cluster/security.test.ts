@@ -18,7 +18,7 @@ import { startControlServer, type ControlServer } from '../../src/cluster/contro
 import type { ClusterConfig } from '../../src/cluster/config.js';
 import { runCtl } from '../../src/cluster/ctl.js';
 import { clusterIdentity } from '../../src/common/cluster-identity.js';
-import { makeLogger } from '../../src/node/logger.js';
+import { makeLogger } from '../../src/common/logger.js';
 import { runNode, type RunningNode } from '../../src/start/run-node.js';
 import { MessageType } from '../../src/raft/types.js';
 import { Authenticator } from '../../src/security/auth.js';

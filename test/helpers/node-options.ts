@@ -3,7 +3,7 @@
 // networks find peers by id).
 
 import type { NodeOptions } from '../../src/node/raft-node.js';
-import type { Logger } from '../../src/node/logger.js';
+import type { Logger } from '../../src/common/logger.js';
 import type { MemberAddrs } from '../../src/node/types.js';
 
 export const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };

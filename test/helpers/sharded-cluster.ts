@@ -8,7 +8,7 @@ import path from 'node:path';
 import { parseClusterConfig, type ClusterConfig } from '../../src/cluster/config.js';
 import { Launcher } from '../../src/cluster/launcher.js';
 import type { Isolation } from '../../src/cluster/node-proc.js';
-import { formatRecord, makeLogger, type LogRecord } from '../../src/node/logger.js';
+import { formatRecord, makeLogger, type LogRecord } from '../../src/common/logger.js';
 import { runRouter, type RunningRouter } from '../../src/start/run-router.js';
 import { freePorts } from './ports.js';
 import { sleep } from './test-cluster.js';

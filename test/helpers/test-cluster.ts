@@ -8,7 +8,7 @@ import { parseClusterConfig, type ClusterConfig } from '../../src/cluster/config
 import { Launcher } from '../../src/cluster/launcher.js';
 import type { Isolation } from '../../src/cluster/node-proc.js';
 import type { Limits } from '../../src/common/limits.js';
-import { formatRecord, type LogRecord } from '../../src/node/logger.js';
+import { formatRecord, type LogRecord } from '../../src/common/logger.js';
 import type { NodeStatus } from '../../src/node/types.js';
 import { TOKEN_HEADER } from '../../src/common/cluster-identity.js';
 import { freePorts } from './ports.js';

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { commandProblem, envelopeProblem, validateCommand, validateEnvelope } from '../../src/node/command-validation.js';
-import { NodeError } from '../../src/node/errors.js';
+import { NodeError } from '../../src/common/errors.js';
 import { limitsWith } from '../../src/common/limits.js';
 
 const limits = limitsWith({ maxKeyBytes: 8, maxValueBytes: 16 });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { encodeEnvelope } from '../../src/node/kv-state.js';
-import { makeLogger, type LogRecord } from '../../src/node/logger.js';
+import { makeLogger, type LogRecord } from '../../src/common/logger.js';
 import { runNode, type NodeRunOptions, type RunningNode } from '../../src/start/run-node.js';
 import { newClusterToken } from '../../src/common/cluster-identity.js';
 import { EntryKind } from '../../src/raft/index.js';

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { RaftNode } from '../../src/node/raft-node.js';
-import { NodeError } from '../../src/node/errors.js';
+import { NodeError } from '../../src/common/errors.js';
 import { Role, SeededRand } from '../../src/raft/index.js';
 import { MemoryStore } from '../../src/storage/memory-store.js';
 import { ManualClock } from '../helpers/manual-clock.js';

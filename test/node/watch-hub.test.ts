@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { WatchHub, type WatchEvent } from '../../src/node/watch-hub.js';
-import { NodeError } from '../../src/node/errors.js';
+import { NodeError } from '../../src/common/errors.js';
 
 const put = (key: string, rev: number) => ({ key, value: `v${rev}`, rev });
 

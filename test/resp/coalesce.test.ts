@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import type { NodeApi } from '../../src/api/node-api.js';
 import { KvState, type KvResult } from '../../src/node/kv-state.js';
 import { limitsWith } from '../../src/common/limits.js';
-import { silentLogger } from '../../src/node/logger.js';
+import { silentLogger } from '../../src/common/logger.js';
 import type { Command, ServerView } from '../../src/resp/command.js';
 import { COMMANDS } from '../../src/resp/commands/index.js';
 import { RespConnection } from '../../src/resp/connection.js';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { NodeApi } from '../../src/api/node-api.js';
 import { KvState } from '../../src/node/kv-state.js';
-import { makeLogger, type LogRecord } from '../../src/node/logger.js';
+import { makeLogger, type LogRecord } from '../../src/common/logger.js';
 import { startRespFront, type RespFront } from '../../src/resp/server.js';
 import { RespTestClient } from '../helpers/resp-client.js';
 

@@ -22,9 +22,9 @@ import {
   type SeededRand,
 } from '../../src/raft/index.js';
 import type { NodeObserver } from '../../src/node/deps.js';
-import { NodeError } from '../../src/node/errors.js';
+import { NodeError } from '../../src/common/errors.js';
 import { decodeEnvelope, type Envelope, type KvResult, type KvState } from '../../src/node/kv-state.js';
-import type { Logger } from '../../src/node/logger.js';
+import type { Logger } from '../../src/common/logger.js';
 import { toTagged } from '../../src/node/types/json.js';
 import type { TypedValue } from '../../src/node/types/values.js';
 import { RaftNode, type NodeOptions } from '../../src/node/raft-node.js';

@@ -2,6 +2,8 @@
 // plain JSON (it is kept in client sessions and travels between nodes), and
 // the errors Redis words, which both fronts pass on word for word.
 
+import { RaftkvError } from '../../common/errors.js';
+
 /** A bulk string (stored form), an integer, nil, a status, a nil array, or an array of replies. */
 export type TypedReply = string | number | null | { status: string } | { nilArray: true } | TypedReply[];
 
@@ -13,13 +15,12 @@ export const NIL_ARRAY: TypedReply = { nilArray: true };
  * errors, and the RESP front's own, which calls it RespError); a command that
  * throws one changed nothing.
  */
-export class RedisError extends Error {
-  readonly word: string;
-
-  constructor(word: string, message: string) {
-    super(message);
-    this.name = 'RedisError';
-    this.word = word;
+export class RedisError extends RaftkvError<'RAFTKV_ERR_REDIS'> {
+  constructor(
+    readonly word: string,
+    message: string,
+  ) {
+    super('RAFTKV_ERR_REDIS', message);
   }
 }
 

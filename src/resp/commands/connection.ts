@@ -1,7 +1,7 @@
 // Commands about the connection and the server: no data, no read barrier.
 
 import { parseReadLevel } from '../../api/kv-rules.js';
-import { NodeError } from '../../node/errors.js';
+import { badRequest } from '../../common/errors.js';
 import { OK, bulk, bulkBytes, integer, simple, structured, type Structured } from '../encoder.js';
 import { RespError } from '../errors-resp.js';
 import { infoText } from '../info.js';
@@ -21,7 +21,7 @@ const ping = local('ping', -1, { summary: 'Returns PONG, or the message.', group
 const echo = local('echo', 2, { summary: 'Returns the message.', group: 'connection', since: '1.0.0', args: [{ name: 'message', type: 'string' }] }, (args) => bulkBytes(args[1]!));
 
 const select = local('select', 2, { summary: 'Selects a database: raftkv has one, 0.', group: 'connection', since: '1.0.0', args: [{ name: 'index', type: 'integer' }] }, (args) => {
-  if (intArg(args[1]!) !== 0) throw new NodeError('RAFTKV_ERR_BAD_REQUEST', 'DB index is out of range');
+  if (intArg(args[1]!) !== 0) throw badRequest('DB index is out of range');
   return OK;
 });
 
@@ -74,7 +74,7 @@ const config = local(
   (args) => {
     const sub = word(args[1]!);
     if (sub === 'GET') {
-      if (args.length < 3) throw new NodeError('RAFTKV_ERR_BAD_REQUEST', "wrong number of arguments for 'config|get' command");
+      if (args.length < 3) throw badRequest("wrong number of arguments for 'config|get' command");
       const out: Structured[] = [];
       for (const [k, v] of Object.entries(CONFIG_VALUES)) {
         if (args.slice(2).some((p) => globMatch(p.toString('latin1').toLowerCase(), k))) out.push(k, v);
@@ -95,7 +95,7 @@ const client = local(
   (args, ctx) => {
     const sub = word(args[1]!);
     const exactly = (n: number): void => {
-      if (args.length !== n) throw new NodeError('RAFTKV_ERR_BAD_REQUEST', `wrong number of arguments for 'client|${sub.toLowerCase()}' command`);
+      if (args.length !== n) throw badRequest(`wrong number of arguments for 'client|${sub.toLowerCase()}' command`);
     };
     switch (sub) {
       case 'ID':
@@ -127,7 +127,7 @@ const client = local(
 
 function clientName(b: Buffer): string {
   const name = b.toString('utf8');
-  if (/[\s\x00-\x1f\x7f]/.test(name)) throw new NodeError('RAFTKV_ERR_BAD_REQUEST', 'Client names cannot contain spaces, newlines or special characters.');
+  if (/[\s\x00-\x1f\x7f]/.test(name)) throw badRequest('Client names cannot contain spaces, newlines or special characters.');
   return name;
 }
 
@@ -139,7 +139,7 @@ const hello = local(
   (args, ctx) => {
     if (args.length > 1) {
       const v = Number(args[1]!.toString('latin1'));
-      if (!Number.isInteger(v)) throw new NodeError('RAFTKV_ERR_BAD_REQUEST', 'Protocol version is not an integer or out of range');
+      if (!Number.isInteger(v)) throw badRequest('Protocol version is not an integer or out of range');
       if (v !== 2) throw new RespError('NOPROTO', 'sorry, this protocol version is not supported');
     }
     let name: string | undefined;

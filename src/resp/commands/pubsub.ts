@@ -2,7 +2,7 @@
 // of this node's changes (src/resp/pubsub.ts). raftkv has no PUBLISH: the
 // only messages are the keyspace's own.
 
-import { NodeError } from '../../node/errors.js';
+import { badRequest } from '../../common/errors.js';
 import type { Command, CommandContext, LocalCommand } from '../command.js';
 import type { Reply } from '../encoder.js';
 import { Subscriptions } from '../pubsub.js';
@@ -10,7 +10,7 @@ import { Subscriptions } from '../pubsub.js';
 function subscriptions(ctx: CommandContext): Subscriptions {
   if (!ctx.client.subscriptions) {
     const hub = ctx.server.node.watch;
-    if (!hub) throw new NodeError('RAFTKV_ERR_BAD_REQUEST', 'keyspace notifications come from the nodes, not the router: subscribe on a node of the shard');
+    if (!hub) throw badRequest('keyspace notifications come from the nodes, not the router: subscribe on a node of the shard');
     ctx.client.subscriptions = new Subscriptions(hub, ctx.client.push);
   }
   return ctx.client.subscriptions;

@@ -3,7 +3,7 @@
 // state machine command, so retries and concurrent clients are exact.
 
 import { checkResult } from '../../api/kv-rules.js';
-import { wrongTypeError } from '../../node/errors.js';
+import { wrongTypeError } from '../../common/errors.js';
 import type { KvCommand, KvResult, KvState, Ttl } from '../../node/kv-state.js';
 import { TTL_ARG_DOCS, setExpiryOption } from './expiry.js';
 import { storedByteLength } from '../../node/stored-bytes.js';
