@@ -10,7 +10,8 @@
 
 import { DEFAULT_LIMITS } from '../src/common/limits.js';
 import { validateCommand } from '../src/node/command-validation.js';
-import { KvState, decodeEnvelope, encodeEnvelope, type KvResult, type KvWrite, type SessionWrite } from '../src/node/kv-state.js';
+import { KvState, decodeEnvelope, encodeEnvelope, type KvResult, type SessionWrite } from '../src/node/kv-state.js';
+import type { KvWrite } from '../src/common/kv-write.js';
 import { EntryKind, MessageType, type Entry, type Message } from '../src/raft/types.js';
 import { crc32 } from '../src/raft/snapshot.js';
 import type { WriteCommand } from '../src/resp/command.js';

@@ -21,7 +21,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EntryKind, type Entry } from '../src/raft/types.js';
-import { SqliteStore, type Durability, type KvWrite } from '../src/storage/sqlite-store.js';
+import { SqliteStore, type Durability } from '../src/storage/sqlite-store.js';
+import type { KvWrite } from '../src/common/kv-write.js';
 
 const SIZES = [1, 8, 64, 256];
 

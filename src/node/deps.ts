@@ -6,7 +6,8 @@
 // production class, with the same signatures, so those classes satisfy it as they are.
 
 import type { Entry, Message, NodeId, Rand, RaftConfig, SnapshotMeta } from '../raft/index.js';
-import type { CapturedSnapshot, KvWrite, LoadedState, PersistRequest, SessionWrite } from '../storage/types.js';
+import type { CapturedSnapshot, LoadedState, PersistRequest, SessionRow } from '../storage/types.js';
+import type { KvWrite } from '../common/kv-write.js';
 import type { LinkFilter } from '../transport/link-filter.js';
 import type { InboundStats, PeerStats } from '../transport/tcp-transport.js';
 import type { Clock } from './clock.js';
@@ -28,7 +29,7 @@ export interface NodeStore {
   /** One ready's worth: entries, hard state, a snapshot chunk received, a snapshot installed. */
   persist(rd: PersistRequest): Promise<void>;
   /** The state machine's writes for entries up to `appliedIndex`. */
-  applyBatch(writes: readonly KvWrite[], sessions: readonly SessionWrite[], appliedIndex: number, expiredSessions?: readonly string[]): Promise<void>;
+  applyBatch(writes: readonly KvWrite[], sessions: readonly SessionRow[], appliedIndex: number, expiredSessions?: readonly string[]): Promise<void>;
   /** A copy of the applied state, to send to followers that fell behind the log. */
   captureSnapshot(): Promise<CapturedSnapshot>;
   /** Bytes of the snapshot taken at `index`, for one chunk sent to a follower. */

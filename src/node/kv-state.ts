@@ -11,6 +11,7 @@ import { runTyped, typedKeys, type TypedKvCommand, type TypedOutcome } from './t
 import type { TypedValue } from './types/values.js';
 import type { TypedReply } from './types/reply.js';
 import { runTxn, type TxnCompare, type TxnHost } from './txn.js';
+import type { KvWrite } from '../common/kv-write.js';
 
 export type { Ttl } from './expiry.js';
 export type { TxnCompare } from './txn.js';
@@ -79,17 +80,6 @@ export interface Envelope {
   /** The leader's clock (ms since the epoch) when it proposed the entry: the state machine's time (expiry.ts). */
   t?: number;
   cmd: KvCommand;
-}
-
-export interface KvWrite {
-  key: string;
-  value: string | null;
-  /** The revision (log index) of the write; absent for the state machine's own records. */
-  rev?: number;
-  /** A deletion because the key's deadline passed (a watch reports it as `expire`). */
-  expired?: boolean;
-  /** Redis's name for a change of a hash, list, set or sorted set (its head row's put): hset, lpush... (types/events.ts). */
-  event?: string;
 }
 
 export interface Session {

@@ -25,8 +25,9 @@ import type { ShardAssignment } from '../common/slot-map.js';
 import { ShardGuard, commandKeys } from './shard-guard.js';
 import { validateCommand, validateEnvelope } from './command-validation.js';
 import { WritePipeline, type AppliedEntry } from './write-pipeline.js';
-import { KvState, decodeEnvelope, encodeEnvelope, type Envelope, type KvCommand, type KvResult, type KvWrite, type Session, type SessionWrite } from './kv-state.js';
-import { DEFAULT_APPLY_DELAY_MS, type SessionWrite as StoredSessionWrite } from '../storage/types.js';
+import { KvState, decodeEnvelope, encodeEnvelope, type Envelope, type KvCommand, type KvResult, type Session, type SessionWrite } from './kv-state.js';
+import type { KvWrite } from '../common/kv-write.js';
+import { DEFAULT_APPLY_DELAY_MS, type SessionRow } from '../storage/types.js';
 import { clusterIdentity, type ClusterIdentity } from '../common/cluster-identity.js';
 import { limitsWith, type Limits } from '../common/limits.js';
 import type { Logger } from '../common/logger.js';
@@ -1064,8 +1065,8 @@ function sessionsFromStore(rows: Map<string, { seq: number; result: string; inde
   return out;
 }
 
-function sessionsToStore(writes: SessionWrite[]): { upserts: StoredSessionWrite[]; expired: string[] } {
-  const upserts: StoredSessionWrite[] = [];
+function sessionsToStore(writes: SessionWrite[]): { upserts: SessionRow[]; expired: string[] } {
+  const upserts: SessionRow[] = [];
   const expired: string[] = [];
   for (const w of writes) {
     if (w.session === null) expired.push(w.client);

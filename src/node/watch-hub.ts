@@ -10,7 +10,7 @@
 
 import { SYSTEM_PREFIX } from './command-validation.js';
 import { NodeError, revisionCompacted, shuttingDown } from '../common/errors.js';
-import type { KvWrite } from './kv-state.js';
+import type { KvWrite } from '../common/kv-write.js';
 import { parseHeadKey } from './types/rows.js';
 
 export type WatchEventType = 'put' | 'delete' | 'expire';

@@ -11,7 +11,8 @@
 
 import type { Entry, HardState, SnapshotMeta } from '../raft/types.js';
 import { StorageError, brokenInvariant, storeClosed } from './errors.js';
-import type { CapturedSnapshot, KvWrite, LoadedState, PersistRequest, SessionWrite } from './types.js';
+import type { CapturedSnapshot, LoadedState, PersistRequest, SessionRow } from './types.js';
+import type { KvWrite } from '../common/kv-write.js';
 
 /** A session as the in-memory stores keep it (the simulator's disk uses the same shapes). */
 export interface StoredSession {
@@ -90,7 +91,7 @@ export class MemoryStore {
   }
 
   /** Within a batch the last write of a key wins; expiry goes first, so a session written in the batch is live. */
-  applyBatch(writes: readonly KvWrite[], sessions: readonly SessionWrite[], appliedIndex: number, expiredSessions: readonly string[] = []): Promise<void> {
+  applyBatch(writes: readonly KvWrite[], sessions: readonly SessionRow[], appliedIndex: number, expiredSessions: readonly string[] = []): Promise<void> {
     return this.#run(() => {
       if (appliedIndex < this.#applied) throw brokenInvariant(`applyBatch: applied index would go back from ${this.#applied} to ${appliedIndex}`);
       if (appliedIndex > this.#tip()) throw brokenInvariant(`applyBatch: applied index ${appliedIndex} is beyond the stored log (it ends at ${this.#tip()})`);

@@ -28,9 +28,10 @@ import { list, placeholders, writeRows } from './multi-row.js';
 import { BlobLiterals, int, SqlScript, text } from './sql-script.js';
 import { SnapshotCapture } from './snapshot-capture.js';
 import { SnapshotFiles } from './snapshot-files.js';
-import type { CapturedSnapshot, Durability, KvWrite, LoadedState, LogRow, OpenOptions, PersistRequest, SessionWrite } from './types.js';
+import type { CapturedSnapshot, Durability, LoadedState, LogRow, OpenOptions, PersistRequest, SessionRow } from './types.js';
+import type { KvWrite } from '../common/kv-write.js';
 
-export type { CapturedSnapshot, Durability, KvWrite, LoadedState, LogRow, OpenOptions, PersistRequest, SessionWrite } from './types.js';
+export type { CapturedSnapshot, Durability, LoadedState, LogRow, OpenOptions, PersistRequest, SessionRow } from './types.js';
 
 export const DB_FILE = 'raftkv.db';
 const NO_HARD_STATE: HardState = { term: 0, vote: '', commit: 0 };
@@ -319,7 +320,7 @@ export class SqliteStore {
    * all in ONE transaction, so state and applied index never disagree.
    * Within a batch the last write of a key wins.
    */
-  applyBatch(writes: readonly KvWrite[], sessions: readonly SessionWrite[], appliedIndex: number, expiredSessions: readonly string[] = []): Promise<void> {
+  applyBatch(writes: readonly KvWrite[], sessions: readonly SessionRow[], appliedIndex: number, expiredSessions: readonly string[] = []): Promise<void> {
     if (this.#applyDelayMs === 0) return this.#applyNow(writes, sessions, appliedIndex, expiredSessions);
     if (this.#closed) return Promise.reject(storeClosed());
     try {
@@ -343,7 +344,7 @@ export class SqliteStore {
     if (!held) return Promise.resolve();
     this.#held = undefined;
     clearTimeout(held.timer);
-    const sessions: SessionWrite[] = [];
+    const sessions: SessionRow[] = [];
     const expired: string[] = [];
     for (const [client, w] of held.sessions) {
       if (w) sessions.push(w);
@@ -360,7 +361,7 @@ export class SqliteStore {
     return this.#exclusive(fn);
   }
 
-  #applyNow(writes: readonly KvWrite[], sessions: readonly SessionWrite[], appliedIndex: number, expiredSessions: readonly string[]): Promise<void> {
+  #applyNow(writes: readonly KvWrite[], sessions: readonly SessionRow[], appliedIndex: number, expiredSessions: readonly string[]): Promise<void> {
     if (!this.#bound) return this.#joinGroup({ apply: { writes, sessions, appliedIndex, expiredSessions } });
     return this.#exclusive(async () => {
       const db = this.#db;
@@ -670,7 +671,7 @@ const DEFAULT_APPLY_MAX_ROWS = 10_000;
 interface HeldApply {
   kv: Map<string, KvWrite>;
   /** A client's session row, or null: expired. */
-  sessions: Map<string, SessionWrite | null>;
+  sessions: Map<string, SessionRow | null>;
   appliedIndex: number;
   timer: NodeJS.Timeout | undefined;
   done: Promise<void>;
@@ -693,7 +694,7 @@ function newHeldApply(appliedIndex: number): HeldApply {
 /** One call of a write group: a plain log write (no snapshot), or an apply batch. */
 interface GroupPart {
   persist?: PersistRequest;
-  apply?: { writes: readonly KvWrite[]; sessions: readonly SessionWrite[]; appliedIndex: number; expiredSessions: readonly string[] };
+  apply?: { writes: readonly KvWrite[]; sessions: readonly SessionRow[]; appliedIndex: number; expiredSessions: readonly string[] };
 }
 
 interface WriteGroup {
@@ -732,8 +733,8 @@ function lastWriteWins(writes: readonly KvWrite[]): { upserts: [string, string, 
   return { upserts, deletes };
 }
 
-function lastSessionWins(sessions: readonly SessionWrite[]): SessionWrite[] {
-  const rows = new Map<string, SessionWrite>();
+function lastSessionWins(sessions: readonly SessionRow[]): SessionRow[] {
+  const rows = new Map<string, SessionRow>();
   for (const s of sessions) rows.set(s.client, s);
   return [...rows.values()];
 }

@@ -4,16 +4,8 @@ import type { Entry, HardState, PersistedState, SnapshotChunk, SnapshotMeta } fr
 
 export type Durability = 'fsync' | 'os';
 
-/** One key's new value; `null` deletes it. */
-export interface KvWrite {
-  key: string;
-  value: string | null;
-  /** The key's revision (the log index that wrote it); 0 when absent. */
-  rev?: number;
-}
-
-/** Exactly-once table: the last applied seq per client, with its JSON result. */
-export interface SessionWrite {
+/** A row of the exactly-once table: the last applied seq per client, with its JSON result. */
+export interface SessionRow {
   client: string;
   seq: number;
   result: string;

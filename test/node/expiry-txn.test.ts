@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { KvState, type Envelope, type KvCommand, type KvWrite, type SessionWrite } from '../../src/node/kv-state.js';
+import { KvState, type Envelope, type KvCommand, type SessionWrite } from '../../src/node/kv-state.js';
+import type { KvWrite } from '../../src/common/kv-write.js';
 import { ExpiryIndex } from '../../src/node/expiry.js';
 import { validateCommand } from '../../src/node/command-validation.js';
 import { DEFAULT_LIMITS } from '../../src/common/limits.js';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { KvState, decodeEnvelope, encodeEnvelope, parseRedisInteger, type KvWrite, type SessionWrite } from '../../src/node/kv-state.js';
+import { KvState, decodeEnvelope, encodeEnvelope, parseRedisInteger, type SessionWrite } from '../../src/node/kv-state.js';
+import type { KvWrite } from '../../src/common/kv-write.js';
 import { bytesToStored, isBinaryForm } from '../../src/node/stored-bytes.js';
 
 function run(kv: KvState, env: Parameters<KvState['apply']>[0], index: number) {

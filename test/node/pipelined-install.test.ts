@@ -11,7 +11,8 @@ import { RaftNode } from '../../src/node/raft-node.js';
 import type { NodeStore, NodeTransport, TransportCallbacks } from '../../src/node/deps.js';
 import { EntryKind, MessageType, SeededRand, crc32, type SnapshotMeta } from '../../src/raft/index.js';
 import { MemoryStore } from '../../src/storage/memory-store.js';
-import type { KvWrite, PersistRequest, SessionWrite } from '../../src/storage/types.js';
+import type { PersistRequest, SessionRow } from '../../src/storage/types.js';
+import type { KvWrite } from '../../src/common/kv-write.js';
 import { LinkFilter } from '../../src/transport/link-filter.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { nodeOptions } from '../helpers/node-options.js';
@@ -43,7 +44,7 @@ class GatedStore implements NodeStore {
 
   load = () => this.#run(() => this.inner.load());
   persist = (rd: PersistRequest) => this.#run(() => this.inner.persist(rd), true);
-  applyBatch = (w: readonly KvWrite[], s: readonly SessionWrite[], i: number, e?: readonly string[]) => this.#run(() => this.inner.applyBatch(w, s, i, e));
+  applyBatch = (w: readonly KvWrite[], s: readonly SessionRow[], i: number, e?: readonly string[]) => this.#run(() => this.inner.applyBatch(w, s, i, e));
   captureSnapshot = () => this.#run(() => this.inner.captureSnapshot());
   readSnapshotChunk = (i: number, o: number, l: number) => this.#run(() => this.inner.readSnapshotChunk(i, o, l));
   recordSnapshot = (m: SnapshotMeta) => this.#run(() => this.inner.recordSnapshot(m));

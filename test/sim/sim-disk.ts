@@ -16,7 +16,8 @@
 import type { Entry, HardState, SnapshotChunk, SnapshotMeta } from '../../src/raft/index.js';
 import type { NodeStore } from '../../src/node/deps.js';
 import { StorageError, brokenInvariant, storeClosed } from '../../src/storage/errors.js';
-import type { CapturedSnapshot, KvWrite, LoadedState, PersistRequest, SessionWrite } from '../../src/storage/types.js';
+import type { CapturedSnapshot, LoadedState, PersistRequest, SessionRow } from '../../src/storage/types.js';
+import type { KvWrite } from '../../src/common/kv-write.js';
 import type { EventQueue } from './event-queue.js';
 import type { LogVersion } from './invariants.js';
 import type { Life } from './sim-clock.js';
@@ -266,7 +267,7 @@ export class SimDisk {
   }
 
   /** Within a batch the last write of a key wins; expiry goes first, so a session written in the batch is live. */
-  #applyBatch(writes: readonly KvWrite[], sessions: readonly SessionWrite[], appliedIndex: number, expired: readonly string[]): void {
+  #applyBatch(writes: readonly KvWrite[], sessions: readonly SessionRow[], appliedIndex: number, expired: readonly string[]): void {
     if (appliedIndex < this.applied) throw brokenInvariant(`applyBatch: applied index would go back from ${this.applied} to ${appliedIndex}`);
     if (appliedIndex > this.#tip()) throw brokenInvariant(`applyBatch: applied index ${appliedIndex} is beyond the stored log (it ends at ${this.#tip()})`);
     for (const w of writes) {

@@ -9,7 +9,7 @@
 // Keys past their deadline are hidden (`hidden`): absent to every command,
 // whatever their type, until the state machine deletes them.
 
-import type { KvWrite } from '../kv-state.js';
+import type { KvWrite } from '../../common/kv-write.js';
 import { wrongType } from './reply.js';
 import { eventOf } from './events.js';
 import { headKey, parseHeadKey, parseRowKey, rowKey } from './rows.js';

@@ -3,7 +3,7 @@
 // arguments as sent, so a retry, a forwarded batch or a transaction holds it
 // like any other command.
 
-import type { KvWrite } from '../kv-state.js';
+import type { KvWrite } from '../../common/kv-write.js';
 import { keysOf, type TypedCommand } from './command.js';
 import { GENERIC_COMMANDS } from './generic.js';
 import { HASH_COMMANDS } from './hash.js';
