@@ -50,7 +50,7 @@ export type NodeErrorCode =
   | 'RAFTKV_ERR_INTERNAL';
 
 // The codes at run time, to recognise one on an error from elsewhere (the Raft core's, a peer's answer).
-const NODE_ERROR_CODES: Record<NodeErrorCode, true> = {
+const CODE_SET: Record<NodeErrorCode, true> = {
   RAFTKV_ERR_NOT_LEADER: true,
   RAFTKV_ERR_NO_LEADER: true,
   RAFTKV_ERR_PROPOSAL_DROPPED: true,
@@ -74,8 +74,10 @@ const NODE_ERROR_CODES: Record<NodeErrorCode, true> = {
   RAFTKV_ERR_INTERNAL: true,
 };
 
+export const NODE_ERROR_CODES = Object.keys(CODE_SET) as readonly NodeErrorCode[];
+
 export function isNodeErrorCode(code: unknown): code is NodeErrorCode {
-  return typeof code === 'string' && Object.hasOwn(NODE_ERROR_CODES, code);
+  return typeof code === 'string' && Object.hasOwn(CODE_SET, code);
 }
 
 /** An error a request is answered with, by a node or the router, over HTTP or RESP. */
