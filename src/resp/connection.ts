@@ -21,7 +21,7 @@ import { errorReply, join, type Reply } from './encoder.js';
 import { RespError, respErrorReply } from './errors-resp.js';
 import { roleAllows } from '../security/auth.js';
 import { RespParser, type ParseResult } from './parser.js';
-import { ReplyTooLarge, keyArg, type ClientState, type Command, type CommandContext, type ServerView, type WriteCommand } from './command.js';
+import { ReplyTooLarge, keyArg, wrongArity, type ClientState, type Command, type CommandContext, type ServerView, type WriteCommand } from './command.js';
 import { NodeError, badRequest, tooLarge, unauthenticated } from '../common/errors.js';
 import type { Outcome } from '../node/request-meter.js';
 import { RespTransaction } from './transaction.js';
@@ -333,7 +333,7 @@ export class RespConnection {
       return { args, reply: this.#error(new RespError('NOPERM', `User ${user.user} has no permissions to run the '${name}' command`)) };
     }
     if (cmd.arity > 0 ? args.length !== cmd.arity : args.length < -cmd.arity) {
-      return { args, reply: this.#error(badRequest(`wrong number of arguments for '${name}' command`)) };
+      return { args, reply: this.#error(wrongArity(name)) };
     }
     const bad = this.#checkArgs(cmd, args);
     if (bad) return { args, reply: this.#error(bad) };

@@ -74,7 +74,7 @@ const config = local(
   (args) => {
     const sub = word(args[1]!);
     if (sub === 'GET') {
-      if (args.length < 3) throw badRequest("wrong number of arguments for 'config|get' command");
+      if (args.length < 3) throw wrongArity('config|get');
       const out: Structured[] = [];
       for (const [k, v] of Object.entries(CONFIG_VALUES)) {
         if (args.slice(2).some((p) => globMatch(p.toString('latin1').toLowerCase(), k))) out.push(k, v);
@@ -95,7 +95,7 @@ const client = local(
   (args, ctx) => {
     const sub = word(args[1]!);
     const exactly = (n: number): void => {
-      if (args.length !== n) throw badRequest(`wrong number of arguments for 'client|${sub.toLowerCase()}' command`);
+      if (args.length !== n) throw wrongArity(`client|${sub.toLowerCase()}`);
     };
     switch (sub) {
       case 'ID':
