@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseClusterConfig, type ClusterConfig } from '../src/cluster/config.js';
-import { freePorts } from '../src/cluster/free-ports.js';
+import { freePorts } from '../src/kit/ports.js';
 import { Launcher } from '../src/cluster/launcher.js';
 import { makeLogger } from '../src/node/logger.js';
 import { runRouter, type RunningRouter } from '../src/start/run-router.js';

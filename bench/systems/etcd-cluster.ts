@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Child, ChildProcesses } from './child-processes.js';
 import { sleep, tailOf, type Endpoint, type Topology } from './endpoint.js';
-import { freePorts } from '../../src/cluster/free-ports.js';
+import { freePorts } from '../../src/kit/ports.js';
 
 export interface EtcdStartOptions {
   binary: string;

@@ -13,7 +13,7 @@ import type { ClusterConfig } from '../../src/cluster/config.js';
 import type { NodeStatus } from '../../src/node/types.js';
 import type { Child, ChildProcesses } from './child-processes.js';
 import { parseHostPort, sleep, tailOf, type Endpoint, type Topology } from './endpoint.js';
-import { freePorts } from '../../src/cluster/free-ports.js';
+import { freePorts } from '../../src/kit/ports.js';
 import { configCertPlan } from '../../src/cluster/secure-start.js';
 import { makeDevCerts } from '../../src/security/dev-certs.js';
 import { internalHttp, type Fetch } from '../../src/security/internal-http.js';

@@ -18,6 +18,7 @@ export const LAYERS: Record<string, number> = {
   common: 0,
   security: 0,
   check: 0,
+  kit: 0,
   pages: 0,
   types: 0,
   storage: 1,

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { frame, parseReply } from './resp-client.js';
-import { freePorts } from './ports.js';
+import { freePorts } from '../../src/kit/ports.js';
 
 export class RawRespClient {
   readonly #socket: net.Socket;

@@ -13,7 +13,7 @@ import { runNode, type NodeRunOptions, type RunningNode } from '../../src/start/
 import { newClusterToken } from '../../src/common/cluster-identity.js';
 import { EntryKind } from '../../src/raft/index.js';
 import { SqliteStore } from '../../src/storage/sqlite-store.js';
-import { freePorts } from '../helpers/ports.js';
+import { freePorts } from '../../src/kit/ports.js';
 import { http, sleep } from '../helpers/test-cluster.js';
 
 async function until(what: string, f: () => Promise<boolean>, ms = 15_000): Promise<void> {
