@@ -4,7 +4,8 @@
 
 import path from 'node:path';
 import type { Child, ChildProcesses } from './child-processes.js';
-import { sleep, tailOf, type Endpoint } from './endpoint.js';
+import { tailOf, type Endpoint } from './endpoint.js';
+import { sleep } from '../../src/kit/wait.js';
 import { freePorts } from '../../src/kit/ports.js';
 import { respPing } from './resp-ping.js';
 
