@@ -16,11 +16,12 @@ const SRC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..
 export const LAYERS: Record<string, number> = {
   raft: 0,
   common: 0,
-  check: 0,
+  kit: 0,
   types: 0,
   // Above common/ for its error base, below transport/, which uses them.
   security: 0.5,
   pages: 0.5,
+  check: 1,
   storage: 1,
   transport: 1,
   node: 2,
