@@ -4,7 +4,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { realClock, type Clock } from './clock.js';
-import { NodeError, internal, noLeader } from '../common/errors.js';
+import { NodeError, internal, isNodeErrorCode, noLeader } from '../common/errors.js';
 import { answerError, InternalClient, retrying } from './internal-client.js';
 import type { Envelope, KvResult } from './kv-state.js';
 import type { MemberAddrs } from './types.js';
@@ -128,7 +128,7 @@ export class Forwarder {
       results.forEach((a, i) => {
         const p = batch[i]!;
         if (a.result) p.resolve(a.result);
-        else p.reject(new NodeError((a.code as NodeError['code']) ?? 'RAFTKV_ERR_INTERNAL', a.error ?? 'the leader refused the command', a.leader ?? ''));
+        else p.reject(new NodeError(isNodeErrorCode(a.code) ? a.code : 'RAFTKV_ERR_INTERNAL', a.error ?? 'the leader refused the command', a.leader ?? ''));
       });
     } catch (e) {
       for (const p of batch) p.reject(e);

@@ -12,7 +12,7 @@
 import { TOKEN_HEADER } from '../common/cluster-identity.js';
 import { internalHttp, type InternalHttp } from '../security/internal-http.js';
 import { realClock, sleep, type Clock } from './clock.js';
-import { NodeError, noLeader, timeout, type NodeErrorCode } from '../common/errors.js';
+import { NodeError, isNodeErrorCode, noLeader, timeout, type NodeErrorCode } from '../common/errors.js';
 
 /** What a node (or the launcher) answered: the status, and the body as JSON when it was a JSON object. */
 export interface Answer {
@@ -131,7 +131,8 @@ function objectOf(text: string): Record<string, unknown> | undefined {
 /** A node's error answer as the NodeError it stands for (code, message, leader hint, details). */
 export function answerError(a: Pick<Answer, 'status' | 'json'>): NodeError {
   const j = a.json ?? {};
-  const code = typeof j.code === 'string' ? (j.code as NodeErrorCode) : a.status >= 500 ? 'RAFTKV_ERR_INTERNAL' : 'RAFTKV_ERR_BAD_REQUEST';
+  // A code this build does not know (a newer peer's) has no status or RESP word here: judged by the status instead.
+  const code = isNodeErrorCode(j.code) ? j.code : a.status >= 500 ? 'RAFTKV_ERR_INTERNAL' : 'RAFTKV_ERR_BAD_REQUEST';
   const details: Record<string, string | number> = {};
   for (const [k, v] of Object.entries(j)) if (k !== 'error' && k !== 'code' && k !== 'leader' && (typeof v === 'string' || typeof v === 'number')) details[k] = v;
   return new NodeError(code, typeof j.error === 'string' ? j.error : `node answered ${a.status}`, typeof j.leader === 'string' ? j.leader : '', Object.keys(details).length > 0 ? details : undefined);

@@ -10,6 +10,7 @@ import { ConfigError } from '../../src/cluster/config.js';
 import { LauncherError } from '../../src/cluster/launcher.js';
 import * as E from '../../src/common/errors.js';
 import { NODE_ERROR_CODES, NodeError, RaftkvError, toNodeError, type NodeErrorCode } from '../../src/common/errors.js';
+import { answerError } from '../../src/node/internal-client.js';
 import { RedisError } from '../../src/node/types/reply.js';
 import { ReportFileError } from '../../src/pages/report-file.js';
 import { InvariantError, RaftError, busy, notLeader as raftNotLeader, type RaftErrorCode } from '../../src/raft/errors.js';
@@ -122,4 +123,12 @@ test('every client code has an HTTP status with a reason and a RESP word', () =>
   }
   assert.ok(!E.isNodeErrorCode('RAFTKV_ERR_INVARIANT'));
   assert.ok(!E.isNodeErrorCode('toString'));
+});
+
+test("a peer's answer with a code this build does not know is judged by its status, so the maps still answer", () => {
+  const unknown = answerError({ status: 503, json: { code: 'RAFTKV_ERR_FROM_A_NEWER_PEER', error: 'later' } });
+  assert.deepEqual([unknown.code, unknown.message, httpError(unknown).status], ['RAFTKV_ERR_INTERNAL', 'later', 500]);
+  assert.equal(answerError({ status: 400, json: { code: 42 } }).code, 'RAFTKV_ERR_BAD_REQUEST');
+  const known = answerError({ status: 503, json: { code: 'RAFTKV_ERR_NOT_LEADER', error: 'not the leader; the leader is n2', leader: 'n2' } });
+  assert.deepEqual([known.code, known.leader], ['RAFTKV_ERR_NOT_LEADER', 'n2']);
 });
