@@ -18,11 +18,9 @@ import { SqliteStore } from '../storage/sqlite-store.js';
 import { LogLimiter } from '../transport/log-limiter.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
 import { realClock, sleep, type Clock, type TimerHandle } from './clock.js';
-import type { CoreTuning, NodeDeps, NodeObserver, NodeStore, NodeTransport } from './deps.js';
+import type { CoreTuning, KeyGuard, NodeDeps, NodeObserver, NodeStore, NodeTransport } from './deps.js';
 import { NodeError, nodeFailed, proposalOverwritten, shuttingDown, timeout, toNodeError } from './errors.js';
 import { Forwarder } from './forwarder.js';
-import type { ShardAssignment } from '../common/slot-map.js';
-import { ShardGuard, commandKeys } from './shard-guard.js';
 import { validateCommand, validateEnvelope } from './command-validation.js';
 import { WritePipeline, type AppliedEntry } from './write-pipeline.js';
 import { KvState, decodeEnvelope, encodeEnvelope, type Envelope, type KvCommand, type KvResult, type KvWrite, type Session, type SessionWrite } from './kv-state.js';
@@ -57,8 +55,8 @@ export interface NodeOptions {
   compactionTrailing?: number;
   requestTimeoutMs?: number;
   logger: Logger;
-  /** In a sharded cluster: this node's shard and the slot map; keys of other shards are refused. */
-  shard?: ShardAssignment;
+  /** In a sharded cluster: refuses the keys of other shards (deps.ts; the startup wiring builds it). */
+  keyGuard?: KeyGuard;
   /**
    * Deliberately broken, for proving the chaos checker can fail: serve
    * linearizable reads from local state without ReadIndex. Never set it otherwise.
@@ -136,7 +134,7 @@ export class RaftNode {
   readonly #forwarder: Forwarder;
   readonly #requestTimeoutMs: number;
   readonly #unsafeStaleReads: boolean;
-  readonly #guard: ShardGuard | undefined;
+  readonly #guard: KeyGuard | undefined;
   readonly identity: ClusterIdentity;
   readonly limits: Limits;
 
@@ -206,7 +204,7 @@ export class RaftNode {
     this.identity = clusterIdentity(opts.clusterToken);
     this.limits = limitsWith(opts.limits);
     this.#forwarder = new Forwarder(opts.id, this.#requestTimeoutMs, opts.clusterToken, clock, internalHttp(opts.tls?.ca));
-    this.#guard = opts.shard ? new ShardGuard(opts.id, opts.shard) : undefined;
+    this.#guard = opts.keyGuard;
     this.#watch = new WatchHub(opts.watchHistory ?? DEFAULT_WATCH_HISTORY, applied);
     this.#pipeline = new WritePipeline({
       send: (msgs) => this.#send(msgs),
@@ -325,7 +323,7 @@ export class RaftNode {
   async propose(cmd: KvCommand): Promise<KvResult> {
     this.#checkUp();
     const checked = validateCommand(cmd, this.limits);
-    this.#guard?.check(commandKeys(checked));
+    this.#guard?.checkCommand(checked);
     if (this.#raw.role !== Role.Leader) return this.#forward({ cmd: checked });
     return this.#proposeHere({ cmd: checked });
   }
@@ -345,7 +343,7 @@ export class RaftNode {
     return new Promise((resolve, reject) => {
       // Forwarded batches and the router land here too: never store a key of another shard.
       // (Inside the promise: one misrouted command must fail alone, not its whole batch.)
-      this.#guard?.check(commandKeys(env.cmd));
+      this.#guard?.checkCommand(env.cmd);
       // The leader's clock decides the entry's time (deadlines, expiry): every replica applies it alike.
       const stamped: Envelope = { ...env, t: this.#clock.now() };
       this.#proposals.push({ env: stamped, data: encodeEnvelope(stamped), resolve, reject });
