@@ -29,7 +29,7 @@ const MAX_WRITES_IN_FLIGHT = 64;
 
 /** The pieces the loop hands work to. */
 export interface DriveParts {
-  requests: ClientRequests;
+  clients: ClientRequests;
   reads: LinearizableReads;
   applier: Applier;
   snapshots: Snapshots;
@@ -38,7 +38,7 @@ export interface DriveParts {
 
 export class DriveLoop implements Driver, PipelineHost<KvResult | undefined> {
   readonly #ctx: NodeContext;
-  readonly #requests: ClientRequests;
+  readonly #clients: ClientRequests;
   readonly #reads: LinearizableReads;
   readonly #applier: Applier;
   readonly #snapshots: Snapshots;
@@ -62,7 +62,7 @@ export class DriveLoop implements Driver, PipelineHost<KvResult | undefined> {
 
   constructor(ctx: NodeContext, parts: DriveParts, hard: HardState) {
     this.#ctx = ctx;
-    this.#requests = parts.requests;
+    this.#clients = parts.clients;
     this.#reads = parts.reads;
     this.#applier = parts.applier;
     this.#snapshots = parts.snapshots;
@@ -95,7 +95,7 @@ export class DriveLoop implements Driver, PipelineHost<KvResult | undefined> {
     if (gap > this.#stallWarnMs) ctx.log.warn('event loop stalled', { id: ctx.id, ms: Math.round(gap), role: ctx.raw.role });
     if (ctx.paused || ctx.stopped) return;
     ctx.raw.tick();
-    this.#requests.maybeReap();
+    this.#clients.maybeReap();
     this.kick();
   }
 
@@ -142,7 +142,7 @@ export class DriveLoop implements Driver, PipelineHost<KvResult | undefined> {
     this.#driving = true;
     try {
       for (;;) {
-        this.#requests.flushProposals();
+        this.#clients.flushProposals();
         if (ctx.stopped || this.#pipeline.failed || this.#pipeline.depth >= MAX_WRITES_IN_FLIGHT || !ctx.raw.hasReady()) break;
         this.#pipeline.submit(ctx.raw.ready());
       }
@@ -179,7 +179,7 @@ export class DriveLoop implements Driver, PipelineHost<KvResult | undefined> {
     const ctx = this.#ctx;
     this.#pipeline.close();
     ctx.clock.clearInterval(this.#tickTimer);
-    this.#requests.abandon(err);
+    this.#clients.abandon(err);
     this.#reads.abandon(err);
     this.#forwarder.close();
     ctx.watch.close(err.message);
@@ -244,7 +244,7 @@ export class DriveLoop implements Driver, PipelineHost<KvResult | undefined> {
 
   /** Tell the clients waiting on applied entries what became of them; finish reads the state now reaches. */
   answer(applied: readonly AppliedEntry<KvResult | undefined>[]): void {
-    this.#requests.answer(applied);
+    this.#clients.answer(applied);
     this.#reads.applied();
   }
 

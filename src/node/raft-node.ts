@@ -1,4 +1,4 @@
-import { IMPOSSIBLE_MESSAGE_DROPPED, RawNode, SeededRand, type HardState } from '../raft/index.js';
+import { IMPOSSIBLE_MESSAGE_DROPPED, RawNode, Role, SeededRand, type HardState } from '../raft/index.js';
 import { SqliteStore } from '../storage/sqlite-store.js';
 import { LogLimiter } from '../transport/log-limiter.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
@@ -19,7 +19,6 @@ import { RequestMeter } from './request-meter.js';
 import { metricsEnabled } from './metric-tallies.js';
 import { healthOf, type Health } from './health.js';
 import type { Registry } from 'prom-client';
-import { Role } from '../raft/index.js';
 import type { NodeOptions, RaftNodeOptions } from './node-options.js';
 import { NodeContext } from './node-context.js';
 import { ClientRequests } from './client-requests.js';
@@ -74,7 +73,7 @@ export class RaftNode {
     this.#membership = new Membership(ctx, this.#clients);
     const snapshots = new Snapshots(ctx, this.#membership);
     const applier = new Applier(ctx, this.#membership);
-    this.#loop = new DriveLoop(ctx, { requests: this.#clients, reads: this.#reads, applier, snapshots, forwarder }, hard);
+    this.#loop = new DriveLoop(ctx, { clients: this.#clients, reads: this.#reads, applier, snapshots, forwarder }, hard);
     ctx.driver = this.#loop;
   }
 

@@ -5,7 +5,10 @@
 // builds; the node itself knows nothing of slots.
 
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { RaftNode } from '../../src/node/raft-node.js';
 import type { KeyGuard } from '../../src/node/deps.js';
 import { NodeError } from '../../src/node/errors.js';
@@ -95,4 +98,12 @@ describe('the node takes a key guard as an interface', () => {
     assert.throws(() => new ShardGuard('n1', { shard: 's9', shards: [{ id: 's0', slots: [[0, 16383]] }] }), /not in the slot map/);
     await node.stop();
   });
+});
+
+it('nothing in src/node/ imports slot code (slots and slot maps are the shard layer\'s business)', () => {
+  const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../src/node');
+  const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+  assert.ok(files.includes('raft-node.ts'));
+  const offenders = files.filter((f) => /from\s+['"][^'"]*\/(slots|slot-map|shard-guard)\.js['"]/.test(readFileSync(path.join(dir, f), 'utf8')));
+  assert.deepEqual(offenders, []);
 });
