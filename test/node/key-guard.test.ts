@@ -17,23 +17,9 @@ import { Role, SeededRand } from '../../src/raft/index.js';
 import { MemoryStore } from '../../src/storage/memory-store.js';
 import { keySlot } from '../../src/common/slots.js';
 import { ShardGuard, commandKeys } from '../../src/shard/shard-guard.js';
-import { ManualClock } from '../helpers/manual-clock.js';
+import { ManualClock, settled, until } from '../helpers/manual-clock.js';
 import { MemoryNetwork } from '../helpers/memory-transport.js';
 import { nodeOptions } from '../helpers/node-options.js';
-
-async function until(clock: ManualClock, cond: () => boolean, ms = 5000): Promise<void> {
-  for (let t = 0; t < ms && !cond(); t += 10) await clock.advance(10);
-  assert.ok(cond(), `not reached within ${ms} simulated ms`);
-}
-
-async function settled<T>(clock: ManualClock, p: Promise<T>, ms = 1000): Promise<T> {
-  let done = false;
-  const watched = p.finally(() => {
-    done = true;
-  });
-  await until(clock, () => done, ms);
-  return watched;
-}
 
 async function single(keyGuard: KeyGuard | undefined): Promise<{ node: RaftNode; clock: ManualClock }> {
   const clock = new ManualClock();
