@@ -12,8 +12,7 @@ import { authenticate } from '../api/http-exchange.js';
 import { crossSite } from '../api/same-origin.js';
 import { DashboardSessions, formLogin, loginPage } from './dashboard-login.js';
 import { NodeError } from '../node/errors.js';
-import { TOKEN_HEADER } from '../common/cluster-identity.js';
-import { internalHttp } from '../security/internal-http.js';
+import { InternalClient, type Answer } from '../node/internal-client.js';
 import type { Authenticator } from '../security/auth.js';
 import type { TlsMaterial } from '../security/tls-material.js';
 import { z } from 'zod';
@@ -115,20 +114,15 @@ const NODE_CALL_MS = 10_000;
  * with the node's status and message.
  */
 async function callNode(launcher: Launcher, id: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
-  let res: Response;
   // As a member (the cluster token, over https with the cluster CA on a secure cluster): the caller already showed the admin token here.
-  const client = internalHttp(launcher.security.tls?.launcher.ca);
+  const client = new InternalClient({ ca: launcher.security.tls?.launcher.ca, clusterToken: launcher.clusterToken, timeoutMs: NODE_CALL_MS });
+  let res: Answer;
   try {
-    res = await client.fetch(client.url(launcher.entry(id).http, path), {
-      method,
-      headers: { [TOKEN_HEADER]: launcher.clusterToken, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.timeout(NODE_CALL_MS),
-    });
+    res = await client.call(method, launcher.entry(id).http, path, { body });
   } catch (e) {
     throw new ControlError(503, `${id} did not answer: ${e instanceof Error ? e.message : String(e)}`);
   }
-  const answer = (await res.json().catch(() => ({ error: `${id} answered ${res.status} without JSON` }))) as Record<string, unknown>;
+  const answer = res.json ?? { error: `${id} answered ${res.status} without JSON` };
   if (!res.ok) throw new ControlError(res.status, `${id}: ${String(answer.error ?? `answered ${res.status}`)}`);
   return answer;
 }
