@@ -27,7 +27,7 @@ interface Profile {
 const RULES: readonly { part: string; url: RegExp; fn?: RegExp }[] = [
   { part: 'envelope encode/decode (msgpack)', url: /\/node\/kv-state\.js$/, fn: /^(encodeEnvelope|decodeEnvelope)$/ },
   { part: 'KvState apply + sessions', url: /\/node\/(kv-state|stored-bytes)\.js$/ },
-  { part: 'validation', url: /\/(node\/command-validation|api\/kv-rules|node\/shard-guard)\.js$/ },
+  { part: 'validation', url: /\/(node\/command-validation|api\/kv-rules|shard\/shard-guard)\.js$/ },
   { part: 'RESP parse', url: /\/resp\/parser\.js$/ },
   { part: 'RESP commands/reply', url: /\/resp\/(encoder|command|errors-resp|commands\/[^/]+)\.js$/ },
   { part: 'RESP connection', url: /\/resp\/(connection|server)\.js$/ },

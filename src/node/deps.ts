@@ -11,7 +11,7 @@ import type { KvWrite } from '../common/kv-write.js';
 import type { LinkFilter } from '../transport/link-filter.js';
 import type { InboundStats, PeerStats } from '../transport/tcp-transport.js';
 import type { Clock } from './clock.js';
-import type { KvResult, KvState } from './kv-state.js';
+import type { KvCommand, KvResult, KvState } from './kv-state.js';
 
 export type { Clock, TimerHandle } from './clock.js';
 
@@ -81,6 +81,21 @@ export interface NodeDeps {
   clock: Clock;
   /** Randomized election timeouts. */
   rand: Rand;
+}
+
+/**
+ * Which keys this node may serve (NodeOptions.keyGuard): a node of a sharded
+ * cluster refuses the keys of other shards (shard/shard-guard.ts is the one the
+ * startup wiring builds); a node without one serves every key. Each check
+ * throws a NodeError for the first key refused.
+ */
+export interface KeyGuard {
+  /** The name of what this node serves, shown in its status (the shard's id). */
+  readonly shard: string;
+  /** Every key a command touches, before it is proposed or forwarded. */
+  checkCommand(cmd: KvCommand): void;
+  /** The keys a read is about to read. */
+  check(keys: Iterable<string>): void;
 }
 
 /**

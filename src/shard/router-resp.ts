@@ -5,7 +5,7 @@
 import type { NodeApi } from '../api/node-api.js';
 import { NodeError, badRequest } from '../common/errors.js';
 import { KvState, type KvCommand, type KvResult } from '../node/kv-state.js';
-import { commandKeys } from '../node/shard-guard.js';
+import { commandKeys } from './shard-guard.js';
 import type { NodeStatus, ReadLevel } from '../node/types.js';
 import type { Router } from './router.js';
 

@@ -8,7 +8,7 @@ import { validateKey } from '../api/kv-rules.js';
 import { badRequest, crossSlot, internal } from '../common/errors.js';
 import type { KvCommand, KvResult, Ttl } from '../node/kv-state.js';
 import type { ReadLevel } from '../node/types.js';
-import { commandKeys } from '../node/shard-guard.js';
+import { commandKeys } from './shard-guard.js';
 import { ShardClient, errorOf, type ShardMember, type ShardView } from './shard-client.js';
 import { SlotMap } from '../common/slot-map.js';
 import { Registry } from 'prom-client';

@@ -10,8 +10,13 @@ import type { Logger } from '../common/logger.js';
 import { parseHostPort } from '../transport/address.js';
 import { RaftNode, type RaftNodeOptions } from '../node/raft-node.js';
 import type { NodeStatus } from '../node/types.js';
+import type { ShardAssignment } from '../common/slot-map.js';
+import { ShardGuard } from '../shard/shard-guard.js';
 
-export interface NodeRunOptions extends Omit<RaftNodeOptions, 'logger'> {
+/** Plain data (it crosses to a worker thread or a child process): the node's key guard is built here from `shard`. */
+export interface NodeRunOptions extends Omit<RaftNodeOptions, 'logger' | 'keyGuard'> {
+  /** In a sharded cluster: this node's shard and the slot map; keys of other shards are refused. */
+  shard?: ShardAssignment;
   maxBodyBytes: number;
   /** Users and their token digests: every HTTP request and RESP connection must show one (or the cluster token). */
   auth?: AuthTable;
@@ -28,7 +33,8 @@ export interface RunningNode {
 }
 
 export async function runNode(opts: NodeRunOptions, logger: Logger): Promise<RunningNode> {
-  const node = await RaftNode.start({ ...opts, logger });
+  const { shard, ...nodeOpts } = opts;
+  const node = await RaftNode.start({ ...nodeOpts, logger, ...(shard ? { keyGuard: new ShardGuard(opts.id, shard) } : {}) });
   let http: HttpFront | undefined;
   let resp: RespFront | undefined;
   try {

@@ -3,6 +3,7 @@
 // Between steps the real event loop turns once, so the promises the node
 // awaits (its store's) resolve; no real time reaches the node.
 
+import assert from 'node:assert/strict';
 import type { Clock, TimerHandle } from '../../src/node/clock.js';
 
 interface Timer {
@@ -90,4 +91,20 @@ export class ManualClock implements Clock {
     this.#timers.set(t.id, t);
     return { id: t.id };
   }
+}
+
+/** Move the clock on in ticks until `cond` holds (at most `ms` of simulated time). */
+export async function until(clock: ManualClock, cond: () => boolean, ms = 5000): Promise<void> {
+  for (let t = 0; t < ms && !cond(); t += 10) await clock.advance(10);
+  assert.ok(cond(), `not reached within ${ms} simulated ms`);
+}
+
+/** A promise's outcome once the clock has moved on, without letting it hang the test. */
+export async function settled<T>(clock: ManualClock, p: Promise<T>, ms = 1000): Promise<T> {
+  let done = false;
+  const watched = p.finally(() => {
+    done = true;
+  });
+  await until(clock, () => done, ms);
+  return watched;
 }

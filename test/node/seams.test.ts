@@ -9,7 +9,7 @@ import { RaftNode, type NodeOptions } from '../../src/node/raft-node.js';
 import type { NodeObserver, NodeStore } from '../../src/node/deps.js';
 import { Role, SeededRand } from '../../src/raft/index.js';
 import { MemoryStore } from '../../src/storage/memory-store.js';
-import { ManualClock } from '../helpers/manual-clock.js';
+import { ManualClock, settled, until } from '../helpers/manual-clock.js';
 import { MemoryNetwork } from '../helpers/memory-transport.js';
 import { nodeOptions } from '../helpers/node-options.js';
 
@@ -17,22 +17,6 @@ const options = (id: string, founders: string[]): NodeOptions => nodeOptions(id,
 
 function start(id: string, founders: string[], store: NodeStore, clock: ManualClock, net: MemoryNetwork, seed: number): Promise<RaftNode> {
   return RaftNode.create(options(id, founders), { store, transport: net.factory(id, clock), clock, rand: new SeededRand(seed) });
-}
-
-/** Move the clock on in ticks until `cond` holds (at most `ms` of simulated time). */
-async function until(clock: ManualClock, cond: () => boolean, ms = 5000): Promise<void> {
-  for (let t = 0; t < ms && !cond(); t += 10) await clock.advance(10);
-  assert.ok(cond(), `not reached within ${ms} simulated ms`);
-}
-
-/** A promise's outcome once the clock has moved on, without letting it hang the test. */
-async function settled<T>(clock: ManualClock, p: Promise<T>, ms = 1000): Promise<T> {
-  let done = false;
-  const watched = p.finally(() => {
-    done = true;
-  });
-  await until(clock, () => done, ms);
-  return watched;
 }
 
 describe('RaftNode over in-memory seams (no sockets, no disk, no real time)', () => {

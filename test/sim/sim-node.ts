@@ -440,7 +440,7 @@ export class SimNode {
 export function writeFailure(e: unknown): WriteOutcome {
   if (e instanceof NodeError) {
     switch (e.code) {
-      // #flushProposals: the core refused the batch (not the leader, a
+      // flushProposals (client-requests.ts): the core refused the batch (not the leader, a
       // transfer under way, too much uncommitted), so nothing was appended.
       case 'RAFTKV_ERR_NOT_LEADER':
       case 'RAFTKV_ERR_NO_LEADER':

@@ -1,13 +1,15 @@
 // A node of a sharded cluster serves only the keys of its shard's slots: a
 // misrouted key is refused (never stored, never read) with an error naming
-// the shard that owns it.
+// the shard that owns it. The node takes it as its KeyGuard (node/deps.ts);
+// the startup wiring (start/run-node.ts) builds it from the node's shard.
 
 import { SlotMap, type ShardAssignment } from '../common/slot-map.js';
 import { formatSlotRanges, keySlot } from '../common/slots.js';
+import type { KeyGuard } from '../node/deps.js';
 import { wrongShard } from '../common/errors.js';
-import type { KvCommand } from './kv-state.js';
-import { txnKeys } from './txn.js';
-import { typedKeys } from './types/registry.js';
+import type { KvCommand } from '../node/kv-state.js';
+import { txnKeys } from '../node/txn.js';
+import { typedKeys } from '../node/types/registry.js';
 
 /** Every key a command touches. */
 export function commandKeys(cmd: KvCommand): string[] {
@@ -40,7 +42,7 @@ export function commandKeys(cmd: KvCommand): string[] {
   }
 }
 
-export class ShardGuard {
+export class ShardGuard implements KeyGuard {
   readonly #nodeId: string;
   readonly #map: SlotMap;
   readonly #mine: number;
@@ -54,6 +56,11 @@ export class ShardGuard {
 
   get shard(): string {
     return this.#map.shards[this.#mine]!.id;
+  }
+
+  /** Throws RAFTKV_ERR_WRONG_SHARD for the first key of `cmd` another shard owns. */
+  checkCommand(cmd: KvCommand): void {
+    this.check(commandKeys(cmd));
   }
 
   /** Throws RAFTKV_ERR_WRONG_SHARD for the first key another shard owns. */
