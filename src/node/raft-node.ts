@@ -375,16 +375,16 @@ export class RaftNode {
    * linearizable = ReadIndex (also on followers: the leader confirms the index);
    * leader = this node must be the leader; stale = at once.
    * `keys` are the keys about to be read: in a sharded cluster, a key of
-   * another shard is refused here.
+   * another shard is refused here. Resolves to the state to read (the fronts' read).
    */
-  async readBarrier(level: ReadLevel, keys?: readonly string[]): Promise<void> {
+  async readBarrier(level: ReadLevel, keys?: readonly string[]): Promise<KvState> {
     this.#checkUp();
     if (keys) this.#guard?.check(keys);
     this.tallies.reads[level]++;
-    if (level === 'stale' || this.#unsafeStaleReads) return;
+    if (level === 'stale' || this.#unsafeStaleReads) return this.#kv;
     if (level === 'leader') {
       if (this.#raw.role !== Role.Leader) throw this.#notLeaderError();
-      return;
+      return this.#kv;
     }
     const ctx = this.#nextReadCtx++;
     this.#opts.observer?.readStarted(ctx);
@@ -404,6 +404,7 @@ export class RaftNode {
       }
       this.#kick();
     });
+    return this.#kv;
   }
 
   /** The consensus core, read-only: for the simulator's checkers (logs, terms, commit), never to drive it. */

@@ -9,6 +9,8 @@ import { TOKEN_HEADER } from '../common/cluster-identity.js';
 import type { Logger } from '../node/logger.js';
 import { RaftNode, type RaftNodeOptions } from '../node/raft-node.js';
 import type { NodeStatus } from '../node/types.js';
+import { nodeFront } from './node-front.js';
+import type { Front } from '../api/front.js';
 
 export interface NodeRunOptions extends Omit<RaftNodeOptions, 'logger'> {
   maxBodyBytes: number;
@@ -20,6 +22,8 @@ export interface NodeRunOptions extends Omit<RaftNodeOptions, 'logger'> {
 
 export interface RunningNode {
   node: RaftNode;
+  /** The node as its fronts see it. */
+  front: Front;
   http: HttpFront;
   /** The Redis protocol front, when the node has a `resp` address. */
   resp: RespFront | undefined;
@@ -33,15 +37,16 @@ function splitHostPort(addr: string): { host: string; port: number } {
 
 export async function runNode(opts: NodeRunOptions, logger: Logger): Promise<RunningNode> {
   const node = await RaftNode.start({ ...opts, logger });
+  const front = nodeFront(node);
   let http: HttpFront | undefined;
   let resp: RespFront | undefined;
   try {
     const { host, port } = splitHostPort(opts.addrs.http);
     const security = { ...(opts.tls ? { tls: opts.tls } : {}), ...(opts.auth ? { auth: new Authenticator(opts.auth) } : {}) };
-    http = await startHttpFront({ host, port, node, logger, maxBodyBytes: opts.maxBodyBytes, clusterToken: opts.clusterToken, maxConnections: node.limits.maxConnections, ...security });
+    http = await startHttpFront({ host, port, front, logger, maxBodyBytes: opts.maxBodyBytes, clusterToken: opts.clusterToken, maxConnections: node.limits.maxConnections, ...security });
     if (opts.addrs.resp) {
       const r = splitHostPort(opts.addrs.resp);
-      resp = await startRespFront({ host: r.host, port: r.port, node, logger, maxBulkBytes: opts.maxBodyBytes, limits: node.limits, ...security });
+      resp = await startRespFront({ host: r.host, port: r.port, front, logger, maxBulkBytes: opts.maxBodyBytes, limits: node.limits, ...security });
     }
   } catch (e) {
     http?.close();
@@ -52,6 +57,7 @@ export async function runNode(opts: NodeRunOptions, logger: Logger): Promise<Run
   let stopped: Promise<void> | undefined;
   const running: RunningNode = {
     node,
+    front,
     http,
     resp,
     stop: () => {
