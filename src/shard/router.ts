@@ -1,6 +1,7 @@
 // The router in front of the shards: each key goes to the shard that owns
-// its hash slot, to that shard's current leader. Both of its fronts (HTTP
-// here; RESP once it lands) call these operations and nothing else.
+// its hash slot, to that shard's current leader. Its fronts reach it through
+// the front contract (router-front.ts: propose, mgetTyped, dbsize) and its
+// own HTTP rows (router-routes.ts: set, view, eachShard).
 
 import { fromTagged, type FriendlyJson } from '../node/types/json.js';
 import type { TypedValue } from '../node/types/values.js';
