@@ -29,8 +29,8 @@ export interface HttpFrontOptions<F extends Front = Front> {
   logger: Logger;
   /** Largest accepted request body (413 beyond it). */
   maxBodyBytes?: number;
-  /** The cluster token that members-only routes require. */
-  clusterToken: string;
+  /** The cluster token that members-only routes require; absent (the router's front), no request is a member's. */
+  clusterToken?: string;
   maxConnections?: number;
   /** HTTPS with this node's certificate; forwarded requests trust the cluster CA. */
   tls?: TlsMaterial;
@@ -58,7 +58,7 @@ export function startHttpFront<F extends Front>(opts: HttpFrontOptions<F>): Prom
     ...rest,
     routes,
     websockets: front.extras?.watch ? [watchSocket(front)] : [],
-    context: (request) => ({ ...request, front, clusterToken: opts.clusterToken, client }),
+    context: (request) => ({ ...request, front, clusterToken: opts.clusterToken ?? '', client }),
     ...(requests ? { meters: routeMeters(requests, routes) } : {}),
   });
 }

@@ -6,7 +6,7 @@
 // refused with an error that says so.
 
 import type { Front, FrontStatus, KvView } from '../api/front.js';
-import { NodeError } from '../node/errors.js';
+import { badRequest, type NodeError } from '../node/errors.js';
 import { KvState, type KvCommand, type KvResult } from '../node/kv-state.js';
 import { commandKeys } from '../node/shard-guard.js';
 import type { TypedOutcome } from '../node/types/registry.js';
@@ -94,7 +94,7 @@ class FetchedKeys implements KvView {
   }
 
   sortedKeys(reader?: string): never {
-    throw new NodeError('RAFTKV_ERR_BAD_REQUEST', `${reader ?? 'a scan of the whole keyspace'} is not served by the router: send it to a node of each shard, or use the router's GET /keys`);
+    throw badRequest(`${reader ?? 'a scan of the whole keyspace'} is not served by the router: send it to a node of each shard, or use the router's GET /keys`);
   }
 
   revision(): never {
@@ -111,7 +111,7 @@ class FetchedKeys implements KvView {
 }
 
 function valuesOnly(): NodeError {
-  return new NodeError('RAFTKV_ERR_BAD_REQUEST', "the router reads values only, not their revisions or expiry: ask a node of the key's shard");
+  return badRequest("the router reads values only, not their revisions or expiry: ask a node of the key's shard");
 }
 
 /**

@@ -82,7 +82,7 @@ export async function runRouter(opts: RunRouterOptions): Promise<RunningRouter> 
     };
   });
   try {
-    http = await startHttpFront({ host, port: Number(addr.slice(i + 1)), front, own: ROUTER_OWN_ROUTES, logger: opts.logger, maxBodyBytes: opts.config.maxBodyBytes, clusterToken: opts.clusterToken, ...security });
+    http = await startHttpFront({ host, port: Number(addr.slice(i + 1)), front, own: ROUTER_OWN_ROUTES, logger: opts.logger, maxBodyBytes: opts.config.maxBodyBytes, ...security });
   } catch (e) {
     router.close();
     throw e;
