@@ -45,7 +45,8 @@ import { parseClusterConfig } from '../src/cluster/config.js';
 import { ChildProcesses } from './systems/child-processes.js';
 import { formatAreas, formatPerfParts, perfParts } from './perf-groups.js';
 import { RaftkvCluster } from './systems/raftkv-cluster.js';
-import { sleep } from './systems/endpoint.js';
+import { sleep } from '../src/kit/wait.js';
+import { InternalClient } from '../src/node/internal-client.js';
 
 const REDIS_BENCHMARK = '/usr/bin/redis-benchmark';
 const CLK_TCK = 100;
@@ -349,7 +350,7 @@ async function startSession(variant: Options['variants'][number], o: Options, pr
   const topology = await cluster.topology();
   const resp = await cluster.respOf(topology.leader.id);
   if (!resp.endpoint) throw new Error(resp.note);
-  const memory = (await (await fetch(`http://${cluster.config!.control}/memory`)).json()) as { nodes: Record<string, { osThreadId?: number } | null> };
+  const memory = await new InternalClient({ timeoutMs: 10_000 }).json<{ nodes: Record<string, { osThreadId?: number } | null> }>('GET', cluster.config!.control, '/memory');
   const tids = new Map<string, number>();
   for (const [id, m] of Object.entries(memory.nodes)) if (m?.osThreadId !== undefined) tids.set(id, m.osThreadId);
   if (tids.size !== 3) throw new Error(`${name}: the nodes did not say their thread ids (an older build?); got ${JSON.stringify(memory.nodes)}`);

@@ -7,6 +7,7 @@ import b from 'benny';
 import type { CaseResult } from 'benny/lib/internal/common-types.js';
 import { newLatencyHistogram, summarize, type Histogram, type LatencySummary } from './histogram.js';
 import type { LoadPool, LoadRound, LoadTarget } from './load/load-pool.js';
+import { sleep } from '../src/kit/wait.js';
 
 export interface MeasureOptions {
   warmupMs: number;
@@ -63,7 +64,7 @@ export async function measure(pool: LoadPool, target: LoadTarget, name: string, 
     if (!armed) return;
     if (o.aborted?.()) {
       // benny runs the case until its maxTime whatever happens: idle instead of spinning.
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
       return;
     }
     try {

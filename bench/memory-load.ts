@@ -3,7 +3,8 @@
 
 import { valueOf } from './load/requests.js';
 import type { RaftkvCluster } from './systems/raftkv-cluster.js';
-import { sleep } from './systems/endpoint.js';
+import { sleep } from '../src/kit/wait.js';
+import { InternalClient } from '../src/node/internal-client.js';
 
 export interface MemoryLoadResult {
   keysLoaded: number;
@@ -21,6 +22,7 @@ const IN_FLIGHT = 4;
 
 export async function loadAndMeasureMemory(cluster: RaftkvCluster, leaderHttp: string, keys: number, valueBytes: number, timeoutMs: number, progress: (loaded: number) => void): Promise<MemoryLoadResult> {
   const value = JSON.stringify(valueOf(valueBytes));
+  const client = new InternalClient({ timeoutMs: 30_000 });
   const started = performance.now();
   const deadline = started + timeoutMs;
   let next = 0;
@@ -35,13 +37,7 @@ export async function loadAndMeasureMemory(cluster: RaftkvCluster, leaderHttp: s
       for (let i = from; i < to; i++) parts.push(`"m${String(i).padStart(7, '0')}":${value}`);
       let done = false;
       for (let attempt = 0; !done && attempt < 5 && performance.now() < deadline; attempt++) {
-        try {
-          const res = await fetch(`http://${leaderHttp}/key`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{${parts.join(',')}}`, signal: AbortSignal.timeout(30_000) });
-          await res.arrayBuffer();
-          done = res.ok;
-        } catch {
-          done = false;
-        }
+        done = (await client.call('POST', leaderHttp, '/key', { rawBody: `{${parts.join(',')}}`, headers: { 'content-type': 'application/json' } }).catch(() => undefined))?.ok === true;
         if (!done) {
           errors++;
           await sleep(100);

@@ -14,11 +14,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseClusterConfig, type ClusterConfig } from '../src/cluster/config.js';
-import { freePorts } from '../src/cluster/free-ports.js';
+import { freePorts } from '../src/kit/ports.js';
 import { Launcher } from '../src/cluster/launcher.js';
 import { makeLogger } from '../src/node/logger.js';
 import { runRouter, type RunningRouter } from '../src/start/run-router.js';
 import { SlotMap } from '../src/common/slot-map.js';
+import { InternalClient } from '../src/node/internal-client.js';
+import { firstSuccess } from '../src/kit/probe.js';
+import { waitForLeaders as agreedLeaders } from '../src/kit/wait.js';
 
 interface Options {
   seconds: number;
@@ -27,7 +30,6 @@ interface Options {
   durability: 'fsync' | 'os';
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 // Every request a new key: the thread id and a counter.
 const POST_LUA = `
@@ -79,20 +81,10 @@ async function stopCluster(c: Cluster): Promise<void> {
   rmSync(c.dir, { recursive: true, force: true });
 }
 
-async function waitForLeaders(launcher: Launcher, config: ClusterConfig, exclude = ''): Promise<Map<string, string>> {
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    const statuses = await launcher.statuses();
-    const leaders = new Map<string, string>();
-    for (const s of config.shards!) {
-      const live = s.nodes.filter((m) => m.id !== exclude).map((m) => statuses.get(m.id));
-      const leader = live.find((x) => x?.role === 'leader');
-      if (leader && live.every((x) => x?.leader === leader.id && x.term === leader.term)) leaders.set(s.id, leader.id);
-    }
-    if (leaders.size === config.shards!.length) return leaders;
-    await sleep(20);
-  }
-  throw new Error('not every shard elected a leader within 15 s');
+async function waitForLeaders(launcher: Launcher, config: ClusterConfig): Promise<Map<string, string>> {
+  const shards = config.shards!;
+  const leaders = await agreedLeaders(() => launcher.statuses(), shards.map((s) => s.nodes.map((m) => m.id)), { timeoutMs: 15_000 });
+  return new Map(shards.map((s, i) => [s.id, leaders[i]!]));
 }
 
 function wrk(url: string, o: Options, prefix: string, dir: string): Promise<{ rps: number; non2xx: number; errors: string; latency: string }> {
@@ -116,14 +108,10 @@ function tagOn(map: SlotMap, shard: string): string {
   for (let i = 0; ; i++) if (map.shardOfKey(`t${i}`).id === shard) return `t${i}`;
 }
 
+const HTTP = new InternalClient();
+
 async function post(url: string, body: unknown, ms: number): Promise<boolean> {
-  try {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(ms) });
-    await res.arrayBuffer();
-    return res.ok;
-  } catch {
-    return false;
-  }
+  return (await HTTP.request('POST', url, { body, timeoutMs: ms }).catch(() => undefined))?.ok === true;
 }
 
 /** Kill shard s0's leader; every 10 ms a write of an s0 key through the router (each bounded to 2 s); ms to the first success. */
@@ -136,17 +124,8 @@ async function failoverOnce(c: Cluster, round: number): Promise<number | undefin
   if (!(await post(url, { [`{${tag}}warm-${round}`]: 'x' }, 2000))) throw new Error('the warm-up write failed');
   const started = performance.now();
   const killed = c.launcher.killNode(victim);
-  let done: number | undefined;
-  const inFlight: Promise<void>[] = [];
-  for (let n = 0; done === undefined && performance.now() - started < 10_000; n++) {
-    inFlight.push(
-      post(url, { [`{${tag}}probe-${round}-${n}`]: 'x' }, 2000).then((ok) => {
-        if (ok) done ??= performance.now() - started;
-      }),
-    );
-    await sleep(10);
-  }
-  await Promise.all(inFlight);
+  const probe = async (n: number): Promise<true | string> => (await post(url, { [`{${tag}}probe-${round}-${n}`]: 'x' }, 2000)) || 'failed';
+  const { ms: done } = await firstSuccess(probe, { started, boundMs: 10_000, everyMs: 10, overlap: true });
   await killed;
   await c.launcher.startNode(victim);
   await waitForLeaders(c.launcher, c.config);

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ChildProcesses } from './systems/child-processes.js';
 import type { Endpoint } from './systems/endpoint.js';
+import { sleep } from '../src/kit/wait.js';
 
 export interface WrkResult {
   opsPerSec: number;
@@ -64,8 +65,6 @@ export async function runWrk(o: { binary: string; procs: ChildProcesses; dir: st
   if (!parsed) return undefined;
   return { ...parsed, cpuUsPerRequest: coreShare !== undefined && parsed.opsPerSec > 0 ? (coreShare * 1e6) / parsed.opsPerSec : undefined, command: `wrk ${args.join(' ')}` };
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** User + system CPU seconds of a running process (Linux /proc), undefined once it is gone. */
 export async function cpuSecondsOf(pid: number): Promise<number | undefined> {

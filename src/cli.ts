@@ -33,6 +33,7 @@ import { makeDevCerts } from './security/dev-certs.js';
 import { exposedListeners, exposureError, hostOf, insecureWarning, nonLoopback } from './security/exposure.js';
 import { loadTlsMaterial } from './security/tls-material.js';
 import { dirCertPlan, howToCall, makeMissingDevCerts } from './cluster/secure-start.js';
+import { parseHostPort } from './transport/address.js';
 
 const cli = cac('raftkv');
 
@@ -71,7 +72,7 @@ cli
     // Followed from before the start: the event log then holds every node's start-up.
     const events = followEvents(launcher);
     await launcher.start();
-    const [controlHost, controlPort] = splitAddr(config.control);
+    const { host: controlHost, port: controlPort } = parseHostPort(config.control);
     const security = launcher.security;
     const control = await startControlServer(launcher, controlHost, controlPort, {
       events,
@@ -430,11 +431,6 @@ function applyBatchMs(v: string | number | boolean | undefined): number {
   const ms = clusterConfigSchema.shape.applyBatchMs.safeParse(Number(v));
   if (!ms.success) throw new Error(`--apply-batch-ms ${String(v)}: ${ms.error.issues.map((i) => i.message).join('; ')}`);
   return ms.data;
-}
-
-function splitAddr(addr: string): [string, number] {
-  const i = addr.lastIndexOf(':');
-  return [addr.slice(0, i), Number(addr.slice(i + 1))];
 }
 
 /** cac matches one word per command: `bench report` (and `chaos report`) are joined into the name they are registered under. */

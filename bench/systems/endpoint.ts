@@ -1,3 +1,5 @@
+import { parseHostPort } from '../../src/transport/address.js';
+
 /** A loopback address a workload sends to. */
 export interface Endpoint {
   id: string;
@@ -5,20 +7,15 @@ export interface Endpoint {
   port: number;
 }
 
-export function parseHostPort(id: string, addr: string): Endpoint {
-  const i = addr.lastIndexOf(':');
-  if (i < 0) throw new Error(`${JSON.stringify(addr)} is not host:port`);
-  return { id, host: addr.slice(0, i), port: Number(addr.slice(i + 1)) };
+/** The member `id` at `addr` (host:port). */
+export function endpointOf(id: string, addr: string): Endpoint {
+  return { id, ...parseHostPort(addr) };
 }
 
 /** Members to send a workload's requests to: the leader and one follower. */
 export interface Topology {
   leader: Endpoint;
   follower: Endpoint | undefined;
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 /** The last lines of a log file, to explain why a server did not start. */

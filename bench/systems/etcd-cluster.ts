@@ -4,8 +4,11 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Child, ChildProcesses } from './child-processes.js';
-import { sleep, tailOf, type Endpoint, type Topology } from './endpoint.js';
-import { freePorts } from '../../src/cluster/free-ports.js';
+import { tailOf, type Endpoint, type Topology } from './endpoint.js';
+import { failureOf, InternalClient } from '../../src/node/internal-client.js';
+import { firstSuccess } from '../../src/kit/probe.js';
+import { sleep } from '../../src/kit/wait.js';
+import { freePorts } from '../../src/kit/ports.js';
 
 export interface EtcdStartOptions {
   binary: string;
@@ -26,6 +29,9 @@ interface MemberStatus {
   leader: string;
   term: number;
 }
+
+/** etcd's HTTP/JSON gateway, plain http; each call bounded. */
+const ETCD = new InternalClient({ timeoutMs: 2000 });
 
 /** 8 GiB: the 1M-key loads of the harness must never hit etcd's default 2 GiB space alarm. */
 const QUOTA_BACKEND_BYTES = 8 * 1024 * 1024 * 1024;
@@ -82,20 +88,11 @@ export class EtcdCluster {
 
   async #firstWrite(started: number, timeoutMs: number): Promise<number> {
     const body = JSON.stringify({ key: Buffer.from('bench-first-write').toString('base64'), value: Buffer.from('1').toString('base64') });
-    let last = 'no answer';
-    while (performance.now() < started + timeoutMs) {
-      if (this.members.some((m) => m.child.process.exitCode !== null)) throw new Error('an etcd member exited during start-up');
-      try {
-        const res = await fetch(this.#url(this.members[0]!, '/v3/kv/put'), { method: 'POST', body, signal: AbortSignal.timeout(2000) });
-        await res.arrayBuffer();
-        if (res.ok) return performance.now() - started;
-        last = `HTTP ${res.status}`;
-      } catch (e) {
-        last = String((e as Error).cause ?? e);
-      }
-      await sleep(5);
-    }
-    throw new Error(`no etcd write succeeded within ${timeoutMs} ms (last: ${last})`);
+    const write = (): Promise<true | string> => ETCD.request('POST', this.#url(this.members[0]!, '/v3/kv/put'), { rawBody: body }).then((a) => a.ok || `HTTP ${a.status}`, failureOf);
+    const exited = (): string | undefined => (this.members.some((m) => m.child.process.exitCode !== null) ? 'an etcd member exited during start-up' : undefined);
+    const r = await firstSuccess(write, { started, boundMs: timeoutMs, everyMs: 5, abort: exited });
+    if (r.ms === undefined) throw new Error(`no etcd write succeeded within ${timeoutMs} ms (last: ${r.last})`);
+    return r.ms;
   }
 
   #url(m: Member, p: string): string {
@@ -103,14 +100,10 @@ export class EtcdCluster {
   }
 
   async #status(m: Member): Promise<MemberStatus | undefined> {
-    try {
-      const res = await fetch(this.#url(m, '/v3/maintenance/status'), { method: 'POST', body: '{}', signal: AbortSignal.timeout(2000) });
-      if (!res.ok) return undefined;
-      const s = (await res.json()) as { header?: { member_id?: string; raft_term?: string }; leader?: string; raftTerm?: string };
-      return { memberId: String(s.header?.member_id ?? ''), leader: String(s.leader ?? ''), term: Number(s.raftTerm ?? s.header?.raft_term ?? 0) };
-    } catch {
-      return undefined;
-    }
+    const a = await ETCD.request('POST', this.#url(m, '/v3/maintenance/status'), { rawBody: '{}' }).catch(() => undefined);
+    if (!a?.ok) return undefined;
+    const s = (a.json ?? {}) as { header?: { member_id?: string; raft_term?: string }; leader?: string; raftTerm?: string };
+    return { memberId: String(s.header?.member_id ?? ''), leader: String(s.leader ?? ''), term: Number(s.raftTerm ?? s.header?.raft_term ?? 0) };
   }
 
   /** The leader (by member id) and term as the members see it; undefined while they disagree. */

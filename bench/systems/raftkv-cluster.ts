@@ -12,11 +12,13 @@ import { fileURLToPath } from 'node:url';
 import type { ClusterConfig } from '../../src/cluster/config.js';
 import type { NodeStatus } from '../../src/node/types.js';
 import type { Child, ChildProcesses } from './child-processes.js';
-import { parseHostPort, sleep, tailOf, type Endpoint, type Topology } from './endpoint.js';
-import { freePorts } from '../../src/cluster/free-ports.js';
+import { endpointOf, tailOf, type Endpoint, type Topology } from './endpoint.js';
+import { freePorts } from '../../src/kit/ports.js';
 import { configCertPlan } from '../../src/cluster/secure-start.js';
 import { makeDevCerts } from '../../src/security/dev-certs.js';
-import { internalHttp, type Fetch } from '../../src/security/internal-http.js';
+import { failureOf, InternalClient } from '../../src/node/internal-client.js';
+import { firstSuccess } from '../../src/kit/probe.js';
+import { agreedLeader, sleep } from '../../src/kit/wait.js';
 import type { LoadSecurity } from '../load/task.js';
 import { respPing } from './resp-ping.js';
 
@@ -43,21 +45,12 @@ export interface RaftkvStartOptions {
 }
 
 /** How the harness calls a cluster's HTTP fronts: plain, or https trusting its CA with the admin token. */
-class ClusterHttp {
+class ClusterHttp extends InternalClient {
   readonly security: LoadSecurity | undefined;
-  readonly #fetch: Fetch;
-  readonly #scheme: string;
 
   constructor(security?: LoadSecurity) {
+    super(security ? { ca: security.ca, bearer: security.token } : {});
     this.security = security;
-    const client = internalHttp(security?.ca);
-    this.#fetch = client.fetch;
-    this.#scheme = client.scheme;
-  }
-
-  call(addr: string, p: string, init: RequestInit = {}): Promise<Response> {
-    const headers = { ...(init.headers as Record<string, string> | undefined), ...(this.security ? { authorization: `Bearer ${this.security.token}` } : {}) };
-    return this.#fetch(`${this.#scheme}://${addr}${p}`, { ...init, headers });
   }
 }
 
@@ -125,11 +118,11 @@ export class RaftkvCluster {
   static async attach(url: string, security?: LoadSecurity): Promise<RaftkvCluster> {
     const base = url.replace(/\/+$/, '');
     const http = new ClusterHttp(security);
-    const res = await http.call(new URL(base).host, '/status').catch((e: unknown) => {
-      throw new Error(`no raftkv node answers at ${base}: ${String((e as Error).cause ?? e)}`);
+    const res = await http.call('GET', new URL(base).host, '/status').catch((e: unknown) => {
+      throw new Error(`no raftkv node answers at ${base}: ${failureOf(e)}`);
     });
     if (!res.ok) throw new Error(`${base}/status answered ${res.status}`);
-    const s = (await res.json()) as NodeStatus;
+    const s = res.json as unknown as NodeStatus;
     const https = new Map<string, string>();
     for (const [id, m] of Object.entries(s.members)) if (m?.http) https.set(id, m.http);
     if (https.size === 0) https.set(s.id, new URL(base).host);
@@ -142,12 +135,7 @@ export class RaftkvCluster {
   }
 
   async status(id: string): Promise<NodeStatus | undefined> {
-    try {
-      const res = await this.#http.call(this.https.get(id)!, '/status', { signal: AbortSignal.timeout(2000) });
-      return res.ok ? ((await res.json()) as NodeStatus) : undefined;
-    } catch {
-      return undefined;
-    }
+    return this.#http.json<NodeStatus>('GET', this.https.get(id)!, '/status', { timeoutMs: 2000 }).catch(() => undefined);
   }
 
   async statuses(): Promise<NodeStatus[]> {
@@ -160,12 +148,12 @@ export class RaftkvCluster {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       const statuses = await this.statuses();
-      const leader = statuses.find((s) => s.role === 'leader');
-      if (leader && statuses.every((s) => s.leader === leader.id && s.term === leader.term)) {
+      const leader = statuses.find((s) => s.id === agreedLeader(statuses));
+      if (leader) {
         const follower = statuses.find((s) => s.id !== leader.id);
         return {
-          leader: parseHostPort(leader.id, this.https.get(leader.id) ?? leader.addrs.http),
-          follower: follower ? parseHostPort(follower.id, this.https.get(follower.id) ?? follower.addrs.http) : undefined,
+          leader: endpointOf(leader.id, this.https.get(leader.id) ?? leader.addrs.http),
+          follower: follower ? endpointOf(follower.id, this.https.get(follower.id) ?? follower.addrs.http) : undefined,
         };
       }
       await sleep(50);
@@ -178,7 +166,7 @@ export class RaftkvCluster {
     const fromStatus = (await this.status(id))?.members[id]?.resp;
     const addr = fromStatus ?? this.config?.nodes.find((n) => n.id === id)?.resp;
     if (!addr) return { endpoint: undefined, note: `${id} has no RESP address` };
-    const ep = parseHostPort(id, addr);
+    const ep = endpointOf(id, addr);
     if (!(await respPing(ep.host, ep.port, 1000, this.security))) return { endpoint: undefined, note: `no RESP front answers PING on ${addr} (${id})` };
     return { endpoint: ep, note: `RESP front of ${id} on ${addr}` };
   }
@@ -187,8 +175,7 @@ export class RaftkvCluster {
   async memory(): Promise<ClusterMemory | undefined> {
     if (!this.child || !this.config) return undefined;
     const rss = await rssOf(this.child.pid);
-    const res = await this.#http.call(this.config.control, '/memory', { signal: AbortSignal.timeout(5000) }).catch(() => undefined);
-    const body = res?.ok ? ((await res.json()) as { rss: number; nodes: Record<string, { heapUsed: number } | null> }) : undefined;
+    const body = await this.#http.json<{ rss: number; nodes: Record<string, { heapUsed: number } | null> }>('GET', this.config.control, '/memory', { timeoutMs: 5000 }).catch(() => undefined);
     const heapUsed: Record<string, number> = {};
     for (const [id, h] of Object.entries(body?.nodes ?? {})) if (h) heapUsed[id] = h.heapUsed;
     return { rss: rss ?? body?.rss ?? 0, heapUsed };
@@ -203,21 +190,10 @@ export class RaftkvCluster {
 async function firstWrite(http: ClusterHttp, addr: string, child: Child, started: number, timeoutMs: number): Promise<number> {
   let exited = false;
   void child.exited.then(() => (exited = true));
-  const deadline = started + timeoutMs;
-  let last = 'no answer';
-  while (performance.now() < deadline) {
-    if (exited) throw new Error('the raftkv cluster process exited during start-up');
-    try {
-      const res = await http.call(addr, '/key', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"bench-first-write":"1"}', signal: AbortSignal.timeout(2000) });
-      await res.arrayBuffer();
-      if (res.ok) return performance.now() - started;
-      last = `HTTP ${res.status}`;
-    } catch (e) {
-      last = String((e as Error).cause ?? e);
-    }
-    await sleep(5);
-  }
-  throw new Error(`no write succeeded within ${timeoutMs} ms of starting the cluster (last: ${last})`);
+  const write = (): Promise<true | string> => http.call('POST', addr, '/key', { body: { 'bench-first-write': '1' }, timeoutMs: 2000 }).then((a) => a.ok || `HTTP ${a.status}`, failureOf);
+  const r = await firstSuccess(write, { started, boundMs: timeoutMs, everyMs: 5, abort: () => (exited ? 'the raftkv cluster process exited during start-up' : undefined) });
+  if (r.ms === undefined) throw new Error(`no write succeeded within ${timeoutMs} ms of starting the cluster (last: ${r.last})`);
+  return r.ms;
 }
 
 /** VmRSS of a process, bytes (Linux). */

@@ -4,8 +4,9 @@
 
 import path from 'node:path';
 import type { Child, ChildProcesses } from './child-processes.js';
-import { sleep, tailOf, type Endpoint } from './endpoint.js';
-import { freePorts } from '../../src/cluster/free-ports.js';
+import { tailOf, type Endpoint } from './endpoint.js';
+import { sleep } from '../../src/kit/wait.js';
+import { freePorts } from '../../src/kit/ports.js';
 import { respPing } from './resp-ping.js';
 
 export type RedisPersistence = 'always' | 'none';

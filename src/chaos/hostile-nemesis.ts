@@ -28,6 +28,7 @@ import { peerInputArb } from './hostile/peer-grammar.js';
 import { respInputArb } from './hostile/resp-grammar.js';
 import { sendInput, type WireSecurity } from './hostile/wire.js';
 import { restart } from './nemesis.js';
+import { sleep } from '../kit/wait.js';
 
 export interface HostileLog {
   inputs: Record<Listener | 'floods', number>;
@@ -120,7 +121,6 @@ function wireSecurityFor(s: HostileSecurity): Record<Listener, WireSecurity> {
   };
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const RECENT = 8;
 /** Restarts of a node after its hostile failures, before it is left down. */
 const MAX_RESTARTS = 3;

@@ -2,7 +2,7 @@
 // every failure (refused, reset, timeout, 5xx) returned, never thrown. On a
 // secure cluster: https trusting its CA, and the token on every request.
 
-import { internalHttp, type Fetch } from '../security/internal-http.js';
+import { failureOf, InternalClient } from '../node/internal-client.js';
 
 export interface Answer {
   status: number;
@@ -19,42 +19,23 @@ export interface ClientSecurity {
 }
 
 export class ChaosHttp {
-  readonly #fetch: Fetch;
-  readonly #scheme: string;
-  readonly #authorization: Record<string, string>;
+  readonly #client: InternalClient;
 
   constructor(security?: ClientSecurity) {
-    const client = internalHttp(security?.ca);
-    this.#fetch = client.fetch;
-    this.#scheme = client.scheme;
-    this.#authorization = security ? { authorization: `Bearer ${security.token}` } : {};
+    this.#client = new InternalClient(security ? { ca: security.ca, bearer: security.token } : {});
   }
 
   /** `scheme://addr`: the base URL of a listener. */
   base(addr: string): string {
-    return `${this.#scheme}://${addr}`;
+    return this.#client.url(addr, '');
   }
 
   async call(method: string, url: string, body: unknown, timeoutMs: number): Promise<Outcome> {
     try {
-      const res = await this.#fetch(url, {
-        method,
-        headers: { ...this.#authorization, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      const text = await res.text();
-      let json: Record<string, unknown> | undefined;
-      try {
-        const v: unknown = JSON.parse(text);
-        if (typeof v === 'object' && v !== null) json = v as Record<string, unknown>;
-      } catch {
-        json = undefined;
-      }
-      return { answer: { status: res.status, json } };
+      const { status, json } = await this.#client.request(method, url, { body, timeoutMs });
+      return { answer: { status, json } };
     } catch (e) {
-      const err = e as Error & { cause?: { code?: string } };
-      return { failure: err.name === 'TimeoutError' ? 'timeout' : (err.cause?.code ?? err.message) };
+      return { failure: failureOf(e) };
     }
   }
 }

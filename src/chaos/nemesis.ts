@@ -8,6 +8,8 @@ import type { Launcher } from '../cluster/launcher.js';
 import type { SeededRand } from '../raft/rand.js';
 import { PLAIN_HTTP, type ChaosHttp } from './http-client.js';
 import type { FaultEvent, TimelineRecorder } from './timeline.js';
+import { sleep } from '../kit/wait.js';
+import { firstSuccess } from '../kit/probe.js';
 
 /** Faults the nemesis injects one at a time, each healed before the next. */
 export type SerialFault = 'kill' | 'pause' | 'partition' | 'oneway' | 'degrade';
@@ -34,7 +36,6 @@ export const newNemesisLog = (): NemesisLog => ({
   errors: [],
 });
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const between = (rand: SeededRand, lo: number, hi: number): number => lo + rand.next() * (hi - lo);
 
 /** Where the failover probe writes after `killed` died: base URLs, how to call them, and the n-th probe key. */
@@ -187,21 +188,11 @@ export async function restart(launcher: Launcher, id: string): Promise<void> {
  */
 async function probeFailover(target: ReturnType<ProbeTarget>, started: number, boundMs = 10_000): Promise<number | undefined> {
   const { urls } = target;
-  let done: number | undefined;
-  let n = 0;
-  const inFlight: Promise<void>[] = [];
-  while (done === undefined && performance.now() - started < boundMs) {
-    const url = urls[n % urls.length]!;
-    const key = target.key(n++);
-    inFlight.push(
-      target.http.call('POST', `${url}/key`, { [key]: 'x' }, 2000).then((r) => {
-        if ('answer' in r && r.answer.status === 200) done ??= performance.now() - started;
-      }),
-    );
-    await sleep(10);
-  }
-  await Promise.all(inFlight);
-  return done;
+  const write = async (n: number): Promise<true | string> => {
+    const r = await target.http.call('POST', `${urls[n % urls.length]!}/key`, { [target.key(n)]: 'x' }, 2000);
+    return 'answer' in r ? r.answer.status === 200 || `HTTP ${r.answer.status}` : r.failure;
+  };
+  return (await firstSuccess(write, { started, boundMs, everyMs: 10, overlap: true })).ms;
 }
 
 /**

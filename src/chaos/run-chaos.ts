@@ -14,7 +14,7 @@ import { parseClusterConfig, type ClusterConfig } from '../cluster/config.js';
 import { configCertPlan } from '../cluster/secure-start.js';
 import { makeDevCerts } from '../security/dev-certs.js';
 import { Authenticator } from '../security/auth.js';
-import { freePorts } from '../cluster/free-ports.js';
+import { freePorts } from '../kit/ports.js';
 import { startControlServer, type ControlServer } from '../cluster/control-server.js';
 import { Launcher } from '../cluster/launcher.js';
 import type { Isolation } from '../cluster/node-proc.js';
@@ -29,6 +29,8 @@ import { ChaosHttp } from './http-client.js';
 import { SERIAL_FAULTS, directProbe, newNemesisLog, restart, runKillCycles, runNemesis, type FaultKind, type NemesisLog, type ProbeTarget } from './nemesis.js';
 import { TimelineRecorder, type ChaosTimeline } from './timeline.js';
 import { newClientStats, runHistoryClient, runWriter, type ClientStats, type StopAt, type Target } from './workload.js';
+import { sleep, waitForLeaders } from '../kit/wait.js';
+import { parseHostPort } from '../transport/address.js';
 
 export interface ChaosOptions {
   durationS: number;
@@ -96,8 +98,6 @@ export const DEFAULT_CHAOS: Omit<ChaosOptions, 'say'> = {
   opTimeoutMs: 3000,
   checkTimeoutMs: 120_000,
 };
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** A secure chaos cluster's files, under its directory (made there before it starts). */
 const SECURE_FILES = {
@@ -170,7 +170,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const { tls, auth } = launcher.security;
     if (hostile && (opts.hostileListeners ?? ['control']).includes('control')) {
       // The launcher's control API gets hostile input too (never a valid fault request).
-      const [host, port] = [config.control.slice(0, config.control.lastIndexOf(':')), Number(config.control.slice(config.control.lastIndexOf(':') + 1))];
+      const { host, port } = parseHostPort(config.control);
       control = await startControlServer(launcher, host, port, {
         ...(tls ? { tls: tls.launcher } : {}),
         ...(auth ? { auth: new Authenticator(auth) } : {}),
@@ -384,19 +384,7 @@ async function readBack(http: ChaosHttp, urls: string[], acked: Map<string, stri
 
 /** Wait until each Raft group (each shard) has a leader all its nodes agree on; returns the first group's. */
 async function waitForLeader(launcher: Launcher, timeoutMs: number): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  const groups = groupsOf(launcher);
-  while (Date.now() < deadline) {
-    const all = await launcher.statuses();
-    const leaders = groups.map((ids) => {
-      const statuses = ids.map((id) => all.get(id));
-      const leader = statuses.find((s) => s?.role === 'leader');
-      return leader && statuses.every((s) => s !== undefined && s.leader === leader.id && s.term === leader.term) ? leader.id : undefined;
-    });
-    if (leaders.every((l) => l !== undefined)) return leaders[0]!;
-    await sleep(20);
-  }
-  throw new Error(`no leader agreed by every node${groups.length > 1 ? ' of every shard' : ''} within ${timeoutMs} ms`);
+  return (await waitForLeaders(() => launcher.statuses(), groupsOf(launcher), { timeoutMs }))[0]!;
 }
 
 /** The node ids of each Raft group: one group, or one per shard. */

@@ -9,6 +9,7 @@ import type { SeededRand } from '../raft/rand.js';
 import type { History } from './history.js';
 import type { ChaosHttp } from './http-client.js';
 import type { TimelineRecorder } from './timeline.js';
+import { sleep } from '../kit/wait.js';
 
 export interface Target {
   /** Base URLs of the nodes worth sending to now (not known dead). */
@@ -47,8 +48,6 @@ export interface ClientOptions {
 function pick<T>(rand: SeededRand, xs: readonly T[]): T {
   return xs[rand.int(xs.length)]!;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** One history client: one op at a time, like a real client, until the stop time. */
 export async function runHistoryClient(o: ClientOptions): Promise<void> {

@@ -22,6 +22,8 @@
  * of values nobody wrote yet are caught before the search (readBeforeWrite).
  */
 
+import { SeededRand } from '../raft/rand.js';
+
 export type KvInput =
   | { op: 'put'; key: string; value: string }
   /** A put whose value expires `ttlMs` after the write takes effect (somewhere between its call and return). */
@@ -549,10 +551,11 @@ function search(e: Encoded, deadline: number): SearchResult {
   const openMask = new Uint32Array(words);
   const zLo = new Int32Array(n);
   const zHi = new Int32Array(n);
-  const rand = mulberry32(0x9e3779b9);
+  // Fixed seed: the hashes, hence the cache's behaviour, are the same on every run.
+  const rand = new SeededRand(0x9e3779b9);
   for (let i = 0; i < n; i++) {
-    const lo = rand();
-    const hi = rand();
+    const lo = rand.int(0x100000000);
+    const hi = rand.int(0x100000000);
     if (e.open[i] === OPEN) {
       openMask[i >>> 5] |= 1 << (i & 31);
     } else {

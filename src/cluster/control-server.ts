@@ -12,8 +12,7 @@ import { authenticate } from '../api/http-exchange.js';
 import { crossSite } from '../api/same-origin.js';
 import { DashboardSessions, formLogin, loginPage } from './dashboard-login.js';
 import { NodeError } from '../node/errors.js';
-import { TOKEN_HEADER } from '../common/cluster-identity.js';
-import { internalHttp } from '../security/internal-http.js';
+import { InternalClient, type Answer } from '../node/internal-client.js';
 import type { Authenticator } from '../security/auth.js';
 import type { TlsMaterial } from '../security/tls-material.js';
 import { z } from 'zod';
@@ -115,20 +114,15 @@ const NODE_CALL_MS = 10_000;
  * with the node's status and message.
  */
 async function callNode(launcher: Launcher, id: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
-  let res: Response;
   // As a member (the cluster token, over https with the cluster CA on a secure cluster): the caller already showed the admin token here.
-  const client = internalHttp(launcher.security.tls?.launcher.ca);
+  const client = new InternalClient({ ca: launcher.security.tls?.launcher.ca, clusterToken: launcher.clusterToken, timeoutMs: NODE_CALL_MS });
+  let res: Answer;
   try {
-    res = await client.fetch(client.url(launcher.entry(id).http, path), {
-      method,
-      headers: { [TOKEN_HEADER]: launcher.clusterToken, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.timeout(NODE_CALL_MS),
-    });
+    res = await client.call(method, launcher.entry(id).http, path, { body });
   } catch (e) {
     throw new ControlError(503, `${id} did not answer: ${e instanceof Error ? e.message : String(e)}`);
   }
-  const answer = (await res.json().catch(() => ({ error: `${id} answered ${res.status} without JSON` }))) as Record<string, unknown>;
+  const answer = res.json ?? { error: `${id} answered ${res.status} without JSON` };
   if (!res.ok) throw new ControlError(res.status, `${id}: ${String(answer.error ?? `answered ${res.status}`)}`);
   return answer;
 }
@@ -171,6 +165,35 @@ function controlRoutes(launcher: Launcher): ControlRoute[] {
     if (any === undefined) throw new ControlError(503, 'no node is running');
     return any;
   };
+  /** POST /COMMAND/NODE with no body: the fault `command` on one node, logged and answered as `{ ok, [done]: node }`. */
+  const nodeAction = (command: 'kill' | 'restart' | 'pause' | 'resume', done: string, act: (node: string) => Promise<void>): ControlRoute => ({
+    method: 'POST',
+    command,
+    arg: 'required',
+    run: async (id, body) => {
+      none(body);
+      const n = known(id);
+      await act(n);
+      launcher.fault(command, `${n} ${done}`);
+      return { ok: true, [done]: n };
+    },
+  });
+  /** POST /delay or /loss: messages from some nodes (default every node) delayed or lost, until a heal. */
+  const degradeAction = (
+    command: 'delay' | 'loss',
+    parse: (body: Record<string, unknown>) => { amount: number; nodes?: string[] | undefined },
+    describe: (amount: number, who: string) => string,
+  ): ControlRoute => ({
+    method: 'POST',
+    command,
+    arg: 'none',
+    run: async (_arg, body) => {
+      const { amount, nodes } = parse(body);
+      launcher.degrade(command, amount, nodes?.map(known));
+      launcher.fault(command, describe(amount, nodes?.join(',') ?? 'every node'));
+      return { ok: true, faults: launcher.faults() };
+    },
+  });
   const routes: ControlRoute[] = [
     { method: 'GET', command: 'status', arg: 'none', run: async () => ({ isolation: launcher.isolation, nodes: await clusterRows(launcher), faults: launcher.faults() }) },
     {
@@ -197,53 +220,16 @@ function controlRoutes(launcher: Launcher): ControlRoute[] {
         return { rss, launcherHeapUsed: heapUsed, nodes: Object.fromEntries(heaps) };
       },
     },
-    {
-      method: 'POST',
-      command: 'kill',
-      arg: 'required',
-      run: async (id, body) => {
-        none(body);
-        await launcher.killNode(known(id));
-        launcher.fault('kill', `${id} killed`);
-        return { ok: true, killed: id };
-      },
-    },
-    {
-      method: 'POST',
-      command: 'restart',
-      arg: 'required',
-      run: async (id, body) => {
-        none(body);
-        const n = known(id);
-        // A failed node too: it is stopped (its fronts and store closed) and started again.
-        if (launcher.stateOf(n) !== 'dead') await launcher.killNode(n);
-        await launcher.startNode(n);
-        launcher.fault('restart', `${n} restarted`);
-        return { ok: true, restarted: n };
-      },
-    },
-    {
-      method: 'POST',
-      command: 'pause',
-      arg: 'required',
-      run: async (id, body) => {
-        none(body);
-        launcher.pauseNode(known(id));
-        launcher.fault('pause', `${id} paused`);
-        return { ok: true, paused: id };
-      },
-    },
-    {
-      method: 'POST',
-      command: 'resume',
-      arg: 'required',
-      run: async (id, body) => {
-        none(body);
-        launcher.resumeNode(known(id));
-        launcher.fault('resume', `${id} resumed`);
-        return { ok: true, resumed: id };
-      },
-    },
+    nodeAction('kill', 'killed', async (n) => {
+      await launcher.killNode(n);
+    }),
+    // A failed node too: it is stopped (its fronts and store closed) and started again.
+    nodeAction('restart', 'restarted', async (n) => {
+      if (launcher.stateOf(n) !== 'dead') await launcher.killNode(n);
+      await launcher.startNode(n);
+    }),
+    nodeAction('pause', 'paused', async (n) => launcher.pauseNode(n)),
+    nodeAction('resume', 'resumed', async (n) => launcher.resumeNode(n)),
     {
       method: 'POST',
       command: 'partition',
@@ -278,28 +264,22 @@ function controlRoutes(launcher: Launcher): ControlRoute[] {
         return { ok: true };
       },
     },
-    {
-      method: 'POST',
-      command: 'delay',
-      arg: 'none',
-      run: async (_arg, body) => {
+    degradeAction(
+      'delay',
+      (body) => {
         const d = parseBody(delayBody, body, '{"ms": N, "nodes": ["a", ...] (optional)}');
-        launcher.degrade('delay', d.ms, d.nodes?.map(known));
-        launcher.fault('delay', `messages from ${d.nodes?.join(',') ?? 'every node'} delayed ${d.ms} ms`);
-        return { ok: true, faults: launcher.faults() };
+        return { amount: d.ms, nodes: d.nodes };
       },
-    },
-    {
-      method: 'POST',
-      command: 'loss',
-      arg: 'none',
-      run: async (_arg, body) => {
+      (ms, who) => `messages from ${who} delayed ${ms} ms`,
+    ),
+    degradeAction(
+      'loss',
+      (body) => {
         const l = parseBody(lossBody, body, '{"pct": 0..100, "nodes": ["a", ...] (optional)}');
-        launcher.degrade('loss', l.pct, l.nodes?.map(known));
-        launcher.fault('loss', `${l.pct}% of the messages from ${l.nodes?.join(',') ?? 'every node'} lost`);
-        return { ok: true, faults: launcher.faults() };
+        return { amount: l.pct, nodes: l.nodes };
       },
-    },
+      (pct, who) => `${pct}% of the messages from ${who} lost`,
+    ),
     {
       method: 'POST',
       command: 'transfer',

@@ -1,7 +1,7 @@
 // `raftkv ctl`: fault injection against a running cluster, through its control API.
 
 import type { NodeRow } from './control-server.js';
-import { internalHttp } from '../security/internal-http.js';
+import { InternalClient, type Answer } from '../node/internal-client.js';
 
 export interface CtlRequest {
   method: 'GET' | 'POST';
@@ -70,18 +70,14 @@ export interface CtlCredentials {
 
 export async function runCtl(control: string, command: string, args: string[], credentials: CtlCredentials = {}): Promise<string> {
   const req = ctlRequest(command, args);
-  const client = internalHttp(credentials.ca);
-  let res: Response;
+  const client = new InternalClient({ ca: credentials.ca, ...(credentials.token ? { bearer: credentials.token } : {}) });
+  let res: Answer;
   try {
-    res = await client.fetch(client.url(control, req.path), {
-      method: req.method,
-      headers: { ...(req.body ? { 'content-type': 'application/json' } : {}), ...(credentials.token ? { authorization: `Bearer ${credentials.token}` } : {}) },
-      body: req.body ? JSON.stringify(req.body) : undefined,
-    });
+    res = await client.call(req.method, control, req.path, { body: req.body });
   } catch (e) {
     throw new Error(`no cluster answers on ${control} (is \`raftkv cluster\` running?): ${(e as Error).message}`);
   }
-  const body = (await res.json().catch(() => ({ error: `control API answered ${res.status} without JSON` }))) as Record<string, unknown>;
+  const body = res.json ?? { error: `control API answered ${res.status} without JSON` };
   if (!res.ok) throw new Error(String(body.error ?? `control API answered ${res.status}`));
   if (command === 'leader') {
     // A sharded cluster without a shard named: one "shard leader" line per shard.

@@ -4,8 +4,8 @@
 
 import path from 'node:path';
 import { makeDevCerts, type CertPlan, type LeafPlan } from '../security/dev-certs.js';
-import { hostOf } from '../security/exposure.js';
 import type { ClusterConfig } from './config.js';
+import { parseHostPort } from '../transport/address.js';
 import { caKeyFile, launcherHosts, missingSecurityFiles, nodeHosts } from './security-setup.js';
 
 const LOOPBACK = ['localhost', '127.0.0.1', '::1'];
@@ -55,7 +55,7 @@ export function howToCall(config: ClusterConfig, baseDir: string, configFile: st
   const auth = token ? ` -H "Authorization: Bearer $(cat ${token})"` : '';
   const lines = [`call it: curl${ca}${auth} ${scheme}://${n.http}/status`];
   if (n.resp) {
-    const [host, port] = [hostOf(n.resp), n.resp.slice(n.resp.lastIndexOf(':') + 1)];
+    const { host, port } = parseHostPort(n.resp);
     lines.push(`         redis-cli${config.tls ? ` --tls --cacert ${rel(config.tls.ca)}` : ''} -h ${host} -p ${port}${token ? ` --user default --pass $(cat ${token})` : ''} ping`);
   }
   lines.push(`         node dist/src/cli.js ctl --config ${path.relative(process.cwd(), configFile) || configFile} status`);

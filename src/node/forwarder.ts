@@ -3,9 +3,9 @@
 // lost answer (broken connection, leader change) is applied at most once.
 
 import { randomBytes } from 'node:crypto';
-import { TOKEN_HEADER } from '../common/cluster-identity.js';
-import { realClock, sleep, type Clock } from './clock.js';
-import { NodeError, timeout } from './errors.js';
+import { realClock, type Clock } from './clock.js';
+import { NodeError } from './errors.js';
+import { answerError, InternalClient, retrying } from './internal-client.js';
 import type { Envelope, KvResult } from './kv-state.js';
 import type { MemberAddrs } from './types.js';
 import { internalHttp, type InternalHttp } from '../security/internal-http.js';
@@ -24,9 +24,6 @@ export interface ForwardAnswer {
   leader?: string;
 }
 
-/** Errors after which the same forwarded command may be sent again. */
-const RETRYABLE = new Set(['RAFTKV_ERR_NO_LEADER', 'RAFTKV_ERR_NOT_LEADER', 'RAFTKV_ERR_SHUTTING_DOWN', 'RAFTKV_ERR_PROPOSAL_DROPPED', 'RAFTKV_ERR_TIMEOUT']);
-
 export class Forwarder {
   readonly #client: string;
   #seq = 0;
@@ -35,9 +32,8 @@ export class Forwarder {
   #closed = false;
   readonly #aborts = new Set<AbortController>();
   readonly #batches = new Map<string, PendingForward[]>();
-  readonly #token: string;
   readonly #clock: Clock;
-  readonly #http: InternalHttp;
+  readonly #http: InternalClient;
 
   /**
    * `clock` times the retries, the batching turn and the request timeout (the
@@ -45,8 +41,7 @@ export class Forwarder {
    * request itself is still a real fetch: forwarding is not a seam yet.
    */
   constructor(nodeId: string, timeoutMs: number, clusterToken: string, clock: Clock = realClock, http: InternalHttp = internalHttp()) {
-    this.#token = clusterToken;
-    this.#http = http;
+    this.#http = new InternalClient({ http, clusterToken });
     this.#clock = clock;
     // A fresh session per incarnation: sequence numbers restart at 1. Real
     // randomness on purpose: a seeded one would repeat the session after a
@@ -70,7 +65,8 @@ export class Forwarder {
 
   /**
    * Run `env` on the leader until it answers, retrying while there is no
-   * leader or the leader changes, within the request timeout.
+   * leader or the leader changes, within the request timeout (the one
+   * retry policy of internal-client.ts).
    */
   async run(
     leader: () => MemberAddrs | undefined,
@@ -79,23 +75,16 @@ export class Forwarder {
     local: () => Promise<KvResult>,
     env?: Envelope,
   ): Promise<KvResult> {
-    const deadline = this.#clock.now() + this.#timeoutMs;
-    let lastError: NodeError | undefined;
     try {
-      while (!this.#closed && this.#clock.now() < deadline) {
-        try {
+      return await retrying(
+        async () => {
           if (amLeader()) return await local();
           const addrs = leader();
           if (!addrs) throw new NodeError('RAFTKV_ERR_NO_LEADER', 'no leader is known; retry shortly');
           return await remote(addrs);
-        } catch (e) {
-          const err = e instanceof NodeError ? e : new NodeError('RAFTKV_ERR_NO_LEADER', `the leader could not be reached: ${String(e)}`);
-          if (!RETRYABLE.has(err.code)) throw err;
-          lastError = err;
-          await sleep(this.#clock, 20);
-        }
-      }
-      throw lastError?.code === 'RAFTKV_ERR_NO_LEADER' ? lastError : timeout('forwarded write', this.#timeoutMs);
+        },
+        { timeoutMs: this.#timeoutMs, what: 'forwarded write', clock: this.#clock, stopped: () => this.#closed },
+      );
     } finally {
       if (env) this.done(env);
     }
@@ -129,17 +118,14 @@ export class Forwarder {
     this.#aborts.add(ac);
     const timer = this.#clock.setTimeout(() => ac.abort(), this.#timeoutMs);
     try {
-      const res = await this.#http.fetch(this.#http.url(http, '/internal/propose'), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', [TOKEN_HEADER]: this.#token },
-        body: JSON.stringify(batch.map((p) => p.env)),
-        signal: ac.signal,
-      });
-      const body = (await res.json()) as { results?: ForwardAnswer[]; error?: string; code?: string; leader?: string };
-      if (!res.ok || !Array.isArray(body.results) || body.results.length !== batch.length) {
-        throw new NodeError((body.code as NodeError['code']) ?? 'RAFTKV_ERR_INTERNAL', body.error ?? `leader answered ${res.status}`, body.leader ?? '');
+      const answer = await this.#http.call('POST', http, '/internal/propose', { body: batch.map((p) => p.env), signal: ac.signal });
+      // No JSON at all (a proxy's page, a cut-off body): not the leader's word, so retried like no answer.
+      if (answer.json === undefined) throw new Error(`leader answered ${answer.status} without JSON`);
+      const results = answer.json.results as ForwardAnswer[] | undefined;
+      if (!answer.ok || !Array.isArray(results) || results.length !== batch.length) {
+        throw answer.ok ? new NodeError('RAFTKV_ERR_INTERNAL', `leader answered ${answer.status} without the batch's results`) : answerError(answer);
       }
-      body.results.forEach((a, i) => {
+      results.forEach((a, i) => {
         const p = batch[i]!;
         if (a.result) p.resolve(a.result);
         else p.reject(new NodeError((a.code as NodeError['code']) ?? 'RAFTKV_ERR_INTERNAL', a.error ?? 'the leader refused the command', a.leader ?? ''));

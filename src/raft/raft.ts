@@ -623,21 +623,18 @@ export class Raft {
 
   #stepFollower = (m: Message): void => {
     switch (m.type) {
+      // Anything from the leader of this term keeps this follower from campaigning.
       case MessageType.App:
-        this.electionElapsed = 0;
-        this.#setLeader(m.from);
-        this.#handleAppend(m);
-        return;
       case MessageType.Heartbeat:
-        this.electionElapsed = 0;
-        this.#setLeader(m.from);
-        this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
-        this.#send({ type: MessageType.HeartbeatResp, to: m.from, term: this.term, context: m.context });
-        return;
       case MessageType.Snap:
         this.electionElapsed = 0;
         this.#setLeader(m.from);
-        this.#handleSnapshotChunk(m);
+        if (m.type === MessageType.App) this.#handleAppend(m);
+        else if (m.type === MessageType.Snap) this.#handleSnapshotChunk(m);
+        else {
+          this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
+          this.#send({ type: MessageType.HeartbeatResp, to: m.from, term: this.term, context: m.context });
+        }
         return;
       case MessageType.TimeoutNow:
         this.cfg.logger?.('timeout-now: campaigning for a transfer', { id: this.id, term: this.term, from: m.from });

@@ -3,8 +3,9 @@
 // (GET /status) unless the flag names it (`node0@10.0.0.1:11000`); the
 // result is the `shards` of a cluster config, checked like any config file.
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import { onHost, LOOPBACK } from '../node/this-host.js';
-import { TOKEN_HEADER } from '../common/cluster-identity.js';
+import { InternalClient } from '../node/internal-client.js';
 import type { NodeStatus } from '../node/types.js';
 import type { InternalHttp } from '../security/internal-http.js';
 
@@ -45,18 +46,15 @@ export function parseShardSpec(spec: string): ShardSpec {
  */
 export async function resolveShards(specs: readonly ShardSpec[], say: (line: string) => void, asMember: { http: InternalHttp; clusterToken: string }, retryMs = 250): Promise<ShardConfigEntry[]> {
   const waited = new Set<string>();
+  // As a member (the cluster token): on a secure cluster /status wants a user's token otherwise.
+  const client = new InternalClient({ http: asMember.http, clusterToken: asMember.clusterToken, timeoutMs: 2000 });
   const ask = async (http: string): Promise<NodeStatus> => {
     for (;;) {
-      try {
-        // As a member (the cluster token): on a secure cluster /status wants a user's token otherwise.
-        const res = await asMember.http.fetch(asMember.http.url(http, '/status'), { headers: { [TOKEN_HEADER]: asMember.clusterToken }, signal: AbortSignal.timeout(2000) });
-        if (res.ok) return (await res.json()) as NodeStatus;
-      } catch {
-        // not up yet
-      }
+      const st = await client.json<NodeStatus>('GET', http, '/status').catch(() => undefined);
+      if (st) return st;
       if (!waited.has(http)) say(`waiting for the node at ${http} to answer`);
       waited.add(http);
-      await new Promise((r) => setTimeout(r, retryMs));
+      await sleep(retryMs);
     }
   };
   return Promise.all(

@@ -3,9 +3,10 @@
 // writes there with the router's client session so a retry is applied at
 // most once, and retries reads, which change nothing, wherever they can go.
 
-import { NodeError, timeout, type NodeErrorCode } from '../node/errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { NodeError } from '../node/errors.js';
 import { Forwarder } from '../node/forwarder.js';
-import { TOKEN_HEADER } from '../common/cluster-identity.js';
+import { answerError, failureOf, InternalClient, retrying, type Answer } from '../node/internal-client.js';
 import { realClock } from '../node/clock.js';
 import { internalHttp, type InternalHttp } from '../security/internal-http.js';
 import type { KvCommand, KvResult } from '../node/kv-state.js';
@@ -45,26 +46,11 @@ export interface ShardView {
 }
 
 /** An answer of a node to a read, already parsed. */
-export interface NodeAnswer {
-  status: number;
-  json: Record<string, unknown> | undefined;
-}
-
-/** Failures after which the same request may be sent again (writes only thanks to the session). */
-const RETRYABLE = new Set<NodeErrorCode>([
-  'RAFTKV_ERR_NO_LEADER',
-  'RAFTKV_ERR_NOT_LEADER',
-  'RAFTKV_ERR_SHUTTING_DOWN',
-  'RAFTKV_ERR_PROPOSAL_DROPPED',
-  'RAFTKV_ERR_BUSY',
-  'RAFTKV_ERR_TIMEOUT',
-]);
+export type NodeAnswer = Pick<Answer, 'status' | 'json'>;
 
 /** How long a member that could not be reached is skipped (unless a status poll finds it up). */
 const DOWN_MS = 500;
 const MIN_POLL_GAP_MS = 20;
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export class ShardClient {
   readonly id: string;
@@ -73,7 +59,7 @@ export class ShardClient {
   readonly #members: ShardMember[];
   readonly #byHttp = new Map<string, ShardMember>();
   readonly #forwarder: Forwarder;
-  readonly #http: InternalHttp;
+  readonly #http: InternalClient;
   #leader: string | undefined;
   #term = 0;
   #leaderChanges = 0;
@@ -97,8 +83,10 @@ export class ShardClient {
     this.#members = opts.members;
     for (const m of opts.members) this.#byHttp.set(m.http, m);
     // The session of this router incarnation on this shard: a fresh client id, sequence numbers from 1.
-    this.#http = opts.http ?? internalHttp();
-    this.#forwarder = new Forwarder(`router-${opts.id}`, opts.attemptMs, opts.clusterToken, realClock, this.#http);
+    const http = opts.http ?? internalHttp();
+    // As a member: the router authenticated its own client already (where authentication is on, nodes want a token).
+    this.#http = new InternalClient({ http, clusterToken: opts.clusterToken });
+    this.#forwarder = new Forwarder(`router-${opts.id}`, opts.attemptMs, opts.clusterToken, realClock, http);
   }
 
   start(): void {
@@ -129,26 +117,11 @@ export class ShardClient {
    */
   async propose(cmd: KvCommand): Promise<KvResult> {
     const env = this.#forwarder.withSession({ cmd });
-    const deadline = Date.now() + this.#opts.timeoutMs;
-    let last: NodeError | undefined;
     try {
-      for (let attempt = 0; !this.#closed; attempt++) {
-        const to = this.#target();
-        this.forwarded.write++;
-        if (attempt > 0) this.retries.write++;
-        try {
-          return await this.#forwarder.propose(to.http, env);
-        } catch (e) {
-          last = this.#learn(to, e);
-          if (!RETRYABLE.has(last.code)) throw last;
-        }
-        if (Date.now() >= deadline) break;
-        await this.#pause(to);
-      }
+      return await this.#retrying('write', (to) => this.#forwarder.propose(to.http, env));
     } finally {
       this.#forwarder.done(env);
     }
-    throw last?.code === 'RAFTKV_ERR_NO_LEADER' ? last : timeout(`write on shard ${this.id}`, this.#opts.timeoutMs);
   }
 
   /**
@@ -158,23 +131,31 @@ export class ShardClient {
    */
   async read(method: 'GET' | 'POST', path: string, body?: unknown): Promise<NodeAnswer> {
     const deadline = Date.now() + this.#opts.timeoutMs;
-    let last: NodeError | undefined;
-    for (let attempt = 0; !this.#closed; attempt++) {
-      const to = this.#target();
-      this.forwarded.read++;
-      if (attempt > 0) this.retries.read++;
-      try {
-        const answer = await this.#fetch(to, method, path, body, Math.max(1, Math.min(this.#opts.attemptMs, deadline - Date.now())));
-        if (answer.status < 300 || answer.status === 404) return answer;
-        throw errorOf(answer);
-      } catch (e) {
-        last = this.#learn(to, e);
-        if (!RETRYABLE.has(last.code)) throw last;
-      }
-      if (Date.now() >= deadline) break;
-      await this.#pause(to);
-    }
-    throw last?.code === 'RAFTKV_ERR_NO_LEADER' ? last : timeout(`read on shard ${this.id}`, this.#opts.timeoutMs);
+    return this.#retrying('read', async (to) => {
+      const answer = await this.#fetch(to, method, path, body, Math.max(1, Math.min(this.#opts.attemptMs, deadline - Date.now())));
+      if (answer.status < 300 || answer.status === 404) return answer;
+      throw answerError(answer);
+    });
+  }
+
+  /** The one retry policy, on this shard's members: each attempt goes to the current target, each failure teaches where the leader is. */
+  #retrying<T>(kind: 'write' | 'read', attempt: (to: ShardMember) => Promise<T>): Promise<T> {
+    let to: ShardMember;
+    return retrying(
+      (n) => {
+        to = this.#target();
+        this.forwarded[kind]++;
+        if (n > 0) this.retries[kind]++;
+        return attempt(to);
+      },
+      {
+        timeoutMs: this.#opts.timeoutMs,
+        what: `${kind} on shard ${this.id}`,
+        learn: (e) => this.#learn(to, e),
+        pause: () => this.#pause(to),
+        stopped: () => this.#closed,
+      },
+    );
   }
 
   /** Ask every member for its status and take the leader of the highest term. */
@@ -253,7 +234,8 @@ export class ShardClient {
       this.#down.set(to.id, Date.now() + DOWN_MS);
       if (this.#leader === to.id) this.#setLeader(undefined, this.#term);
       void this.poll();
-      const reason = e instanceof Error ? (e.name === 'AbortError' || e.name === 'TimeoutError' ? `no answer within ${this.#opts.attemptMs} ms` : String((e as { cause?: unknown }).cause ?? e.message)) : String(e);
+      const failure = failureOf(e);
+      const reason = failure === 'timeout' ? `no answer within ${this.#opts.attemptMs} ms` : failure;
       return new NodeError('RAFTKV_ERR_NO_LEADER', `shard ${this.id}: ${to.id} could not be reached (${reason})`);
     }
     switch (e.code) {
@@ -297,36 +279,13 @@ export class ShardClient {
   async #fetch(to: ShardMember, method: string, path: string, body: unknown, ms: number): Promise<NodeAnswer> {
     const ac = new AbortController();
     this.#aborts.add(ac);
-    const timer = setTimeout(() => ac.abort(), ms);
     try {
-      // As a member: the router authenticated its own client already (where authentication is on, nodes want a token).
-      const res = await this.#http.fetch(this.#http.url(to.http, path), {
-        method,
-        headers: { [TOKEN_HEADER]: this.#opts.clusterToken, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: ac.signal,
-      });
-      const text = await res.text();
-      let json: Record<string, unknown> | undefined;
-      try {
-        const v: unknown = JSON.parse(text);
-        json = typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : undefined;
-      } catch {
-        json = undefined;
-      }
-      return { status: res.status, json };
+      return await this.#http.call(method, to.http, path, { body, timeoutMs: ms, signal: ac.signal });
     } finally {
-      clearTimeout(timer);
       this.#aborts.delete(ac);
     }
   }
 }
 
-/** A node's JSON error answer as the NodeError it stands for. */
-export function errorOf(a: NodeAnswer): NodeError {
-  const j = a.json ?? {};
-  const code = typeof j.code === 'string' ? (j.code as NodeErrorCode) : a.status >= 500 ? 'RAFTKV_ERR_INTERNAL' : 'RAFTKV_ERR_BAD_REQUEST';
-  const details: Record<string, string | number> = {};
-  for (const [k, v] of Object.entries(j)) if (k !== 'error' && k !== 'code' && k !== 'leader' && (typeof v === 'string' || typeof v === 'number')) details[k] = v;
-  return new NodeError(code, typeof j.error === 'string' ? j.error : `node answered ${a.status}`, typeof j.leader === 'string' ? j.leader : '', Object.keys(details).length > 0 ? details : undefined);
-}
+/** A node's JSON error answer as the NodeError it stands for (internal-client.ts's, here for the router's callers). */
+export { answerError as errorOf };

@@ -4,9 +4,10 @@
 import { startHttpFront, type HttpFront } from '../api/http-server.js';
 import { startRespFront, type RespFront } from '../resp/server.js';
 import { Authenticator, type AuthTable } from '../security/auth.js';
-import { internalHttp } from '../security/internal-http.js';
-import { TOKEN_HEADER } from '../common/cluster-identity.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { InternalClient } from '../node/internal-client.js';
 import type { Logger } from '../node/logger.js';
+import { parseHostPort } from '../transport/address.js';
 import { RaftNode, type RaftNodeOptions } from '../node/raft-node.js';
 import type { NodeStatus } from '../node/types.js';
 import { nodeFront } from './node-front.js';
@@ -30,22 +31,17 @@ export interface RunningNode {
   stop(): Promise<void>;
 }
 
-function splitHostPort(addr: string): { host: string; port: number } {
-  const i = addr.lastIndexOf(':');
-  return { host: addr.slice(0, i), port: Number(addr.slice(i + 1)) };
-}
-
 export async function runNode(opts: NodeRunOptions, logger: Logger): Promise<RunningNode> {
   const node = await RaftNode.start({ ...opts, logger });
   const front = nodeFront(node);
   let http: HttpFront | undefined;
   let resp: RespFront | undefined;
   try {
-    const { host, port } = splitHostPort(opts.addrs.http);
+    const { host, port } = parseHostPort(opts.addrs.http);
     const security = { ...(opts.tls ? { tls: opts.tls } : {}), ...(opts.auth ? { auth: new Authenticator(opts.auth) } : {}) };
     http = await startHttpFront({ host, port, front, logger, maxBodyBytes: opts.maxBodyBytes, clusterToken: opts.clusterToken, maxConnections: node.limits.maxConnections, ...security });
     if (opts.addrs.resp) {
-      const r = splitHostPort(opts.addrs.resp);
+      const r = parseHostPort(opts.addrs.resp);
       resp = await startRespFront({ host: r.host, port: r.port, front, logger, maxBulkBytes: opts.maxBodyBytes, limits: node.limits, ...security });
     }
   } catch (e) {
@@ -80,18 +76,18 @@ export async function runNode(opts: NodeRunOptions, logger: Logger): Promise<Run
  * itself still joining, is retried).
  */
 async function joinCluster(running: RunningNode, via: readonly string[], opts: NodeRunOptions, logger: Logger): Promise<void> {
-  const body = JSON.stringify({ id: opts.id, addr: opts.addrs.raft, http: opts.addrs.http, ...(opts.addrs.resp ? { resp: opts.addrs.resp } : {}) });
-  const client = internalHttp(opts.tls?.ca);
-  const member = { [TOKEN_HEADER]: opts.clusterToken };
+  const body = { id: opts.id, addr: opts.addrs.raft, http: opts.addrs.http, ...(opts.addrs.resp ? { resp: opts.addrs.resp } : {}) };
+  // Bounded, so a member that hangs is given up on and the next one asked; a join's conf change takes well under this.
+  const client = new InternalClient({ ca: opts.tls?.ca, clusterToken: opts.clusterToken, timeoutMs: 30_000 });
   for (let attempt = 1, delay = 100; ; attempt++, delay = Math.min(delay * 2, 2000)) {
     if (running.node.stopped || running.node.status().voters.includes(opts.id)) return;
     const join = via[(attempt - 1) % via.length]!;
     try {
       // Learn where the members are first: the leader's appends must be answered.
-      const st = await client.fetch(client.url(join, '/status'), { headers: member });
-      if (st.ok) running.node.learnPeers(((await st.json()) as NodeStatus).members);
-      const res = await client.fetch(client.url(join, '/join'), { method: 'POST', headers: { 'content-type': 'application/json', ...member }, body });
-      const answer = (await res.json()) as Record<string, unknown>;
+      const st = await client.call('GET', join, '/status');
+      if (st.ok) running.node.learnPeers((st.json as unknown as NodeStatus).members);
+      const res = await client.call('POST', join, '/join', { body });
+      const answer = res.json ?? {};
       if (res.ok) {
         logger.info('joined the cluster', { id: opts.id, via: join, ...answer });
         return;
@@ -101,7 +97,7 @@ async function joinCluster(running: RunningNode, via: readonly string[], opts: N
     } catch (e) {
       logger.warn('join failed; retrying', { id: opts.id, via: join, error: String(e), attempt });
     }
-    await new Promise((r) => setTimeout(r, delay));
+    await sleep(delay);
     if (running.node.stopped) return;
   }
 }

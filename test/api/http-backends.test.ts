@@ -14,7 +14,7 @@ import { ROUTES } from '../../src/api/routes.js';
 import { newClusterToken, TOKEN_HEADER } from '../../src/common/cluster-identity.js';
 import { silentLogger } from '../../src/node/logger.js';
 import { runNode, type RunningNode } from '../../src/start/run-node.js';
-import { freePorts } from '../helpers/ports.js';
+import { freePorts } from '../../src/kit/ports.js';
 import { rawHttp, type RawResponse } from '../helpers/raw-http.js';
 import { sleep } from '../helpers/test-cluster.js';
 

@@ -20,13 +20,13 @@ import { formatMs, formatRatio, type TargetCheck } from '../../bench/report.js';
 import type { BenchResultFile } from '../../bench/result-file.js';
 import { openOfflinePage, type OfflinePage } from '../helpers/browser.js';
 import { writeRun } from './report-fixtures.js';
+import { sleep } from '../../src/kit/wait.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CLI = path.join(ROOT, 'dist/src/main.cjs');
 /** The run the README's chart is made from. */
 const README_RUN = 'bench/results/2026-12-07T054006Z-70eb34e';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** "1,084" · "14.1k" · "1.40M" back to a number. */
 function parseCompact(s: string): number {

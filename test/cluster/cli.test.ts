@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { freePorts } from '../helpers/ports.js';
+import { freePorts } from '../../src/kit/ports.js';
 import { rawHttp } from '../helpers/raw-http.js';
 import { http, sleep } from '../helpers/test-cluster.js';
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { silentLogger } from '../../src/node/logger.js';
 import { runNode, type RunningNode } from '../../src/start/run-node.js';
-import { freePorts } from '../helpers/ports.js';
+import { freePorts } from '../../src/kit/ports.js';
 import { TestCluster, http, writeMany } from '../helpers/test-cluster.js';
 
 async function startJoiner(c: TestCluster, id: string, via: string): Promise<{ node: RunningNode; http: string; dir: string }> {

@@ -9,20 +9,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { freePorts } from '../helpers/ports.js';
-import { http, sleep } from '../helpers/test-cluster.js';
+import { freePorts } from '../../src/kit/ports.js';
+import { http } from '../helpers/test-cluster.js';
+import { until as untilAnswer } from '../../src/kit/wait.js';
+
+const until = <T>(what: string, f: () => Promise<T | undefined>): Promise<T> => untilAnswer(what, f, { timeoutMs: 15_000 });
 
 const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
-
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const v = await f().catch(() => undefined);
-    if (v !== undefined) return v;
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 test('three raftkv node processes form a cluster and survive SIGKILL of the leader', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'raftkv-proc-'));

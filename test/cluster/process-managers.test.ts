@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { newClusterToken } from '../../src/common/cluster-identity.js';
-import { freePorts } from '../helpers/ports.js';
+import { freePorts } from '../../src/kit/ports.js';
 import { CLI, Procs, isRunning, until } from '../helpers/raftkv-processes.js';
 import { http } from '../helpers/test-cluster.js';
 

@@ -27,7 +27,7 @@ import { internalHttp } from '../../src/security/internal-http.js';
 import { startRespFront } from '../../src/resp/server.js';
 import { runRouter, type RunningRouter } from '../../src/start/run-router.js';
 import { encodeBatchFrame, encodeHelloFrame } from '../../src/transport/codec.js';
-import { freePorts } from '../helpers/ports.js';
+import { freePorts } from '../../src/kit/ports.js';
 import { Procs, until } from '../helpers/raftkv-processes.js';
 import { TestCluster, http } from '../helpers/test-cluster.js';
 import { RespTestClient, plain } from '../helpers/resp-client.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { freePorts } from '../../src/cluster/free-ports.js';
+import { freePorts } from '../../src/kit/ports.js';
 import { LIBUV_DEFAULT_POOL_SIZE, nodesInProcess, threadPoolSize } from '../../src/thread-pool.cjs';
 
 const MAIN = fileURLToPath(new URL('../../src/main.cjs', import.meta.url));

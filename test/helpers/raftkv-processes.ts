@@ -4,8 +4,8 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { freePorts } from './ports.js';
-import { sleep } from './test-cluster.js';
+import { freePorts } from '../../src/kit/ports.js';
+import { until as untilDone } from '../../src/kit/wait.js';
 
 export const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 
@@ -60,14 +60,8 @@ export async function stop(p: Proc): Promise<void> {
 }
 
 /** Poll `f` until it returns a value (errors count as "not yet"). */
-export async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 20_000, context: () => string = () => ''): Promise<T> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const v = await f().catch(() => undefined);
-    if (v !== undefined) return v;
-    await sleep(50);
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}\n${context()}`);
+export function until<T>(what: string, f: () => Promise<T | undefined>, ms = 20_000, context: () => string = () => ''): Promise<T> {
+  return untilDone(what, f, { timeoutMs: ms, context });
 }
 
 function portIsFree(port: number): Promise<boolean> {

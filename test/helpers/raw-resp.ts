@@ -5,7 +5,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { frame, parseReply } from './resp-client.js';
-import { freePorts } from './ports.js';
+import { freePorts } from '../../src/kit/ports.js';
+import { sleep } from '../../src/kit/wait.js';
 
 export class RawRespClient {
   readonly #socket: net.Socket;
@@ -92,7 +93,7 @@ export class RedisServer {
         server.stop();
         throw new Error(`redis-server did not start on port ${port}`);
       }
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
   }
 

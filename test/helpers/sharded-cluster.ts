@@ -10,8 +10,8 @@ import { Launcher } from '../../src/cluster/launcher.js';
 import type { Isolation } from '../../src/cluster/node-proc.js';
 import { formatRecord, makeLogger, type LogRecord } from '../../src/node/logger.js';
 import { runRouter, type RunningRouter } from '../../src/start/run-router.js';
-import { freePorts } from './ports.js';
-import { sleep } from './test-cluster.js';
+import { freePorts } from '../../src/kit/ports.js';
+import { waitForLeaders } from '../../src/kit/wait.js';
 
 export const SHIPPED_SHARDED_CONFIG = new URL('../../../cluster.sharded.json', import.meta.url).pathname;
 
@@ -121,20 +121,9 @@ export class ShardedTestCluster {
 
   /** Wait until every shard has a leader that all its live members agree on; returns shard -> leader. */
   async waitForLeaders(timeoutMs = 10_000, exclude: string[] = []): Promise<Map<string, string>> {
-    const deadline = Date.now() + timeoutMs;
     const shards = this.config.shards!.map((s) => s.id);
-    while (Date.now() < deadline) {
-      const statuses = await this.launcher.statuses();
-      const leaders = new Map<string, string>();
-      for (const shard of shards) {
-        const live = this.nodesOf(shard).filter((id) => !exclude.includes(id)).map((id) => statuses.get(id));
-        const leader = live.find((s) => s?.role === 'leader');
-        if (leader && live.every((s) => s !== undefined && s.leader === leader.id && s.term === leader.term)) leaders.set(shard, leader.id);
-      }
-      if (leaders.size === shards.length) return leaders;
-      await sleep(20);
-    }
-    throw new Error(`not every shard had a leader within ${timeoutMs} ms`);
+    const leaders = await waitForLeaders(() => this.launcher.statuses(), shards.map((s) => this.nodesOf(s)), { timeoutMs, exclude });
+    return new Map(shards.map((s, i) => [s, leaders[i]!]));
   }
 
   async stop(): Promise<void> {

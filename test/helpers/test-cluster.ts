@@ -9,9 +9,10 @@ import { Launcher } from '../../src/cluster/launcher.js';
 import type { Isolation } from '../../src/cluster/node-proc.js';
 import type { Limits } from '../../src/common/limits.js';
 import { formatRecord, type LogRecord } from '../../src/node/logger.js';
-import type { NodeStatus } from '../../src/node/types.js';
 import { TOKEN_HEADER } from '../../src/common/cluster-identity.js';
-import { freePorts } from './ports.js';
+import { freePorts } from '../../src/kit/ports.js';
+import { sleep, until, waitForLeaders } from '../../src/kit/wait.js';
+import { parseHostPort } from '../../src/transport/address.js';
 import { after, before } from 'node:test';
 import { startControlServer, type ControlServer } from '../../src/cluster/control-server.js';
 import { Authenticator } from '../../src/security/auth.js';
@@ -139,29 +140,17 @@ export class TestCluster {
 
   /** The node's Redis protocol port. */
   respPort(id: string): number {
-    const addr = this.launcher.entry(id).resp!;
-    return Number(addr.slice(addr.lastIndexOf(':') + 1));
+    return parseHostPort(this.launcher.entry(id).resp!).port;
   }
 
   /** Wait until some node leads and every live node agrees on it. */
   async waitForLeader(timeoutMs = 10_000, exclude: string[] = []): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const statuses = [...(await this.launcher.statuses()).values()].filter((s): s is NodeStatus => s !== undefined && !exclude.includes(s.id));
-      const leader = statuses.find((s) => s.role === 'leader');
-      if (leader && statuses.every((s) => s.leader === leader.id && s.term === leader.term)) return leader.id;
-      await sleep(20);
-    }
-    throw new Error(`no leader within ${timeoutMs} ms`);
+    const [leader] = await waitForLeaders(() => this.launcher.statuses(), [this.launcher.ids], { timeoutMs, exclude, skipSilent: true });
+    return leader!;
   }
 
   async waitFor(cond: () => Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (await cond()) return;
-      await sleep(25);
-    }
-    throw new Error(`timed out waiting for ${what}`);
+    await until(what, async () => ((await cond()) ? true : undefined), { timeoutMs, everyMs: 25, rethrow: true });
   }
 
   followers(leader: string): string[] {
@@ -174,9 +163,7 @@ export class TestCluster {
   }
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
+export { sleep };
 
 // `json` is `any` on purpose: tests assert on the shape of answers they just asked for.
 export async function http(method: string, url: string, body?: unknown, raw = false, headers: Record<string, string> = {}): Promise<{ status: number; json: any; text: string; headers: Headers }> {

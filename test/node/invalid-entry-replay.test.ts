@@ -13,17 +13,9 @@ import { runNode, type NodeRunOptions, type RunningNode } from '../../src/start/
 import { newClusterToken } from '../../src/common/cluster-identity.js';
 import { EntryKind } from '../../src/raft/index.js';
 import { SqliteStore } from '../../src/storage/sqlite-store.js';
-import { freePorts } from '../helpers/ports.js';
-import { http, sleep } from '../helpers/test-cluster.js';
-
-async function until(what: string, f: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await f().catch(() => false)) return;
-    await sleep(20);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+import { freePorts } from '../../src/kit/ports.js';
+import { http } from '../helpers/test-cluster.js';
+import { until } from '../../src/kit/wait.js';
 
 test('a database holding invalid committed entries starts, skips them with an error result, and serves', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'raftkv-replay-'));
@@ -38,7 +30,7 @@ test('a database holding invalid committed entries starts, skips them with an er
   let node: RunningNode | undefined;
   try {
     node = await runNode(opts, makeLogger((r) => logs.push(r), 'info'));
-    await until('a leader', async () => (await http('GET', `${url}/status`)).json.role === 'leader');
+    await until('a leader', async () => ((await http('GET', `${url}/status`)).json.role === 'leader' ? true : undefined), { timeoutMs: 15_000, everyMs: 20 });
     assert.equal((await http('POST', `${url}/key`, { before: 'kept' })).status, 200);
     await node.stop();
     node = undefined;
@@ -59,7 +51,7 @@ test('a database holding invalid committed entries starts, skips them with an er
     await store.close();
 
     node = await runNode(opts, makeLogger((r) => logs.push(r), 'info'));
-    await until('a leader after the restart', async () => (await http('GET', `${url}/status`)).json.role === 'leader');
+    await until('a leader after the restart', async () => ((await http('GET', `${url}/status`)).json.role === 'leader' ? true : undefined), { timeoutMs: 15_000, everyMs: 20 });
     const status = (await http('GET', `${url}/status`)).json;
     assert.ok(status.applied >= last.index + bad.length, `applied ${status.applied} passes the invalid entries`);
     const skipped = logs.filter((r) => r.msg === 'invalid entry skipped' || r.msg === 'undecodable entry skipped');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { freePorts } from '../helpers/ports.js';
+import { freePorts } from '../../src/kit/ports.js';
 import { RespTestClient } from '../helpers/resp-client.js';
 import { sleep } from '../helpers/test-cluster.js';
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { newClusterToken } from '../../src/common/cluster-identity.js';
 import { keySlot } from '../../src/common/slots.js';
-import { freePorts } from '../helpers/ports.js';
+import { freePorts } from '../../src/kit/ports.js';
 import { Procs, until } from '../helpers/raftkv-processes.js';
 import { RespTestClient } from '../helpers/resp-client.js';
 import { http } from '../helpers/test-cluster.js';

@@ -86,7 +86,8 @@ export function meet(...nodes: TestNode[]): void {
   for (const n of nodes) for (const other of nodes) if (other !== n) n.transport.setPeer(other.transport.id, other.addr);
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+import { sleep } from '../../src/kit/wait.js';
+export { sleep };
 
 /** Polls until `cond` holds; fails with `what` after `timeoutMs`. */
 export async function waitFor(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {

@@ -5,8 +5,7 @@
 
 import type net from 'node:net';
 import { connect } from './wire.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../../kit/wait.js';
 
 export interface FloodResult {
   /** Connections the listener accepted. */

@@ -5,6 +5,8 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { HostileInput } from './common.js';
+import { sleep } from '../../kit/wait.js';
+import { parseHostPort } from '../../transport/address.js';
 
 /**
  * A listener behind TLS: the CA to trust, a client certificate (the peer
@@ -18,13 +20,6 @@ export interface WireSecurity {
   preamble?: Buffer;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-export function splitHostPort(addr: string): { host: string; port: number } {
-  const i = addr.lastIndexOf(':');
-  return { host: addr.slice(0, i), port: Number(addr.slice(i + 1)) };
-}
-
 /** Whether `host` is a loopback address: hostile input never leaves the machine. */
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
@@ -32,7 +27,7 @@ export function isLoopback(host: string): boolean {
 
 /** Connect (bounded); undefined when refused or too slow (a node down, a listener full). */
 export function connect(addr: string, timeoutMs = 2000, secure?: WireSecurity): Promise<net.Socket | undefined> {
-  const { host, port } = splitHostPort(addr);
+  const { host, port } = parseHostPort(addr);
   if (!isLoopback(host)) return Promise.reject(new Error(`hostile input goes to loopback addresses only, not ${addr}`));
   return new Promise((resolve) => {
     const s = secure ? tls.connect({ host, port, ca: secure.ca, servername: 'localhost', ...(secure.cert ? { cert: secure.cert, key: secure.key } : {}) }) : net.connect({ host, port });

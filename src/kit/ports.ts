@@ -1,6 +1,9 @@
+// Free loopback ports for the clusters that chaos, bench and the tests
+// start: found by binding port 0, never the defaults of cluster.config.json.
+
 import net from 'node:net';
 
-/** Free loopback ports, found by binding port 0 (never the defaults of cluster.config.json). */
+/** `n` distinct free loopback ports (free when they were found: bind them soon). */
 export async function freePorts(n: number): Promise<number[]> {
   const servers = await Promise.all(
     Array.from({ length: n }, () => new Promise<net.Server>((resolve, reject) => {

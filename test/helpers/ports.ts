@@ -1,1 +1,0 @@
-export { freePorts } from '../../src/cluster/free-ports.js';
