@@ -9,7 +9,7 @@
 
 import { spawn } from 'node:child_process';
 import os from 'node:os';
-import type { NodeApi } from '../src/api/node-api.js';
+import type { Front } from '../src/api/front.js';
 import { KvState, type KvCommand, type KvResult } from '../src/node/kv-state.js';
 import { silentLogger } from '../src/common/logger.js';
 import { startRespFront } from '../src/resp/server.js';
@@ -26,21 +26,13 @@ const CLIENTS = Number(opt('--clients', '50'));
 const TEST = opt('--test', 'set');
 
 const kv = new KvState(new Map([['key:__rand_int__', 'xxx']]));
-const refuse = (): Promise<never> => Promise.reject(new Error('not used by this bench'));
 const answer = (cmd: KvCommand): KvResult => (cmd.op === 'batch' ? { ok: true, results: cmd.cmds.map(() => ({ ok: true as const })) } : { ok: true });
-const node: NodeApi = {
-  id: 'stub',
+const node: Front = {
   propose: (cmd) => Promise.resolve(answer(cmd)),
-  proposeLocal: refuse,
-  readBarrier: () => Promise.resolve(),
-  kv,
+  read: () => Promise.resolve(kv),
   status: () => {
     throw new Error('not used by this bench');
   },
-  join: refuse,
-  remove: refuse,
-  transferLeadership: refuse,
-  httpOf: () => undefined,
 };
 
 function run(port: number, requests: number): Promise<{ rps: number; wallMs: number }> {
@@ -59,7 +51,7 @@ function run(port: number, requests: number): Promise<{ rps: number; wallMs: num
   });
 }
 
-const front = await startRespFront({ host: '127.0.0.1', port: 0, node, logger: silentLogger });
+const front = await startRespFront({ host: '127.0.0.1', port: 0, front: node, logger: silentLogger });
 try {
   const probe = await run(front.port, 20_000);
   const requests = Math.max(10_000, Math.round(probe.rps * SECONDS));

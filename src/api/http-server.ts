@@ -1,5 +1,5 @@
-// The HTTP fronts: a node's hraftd-compatible API, and any route table
-// served the same way (the router's). Served by a native uWebSockets.js build
+// The HTTP fronts: a node's hraftd-compatible API and the router's, from the
+// one route table (routes.ts), and any other table served the same way. Served by a native uWebSockets.js build
 // where one loads, else by node:http (http-backend.ts); the request handling
 // is one piece of code for both (http-exchange.ts).
 
@@ -11,24 +11,26 @@ import { httpBackend, type HttpServerKind } from './http-backend.js';
 import type { HttpServeOptions } from './http-exchange.js';
 import { listenNodeHttp } from './http-node.js';
 import { listenUws } from './http-uws.js';
-import type { NodeApi } from './node-api.js';
+import type { Front } from './front.js';
 import type { RequestMeter } from '../node/request-meter.js';
-import type { RequestBase, Route } from './router.js';
+import type { RequestBase, RequestContext, Route } from './router.js';
 import type { RouteMeters } from './http-exchange.js';
-import { ROUTES } from './routes.js';
+import { needsOf, routeTable } from './routes.js';
 import { watchSocket } from './watch-route.js';
 
 export type { HttpServeOptions } from './http-exchange.js';
 
-export interface HttpFrontOptions {
+export interface HttpFrontOptions<F extends Front = Front> {
   host: string;
   port: number;
-  node: NodeApi;
+  front: F;
+  /** Rows of this front's own (the router's), added to the table or put in place of its rows of the same method and path. */
+  own?: readonly Route<RequestContext<F>>[];
   logger: Logger;
   /** Largest accepted request body (413 beyond it). */
   maxBodyBytes?: number;
-  /** The cluster token that members-only routes require. */
-  clusterToken: string;
+  /** The cluster token that members-only routes require; absent (the router's front), no request is a member's. */
+  clusterToken?: string;
   maxConnections?: number;
   /** HTTPS with this node's certificate; forwarded requests trust the cluster CA. */
   tls?: TlsMaterial;
@@ -46,11 +48,19 @@ export interface HttpFront {
   serverDescription: string;
 }
 
-/** The hraftd-compatible HTTP API of one node. */
-export function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront> {
-  const { node, ...rest } = opts;
+/** The HTTP API of a node (hraftd-compatible) or of the router. */
+export function startHttpFront<F extends Front>(opts: HttpFrontOptions<F>): Promise<HttpFront> {
+  const { front, own, ...rest } = opts;
   const client = internalHttp(opts.tls?.ca);
-  return serveHttp({ ...rest, routes: ROUTES, websockets: [watchSocket(node)], context: (request) => ({ ...request, node, clusterToken: opts.clusterToken, client }), ...(node.requests ? { meters: routeMeters(node.requests, ROUTES) } : {}) });
+  const routes = routeTable<RequestContext<F>>(needsOf(front), own);
+  const requests = front.extras?.requests;
+  return serveHttp({
+    ...rest,
+    routes,
+    websockets: front.extras?.watch ? [watchSocket(front)] : [],
+    context: (request) => ({ ...request, front, clusterToken: opts.clusterToken ?? '', client }),
+    ...(requests ? { meters: routeMeters(requests, routes) } : {}),
+  });
 }
 
 /** A meter per route of a table, labelled "METHOD /pattern" (a fixed set: never the request's own path). */

@@ -1,7 +1,7 @@
 import type { Logger } from '../common/logger.js';
 import type { Access, Principal } from '../security/auth.js';
 import type { InternalHttp } from '../security/internal-http.js';
-import type { NodeApi } from './node-api.js';
+import type { Front } from './front.js';
 
 export interface Reply {
   status: number;
@@ -44,14 +44,17 @@ export interface RequestBase {
   principal?: Principal;
 }
 
-/** A request to a node's front. */
-export interface RequestContext extends RequestBase {
-  node: NodeApi;
+/** A request to a front: of a node, or (F: its RouterFront) of the router. */
+export interface RequestContext<F extends Front = Front> extends RequestBase {
+  front: F;
   /** The cluster token: a member's request sent on to the leader carries it on. */
   clusterToken: string;
   /** How this node calls another: https trusting the cluster CA where TLS is on (default: plain http). */
   client?: InternalHttp;
 }
+
+/** Optional parts of a front (front.ts) a route may need: a node has them all, the router none. */
+export type Need = 'admin' | 'health' | 'watch';
 
 export interface Route<C extends RequestBase = RequestContext> {
   method: string;
@@ -74,6 +77,8 @@ export interface Route<C extends RequestBase = RequestContext> {
   access?: Access | 'public';
   /** For the metrics and the dashboard's throughput chart: a client write or read (anything else: 'other'). */
   kind?: 'write' | 'read';
+  /** The optional part of the front its handler needs: a front without it does not serve the route (no route, 404). */
+  needs?: Need;
   handler: (ctx: C) => Promise<Reply>;
 }
 

@@ -1,3 +1,8 @@
+// The one HTTP route table of the fronts: the node serves every row, the
+// router the rows its front has the parts for (no admin, health or watch),
+// with its own rows added and put in place of the node's scans and status
+// (shard/router-routes.ts). Handlers reach the server only through Front.
+
 import { TOKEN_HEADER } from '../common/cluster-identity.js';
 import { httpBackend } from './http-backend.js';
 import { raftCluster, raftStats } from './hashicorp-views.js';
@@ -6,9 +11,10 @@ import { badRequest, toNodeError, wrongTypeError, keyNotFound, noLeader, notFoun
 import { friendlyJson, toTagged, type FriendlyJson, type TaggedValue } from '../node/types/json.js';
 import type { ForwardAnswer } from '../node/forwarder.js';
 import type { Envelope } from '../node/kv-state.js';
-import type { ReadLevel } from '../node/types.js';
+import type { NodeStatus, ReadLevel } from '../node/types.js';
 import { checkResult, parseJsonObject, parseReadLevel, validateKey } from './kv-rules.js';
-import type { Reply, RequestContext, Route } from './router.js';
+import type { Front, FrontAdmin } from './front.js';
+import type { Need, Reply, RequestContext, Route } from './router.js';
 import { listKeys, rangeKeys } from './scan-routes.js';
 import { txn } from './txn-route.js';
 import { watch } from './watch-route.js';
@@ -39,7 +45,7 @@ async function setKeys(ctx: RequestContext): Promise<Reply> {
   // ?ttl=SECONDS: every key of the body expires then (the leader fixes the deadline).
   const ttlArg = ctx.query.get('ttl');
   const ttl = ttlArg === null ? undefined : parseTtlSeconds(ttlArg);
-  checkResult(await ctx.node.propose({ op: 'set', kv, ...(ttl ? { ttl } : {}) }));
+  checkResult(await ctx.front.propose({ op: 'set', kv, ...(ttl ? { ttl } : {}) }));
   return ok({ ok: true });
 }
 
@@ -52,8 +58,7 @@ async function getKey(ctx: RequestContext): Promise<Reply> {
 }
 
 async function readKey(ctx: RequestContext, key: string, level: ReadLevel): Promise<Reply> {
-  await ctx.node.readBarrier(level, [key]);
-  const kv = ctx.node.kv;
+  const kv = await ctx.front.read(level, [key]);
   const now = kv.now();
   const typed = kv.typedValue(key, now);
   if (typed) {
@@ -79,7 +84,7 @@ async function readKey(ctx: RequestContext, key: string, level: ReadLevel): Prom
 
 async function putRaw(ctx: RequestContext): Promise<Reply> {
   const key = validateKey(ctx.params[0]!);
-  checkResult(await ctx.node.propose({ op: 'set', kv: [[key, ctx.body.toString('utf8')]] }));
+  checkResult(await ctx.front.propose({ op: 'set', kv: [[key, ctx.body.toString('utf8')]] }));
   return ok({ ok: true });
 }
 
@@ -90,7 +95,7 @@ async function getRaw(ctx: RequestContext): Promise<Reply> {
 
 async function deleteKey(ctx: RequestContext): Promise<Reply> {
   const key = validateKey(ctx.params[0]!);
-  const r = checkResult(await ctx.node.propose({ op: 'del', keys: [key] }));
+  const r = checkResult(await ctx.front.propose({ op: 'del', keys: [key] }));
   return ok({ ok: true, deleted: 'count' in r ? r.count : 0 });
 }
 
@@ -101,7 +106,7 @@ async function cas(ctx: RequestContext): Promise<Reply> {
   const value = body.value;
   if (expect !== null && typeof expect !== 'string') throw badRequest('field "expect" must be a string, or null for "the key must be absent"');
   if (typeof value !== 'string') throw badRequest('field "value" must be a string');
-  const r = checkResult(await ctx.node.propose({ op: 'cas', key, expect, value }));
+  const r = checkResult(await ctx.front.propose({ op: 'cas', key, expect, value }));
   return ok(r);
 }
 
@@ -112,7 +117,7 @@ async function onLeader(ctx: RequestContext, action: () => Promise<unknown>): Pr
     return isReply(r) ? r : ok(r ?? { ok: true });
   } catch (e) {
     const err = toNodeError(e);
-    const http = err.code === 'RAFTKV_ERR_NOT_LEADER' ? ctx.node.httpOf(err.leader) : undefined;
+    const http = err.code === 'RAFTKV_ERR_NOT_LEADER' ? ctx.front.admin?.httpOf(err.leader) : undefined;
     if (!http || ctx.query.has('forwarded')) throw err;
     const query = new URLSearchParams(ctx.query);
     query.set('forwarded', '1');
@@ -148,14 +153,14 @@ async function join(ctx: RequestContext): Promise<Reply> {
   const raft = stringField(body, 'addr')!;
   const http = stringField(body, 'http', true) ?? '';
   const resp = stringField(body, 'resp', true);
-  return onLeader(ctx, async () => ctx.node.join(id, { raft, http, ...(resp ? { resp } : {}) }));
+  return onLeader(ctx, async () => adminOf(ctx).join(id, { raft, http, ...(resp ? { resp } : {}) }));
 }
 
 async function remove(ctx: RequestContext): Promise<Reply> {
   const body = parseJsonObject(ctx.body);
   const id = stringField(body, 'id')!;
   return onLeader(ctx, async () => {
-    await ctx.node.remove(id);
+    await adminOf(ctx).remove(id);
     // hraftd's answer, word for word.
     return { ok: true, msg: 'OK' };
   });
@@ -164,20 +169,33 @@ async function remove(ctx: RequestContext): Promise<Reply> {
 async function transfer(ctx: RequestContext): Promise<Reply> {
   const body = ctx.body.length > 0 ? parseJsonObject(ctx.body) : {};
   const id = stringField(body, 'id', true);
-  return onLeader(ctx, async () => ({ ok: true, leader: await ctx.node.transferLeadership(id) }));
+  return onLeader(ctx, async () => ({ ok: true, leader: await adminOf(ctx).transferLeadership(id) }));
+}
+
+/** The admin part of the front; the routes that use it are served only where there is one. */
+function adminOf(ctx: RequestContext): FrontAdmin {
+  if (!ctx.front.admin) throw notFound('membership and leadership are a node\'s: ask a node');
+  return ctx.front.admin;
+}
+
+/** The node's Raft state, for the routes that show it (they need admin: only a node has both). */
+function raftOf(ctx: RequestContext): NodeStatus {
+  const st = ctx.front.status();
+  if (!st.raft) throw notFound('this server keeps no Raft log: ask a node');
+  return st.raft;
 }
 
 async function status(ctx: RequestContext): Promise<Reply> {
   // Which HTTP server answers (a native uWS build or node:http): it decides how fast this node can be.
-  return ok({ ...ctx.node.status(), httpServer: httpBackend().description });
+  return ok({ ...raftOf(ctx), httpServer: httpBackend().description });
 }
 
 async function stats(ctx: RequestContext): Promise<Reply> {
-  return ok(raftStats(ctx.node.status()));
+  return ok(raftStats(raftOf(ctx)));
 }
 
 async function clusterView(ctx: RequestContext): Promise<Reply> {
-  return ok(raftCluster(ctx.node.status()));
+  return ok(raftCluster(raftOf(ctx)));
 }
 
 /**
@@ -190,12 +208,11 @@ async function getMany(ctx: RequestContext): Promise<Reply> {
   if (keys.length === 0) throw badRequest('name at least one key');
   const level = readLevel(ctx);
   const read = async (): Promise<Reply> => {
-    await ctx.node.readBarrier(level, keys);
+    const kv = await ctx.front.read(level, keys);
     // No prototype: a key named "__proto__" is a key like any other.
     const values: Record<string, string | null | FriendlyJson | TaggedValue> = Object.create(null);
     // ?typed=1 (the router's reads): hashes, lists, sets and sorted sets in a form that reads back.
     const tagged = ctx.query.get('typed') === '1';
-    const kv = ctx.node.kv;
     const now = kv.now();
     for (const k of keys) {
       const typed = kv.typedValue(k, now);
@@ -225,7 +242,7 @@ async function internalPropose(ctx: RequestContext): Promise<Reply> {
   }
   const results: ForwardAnswer[] = await Promise.all(
     (envs as Envelope[]).map((env) =>
-      ctx.node.proposeLocal(env).then(
+      adminOf(ctx).proposeLocal(env).then(
         (result): ForwardAnswer => ({ result }),
         (e: unknown): ForwardAnswer => {
           const err = toNodeError(e);
@@ -239,15 +256,17 @@ async function internalPropose(ctx: RequestContext): Promise<Reply> {
 
 /** GET /metrics: the node's metrics in Prometheus's text format. */
 async function metrics(ctx: RequestContext): Promise<Reply> {
-  if (!ctx.node.metricsText) throw notFound('this server keeps no metrics');
-  const { contentType, text } = await ctx.node.metricsText();
+  const extras = ctx.front.extras;
+  if (!extras?.metricsText) throw notFound('this server keeps no metrics');
+  const { contentType, text } = await extras.metricsText();
   return { status: 200, raw: text, contentType };
 }
 
 /** GET /health: 200 when this node knows a leader and its applied index keeps up with the commit index; 503 with the reason otherwise. */
 async function health(ctx: RequestContext): Promise<Reply> {
-  if (!ctx.node.health) throw notFound('this server has no health check');
-  const h = ctx.node.health();
+  const extras = ctx.front.extras;
+  if (!extras?.health) throw notFound('this server has no health check');
+  const h = extras.health();
   return { status: h.ok ? 200 : 503, json: { health: h.ok, ...h } };
 }
 
@@ -259,14 +278,14 @@ const READYZ_TIMEOUT_MS = 1000;
  * healthy and a ReadIndex round through the leader completes within a second.
  */
 async function readyz(ctx: RequestContext): Promise<Reply> {
-  const h = ctx.node.health?.();
+  const h = ctx.front.extras?.health?.();
   if (h && !h.ok) return { status: 503, json: { ready: false, reason: h.reason } };
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(timedOut(`a linearizable read did not complete within ${READYZ_TIMEOUT_MS} ms`)), READYZ_TIMEOUT_MS);
   });
   try {
-    await Promise.race([ctx.node.readBarrier('linearizable'), late]);
+    await Promise.race([ctx.front.read('linearizable'), late]);
     return ok({ ready: true });
   } catch (e) {
     return { status: 503, json: { ready: false, reason: toNodeError(e).message } };
@@ -289,18 +308,47 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', pattern: '/mget', body: false, kind: 'read', handler: getMany },
   { method: 'POST', pattern: '/mget', body: true, access: 'read', kind: 'read', handler: getMany },
   { method: 'GET', pattern: '/metrics', body: false, access: 'public', handler: metrics },
-  { method: 'GET', pattern: '/health', body: false, access: 'public', handler: health },
-  { method: 'GET', pattern: '/readyz', body: false, access: 'public', handler: readyz },
+  { method: 'GET', pattern: '/health', body: false, access: 'public', needs: 'health', handler: health },
+  { method: 'GET', pattern: '/readyz', body: false, access: 'public', needs: 'health', handler: readyz },
   { method: 'POST', pattern: '/txn', body: true, kind: 'write', handler: txn },
+  // The router puts its gathers across shards in place of these two scans, and its shards' view in place of /status.
   { method: 'GET', pattern: '/keys', body: false, kind: 'read', handler: listKeys },
   { method: 'GET', pattern: '/range', body: false, kind: 'read', handler: rangeKeys },
-  { method: 'GET', pattern: '/watch', body: false, kind: 'read', handler: watch },
-  { method: 'POST', pattern: '/join', body: true, membersOnly: 'or-admin', access: 'admin', handler: join },
-  { method: 'DELETE', pattern: '/raft/remove', body: true, access: 'admin', handler: remove },
-  { method: 'POST', pattern: '/raft/remove', body: true, access: 'admin', handler: remove },
+  { method: 'GET', pattern: '/watch', body: false, kind: 'read', needs: 'watch', handler: watch },
+  { method: 'POST', pattern: '/join', body: true, membersOnly: 'or-admin', access: 'admin', needs: 'admin', handler: join },
+  { method: 'DELETE', pattern: '/raft/remove', body: true, access: 'admin', needs: 'admin', handler: remove },
+  { method: 'POST', pattern: '/raft/remove', body: true, access: 'admin', needs: 'admin', handler: remove },
   { method: 'GET', pattern: '/status', body: false, handler: status },
-  { method: 'GET', pattern: '/raft/stats', body: false, handler: stats },
-  { method: 'GET', pattern: '/raft/cluster', body: false, handler: clusterView },
-  { method: 'POST', pattern: '/raft/transfer-leadership', body: true, access: 'admin', handler: transfer },
-  { method: 'POST', pattern: '/internal/propose', body: true, internal: true, membersOnly: true, handler: internalPropose },
+  { method: 'GET', pattern: '/raft/stats', body: false, needs: 'admin', handler: stats },
+  { method: 'GET', pattern: '/raft/cluster', body: false, needs: 'admin', handler: clusterView },
+  { method: 'POST', pattern: '/raft/transfer-leadership', body: true, access: 'admin', needs: 'admin', handler: transfer },
+  { method: 'POST', pattern: '/internal/propose', body: true, internal: true, membersOnly: true, needs: 'admin', handler: internalPropose },
 ];
+
+/** The optional parts of the contract a front has. */
+export function needsOf(front: Front): ReadonlySet<Need> {
+  const has = new Set<Need>();
+  if (front.admin) has.add('admin');
+  if (front.extras?.health) has.add('health');
+  if (front.extras?.watch) has.add('watch');
+  return has;
+}
+
+/**
+ * The table a front serves: the rows of ROUTES whose needs it has, with its
+ * `own` rows in place of those of the same method and path, and the rest of
+ * them after.
+ */
+export function routeTable<C extends RequestContext>(has: ReadonlySet<Need>, own: readonly Route<C>[] = []): Route<C>[] {
+  const key = (r: Route<C>): string => `${r.method} ${r.pattern}`;
+  const mine = new Map(own.map((r) => [key(r), r]));
+  const table: Route<C>[] = [];
+  for (const r of ROUTES as readonly Route<C>[]) {
+    const replaced = mine.get(key(r));
+    if (replaced) {
+      table.push(replaced);
+      mine.delete(key(r));
+    } else if (r.needs === undefined || has.has(r.needs)) table.push(r);
+  }
+  return [...table, ...mine.values()];
+}

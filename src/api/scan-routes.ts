@@ -32,8 +32,8 @@ function level(ctx: RequestContext): ReadLevel {
 /** GET /keys?prefix=p&after=k&limit=n: `{"keys": [...], "more": bool, "next": k}` (pass `next` as `after` for the next page). */
 export async function listKeys(ctx: RequestContext): Promise<Reply> {
   const limit = scanLimit(ctx.query);
-  await ctx.node.readBarrier(level(ctx));
-  const page = scanKeys(ctx.node.kv, { prefix: optional(ctx.query, 'prefix'), after: optional(ctx.query, 'after'), limit });
+  const kv = await ctx.front.read(level(ctx));
+  const page = scanKeys(kv, { prefix: optional(ctx.query, 'prefix'), after: optional(ctx.query, 'after'), limit });
   const more = page.next !== undefined;
   return { status: 200, json: { keys: page.keys, more, ...(more ? { next: page.next } : {}) } };
 }
@@ -41,8 +41,7 @@ export async function listKeys(ctx: RequestContext): Promise<Reply> {
 /** GET /range?from=a&to=b&limit=n: keys in [from, to) with values and revisions. */
 export async function rangeKeys(ctx: RequestContext): Promise<Reply> {
   const limit = scanLimit(ctx.query);
-  await ctx.node.readBarrier(level(ctx));
-  const kv = ctx.node.kv;
+  const kv = await ctx.front.read(level(ctx));
   const now = kv.now();
   const page = scanKeys(kv, { from: optional(ctx.query, 'from'), to: optional(ctx.query, 'to'), after: optional(ctx.query, 'after'), limit }, now);
   // A hash, list, set or sorted set comes as its JSON form (as GET /key answers it), marked with its type.

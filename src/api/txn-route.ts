@@ -109,5 +109,5 @@ export function txnReply(cmd: TxnCommand, result: KvResult): Reply {
 
 export async function txn(ctx: RequestContext): Promise<Reply> {
   const cmd = parseTxnBody(ctx.body);
-  return txnReply(cmd, await ctx.node.propose(cmd));
+  return txnReply(cmd, await ctx.front.propose(cmd));
 }

@@ -9,7 +9,7 @@ import { NodeError, badRequest, toNodeError } from '../common/errors.js';
 import { compactedError, type WatchEvent, type WatchHub } from '../node/watch-hub.js';
 import type { WebSocketRoute } from './http-exchange.js';
 import { httpError } from './errors-http.js';
-import type { NodeApi } from './node-api.js';
+import type { Front } from './front.js';
 import type { Reply, RequestContext } from './router.js';
 
 /** An SSE comment this often keeps idle proxies and servers from closing the stream. */
@@ -32,9 +32,10 @@ function params(query: URLSearchParams, hub: WatchHub, lastEventId = ''): WatchP
   return { prefix: query.get('prefix') ?? '', from: start };
 }
 
-function hubOf(node: NodeApi): WatchHub {
-  if (!node.watch) throw badRequest('watch is served by the nodes, not the router: watch a node of the shard');
-  return node.watch;
+function hubOf(front: Front): WatchHub {
+  const hub = front.extras?.watch;
+  if (!hub) throw badRequest('watch is served by the nodes, not the router: watch a node of the shard');
+  return hub;
 }
 
 const eventJson = (e: WatchEvent): string =>
@@ -60,7 +61,7 @@ function errorBody(err: NodeError): string {
 }
 
 export async function watch(ctx: RequestContext): Promise<Reply> {
-  const hub = hubOf(ctx.node);
+  const hub = hubOf(ctx.front);
   const p = params(ctx.query, hub, ctx.lastEventId);
   // Refused before the stream starts: a plain 410.
   if (p.from < hub.oldest) throw compactedError(p.from, hub.oldest);
@@ -100,7 +101,7 @@ export async function watch(ctx: RequestContext): Promise<Reply> {
 }
 
 /** The same watch over a WebSocket: one JSON message per change; an error message, then a close, when it cannot go on. */
-export function watchSocket(node: NodeApi): WebSocketRoute {
+export function watchSocket(front: Front): WebSocketRoute {
   return {
     path: '/watch',
     access: 'read',
@@ -110,7 +111,7 @@ export function watchSocket(node: NodeApi): WebSocketRoute {
         peer.close(4000, toNodeError(e).code);
       };
       try {
-        const hub = hubOf(node);
+        const hub = hubOf(front);
         const p = params(query, hub);
         return hub.watch(p.prefix, p.from, {
           send: (events) => {

@@ -5,6 +5,7 @@
 
 import { Role, type Ready } from '../raft/index.js';
 import type { TimerHandle } from './clock.js';
+import type { KvState } from './kv-state.js';
 import { timeout, toNodeError, type NodeError } from '../common/errors.js';
 import type { NodeContext } from './node-context.js';
 import type { ReadLevel } from './types.js';
@@ -32,15 +33,15 @@ export class LinearizableReads {
   }
 
   /** See RaftNode.readBarrier. */
-  async barrier(level: ReadLevel, keys?: readonly string[]): Promise<void> {
+  async barrier(level: ReadLevel, keys?: readonly string[]): Promise<KvState> {
     const ctx = this.#ctx;
     ctx.checkUp();
     if (keys) ctx.keyGuard?.check(keys);
     ctx.tallies.reads[level]++;
-    if (level === 'stale' || this.#unsafeStaleReads) return;
+    if (level === 'stale' || this.#unsafeStaleReads) return ctx.kv;
     if (level === 'leader') {
       if (ctx.raw.role !== Role.Leader) throw ctx.notLeaderError();
-      return;
+      return ctx.kv;
     }
     const readCtx = this.nextContext++;
     ctx.opts.observer?.readStarted(readCtx);
@@ -60,6 +61,8 @@ export class LinearizableReads {
       }
       ctx.kick();
     });
+    // Read after the wait: a snapshot installed meanwhile replaced the state.
+    return ctx.kv;
   }
 
   /** `rd` is finished: its confirmed reads are served once the state reaches their index; dropped ones are refused. */

@@ -209,9 +209,9 @@ export class RaftNode {
    * linearizable = ReadIndex (also on followers: the leader confirms the index);
    * leader = this node must be the leader; stale = at once.
    * `keys` are the keys about to be read: in a sharded cluster, a key of
-   * another shard is refused here.
+   * another shard is refused here. Resolves to the state to read (the fronts' read).
    */
-  readBarrier(level: ReadLevel, keys?: readonly string[]): Promise<void> {
+  readBarrier(level: ReadLevel, keys?: readonly string[]): Promise<KvState> {
     return this.#reads.barrier(level, keys);
   }
 

@@ -4,7 +4,14 @@
 // for the whole scan sorts after the cursor until it is returned, whatever
 // else was added or deleted meanwhile.
 
-import { compareKeys, type KvState } from './kv-state.js';
+import { compareKeys } from './kv-state.js';
+
+/** What a scan reads: every key in order, and which are live (a KvState; the router's read view refuses, naming `reader`). */
+export interface ScanSource {
+  now(): number;
+  has(key: string, now?: number): boolean;
+  sortedKeys(reader?: string): readonly string[];
+}
 
 export interface ScanRange {
   /** Keys strictly after this one. */
@@ -20,6 +27,8 @@ export interface ScanRange {
   limit: number;
   /** Most keys visited (SCAN's COUNT): the page may then be short, with more to come. */
   visit?: number;
+  /** Who scans (KEYS, SCAN), for the refusal of a state that holds only some keys. */
+  reader?: string;
 }
 
 export interface ScanPage {
@@ -42,8 +51,8 @@ function lowerBound(sorted: readonly string[], key: string, strict: boolean): nu
 }
 
 /** One page of live keys in order. */
-export function scanKeys(kv: KvState, r: ScanRange, now = kv.now()): ScanPage {
-  const sorted = kv.sortedKeys();
+export function scanKeys(kv: ScanSource, r: ScanRange, now = kv.now()): ScanPage {
+  const sorted = kv.sortedKeys(r.reader);
   let start = 0;
   if (r.after !== undefined) start = lowerBound(sorted, r.after, true);
   if (r.from !== undefined) start = Math.max(start, lowerBound(sorted, r.from, false));

@@ -4,10 +4,10 @@
 // several of one pipeline in one proposal); reads run after a read barrier
 // at the connection's read level; local commands touch no data.
 
-import type { NodeApi } from '../api/node-api.js';
+import type { Front, KvView } from '../api/front.js';
 import { checkKey } from '../api/kv-rules.js';
 import { NodeError, RaftkvError, badRequest, notIntegerError } from '../common/errors.js';
-import { parseRedisInteger, type KvCommand, type KvResult, type KvState } from '../node/kv-state.js';
+import { parseRedisInteger, type KvCommand, type KvResult } from '../node/kv-state.js';
 import { bytesToStored } from '../node/stored-bytes.js';
 import type { ReadLevel } from '../node/types.js';
 import type { Reply } from './encoder.js';
@@ -36,7 +36,7 @@ export interface ClientState {
 
 /** What commands may see of the server they run in. */
 export interface ServerView {
-  readonly node: NodeApi;
+  readonly front: Front;
   readonly port: number;
   readonly startedAt: number;
   readonly commands: ReadonlyMap<string, Command>;
@@ -105,9 +105,7 @@ export interface ReadCommand extends CommandBase {
    * `room` is how many bytes the reply may take: a command whose reply can
    * be large (MGET) throws ReplyTooLarge before building it.
    */
-  read(args: Buffer[], kv: KvState, room: number): Reply;
-  /** It reads the whole keyspace (KEYS, SCAN): refused where the state is partial (the router). */
-  wholeKeyspace?: boolean;
+  read(args: Buffer[], kv: KvView, room: number): Reply;
   /** How it runs inside MULTI/EXEC (as a state machine command of the EXEC entry); absent: it cannot be queued. */
   inTxn?: { prepare(args: Buffer[]): KvCommand; reply(result: KvResult): Reply };
 }

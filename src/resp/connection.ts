@@ -13,6 +13,7 @@
 
 import type net from 'node:net';
 import { keyTooLong } from '../api/kv-rules.js';
+import type { KvView } from '../api/front.js';
 import type { KvCommand, KvResult } from '../node/kv-state.js';
 import type { Limits } from '../common/limits.js';
 import type { Logger } from '../common/logger.js';
@@ -337,9 +338,6 @@ export class RespConnection {
     }
     const bad = this.#checkArgs(cmd, args);
     if (bad) return { args, reply: this.#error(bad) };
-    if (cmd.kind === 'read' && cmd.wholeKeyspace && this.#server.node.partial) {
-      return { args, reply: this.#error(badRequest(`${name.toUpperCase()} is not served by the router: send it to a node of each shard, or use the router's GET /keys`)) };
-    }
     if ((this.client.subscriptions?.count ?? 0) > 0 && !ALLOWED_WHILE_SUBSCRIBED.has(name)) {
       return { args, reply: this.#error(badRequest(`Can't execute '${name}': only (P)SUBSCRIBE / (P)UNSUBSCRIBE / PING / QUIT are allowed in this context`)) };
     }
@@ -388,7 +386,7 @@ export class RespConnection {
     if (only && (only.txn || blocking)) {
       let reply: Reply;
       try {
-        reply = blocking && !only.txn ? await blocking.run(only.args, this.#ctx) : await this.#txn.run(only, this.#server.node, this.client.level, (e) => this.#commandError(e, undefined));
+        reply = blocking && !only.txn ? await blocking.run(only.args, this.#ctx) : await this.#txn.run(only, this.#server.front, this.client.level, (e) => this.#commandError(e, undefined));
       } catch (e) {
         reply = this.#commandError(e, run[0]!.args);
       }
@@ -422,15 +420,16 @@ export class RespConnection {
       }
     }
     if (writes.length > 0) await this.#propose(writes, replies);
+    let view: KvView | undefined;
     let barrierError: Reply | undefined;
     if (reads) {
       try {
-        await this.#server.node.readBarrier(this.client.level, readKeys);
+        view = await this.#server.front.read(this.client.level, readKeys);
       } catch (e) {
         barrierError = this.#commandError(e, undefined);
       }
     }
-    return this.#finish(run, replies, barrierError);
+    return this.#finish(run, replies, view, barrierError);
   }
 
   /**
@@ -438,8 +437,7 @@ export class RespConnection {
    * as they come: the replies of a run and what the socket still holds stay
    * within limits.maxReplyBytes, and the reply that would cross it is an error.
    */
-  #finish(run: Resolved[], replies: Reply[], barrierError: Reply | undefined): Reply {
-    const kv = this.#server.node.kv;
+  #finish(run: Resolved[], replies: Reply[], view: KvView | undefined, barrierError: Reply | undefined): Reply {
     let room = this.#limits.maxReplyBytes - this.#socket.writableLength - this.#outBytes;
     const start = room;
     for (let i = 0; i < run.length; i++) {
@@ -448,7 +446,7 @@ export class RespConnection {
         const r = run[i]!;
         const cmd = r.cmd!;
         try {
-          if (cmd.kind === 'read') reply = barrierError ?? cmd.read(r.args, kv, room);
+          if (cmd.kind === 'read') reply = barrierError ?? cmd.read(r.args, view!, room);
           else if (cmd.kind === 'local') reply = cmd.run(r.args, this.#ctx);
           else throw new Error(`the write ${cmd.name} got no reply`);
         } catch (e) {
@@ -469,7 +467,7 @@ export class RespConnection {
 
   /** Propose the writes of a run: one command alone, several as batches, every batch in the same turn. */
   async #propose(writes: Pending[], replies: Reply[]): Promise<void> {
-    const node = this.#server.node;
+    const front = this.#server.front;
     const answer = (w: Pending, result: KvResult | undefined): void => {
       try {
         if (result === undefined) throw new Error('a batch answered fewer results than it had commands');
@@ -481,7 +479,7 @@ export class RespConnection {
     if (writes.length === 1) {
       const w = writes[0]!;
       try {
-        answer(w, await node.propose(w.kv));
+        answer(w, await front.propose(w.kv));
       } catch (e) {
         replies[w.i] = this.#commandError(e, [Buffer.from(w.cmd.name)]);
       }
@@ -502,7 +500,7 @@ export class RespConnection {
     await Promise.all(
       batches.map(async (batch) => {
         try {
-          const result = await node.propose(batch.length === 1 ? batch[0]!.kv : { op: 'batch', cmds: batch.map((w) => w.kv) });
+          const result = await front.propose(batch.length === 1 ? batch[0]!.kv : { op: 'batch', cmds: batch.map((w) => w.kv) });
           if (batch.length === 1) return answer(batch[0]!, result);
           if (!('results' in result)) {
             // The whole entry was refused (a stale session): every command gets that answer.

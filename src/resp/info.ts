@@ -1,5 +1,6 @@
 // INFO: Redis's sections, with the Raft state in "replication".
 
+import { takesWrites } from '../api/front.js';
 import type { CommandContext } from './command.js';
 
 const SECTIONS = ['server', 'clients', 'persistence', 'replication', 'health', 'keyspace'] as const;
@@ -17,7 +18,9 @@ function lines(fields: [string, string | number][]): string {
 
 function section(s: Section, ctx: CommandContext): [string, string | number][] {
   const { server } = ctx;
-  const st = server.node.status();
+  const st = server.front.status();
+  // The Raft facts are a node's: the router keeps no log, and says so by leaving them out.
+  const raft = st.raft;
   switch (s) {
     case 'server':
       return [
@@ -34,23 +37,26 @@ function section(s: Section, ctx: CommandContext): [string, string | number][] {
     case 'clients':
       return [['connected_clients', server.connectedClients()]];
     case 'persistence':
-      return [['loading', 0], ['raft_snapshot_index', st.snapshotIndex]];
+      return raft ? [['loading', 0], ['raft_snapshot_index', raft.snapshotIndex]] : [['loading', 0]];
     case 'replication': {
       const leaderResp = st.leader ? server.respOf(st.leader) : undefined;
       const fields: [string, string | number][] = [
-        // Redis's words, for tools that only know them: the Raft leader is the master.
-        ['role', st.role === 'leader' ? 'master' : 'slave'],
+        // Redis's words, for tools that only know them: the Raft leader (and the router, which takes every shard's writes) is the master.
+        ['role', takesWrites(st) ? 'master' : 'slave'],
         ['raft_role', st.role],
         ['raft_leader', st.leader],
         ['raft_leader_resp', leaderResp ?? ''],
-        ['raft_term', st.term],
-        ['raft_commit_index', st.commit],
-        ['raft_applied_index', st.applied],
-        ['raft_last_index', st.lastIndex],
-        ['raft_voters', st.voters.join(',')],
-        ['raft_learners', st.learners.join(',')],
       ];
-      if (st.role === 'leader') fields.push(['connected_slaves', st.voters.length + st.learners.length - 1]);
+      if (!raft) return fields;
+      fields.push(
+        ['raft_term', raft.term],
+        ['raft_commit_index', raft.commit],
+        ['raft_applied_index', raft.applied],
+        ['raft_last_index', raft.lastIndex],
+        ['raft_voters', raft.voters.join(',')],
+        ['raft_learners', raft.learners.join(',')],
+      );
+      if (st.role === 'leader') fields.push(['connected_slaves', raft.voters.length + raft.learners.length - 1]);
       else if (leaderResp) {
         const i = leaderResp.lastIndexOf(':');
         fields.push(['master_host', leaderResp.slice(0, i)], ['master_port', leaderResp.slice(i + 1)], ['master_link_status', st.leader ? 'up' : 'down']);
@@ -59,7 +65,7 @@ function section(s: Section, ctx: CommandContext): [string, string | number][] {
     }
     case 'health': {
       // The facts of GET /health (health.ts); a server without a health check (the router) shows none.
-      const h = server.node.health?.();
+      const h = server.front.extras?.health?.();
       if (!h) return [];
       return [
         ['raftkv_health', h.ok ? 'ok' : 'fail'],

@@ -1,13 +1,12 @@
-// The Redis protocol (RESP2) front of one node, on node:net. Like the HTTP
-// front it reaches the node only through NodeApi.
+// The Redis protocol (RESP2) front of a node or of the router, on node:net.
+// Like the HTTP front it reaches what it serves only through Front (api/front.ts).
 
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Authenticator } from '../security/auth.js';
 import type { TlsMaterial } from '../security/tls-material.js';
-import type { NodeApi } from '../api/node-api.js';
+import type { Front } from '../api/front.js';
 import { limitsWith, type Limits } from '../common/limits.js';
-import type { RequestMeter } from '../node/request-meter.js';
 import type { Logger } from '../common/logger.js';
 import { commandMeters, type Command, type ServerView } from './command.js';
 import { COMMANDS } from './commands/index.js';
@@ -16,15 +15,13 @@ import { RespConnection } from './connection.js';
 export interface RespFrontOptions {
   host: string;
   port: number;
-  /** The node served; a function gives each connection its own (the router's per-connection read view). */
-  node: NodeApi | (() => NodeApi);
+  /** What it serves: a node or the router. */
+  front: Front;
   logger: Logger;
   /** Largest bulk string accepted (a value, a key); a larger one is a protocol error. */
   maxBulkBytes?: number;
   /** The config's limits (DEFAULT_LIMITS for those not given). */
   limits?: Partial<Limits>;
-  /** Where requests are counted when `node` is a function (the router); a node's own meter otherwise. */
-  requests?: RequestMeter;
   /** TLS with this certificate (redis-cli --tls --cacert CA); clients show none. */
   tls?: Pick<TlsMaterial, 'cert' | 'key'>;
   /** Users' tokens: AUTH first (NOAUTH before it), where authentication is on. */
@@ -49,23 +46,22 @@ export function startRespFront(opts: RespFrontOptions): Promise<RespFront> {
   const limits = limitsWith(opts.limits);
   const connOpts = { limits, maxBulkBytes: opts.maxBulkBytes ?? 1 << 20, logger: opts.logger };
   const startedAt = Date.now();
-  // The router serves several nodes' views through one front: its meter is the one of the first view's node.
-  const requests = (typeof opts.node === 'function' ? undefined : opts.node.requests) ?? opts.requests;
+  const front = opts.front;
+  const requests = front.extras?.requests;
   const meters = requests ? commandMeters(requests, COMMANDS.values()) : undefined;
   requests?.countConnections('resp', () => connections.size);
-  const viewOf = (node: NodeApi): ServerView => ({
-    node,
+  const view: ServerView = {
+    front,
     get port() {
       return port;
     },
     startedAt,
     commands: COMMANDS as ReadonlyMap<string, Command>,
     connectedClients: () => connections.size,
-    respOf: (id) => node.status().members[id]?.resp,
+    respOf: (id) => front.status().members[id]?.resp,
     ...(meters ? { meters } : {}),
     ...(opts.auth ? { auth: opts.auth } : {}),
-  });
-  const shared = typeof opts.node === 'function' ? undefined : viewOf(opts.node);
+  };
   const accept = (socket: net.Socket): void => {
     if (connections.size >= limits.maxConnections) {
       socket.on('error', () => {});
@@ -74,7 +70,6 @@ export function startRespFront(opts: RespFrontOptions): Promise<RespFront> {
       return;
     }
     try {
-      const view = shared ?? viewOf((opts.node as () => NodeApi)());
       const conn = new RespConnection(socket, view, nextId++, connOpts);
       connections.add(conn);
       socket.once('close', () => connections.delete(conn));

@@ -6,7 +6,7 @@
 // each watched key's revision must be the one WATCH saw, then every queued
 // command runs, all in one log entry, so no reader sees half of it.
 
-import type { NodeApi } from '../api/node-api.js';
+import type { Front } from '../api/front.js';
 import type { KvCommand, KvResult, TxnCompare } from '../node/kv-state.js';
 import type { ReadLevel } from '../node/types.js';
 import { EMPTY_ARRAY, NIL_ARRAY, OK, array, simple, type Reply } from './encoder.js';
@@ -45,7 +45,7 @@ export class RespTransaction {
    * Run a captured command. `error` words what a command throws (the
    * connection's mapping); what this throws is the command's error reply.
    */
-  async run(r: TxnInput, node: NodeApi, level: ReadLevel, error: (e: unknown) => Reply): Promise<Reply> {
+  async run(r: TxnInput, front: Front, level: ReadLevel, error: (e: unknown) => Reply): Promise<Reply> {
     const cmd = r.cmd;
     const verb = cmd?.kind === 'local' ? cmd.transaction : undefined;
     switch (verb) {
@@ -62,9 +62,9 @@ export class RespTransaction {
         this.#watched.clear();
         return OK;
       case 'watch':
-        return this.#watch(r.args, node, level);
+        return this.#watch(r.args, front, level);
       case 'exec':
-        return this.#exec(node, error);
+        return this.#exec(front, error);
       default:
         return this.#queue(r);
     }
@@ -76,11 +76,10 @@ export class RespTransaction {
     this.#watched.clear();
   }
 
-  async #watch(args: Buffer[], node: NodeApi, level: ReadLevel): Promise<Reply> {
+  async #watch(args: Buffer[], front: Front, level: ReadLevel): Promise<Reply> {
     if (this.#queued !== undefined) throw new RespError('ERR', 'WATCH inside MULTI is not allowed');
     const keys = args.slice(1).map(keyArg);
-    await node.readBarrier(level, keys);
-    const kv = node.kv;
+    const kv = await front.read(level, keys);
     const now = kv.now();
     // A key watched twice keeps the revision of its first WATCH: any change since then counts.
     for (const k of keys) if (!this.#watched.has(k)) this.#watched.set(k, kv.revision(k, now));
@@ -107,7 +106,7 @@ export class RespTransaction {
     return simple('QUEUED');
   }
 
-  async #exec(node: NodeApi, error: (e: unknown) => Reply): Promise<Reply> {
+  async #exec(front: Front, error: (e: unknown) => Reply): Promise<Reply> {
     const queued = this.#queued;
     if (queued === undefined) throw new RespError('ERR', 'EXEC without MULTI');
     const dirty = this.#dirty;
@@ -115,7 +114,7 @@ export class RespTransaction {
     this.#reset();
     if (dirty) throw new RespError('EXECABORT', 'Transaction discarded because of previous errors.');
     if (queued.length === 0 && compare.length === 0) return EMPTY_ARRAY;
-    const result = await node.propose({ op: 'txn', compare, success: queued.map((q) => q.kv), failure: [] });
+    const result = await front.propose({ op: 'txn', compare, success: queued.map((q) => q.kv), failure: [] });
     if (!result.ok) throw new RespError('ERR', `transaction refused: ${'message' in result ? result.message : result.error}`);
     if (!('succeeded' in result)) throw new Error('EXEC got no transaction result');
     if (!result.succeeded) return NIL_ARRAY;

@@ -17,7 +17,7 @@ async function merged<T>(ctx: RouterContext, path: string, pick: (json: Record<s
   const limit = scanLimit(ctx.query);
   const query = new URLSearchParams(ctx.query);
   query.set('limit', String(limit));
-  const pages: Page<T>[] = await ctx.router.eachShard(async (read) => {
+  const pages: Page<T>[] = await ctx.front.router.eachShard(async (read) => {
     const json = await read(`${path}?${query.toString()}`);
     return { items: pick(json), more: json.more === true };
   });

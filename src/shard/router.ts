@@ -1,8 +1,9 @@
 // The router in front of the shards: each key goes to the shard that owns
-// its hash slot, to that shard's current leader. Both of its fronts (HTTP
-// here; RESP once it lands) call these operations and nothing else.
+// its hash slot, to that shard's current leader. Its fronts reach it through
+// the front contract (router-front.ts: propose, mgetTyped, dbsize) and its
+// own HTTP rows (router-routes.ts: set, view, eachShard).
 
-import { fromTagged, type FriendlyJson } from '../node/types/json.js';
+import { fromTagged } from '../node/types/json.js';
 import type { TypedValue } from '../node/types/values.js';
 import { validateKey } from '../api/kv-rules.js';
 import { badRequest, crossSlot, internal } from '../common/errors.js';
@@ -70,31 +71,12 @@ export class Router {
     return this.#clients[this.#map.indexOfKey(key)]!.id;
   }
 
-  /** A string, or (as the node answers it, JSON) a hash, list, set or sorted set. */
-  async get(key: string, level: ReadLevel = 'linearizable'): Promise<string | FriendlyJson | undefined> {
-    validateKey(key);
-    const a = await this.#clientOf(key).read('GET', `/key/${encodeURIComponent(key)}?level=${level}`);
-    if (a.status === 404) {
-      if (a.json?.code === 'RAFTKV_ERR_NOT_FOUND') return undefined;
-      throw errorOf(a);
-    }
-    const v = a.json?.[key] as unknown;
-    if (typeof v === 'object' && v !== null) return v as FriendlyJson;
-    if (typeof v !== 'string') throw internal(`shard ${this.shardOf(key)} answered a read of ${JSON.stringify(key)} without its value`);
-    return v;
-  }
-
   /**
    * Several keys, gathered from every shard that owns some of them (one
-   * request per shard, in parallel). Each shard's part is read at `level`;
-   * the parts are not one snapshot across shards.
+   * request per shard, in parallel), strings and typed values alike. Each
+   * shard's part is read at `level`; the parts are not one snapshot across shards.
    */
-  async mget(keys: readonly string[], level: ReadLevel = 'linearizable'): Promise<(string | undefined)[]> {
-    return (await this.mgetTyped(keys, level, false)).map((v) => (typeof v === 'string' ? v : undefined));
-  }
-
-  /** Like mget; with `typed`, hashes, lists, sets and sorted sets come too (the RESP front's reads). */
-  async mgetTyped(keys: readonly string[], level: ReadLevel, typed = true): Promise<(string | TypedValue | undefined)[]> {
+  async mgetTyped(keys: readonly string[], level: ReadLevel): Promise<(string | TypedValue | undefined)[]> {
     if (keys.length === 0) throw badRequest('name at least one key');
     for (const k of keys) validateKey(k);
     const groups = new Map<number, Set<string>>();
@@ -107,11 +89,11 @@ export class Router {
     const values = new Map<string, string | TypedValue | undefined>();
     await Promise.all(
       [...groups].map(async ([i, g]) => {
-        const a = await this.#clients[i]!.read('POST', `/mget?level=${level}${typed ? '&typed=1' : ''}`, { keys: [...g] });
+        const a = await this.#clients[i]!.read('POST', `/mget?level=${level}&typed=1`, { keys: [...g] });
         if (a.status !== 200 || !a.json) throw errorOf(a);
         for (const k of g) {
           const v = (Object.hasOwn(a.json, k) ? a.json[k] : undefined) as unknown;
-          values.set(k, typeof v === 'string' ? v : typed ? fromTagged(v) : undefined);
+          values.set(k, typeof v === 'string' ? v : fromTagged(v));
         }
       }),
     );
@@ -122,18 +104,6 @@ export class Router {
   async set(kv: [string, string][], ttl?: Ttl): Promise<void> {
     if (kv.length === 0) throw badRequest('name at least one key');
     check(await this.propose({ op: 'set', kv, ...(ttl ? { ttl } : {}) }));
-  }
-
-  /** Delete keys (all of one shard); answers how many existed. */
-  async del(keys: string[]): Promise<number> {
-    const r = check(await this.propose({ op: 'del', keys }));
-    return 'count' in r ? r.count : 0;
-  }
-
-  async cas(key: string, expect: string | null, value: string): Promise<{ swapped: boolean; value: string | null }> {
-    const r = check(await this.propose({ op: 'cas', key, expect, value }));
-    if (!('swapped' in r)) throw internal('compare-and-swap answered without "swapped"');
-    return { swapped: r.swapped, value: r.value };
   }
 
   /**
@@ -196,10 +166,6 @@ export class Router {
   /** Slot ranges, members, leaders and terms (polled now). */
   async view(): Promise<ShardsView> {
     return { slots: SLOT_COUNT, shards: await Promise.all(this.#clients.map((c) => c.view())) };
-  }
-
-  #clientOf(key: string): ShardClient {
-    return this.#clients[this.#map.indexOfKey(key)]!;
   }
 
   /** The one shard that owns every key; CROSSSLOT when they are spread over several. */

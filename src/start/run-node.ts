@@ -12,6 +12,8 @@ import { RaftNode, type RaftNodeOptions } from '../node/raft-node.js';
 import type { NodeStatus } from '../node/types.js';
 import type { ShardAssignment } from '../common/slot-map.js';
 import { ShardGuard } from '../shard/shard-guard.js';
+import { nodeFront } from './node-front.js';
+import type { Front } from '../api/front.js';
 
 /** Plain data (it crosses to a worker thread or a child process): the node's key guard is built here from `shard`. */
 export interface NodeRunOptions extends Omit<RaftNodeOptions, 'logger' | 'keyGuard'> {
@@ -26,6 +28,8 @@ export interface NodeRunOptions extends Omit<RaftNodeOptions, 'logger' | 'keyGua
 
 export interface RunningNode {
   node: RaftNode;
+  /** The node as its fronts see it. */
+  front: Front;
   http: HttpFront;
   /** The Redis protocol front, when the node has a `resp` address. */
   resp: RespFront | undefined;
@@ -35,15 +39,16 @@ export interface RunningNode {
 export async function runNode(opts: NodeRunOptions, logger: Logger): Promise<RunningNode> {
   const { shard, ...nodeOpts } = opts;
   const node = await RaftNode.start({ ...nodeOpts, logger, ...(shard ? { keyGuard: new ShardGuard(opts.id, shard) } : {}) });
+  const front = nodeFront(node);
   let http: HttpFront | undefined;
   let resp: RespFront | undefined;
   try {
     const { host, port } = parseHostPort(opts.addrs.http);
     const security = { ...(opts.tls ? { tls: opts.tls } : {}), ...(opts.auth ? { auth: new Authenticator(opts.auth) } : {}) };
-    http = await startHttpFront({ host, port, node, logger, maxBodyBytes: opts.maxBodyBytes, clusterToken: opts.clusterToken, maxConnections: node.limits.maxConnections, ...security });
+    http = await startHttpFront({ host, port, front, logger, maxBodyBytes: opts.maxBodyBytes, clusterToken: opts.clusterToken, maxConnections: node.limits.maxConnections, ...security });
     if (opts.addrs.resp) {
       const r = parseHostPort(opts.addrs.resp);
-      resp = await startRespFront({ host: r.host, port: r.port, node, logger, maxBulkBytes: opts.maxBodyBytes, limits: node.limits, ...security });
+      resp = await startRespFront({ host: r.host, port: r.port, front, logger, maxBulkBytes: opts.maxBodyBytes, limits: node.limits, ...security });
     }
   } catch (e) {
     http?.close();
@@ -54,6 +59,7 @@ export async function runNode(opts: NodeRunOptions, logger: Logger): Promise<Run
   let stopped: Promise<void> | undefined;
   const running: RunningNode = {
     node,
+    front,
     http,
     resp,
     stop: () => {

@@ -2,7 +2,7 @@
 // config: in the launcher's own process, whose main thread has little else
 // to do (the nodes run in worker threads or child processes).
 
-import { routeMeters, serveHttp, type HttpFront } from '../api/http-server.js';
+import { startHttpFront, type HttpFront } from '../api/http-server.js';
 import type { Limits } from '../common/limits.js';
 import type { SlotRange } from '../common/slots.js';
 import type { Logger } from '../common/logger.js';
@@ -11,8 +11,8 @@ import { Router } from '../shard/router.js';
 import { Authenticator, type AuthTable } from '../security/auth.js';
 import { internalHttp } from '../security/internal-http.js';
 import type { TlsMaterial } from '../security/tls-material.js';
-import { routerNodeApi } from '../shard/router-resp.js';
-import { ROUTER_ROUTES } from '../shard/router-routes.js';
+import { routerFront } from '../shard/router-front.js';
+import { ROUTER_OWN_ROUTES } from '../shard/router-routes.js';
 
 /** What the router takes of a cluster config (cluster/config.ts's ClusterConfig is one): its shards, addresses and limits. */
 export interface RouterConfig {
@@ -70,37 +70,33 @@ export async function runRouter(opts: RunRouterOptions): Promise<RunningRouter> 
   const security = { ...(opts.tls ? { tls: opts.tls } : {}), ...(opts.auth ? { auth: new Authenticator(opts.auth) } : {}) };
   const i = addr.lastIndexOf(':');
   const host = addr.slice(0, i);
-  let http: HttpFront;
+  const respAddr = opts.resp ?? opts.config.router?.resp;
+  let http: HttpFront | undefined;
+  let resp: RespFront | undefined;
+  // Where it listens, with the real ports once the fronts do.
+  const front = routerFront(router, () => {
+    const j = respAddr?.lastIndexOf(':') ?? -1;
+    return {
+      http: http ? `${host}:${http.port}` : addr,
+      ...(respAddr ? { resp: `${respAddr.slice(0, j)}:${resp?.port ?? respAddr.slice(j + 1)}` } : {}),
+    };
+  });
   try {
-    http = await serveHttp({
-      host,
-      port: Number(addr.slice(i + 1)),
-      logger: opts.logger,
-      maxBodyBytes: opts.config.maxBodyBytes,
-      routes: ROUTER_ROUTES,
-      context: (request) => ({ ...request, router }),
-      meters: routeMeters(router.requests, ROUTER_ROUTES),
-      ...security,
-    });
+    http = await startHttpFront({ host, port: Number(addr.slice(i + 1)), front, own: ROUTER_OWN_ROUTES, logger: opts.logger, maxBodyBytes: opts.config.maxBodyBytes, ...security });
   } catch (e) {
     router.close();
     throw e;
   }
-  const respAddr = opts.resp ?? opts.config.router?.resp;
-  let resp: RespFront | undefined;
   if (respAddr) {
     const j = respAddr.lastIndexOf(':');
-    const httpAddr = `${host}:${http.port}`;
     try {
       resp = await startRespFront({
         host: respAddr.slice(0, j),
         port: Number(respAddr.slice(j + 1)),
-        // One view per connection: a read's fetched keys are that connection's own.
-        node: () => routerNodeApi(router, { http: httpAddr, resp: `${respAddr.slice(0, j)}:${resp?.port ?? respAddr.slice(j + 1)}` }),
+        front,
         logger: opts.logger,
         maxBulkBytes: opts.config.maxBodyBytes,
         limits: opts.config.limits,
-        requests: router.requests,
         ...security,
       });
     } catch (e) {

@@ -63,7 +63,7 @@ describe('uWS and node:http answer alike', () => {
       maxBodyBytes: MAX_BODY,
       clusterToken: token,
       routes: ROUTES,
-      context: (request) => ({ ...request, node: node.node, clusterToken: token }),
+      context: (request) => ({ ...request, front: node.front, clusterToken: token }),
     };
     const n = await listenNodeHttp(opts);
     servers.push(n);

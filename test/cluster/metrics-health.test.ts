@@ -183,7 +183,7 @@ test('the router\'s /metrics passes promtool: per-shard leader, leader changes, 
   // No shard answers here (nothing listens at these addresses): the shape is what is checked.
   const router = new Router({ shards: [{ id: 's0', slots: [[0, 16383]], members: [{ id: 'a', http: '127.0.0.1:9', raft: '127.0.0.1:9' }] }], timeoutMs: 200, clusterToken: 'x'.repeat(64) });
   try {
-    await router.get('k').catch(() => undefined);
+    await router.mgetTyped(['k'], 'linearizable').catch(() => undefined);
     const { text, contentType } = await router.metricsText();
     assert.match(contentType, /^text\/plain/);
     if (checkMetrics(t, text) === 'skipped') return;

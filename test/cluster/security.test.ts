@@ -13,7 +13,7 @@ import tls from 'node:tls';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import type { NodeApi } from '../../src/api/node-api.js';
+import type { Front } from '../../src/api/front.js';
 import { startControlServer, type ControlServer } from '../../src/cluster/control-server.js';
 import type { ClusterConfig } from '../../src/cluster/config.js';
 import { runCtl } from '../../src/cluster/ctl.js';
@@ -110,7 +110,7 @@ describe('a RESP front over TLS, on its own', () => {
     const ca = await makeCa();
     const leaf = await issueLeaf(ca, { name: 'resp', hosts: ['127.0.0.1'], usage: 'server' });
     // PING touches no node.
-    const front = await startRespFront({ host: '127.0.0.1', port: 0, node: {} as unknown as NodeApi, logger: makeLogger(() => {}, 'error'), tls: leaf });
+    const front = await startRespFront({ host: '127.0.0.1', port: 0, front: {} as unknown as Front, logger: makeLogger(() => {}, 'error'), tls: leaf });
     let closed = false;
     try {
       const raw = await Promise.all(

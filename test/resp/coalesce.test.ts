@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
-import type { NodeApi } from '../../src/api/node-api.js';
+import type { Front } from '../../src/api/front.js';
 import { KvState, type KvResult } from '../../src/node/kv-state.js';
 import { limitsWith } from '../../src/common/limits.js';
 import { silentLogger } from '../../src/common/logger.js';
@@ -16,22 +16,15 @@ import { frame, plain, RespTestClient } from '../helpers/resp-client.js';
 
 /** Proposals wait here until the test lets them through. */
 let releases: (() => void)[] = [];
-const refuse = (): Promise<never> => Promise.reject(new Error('not used by this test'));
-const node: NodeApi = {
-  id: 'stub',
+const kv = new KvState(new Map([['k', 'v']]));
+const front: Front = {
   propose: () => new Promise<KvResult>((resolve) => releases.push(() => resolve({ ok: true }))),
-  proposeLocal: refuse,
-  readBarrier: () => Promise.resolve(),
-  kv: new KvState(new Map([['k', 'v']])),
+  read: () => Promise.resolve(kv),
   status: () => {
     throw new Error('not used by this test');
   },
-  join: refuse,
-  remove: refuse,
-  transferLeadership: refuse,
-  httpOf: () => undefined,
 };
-const view: ServerView = { node, port: 0, startedAt: Date.now(), commands: COMMANDS as ReadonlyMap<string, Command>, connectedClients: () => 1, respOf: () => undefined };
+const view: ServerView = { front, port: 0, startedAt: Date.now(), commands: COMMANDS as ReadonlyMap<string, Command>, connectedClients: () => 1, respOf: () => undefined };
 
 let server: net.Server;
 /** Socket writes the server side made, per connection, in order of connection. */

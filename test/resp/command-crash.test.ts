@@ -4,48 +4,41 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { NodeApi } from '../../src/api/node-api.js';
+import type { Front } from '../../src/api/front.js';
+import { NodeError } from '../../src/common/errors.js';
 import { KvState } from '../../src/node/kv-state.js';
 import { makeLogger, type LogRecord } from '../../src/common/logger.js';
 import { startRespFront, type RespFront } from '../../src/resp/server.js';
 import { RespTestClient } from '../helpers/resp-client.js';
 
 /** What the stub node does next; each test sets the faults it needs. */
-const faults = { propose: false, barrier: false, kvOnce: false };
+const faults = { propose: false, barrier: false, statusOnce: false };
 const logs: LogRecord[] = [];
 const rejections: unknown[] = [];
 const onRejection = (e: unknown): void => void rejections.push(e);
 let front: RespFront;
 
-const refuse = (): Promise<never> => Promise.reject(new Error('not used by this test'));
-const node: NodeApi = {
-  id: 'stub',
+const node: Front = {
   propose: (cmd) => (faults.propose ? Promise.reject(new TypeError('propose bug')) : Promise.resolve(cmd.op === 'batch' ? { ok: true, results: cmd.cmds.map(() => ({ ok: true as const })) } : { ok: true })),
-  proposeLocal: refuse,
-  readBarrier: () => {
+  read: () => {
     // Thrown, not rejected: a synchronous bug in the barrier.
     if (faults.barrier) throw new TypeError('barrier bug');
-    return Promise.resolve();
-  },
-  get kv(): KvState {
-    if (faults.kvOnce) {
-      faults.kvOnce = false;
-      throw new TypeError('state bug');
-    }
-    return new KvState(new Map([['k', 'v']]));
+    // A NOTLEADER answer makes the connection look up the leader's address (status()), outside any command.
+    if (faults.statusOnce) return Promise.reject(new NodeError('RAFTKV_ERR_NOT_LEADER', 'not the leader', 'elsewhere'));
+    return Promise.resolve(new KvState(new Map([['k', 'v']])));
   },
   status: () => {
+    if (faults.statusOnce) {
+      faults.statusOnce = false;
+      throw new TypeError('state bug');
+    }
     throw new Error('not used by this test');
   },
-  join: refuse,
-  remove: refuse,
-  transferLeadership: refuse,
-  httpOf: () => undefined,
 };
 
 before(async () => {
   process.on('unhandledRejection', onRejection);
-  front = await startRespFront({ host: '127.0.0.1', port: 0, node, logger: makeLogger((r) => logs.push(r), 'debug') });
+  front = await startRespFront({ host: '127.0.0.1', port: 0, front: node, logger: makeLogger((r) => logs.push(r), 'debug') });
 });
 after(async () => {
   await front?.close();
@@ -84,8 +77,8 @@ test('a bug outside any command closes only its connection; the front serves the
   const other = await RespTestClient.connect(front.port);
   const victim = await RespTestClient.connect(front.port);
   try {
-    faults.kvOnce = true;
-    victim.write('*1\r\n$4\r\nPING\r\n');
+    faults.statusOnce = true;
+    victim.write('*2\r\n$3\r\nGET\r\n$1\r\nk\r\n');
     await victim.closed;
     assert.ok(logs.some((r) => r.level === 'error' && r.msg === 'RESP connection crashed' && /state bug/.test(String(r.error))));
     assert.equal(await other.one('GET', 'k'), 'v');
@@ -93,7 +86,7 @@ test('a bug outside any command closes only its connection; the front serves the
     assert.equal(await fresh.one('PING'), 'PONG');
     fresh.close();
   } finally {
-    faults.kvOnce = false;
+    faults.statusOnce = false;
     other.close();
     victim.close();
   }

@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { DEFAULT_LIMITS } from '../../src/common/limits.js';
 import { COMMANDS } from '../../src/resp/commands/index.js';
 import { Router } from '../../src/shard/router.js';
+import { routerFront } from '../../src/shard/router-front.js';
 import { keySlot } from '../../src/common/slots.js';
 import { rawHttp } from '../helpers/raw-http.js';
 import { http, sleep } from '../helpers/test-cluster.js';
@@ -332,17 +333,22 @@ test('restarting the router loses nothing: a new router finds the leaders and ev
   assert.equal((await http('POST', c.routerUrl('/key'), { 'after-restart': 'yes' })).status, 200);
 });
 
-test('the Router class, as a RESP front would call it: get, mget, set, del, cas, propose, CROSSSLOT', async () => {
+test('the router as its fronts call it (router-front.ts): read, set, del, cas, propose, CROSSSLOT', async () => {
   const router = c.router!.router;
   assert.ok(router instanceof Router);
+  const front = routerFront(router, () => ({ http: c.router!.httpAddr }));
   await router.set([['{t}a', '1'], ['{t}b', '2']]);
-  assert.deepEqual(await router.mget(['{t}a', '{t}b', 'foo', 'nope']), ['1', '2', 'uno', undefined]);
-  assert.equal(await router.get('{t}a', 'stale'), '1');
-  assert.deepEqual(await router.cas('{t}a', '1', '10'), { swapped: true, value: '10' });
-  assert.deepEqual(await router.propose({ op: 'incr', key: '{t}n', by: 5 }), { ok: true, number: 5 });
-  assert.equal(await router.del(['{t}a', '{t}b', '{t}c']), 2);
-  await assert.rejects(router.del(['foo', 'bar']), (e: Error & { code?: string }) => e.code === 'RAFTKV_ERR_CROSSSLOT');
-  await assert.rejects(router.get(''), (e: Error & { code?: string }) => e.code === 'RAFTKV_ERR_BAD_REQUEST');
+  const keys = ['{t}a', '{t}b', 'foo', 'nope'];
+  const view = await front.read('linearizable', keys);
+  assert.deepEqual(keys.map((k) => view.get(k)), ['1', '2', 'uno', undefined]);
+  assert.equal((await front.read('stale', ['{t}a'])).get('{t}a'), '1');
+  const cas = await front.propose({ op: 'cas', key: '{t}a', expect: '1', value: '10' });
+  assert.deepEqual('swapped' in cas && { swapped: cas.swapped, value: cas.value }, { swapped: true, value: '10' });
+  assert.deepEqual(await front.propose({ op: 'incr', key: '{t}n', by: 5 }), { ok: true, number: 5 });
+  const del = await front.propose({ op: 'del', keys: ['{t}a', '{t}b', '{t}c'] });
+  assert.equal('count' in del && del.count, 2);
+  await assert.rejects(front.propose({ op: 'del', keys: ['foo', 'bar'] }), (e: Error & { code?: string }) => e.code === 'RAFTKV_ERR_CROSSSLOT');
+  await assert.rejects(front.read('stale', ['']), (e: Error & { code?: string }) => e.code === 'RAFTKV_ERR_BAD_REQUEST');
 });
 
 test('the router merges scans of both shards in key order, and keeps a transaction in one slot', async () => {

@@ -8,7 +8,7 @@
 // answered UNBLOCKED (nothing was taken for it) rather than left waiting on a
 // node whose view may lag.
 
-import type { KvState } from '../../node/kv-state.js';
+import type { Front, KvView } from '../../api/front.js';
 import { keysOf, type TypedCommand } from '../../node/types/command.js';
 import { blockingArgs } from '../../node/types/list.js';
 import { NIL_ARRAY, type Reply } from '../encoder.js';
@@ -18,7 +18,7 @@ import { storedArgs, typedInTxn, typedResultReply } from './typed-reply.js';
 
 const POLL_MS = 100;
 
-function hasElements(kv: KvState, keys: readonly string[]): boolean {
+function hasElements(kv: KvView, keys: readonly string[]): boolean {
   return keys.some((k) => {
     const v = kv.typedValue(k);
     return v !== undefined && v.type === 'list' && v.items.length > 0;
@@ -26,14 +26,14 @@ function hasElements(kv: KvState, keys: readonly string[]): boolean {
 }
 
 async function block(t: TypedCommand, args: Buffer[], ctx: CommandContext): Promise<Reply> {
-  const node = ctx.server.node;
+  const front = ctx.server.front;
   const sargs = storedArgs(args);
   const timeoutS = blockingArgs(t.name, sargs);
   const keys = keysOf(t, sargs);
   const deadline = timeoutS === 0 ? Infinity : Date.now() + timeoutS * 1000;
-  const leader = node.status().leader;
+  const leader = front.status().leader;
   for (;;) {
-    const result = await node.propose({ op: 'typed', name: t.name, args: sargs });
+    const result = await front.propose({ op: 'typed', name: t.name, args: sargs });
     if (!(result.ok && 'reply' in result && (result.reply === null || (typeof result.reply === 'object' && 'nilArray' in result.reply)))) {
       return typedResultReply(result);
     }
@@ -42,31 +42,29 @@ async function block(t: TypedCommand, args: Buffer[], ctx: CommandContext): Prom
       const left = deadline - Date.now();
       // Nobody to answer: stop waiting (nothing was popped for it).
       if (left <= 0 || ctx.client.closed) return NIL_ARRAY;
-      await wake(node.kv, keys, Math.min(left, POLL_MS));
-      const now = node.status().leader;
+      await wake(front, keys, Math.min(left, POLL_MS));
+      const now = front.status().leader;
       if (now !== leader) {
         throw new RespError('UNBLOCKED', `leadership moved (from ${leader || 'none'} to ${now || 'none'}) while the client was blocked; nothing was popped for it: retry`);
       }
-      await node.readBarrier('stale', keys);
-      if (hasElements(node.kv, keys)) break;
+      if (hasElements(await front.read('stale', keys), keys)) break;
     }
   }
 }
 
-/** Resolves when one of `keys` gets a push on this state, or after `ms`. */
-function wake(kv: KvState, keys: readonly string[], ms: number): Promise<void> {
+/** Resolves when one of `keys` gets a push here (where the server tells of pushes: a node), or after `ms`. */
+function wake(front: Front, keys: readonly string[], ms: number): Promise<void> {
   return new Promise((resolve) => {
-    const listeners = kv.keyspace.pushListeners;
+    let stop: (() => void) | undefined;
     const done = (): void => {
       clearTimeout(timer);
-      listeners.delete(onPush);
+      stop?.();
       resolve();
     };
-    const onPush = (key: string): void => {
-      if (keys.includes(key)) done();
-    };
     const timer = setTimeout(done, ms);
-    listeners.add(onPush);
+    stop = front.extras?.onPush?.((key) => {
+      if (keys.includes(key)) done();
+    });
   });
 }
 

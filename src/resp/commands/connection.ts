@@ -1,6 +1,7 @@
 // Commands about the connection and the server: no data, no read barrier.
 
 import { parseReadLevel } from '../../api/kv-rules.js';
+import { takesWrites } from '../../api/front.js';
 import { badRequest } from '../../common/errors.js';
 import { OK, bulk, bulkBytes, integer, simple, structured, type Structured } from '../encoder.js';
 import { RespError } from '../errors-resp.js';
@@ -155,8 +156,7 @@ const hello = local(
       throw new RespError('NOAUTH', 'HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time');
     }
     if (name !== undefined) ctx.client.name = name;
-    const st = ctx.server.node.status();
-    return structured(['server', 'redis', 'version', '7.0.0', 'proto', 2, 'id', ctx.client.id, 'mode', 'standalone', 'role', st.role === 'leader' ? 'master' : 'replica', 'modules', []]);
+    return structured(['server', 'redis', 'version', '7.0.0', 'proto', 2, 'id', ctx.client.id, 'mode', 'standalone', 'role', takesWrites(ctx.server.front.status()) ? 'master' : 'replica', 'modules', []]);
   },
   // It may log in: commands pipelined after it are looked at only once it ran.
   { endsRun: true },

@@ -36,13 +36,12 @@ const keys: ReadCommand = {
   kind: 'read',
   name: 'keys',
   arity: 2,
-  wholeKeyspace: true,
   flags: ['readonly'],
   keys: [0, 0, 0],
   doc: { summary: 'Returns every key that matches a glob pattern, in key order.', group: 'generic', since: '1.0.0', args: [{ name: 'pattern', type: 'pattern' }] },
   read: (args, kv, room) => {
     const match = globMatcher(args[1]!.toString('latin1'));
-    return keysReply(scanKeys(kv, { match, limit: Infinity }).keys, room);
+    return keysReply(scanKeys(kv, { match, limit: Infinity, reader: 'KEYS' }).keys, room);
   },
 };
 
@@ -50,7 +49,6 @@ const scan: ReadCommand = {
   kind: 'read',
   name: 'scan',
   arity: -2,
-  wholeKeyspace: true,
   flags: ['readonly'],
   keys: [0, 0, 0],
   doc: {
@@ -90,7 +88,7 @@ const scan: ReadCommand = {
       // The keys scanKeys offers are live: one without a typed value is a string.
       match = (k) => (kv.typedValue(k)?.type ?? 'string') === want && (byName === undefined || byName(k));
     }
-    const page = scanKeys(kv, { after, match, limit: Infinity, visit: Math.min(count, 100_000) });
+    const page = scanKeys(kv, { after, match, limit: Infinity, visit: Math.min(count, 100_000), reader: 'SCAN' });
     return array([bulk(page.next === undefined ? '0' : saveCursor(page.next)), keysReply(page.keys, room)]);
   },
 };

@@ -9,7 +9,7 @@ import { Subscriptions } from '../pubsub.js';
 
 function subscriptions(ctx: CommandContext): Subscriptions {
   if (!ctx.client.subscriptions) {
-    const hub = ctx.server.node.watch;
+    const hub = ctx.server.front.extras?.watch;
     if (!hub) throw badRequest('keyspace notifications come from the nodes, not the router: subscribe on a node of the shard');
     ctx.client.subscriptions = new Subscriptions(hub, ctx.client.push);
   }

@@ -4,7 +4,8 @@
 
 import { checkResult } from '../../api/kv-rules.js';
 import { wrongTypeError } from '../../common/errors.js';
-import type { KvCommand, KvResult, KvState, Ttl } from '../../node/kv-state.js';
+import type { KvView } from '../../api/front.js';
+import type { KvCommand, KvResult, Ttl } from '../../node/kv-state.js';
 import { TTL_ARG_DOCS, setExpiryOption } from './expiry.js';
 import { storedByteLength } from '../../node/stored-bytes.js';
 import { RespError } from '../errors-resp.js';
@@ -18,7 +19,7 @@ const VALUE: ArgDoc = { name: 'value', type: 'string' };
 const BULK_HEADER_BYTES = 16;
 
 /** The string value of a key; WRONGTYPE if it holds a hash, list, set or sorted set. */
-function stringOf(kv: KvState, key: string): string | undefined {
+function stringOf(kv: KvView, key: string): string | undefined {
   const now = kv.now();
   if (kv.typedValue(key, now)) throw wrongTypeError();
   return kv.get(key, now);
