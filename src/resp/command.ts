@@ -179,6 +179,50 @@ export function unknownSubcommand(name: string, sub: Buffer): NodeError {
   return badRequest(`unknown subcommand '${sub.toString('utf8').slice(0, 128)}'. Try ${name.toUpperCase()} HELP.`);
 }
 
+// ---- commands on one key ----
+
+/** The key argument, as COMMAND DOCS gives it. */
+export const KEY_ARG: ArgDoc = { name: 'key', type: 'key' };
+/** One key or more. */
+export const KEYS_ARG: ArgDoc = { name: 'key', type: 'key', multiple: true };
+
+/** COMMAND DOCS of a command on one key: what it says, and its arguments after the key. */
+export interface KeyCommandDoc {
+  summary: string;
+  group: string;
+  since: string;
+  after?: ArgDoc[];
+}
+
+function keyCommandDoc(d: KeyCommandDoc): CommandDoc {
+  return { summary: d.summary, group: d.group, since: d.since, args: [KEY_ARG, ...(d.after ?? [])] };
+}
+
+/** A read of the one key it names (GET key, TTL key): arity 2, read-only and fast. */
+export function keyRead(name: string, doc: KeyCommandDoc, read: (kv: KvView, key: string) => Reply, inTxn?: ReadCommand['inTxn']): ReadCommand {
+  return { kind: 'read', name, arity: 2, flags: ['readonly', 'fast'], keys: [1, 1, 1], doc: keyCommandDoc(doc), read: (args, kv) => read(kv, keyArg(args[1]!)), ...(inTxn ? { inTxn } : {}) };
+}
+
+/** A read of every key it names (EXISTS key [key ...], MGET): arity -2, read-only and fast; `read` checks the keys. */
+export function keysRead(name: string, doc: Omit<CommandDoc, 'args'>, read: ReadCommand['read']): ReadCommand {
+  return { kind: 'read', name, arity: -2, flags: ['readonly', 'fast'], keys: [1, -1, 1], doc: { ...doc, args: [KEYS_ARG] }, read };
+}
+
+/**
+ * A write to the one key its first argument names (SETNX, PERSIST, EXPIRE...).
+ * `prepare` gets the key, checked before any other argument, and all the arguments.
+ */
+export function keyWrite(
+  name: string,
+  arity: number,
+  flags: string[],
+  doc: KeyCommandDoc,
+  prepare: (key: string, args: Buffer[]) => KvCommand,
+  reply: (result: KvResult) => Reply,
+): WriteCommand {
+  return { kind: 'write', name, arity, flags, keys: [1, 1, 1], doc: keyCommandDoc(doc), prepare: (args) => prepare(keyArg(args[1]!), args), reply };
+}
+
 /** A meter per command (labelled by its lower-case name: a fixed set), made once per server. */
 export function commandMeters(requests: RequestMeter, commands: Iterable<Command>): CommandMeters {
   return {

@@ -4,12 +4,11 @@
 // the entry (src/node/expiry.ts); the state machine decides the rest.
 
 import { checkResult } from '../../api/kv-rules.js';
+import type { KvView } from '../../api/front.js';
 import type { KvCommand, KvResult, Ttl } from '../../node/kv-state.js';
 import { RespError } from '../errors-resp.js';
 import { NIL, OK, bulk, integer } from '../encoder.js';
-import { intArg, keyArg, syntaxError, valueArg, word, type ArgDoc, type Command, type ReadCommand, type WriteCommand } from '../command.js';
-
-const KEY: ArgDoc = { name: 'key', type: 'key' };
+import { intArg, keyRead, keyWrite, syntaxError, valueArg, word, type ArgDoc, type Command, type WriteCommand } from '../command.js';
 
 /** Redis's limit: a deadline in milliseconds must stay a safe number. */
 const MAX_MS = 2 ** 50;
@@ -52,30 +51,22 @@ const count = (r: KvResult): number => {
   return 'count' in ok ? ok.count : 0;
 };
 
+/** EXPIRE's NX | XX | GT | LT. */
+const EXPIRE_CONDITION: ArgDoc = {
+  name: 'condition',
+  type: 'oneof',
+  optional: true,
+  args: ['NX', 'XX', 'GT', 'LT'].map((t) => ({ name: t.toLowerCase(), type: 'pure-token' as const, token: t })),
+};
+
 function expireCommand(name: string, unit: 'EX' | 'PX' | 'EXAT' | 'PXAT', summary: string): WriteCommand {
-  return {
-    kind: 'write',
+  const after: ArgDoc[] = [{ name: unit === 'EX' || unit === 'EXAT' ? 'seconds' : 'milliseconds', type: 'integer' }, EXPIRE_CONDITION];
+  return keyWrite(
     name,
-    arity: -3,
-    flags: ['write', 'fast'],
-    keys: [1, 1, 1],
-    doc: {
-      summary,
-      group: 'generic',
-      since: '1.0.0',
-      args: [
-        KEY,
-        { name: unit === 'EX' || unit === 'EXAT' ? 'seconds' : 'milliseconds', type: 'integer' },
-        {
-          name: 'condition',
-          type: 'oneof',
-          optional: true,
-          args: ['NX', 'XX', 'GT', 'LT'].map((t) => ({ name: t.toLowerCase(), type: 'pure-token' as const, token: t })),
-        },
-      ],
-    },
-    prepare(args) {
-      const key = keyArg(args[1]!);
+    -3,
+    ['write', 'fast'],
+    { summary, group: 'generic', since: '1.0.0', after },
+    (key, args): KvCommand => {
       const ttl = ttlArg(unit, args[2]!, name, false);
       let cond: 'nx' | 'xx' | 'gt' | 'lt' | undefined;
       for (let i = 3; i < args.length; i++) {
@@ -88,20 +79,12 @@ function expireCommand(name: string, unit: 'EX' | 'PX' | 'EXAT' | 'PXAT', summar
       }
       return { op: 'expire', key, ttl, ...(cond ? { cond } : {}) };
     },
-    reply: (r) => integer(count(r)),
-  };
+    (r) => integer(count(r)),
+  );
 }
 
-function ttlRead(name: string, summary: string, f: (kv: Parameters<ReadCommand['read']>[1], key: string) => number): ReadCommand {
-  return {
-    kind: 'read',
-    name,
-    arity: 2,
-    flags: ['readonly', 'fast'],
-    keys: [1, 1, 1],
-    doc: { summary, group: 'generic', since: '1.0.0', args: [KEY] },
-    read: (args, kv) => integer(f(kv, keyArg(args[1]!))),
-  };
+function ttlRead(name: string, summary: string, f: (kv: KvView, key: string) => number): Command {
+  return keyRead(name, { summary, group: 'generic', since: '1.0.0' }, (kv, key) => integer(f(kv, key)));
 }
 
 /** Redis rounds TTL to the nearest second. */
@@ -115,59 +98,48 @@ const expiretime = ttlRead('expiretime', 'Returns the Unix time (seconds) at whi
 });
 const pexpiretime = ttlRead('pexpiretime', 'Returns the Unix time (milliseconds) at which a key expires (-1: no expiry, -2: no key).', (kv, k) => kv.deadline(k));
 
-const persist: WriteCommand = {
-  kind: 'write',
-  name: 'persist',
-  arity: 2,
-  flags: ['write', 'fast'],
-  keys: [1, 1, 1],
-  doc: { summary: "Removes a key's expiry; 1 if it had one.", group: 'generic', since: '2.2.0', args: [KEY] },
-  prepare: (args) => ({ op: 'persist', key: keyArg(args[1]!) }),
-  reply: (r) => integer(count(r)),
-};
+const persist = keyWrite(
+  'persist',
+  2,
+  ['write', 'fast'],
+  { summary: "Removes a key's expiry; 1 if it had one.", group: 'generic', since: '2.2.0' },
+  (key) => ({ op: 'persist', key }),
+  (r) => integer(count(r)),
+);
 
-const getex: WriteCommand = {
-  kind: 'write',
-  name: 'getex',
-  arity: -2,
-  flags: ['write', 'fast'],
-  keys: [1, 1, 1],
-  doc: {
+const getex = keyWrite(
+  'getex',
+  -2,
+  ['write', 'fast'],
+  {
     summary: "Returns a key's value and sets its expiry (EX, PX, EXAT, PXAT) or removes it (PERSIST).",
     group: 'string',
     since: '6.2.0',
-    args: [KEY, { name: 'expiration', type: 'oneof', optional: true, args: [...TTL_ARG_DOCS, { name: 'persist', type: 'pure-token', token: 'PERSIST' }] }],
+    after: [{ name: 'expiration', type: 'oneof', optional: true, args: [...TTL_ARG_DOCS, { name: 'persist', type: 'pure-token', token: 'PERSIST' }] }],
   },
-  prepare(args): KvCommand {
-    const key = keyArg(args[1]!);
+  (key, args): KvCommand => {
     if (args.length === 2) return { op: 'getex', key };
     const w = word(args[2]!);
     if (w === 'PERSIST' && args.length === 3) return { op: 'getex', key, persist: true };
     if (TTL_WORDS.has(w) && args.length === 4) return { op: 'getex', key, ttl: ttlArg(w, args[3]!, 'getex', true) };
     throw syntaxError();
   },
-  reply: (r) => {
+  (r) => {
     const ok = checkResult(r);
     return 'value' in ok ? bulk(ok.value) : NIL;
   },
-};
+);
 
 function setexCommand(name: string, unit: 'EX' | 'PX'): WriteCommand {
-  return {
-    kind: 'write',
+  const time = unit === 'EX' ? 'seconds' : 'milliseconds';
+  return keyWrite(
     name,
-    arity: 4,
-    flags: ['write', 'denyoom'],
-    keys: [1, 1, 1],
-    doc: {
-      summary: `Sets a key's value and its time to live in ${unit === 'EX' ? 'seconds' : 'milliseconds'}.`,
-      group: 'string',
-      since: unit === 'EX' ? '2.0.0' : '2.6.0',
-      args: [KEY, { name: unit === 'EX' ? 'seconds' : 'milliseconds', type: 'integer' }, { name: 'value', type: 'string' }],
-    },
-    prepare: (args) => ({ op: 'set', kv: [[keyArg(args[1]!), valueArg(args[3]!)]], ttl: ttlArg(unit, args[2]!, name, true) }),
-    reply: (r) => (checkResult(r), OK),
-  };
+    4,
+    ['write', 'denyoom'],
+    { summary: `Sets a key's value and its time to live in ${time}.`, group: 'string', since: unit === 'EX' ? '2.0.0' : '2.6.0', after: [{ name: time, type: 'integer' }, { name: 'value', type: 'string' }] },
+    (key, args) => ({ op: 'set', kv: [[key, valueArg(args[3]!)]], ttl: ttlArg(unit, args[2]!, name, true) }),
+    (r) => (checkResult(r), OK),
+  );
 }
 
 export const EXPIRY_COMMANDS: readonly Command[] = [

@@ -10,10 +10,8 @@ import { TTL_ARG_DOCS, setExpiryOption } from './expiry.js';
 import { storedByteLength } from '../../node/stored-bytes.js';
 import { RespError } from '../errors-resp.js';
 import { NIL, OK, array, bulk, integer, type Reply } from '../encoder.js';
-import { ReplyTooLarge, intArg, keyArg, syntaxError, valueArg, word, wrongArity, type ArgDoc, type Command, type ReadCommand, type WriteCommand } from '../command.js';
+import { KEYS_ARG, KEY_ARG, ReplyTooLarge, intArg, keyArg, keyRead, keyWrite, keysRead, syntaxError, valueArg, word, wrongArity, type ArgDoc, type Command, type ReadCommand, type WriteCommand } from '../command.js';
 
-const KEY: ArgDoc = { name: 'key', type: 'key' };
-const KEYS: ArgDoc = { name: 'key', type: 'key', multiple: true };
 const VALUE: ArgDoc = { name: 'value', type: 'string' };
 /** `$<length>\r\n` and the closing `\r\n` of a bulk string, at most. */
 const BULK_HEADER_BYTES = 16;
@@ -34,26 +32,16 @@ function number(r: KvResult): number {
   return 'number' in ok ? ok.number : 0;
 }
 
-const get: ReadCommand = {
-  kind: 'read',
-  name: 'get',
-  arity: 2,
-  flags: ['readonly', 'fast'],
-  keys: [1, 1, 1],
-  doc: { summary: 'Returns the string value of a key.', group: 'string', since: '1.0.0', args: [KEY] },
-  read: (args, kv) => bulk(stringOf(kv, keyArg(args[1]!))),
-  inTxn: {
-    prepare: (args) => ({ op: 'get', key: keyArg(args[1]!) }),
-    reply: (r) => {
-      const ok = checkResult(r);
-      return bulk('value' in ok ? ok.value : null);
-    },
+const get = keyRead('get', { summary: 'Returns the string value of a key.', group: 'string', since: '1.0.0' }, (kv, key) => bulk(stringOf(kv, key)), {
+  prepare: (args) => ({ op: 'get', key: keyArg(args[1]!) }),
+  reply: (r) => {
+    const ok = checkResult(r);
+    return bulk('value' in ok ? ok.value : null);
   },
-};
+});
 
 /** SET key value [NX | XX] [GET] [EX s | PX ms | EXAT t | PXAT t | KEEPTTL]. */
-function prepareSet(args: Buffer[]): KvCommand {
-  const key = keyArg(args[1]!);
+function prepareSet(key: string, args: Buffer[]): KvCommand {
   const value = valueArg(args[2]!);
   let cond: 'nx' | 'xx' | undefined;
   let getOld = false;
@@ -74,48 +62,38 @@ function prepareSet(args: Buffer[]): KvCommand {
   return { op: 'set1', key, value, ...(cond ? { cond } : {}), ...(getOld ? { get: true } : {}), ...expiry };
 }
 
-const set: WriteCommand = {
-  kind: 'write',
-  name: 'set',
-  arity: -3,
-  flags: ['write', 'denyoom'],
-  keys: [1, 1, 1],
-  doc: {
+const set = keyWrite(
+  'set',
+  -3,
+  ['write', 'denyoom'],
+  {
     summary: 'Sets the string value of a key. NX: only if it does not exist; XX: only if it exists; GET: return the old value; EX/PX/EXAT/PXAT: its expiry; KEEPTTL: keep the one it had.',
     group: 'string',
     since: '1.0.0',
-    args: [
-      KEY,
+    after: [
       VALUE,
       { name: 'condition', type: 'oneof', optional: true, args: [{ name: 'nx', type: 'pure-token', token: 'NX' }, { name: 'xx', type: 'pure-token', token: 'XX' }] },
       { name: 'get', type: 'pure-token', token: 'GET', optional: true },
-      {
-        name: 'expiration',
-        type: 'oneof',
-        optional: true,
-        args: [...TTL_ARG_DOCS, { name: 'keepttl', type: 'pure-token', token: 'KEEPTTL' }],
-      },
+      { name: 'expiration', type: 'oneof', optional: true, args: [...TTL_ARG_DOCS, { name: 'keepttl', type: 'pure-token', token: 'KEEPTTL' }] },
     ],
   },
-  prepare: prepareSet,
-  reply: (r) => {
+  prepareSet,
+  (r) => {
     const ok = checkResult(r);
     if ('value' in ok) return bulk(ok.value);
     if ('count' in ok && ok.count === 0) return NIL;
     return OK;
   },
-};
+);
 
-const setnx: WriteCommand = {
-  kind: 'write',
-  name: 'setnx',
-  arity: 3,
-  flags: ['write', 'denyoom', 'fast'],
-  keys: [1, 1, 1],
-  doc: { summary: 'Set the string value of a key only when the key does not exist.', group: 'string', since: '1.0.0', args: [KEY, VALUE] },
-  prepare: (args) => ({ op: 'set1', key: keyArg(args[1]!), value: valueArg(args[2]!), cond: 'nx' }),
-  reply: (r) => integer(count(checkResult(r))),
-};
+const setnx = keyWrite(
+  'setnx',
+  3,
+  ['write', 'denyoom', 'fast'],
+  { summary: 'Set the string value of a key only when the key does not exist.', group: 'string', since: '1.0.0', after: [VALUE] },
+  (key, args) => ({ op: 'set1', key, value: valueArg(args[2]!), cond: 'nx' }),
+  (r) => integer(count(checkResult(r))),
+);
 
 const mset: WriteCommand = {
   kind: 'write',
@@ -123,7 +101,7 @@ const mset: WriteCommand = {
   arity: -3,
   flags: ['write', 'denyoom'],
   keys: [1, -1, 2],
-  doc: { summary: 'Atomically sets the string values of one or more keys (one log entry).', group: 'string', since: '1.0.1', args: [{ name: 'data', type: 'block', multiple: true, args: [KEY, VALUE] }] },
+  doc: { summary: 'Atomically sets the string values of one or more keys (one log entry).', group: 'string', since: '1.0.1', args: [{ name: 'data', type: 'block', multiple: true, args: [KEY_ARG, VALUE] }] },
   prepare: (args) => {
     if (args.length % 2 !== 1) throw wrongArity('mset');
     const kv: [string, string][] = [];
@@ -139,22 +117,14 @@ const del: WriteCommand = {
   arity: -2,
   flags: ['write'],
   keys: [1, -1, 1],
-  doc: { summary: 'Deletes one or more keys; returns how many existed.', group: 'generic', since: '1.0.0', args: [KEYS] },
+  doc: { summary: 'Deletes one or more keys; returns how many existed.', group: 'generic', since: '1.0.0', args: [KEYS_ARG] },
   prepare: (args) => ({ op: 'del', keys: args.slice(1).map(keyArg) }),
   reply: (r) => integer(count(checkResult(r))),
 };
 
 function incrCommand(name: string, arity: number, summary: string, by: (args: Buffer[]) => number, argName = 'increment'): WriteCommand {
-  return {
-    kind: 'write',
-    name,
-    arity,
-    flags: ['write', 'denyoom', 'fast'],
-    keys: [1, 1, 1],
-    doc: { summary, group: 'string', since: '1.0.0', args: arity === 3 ? [KEY, { name: argName, type: 'integer' }] : [KEY] },
-    prepare: (args) => ({ op: 'incr', key: keyArg(args[1]!), by: by(args) }),
-    reply: (r) => integer(number(r)),
-  };
+  const after: ArgDoc[] = arity === 3 ? [{ name: argName, type: 'integer' }] : [];
+  return keyWrite(name, arity, ['write', 'denyoom', 'fast'], { summary, group: 'string', since: '1.0.0', after }, (key, args) => ({ op: 'incr', key, by: by(args) }), (r) => integer(number(r)));
 }
 
 const incr = incrCommand('incr', 2, 'Increments the integer value of a key by one.', () => 1);
@@ -162,60 +132,36 @@ const decr = incrCommand('decr', 2, 'Decrements the integer value of a key by on
 const incrby = incrCommand('incrby', 3, 'Increments the integer value of a key by a number.', (args) => intArg(args[2]!));
 const decrby = incrCommand('decrby', 3, 'Decrements the integer value of a key by a number.', (args) => -intArg(args[2]!), 'decrement');
 
-const append: WriteCommand = {
-  kind: 'write',
-  name: 'append',
-  arity: 3,
-  flags: ['write', 'denyoom', 'fast'],
-  keys: [1, 1, 1],
-  doc: { summary: 'Appends a string to the value of a key; returns the new length.', group: 'string', since: '2.0.0', args: [KEY, VALUE] },
-  prepare: (args) => ({ op: 'append', key: keyArg(args[1]!), value: valueArg(args[2]!) }),
-  reply: (r) => integer(number(r)),
-};
+const append = keyWrite(
+  'append',
+  3,
+  ['write', 'denyoom', 'fast'],
+  { summary: 'Appends a string to the value of a key; returns the new length.', group: 'string', since: '2.0.0', after: [VALUE] },
+  (key, args) => ({ op: 'append', key, value: valueArg(args[2]!) }),
+  (r) => integer(number(r)),
+);
 
-const exists: ReadCommand = {
-  kind: 'read',
-  name: 'exists',
-  arity: -2,
-  flags: ['readonly', 'fast'],
-  keys: [1, -1, 1],
-  doc: { summary: 'Counts how many of the keys exist (a key named twice counts twice).', group: 'generic', since: '1.0.0', args: [KEYS] },
-  read: (args, kv) => integer(args.slice(1).reduce((n, k) => n + (kv.has(keyArg(k)) ? 1 : 0), 0)),
-};
+const exists = keysRead('exists', { summary: 'Counts how many of the keys exist (a key named twice counts twice).', group: 'generic', since: '1.0.0' }, (args, kv) =>
+  integer(args.slice(1).reduce((n, k) => n + (kv.has(keyArg(k)) ? 1 : 0), 0)),
+);
 
-const mget: ReadCommand = {
-  kind: 'read',
-  name: 'mget',
-  arity: -2,
-  flags: ['readonly', 'fast'],
-  keys: [1, -1, 1],
-  doc: { summary: 'Returns the string values of one or more keys.', group: 'string', since: '1.0.0', args: [KEYS] },
-  read: (args, kv, room) => {
-    const values: (string | undefined)[] = new Array<string | undefined>(args.length - 1);
-    // Sizes first: many big values must not become one giant reply before the limit is seen.
-    let bytes = 0;
-    for (let i = 1; i < args.length; i++) {
-      const v = kv.get(keyArg(args[i]!));
-      values[i - 1] = v;
-      bytes += v === undefined ? NIL.length : storedByteLength(v) + BULK_HEADER_BYTES;
-      if (bytes > room) throw new ReplyTooLarge();
-    }
-    return array(values.map((v): Reply => bulk(v)));
-  },
-};
+const mget = keysRead('mget', { summary: 'Returns the string values of one or more keys.', group: 'string', since: '1.0.0' }, (args, kv, room) => {
+  const values: (string | undefined)[] = new Array<string | undefined>(args.length - 1);
+  // Sizes first: many big values must not become one giant reply before the limit is seen.
+  let bytes = 0;
+  for (let i = 1; i < args.length; i++) {
+    const v = kv.get(keyArg(args[i]!));
+    values[i - 1] = v;
+    bytes += v === undefined ? NIL.length : storedByteLength(v) + BULK_HEADER_BYTES;
+    if (bytes > room) throw new ReplyTooLarge();
+  }
+  return array(values.map((v): Reply => bulk(v)));
+});
 
-const strlen: ReadCommand = {
-  kind: 'read',
-  name: 'strlen',
-  arity: 2,
-  flags: ['readonly', 'fast'],
-  keys: [1, 1, 1],
-  doc: { summary: 'Returns the length of a string value in bytes.', group: 'string', since: '2.2.0', args: [KEY] },
-  read: (args, kv) => {
-    const v = stringOf(kv, keyArg(args[1]!));
-    return integer(v === undefined ? 0 : storedByteLength(v));
-  },
-};
+const strlen = keyRead('strlen', { summary: 'Returns the length of a string value in bytes.', group: 'string', since: '2.2.0' }, (kv, key) => {
+  const v = stringOf(kv, key);
+  return integer(v === undefined ? 0 : storedByteLength(v));
+});
 
 const dbsize: ReadCommand = {
   kind: 'read',
