@@ -1,4 +1,4 @@
-import type { PeerStatus } from '../raft/index.js';
+import type { Role, Status } from '../raft/index.js';
 import type { LinkStats } from './deps.js';
 import type { Traffic } from './request-meter.js';
 
@@ -22,21 +22,15 @@ export function parseMemberAddrs(json: string): MemberAddrs | undefined {
   return undefined;
 }
 
-export interface NodeStatus {
-  id: string;
-  role: string;
-  term: number;
-  leader: string;
+/**
+ * GET /status. The Raft fields are the consensus core's (its Status), as the
+ * node reads them; `applied` is what the node's state machine applied.
+ */
+export interface NodeStatus
+  extends Pick<Status, 'id' | 'term' | 'leader' | 'commit' | 'applied' | 'firstIndex' | 'lastIndex' | 'lastTerm' | 'snapshotIndex' | 'snapshotTerm' | 'confIndex' | 'progress'> {
+  /** The core's Role, as it travels in JSON. */
+  role: `${Role}`;
   leaderHttp: string;
-  commit: number;
-  applied: number;
-  firstIndex: number;
-  lastIndex: number;
-  lastTerm: number;
-  snapshotIndex: number;
-  snapshotTerm: number;
-  /** The log index of the membership change that made `voters` and `learners`. */
-  confIndex: number;
   voters: string[];
   learners: string[];
   members: Record<string, MemberAddrs | undefined>;
@@ -46,7 +40,6 @@ export interface NodeStatus {
   paused: boolean;
   /** Why the node failed (a storage write failed), when it did: it then answers every request with this. */
   failed?: string;
-  progress: Record<string, PeerStatus>;
   addrs: MemberAddrs;
   /** The node's shard, in a sharded cluster. */
   shard?: string;
