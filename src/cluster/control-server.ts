@@ -96,6 +96,7 @@ export async function clusterRows(launcher: Launcher): Promise<NodeRow[]> {
 
 const nodeList = z.array(z.string()).min(1, 'name at least one node');
 const noBody = z.strictObject({});
+const NO_BODY = 'no body (or {})';
 const groupsBody = z.strictObject({ groups: z.array(z.array(z.string()).min(1, 'a group is never empty')).min(2, 'name at least two groups') });
 const oneWayBody = z.strictObject({ from: z.string(), to: z.string() });
 const delayBody = z.strictObject({ ms: z.number().min(0).max(3_600_000, 'at most an hour'), nodes: nodeList.optional() });
@@ -153,7 +154,7 @@ function controlRoutes(launcher: Launcher): ControlRoute[] {
     if (!id || !launcher.ids.includes(id)) throw new ControlError(404, `unknown node ${JSON.stringify(id)}; nodes: ${launcher.ids.join(', ')}`);
     return id;
   };
-  const none = (body: Record<string, unknown>): void => void parseBody(noBody, body, 'no body (or {})');
+  const none = (body: Record<string, unknown>): void => void parseBody(noBody, body, NO_BODY);
   /** The node a key request goes to: the one named, else the leader (of the key's shard's group, when known), else any running node. */
   const target = async (named: string | undefined): Promise<string> => {
     if (named !== undefined) {
@@ -178,6 +179,13 @@ function controlRoutes(launcher: Launcher): ControlRoute[] {
       launcher.fault(command, `${n} ${done}`);
       return { ok: true, [done]: n };
     },
+  });
+  /** POST /COMMAND with a JSON body: `schema` checks it first (a 400 saying `expected` otherwise), then `run` has it. */
+  const postBody = <T>(command: string, schema: z.ZodType<T>, expected: string, run: (body: T) => Promise<unknown>): ControlRoute => ({
+    method: 'POST',
+    command,
+    arg: 'none',
+    run: async (_arg, body) => run(parseBody(schema, body, expected)),
   });
   /** POST /delay or /loss: messages from some nodes (default every node) delayed or lost, until a heal. */
   const degradeAction = (
@@ -254,17 +262,11 @@ function controlRoutes(launcher: Launcher): ControlRoute[] {
         return { ok: true, faults: launcher.faults() };
       },
     },
-    {
-      method: 'POST',
-      command: 'heal',
-      arg: 'none',
-      run: async (_arg, body) => {
-        none(body);
-        launcher.heal();
-        launcher.fault('heal', 'every link healed');
-        return { ok: true };
-      },
-    },
+    postBody('heal', noBody, NO_BODY, async () => {
+      launcher.heal();
+      launcher.fault('heal', 'every link healed');
+      return { ok: true };
+    }),
     degradeAction(
       'delay',
       (body) => {
@@ -281,42 +283,24 @@ function controlRoutes(launcher: Launcher): ControlRoute[] {
       },
       (pct, who) => `${pct}% of the messages from ${who} lost`,
     ),
-    {
-      method: 'POST',
-      command: 'transfer',
-      arg: 'none',
-      run: async (_arg, body) => {
-        const t = parseBody(transferBody, body, '{"to": "NODE"} (optional: the leader picks) and, in a sharded cluster, {"shard": "SHARD"}');
-        const shard = t.to !== undefined ? launcher.shardOf(known(t.to)) : t.shard;
-        const leader = await launcher.leader(shard);
-        if (leader === undefined) throw new ControlError(503, `no leader${shard !== undefined ? ` in shard ${shard}` : ''} to transfer from`);
-        launcher.fault('transfer', `leadership transfer from ${leader}${t.to !== undefined ? ` to ${t.to}` : ''}`);
-        const answer = await callNode(launcher, leader, 'POST', '/raft/transfer-leadership', t.to !== undefined ? { id: t.to } : {});
-        return { ok: true, from: leader, ...(answer as object) };
-      },
-    },
-    {
-      method: 'POST',
-      command: 'write',
-      arg: 'none',
-      run: async (_arg, body) => {
-        const w = parseBody(writeBody, body, '{"key": K, "value": V, "node": "NODE" (optional: the leader)}');
-        const node = await target(w.node);
-        await callNode(launcher, node, 'POST', '/key', { [w.key]: w.value });
-        return { ok: true, node, key: w.key };
-      },
-    },
-    {
-      method: 'POST',
-      command: 'read',
-      arg: 'none',
-      run: async (_arg, body) => {
-        const r = parseBody(readBody, body, '{"key": K, "level": "stale" | "leader" | "linearizable" (optional), "node": "NODE" (optional: the leader)}');
-        const node = await target(r.node);
-        const answer = (await callNode(launcher, node, 'GET', `/key/${encodeURIComponent(r.key)}?level=${r.level}`)) as Record<string, unknown>;
-        return { ok: true, node, level: r.level, key: r.key, value: answer[r.key] };
-      },
-    },
+    postBody('transfer', transferBody, '{"to": "NODE"} (optional: the leader picks) and, in a sharded cluster, {"shard": "SHARD"}', async (t) => {
+      const shard = t.to !== undefined ? launcher.shardOf(known(t.to)) : t.shard;
+      const leader = await launcher.leader(shard);
+      if (leader === undefined) throw new ControlError(503, `no leader${shard !== undefined ? ` in shard ${shard}` : ''} to transfer from`);
+      launcher.fault('transfer', `leadership transfer from ${leader}${t.to !== undefined ? ` to ${t.to}` : ''}`);
+      const answer = await callNode(launcher, leader, 'POST', '/raft/transfer-leadership', t.to !== undefined ? { id: t.to } : {});
+      return { ok: true, from: leader, ...(answer as object) };
+    }),
+    postBody('write', writeBody, '{"key": K, "value": V, "node": "NODE" (optional: the leader)}', async (w) => {
+      const node = await target(w.node);
+      await callNode(launcher, node, 'POST', '/key', { [w.key]: w.value });
+      return { ok: true, node, key: w.key };
+    }),
+    postBody('read', readBody, '{"key": K, "level": "stale" | "leader" | "linearizable" (optional), "node": "NODE" (optional: the leader)}', async (r) => {
+      const node = await target(r.node);
+      const answer = (await callNode(launcher, node, 'GET', `/key/${encodeURIComponent(r.key)}?level=${r.level}`)) as Record<string, unknown>;
+      return { ok: true, node, level: r.level, key: r.key, value: answer[r.key] };
+    }),
   ];
   if (process.env.RAFTKV_TEST_HOOKS === '1') {
     // A crash outside any request, in a node (/crash-test/NODE) or in the launcher (/crash-test), which must survive it.
