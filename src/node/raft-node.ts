@@ -57,6 +57,12 @@ export class RaftNode {
   readonly tallies: NodeTallies;
   /** The fronts' requests (request-meter.ts); none with RAFTKV_METRICS=off. */
   readonly requests: RequestMeter | undefined = metricsEnabled() ? new RequestMeter() : undefined;
+  /** The consensus core, read-only: for the simulator's checkers (logs, terms, commit), never to drive it. */
+  readonly core: RawNode;
+  /** Every change applied here, by revision, for watchers (watch-hub.ts). */
+  readonly watch: WatchHub;
+  /** Its peer links (the launcher cuts and degrades them through their filter). */
+  readonly transport: NodeTransport;
   #registry: Registry | undefined;
 
   private constructor(opts: NodeOptions, raw: RawNode, store: NodeStore, transport: NodeTransport, clock: Clock, kv: KvState, applied: number, snapshotIndex: number, hard: HardState, tallies: NodeTallies) {
@@ -64,7 +70,10 @@ export class RaftNode {
     this.tallies = tallies;
     this.identity = clusterIdentity(opts.clusterToken);
     this.limits = limitsWith(opts.limits);
+    this.core = raw;
+    this.transport = transport;
     const watch = new WatchHub(opts.watchHistory ?? DEFAULT_WATCH_HISTORY, applied);
+    this.watch = watch;
     const ctx = new NodeContext(opts, { raw, store, transport, clock, tallies, limits: this.limits, watch, kv, applied, snapshotIndex });
     this.#ctx = ctx;
     const forwarder = new Forwarder(opts.id, ctx.requestTimeoutMs, opts.clusterToken, clock, internalHttp(opts.tls?.ca));
@@ -215,17 +224,7 @@ export class RaftNode {
     return this.#reads.barrier(level, keys);
   }
 
-  /** The consensus core, read-only: for the simulator's checkers (logs, terms, commit), never to drive it. */
-  get core(): RawNode {
-    return this.#ctx.raw;
-  }
-
-  /** Every change applied here, by revision, for watchers (watch-hub.ts). */
-  get watch(): WatchHub {
-    return this.#ctx.watch;
-  }
-
-  /** The local state, for reads that already passed their barrier. */
+  /** The local state (replaced whole by a snapshot install), for reads that already passed their barrier. */
   get kv(): KvState {
     return this.#ctx.kv;
   }
@@ -321,15 +320,6 @@ export class RaftNode {
 
   get stopped(): boolean {
     return this.#ctx.stopped;
-  }
-
-  get transport(): NodeTransport {
-    return this.#ctx.transport;
-  }
-
-  /** Peer messages the core threw on and that were dropped (see DriveLoop.onMessage). */
-  get stepFailures(): number {
-    return this.#loop.stepFailures;
   }
 
   async stop(): Promise<void> {
