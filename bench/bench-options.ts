@@ -2,6 +2,7 @@
 // defaults of a quick or a full run filled in.
 
 import { WORKLOADS } from './workloads.js';
+import { RaftkvError } from '../src/common/errors.js';
 
 export interface BenchOptions {
   quick: boolean;
@@ -36,7 +37,11 @@ export interface BenchOptions {
   authTokenFile: string | undefined;
 }
 
-export class BenchOptionError extends Error {}
+export class BenchOptionError extends RaftkvError {
+  constructor(message: string) {
+    super('RAFTKV_ERR_BENCH_OPTION', message);
+  }
+}
 
 function num(raw: unknown, name: string, fallback: number, min: number): number {
   if (raw === undefined || raw === true) return fallback;

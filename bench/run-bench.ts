@@ -29,6 +29,7 @@ import { RaftkvCluster } from './systems/raftkv-cluster.js';
 import { RedisServer, type RedisPersistence } from './systems/redis-server.js';
 import { runWrk, wrkScript } from './wrk-check.js';
 import { requestFor, workloadsFor, type SystemName, type Workload } from './workloads.js';
+import { RaftkvError } from '../src/common/errors.js';
 
 export interface BenchIo {
   /** A line of the report. */
@@ -48,7 +49,12 @@ export interface BenchOutcome {
 
 const INSTALL_HINT = 'apt-get install etcd-server redis-server';
 
-class Aborted extends Error {}
+/** The run's time limit, or a signal, stopped it. */
+class Aborted extends RaftkvError {
+  constructor(reason: string) {
+    super('RAFTKV_ERR_BENCH_ABORTED', reason);
+  }
+}
 
 /** Endpoints of one system for its workloads. */
 interface SystemEndpoints {

@@ -30,7 +30,8 @@ import { internalHttp } from './security/internal-http.js';
 import { loadClusterSecurity } from './cluster/security-setup.js';
 import { Authenticator, loadAuthTable } from './security/auth.js';
 import { makeDevCerts } from './security/dev-certs.js';
-import { exposedListeners, exposureError, hostOf, insecureWarning, nonLoopback } from './security/exposure.js';
+import { exposedListeners, exposureError, insecureWarning, nonLoopback } from './security/exposure.js';
+import { bareHost } from './common/address.js';
 import { loadTlsMaterial } from './security/tls-material.js';
 import { dirCertPlan, howToCall, makeMissingDevCerts } from './cluster/secure-start.js';
 import { parseHostPort } from './transport/address.js';
@@ -478,7 +479,7 @@ function flagSecurity(opts: Record<string, unknown>, addrs: Partial<Record<strin
   if (exposed.length > 0) throw new Error(exposureError(exposed, settings, { tls: '--tls-ca/--tls-cert/--tls-key', auth: '--auth-token-file', insecure: '--insecure' }));
   const open = nonLoopback(listening);
   if (settings.insecure && open.length > 0 && !(settings.tls && settings.auth)) logger.warn(insecureWarning(open, settings));
-  const hosts = listening.map((l) => ({ host: hostOf(l.addr), where: l.where }));
+  const hosts = listening.map((l) => ({ host: bareHost(l.addr), where: l.where }));
   return {
     ...base,
     ...(typeof opts.tlsCa === 'string' ? { tls: loadTlsMaterial({ ca: opts.tlsCa, cert: String(opts.tlsCert), key: String(opts.tlsKey) }, process.cwd(), hosts) } : {}),

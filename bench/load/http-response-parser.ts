@@ -3,6 +3,8 @@
 // reads only what a closed loop needs (status, Content-Length or chunked
 // framing, Connection: close) and never copies a body.
 
+import { RaftkvError } from '../../src/common/errors.js';
+
 const CRLF = 0x0d0a;
 const HEADER_LIMIT = 64 * 1024;
 
@@ -12,10 +14,9 @@ export interface ResponseHead {
   close: boolean;
 }
 
-export class HttpProtocolError extends Error {
+export class HttpProtocolError extends RaftkvError {
   constructor(message: string) {
-    super(message);
-    this.name = 'HttpProtocolError';
+    super('RAFTKV_ERR_HTTP_PROTOCOL', message);
   }
 }
 

@@ -7,6 +7,7 @@ import { TOKEN_HEADER } from '../common/cluster-identity.js';
 import { httpBackend } from './http-backend.js';
 import { raftCluster, raftStats } from './hashicorp-views.js';
 import { internalHttp } from '../security/internal-http.js';
+import { InternalClient, failureOf } from '../node/internal-client.js';
 import { badRequest, toNodeError, wrongTypeError, keyNotFound, noLeader, notFound, timedOut } from '../common/errors.js';
 import { friendlyJson, toTagged, type FriendlyJson, type TaggedValue } from '../node/types/json.js';
 import type { ForwardAnswer } from '../node/forwarder.js';
@@ -32,6 +33,9 @@ function stringField(o: Record<string, unknown>, name: string, optional = false)
 }
 
 const ok = (json: unknown): Reply => ({ status: 200, json });
+
+/** A request relayed to the leader: the leader bounds its own work (its request timeout); this only keeps a hung leader from holding the request for good. */
+const RELAY_TIMEOUT_MS = 60_000;
 
 async function setKeys(ctx: RequestContext): Promise<Reply> {
   const body = parseJsonObject(ctx.body);
@@ -121,24 +125,23 @@ async function onLeader(ctx: RequestContext, action: () => Promise<unknown>): Pr
     if (!http || ctx.query.has('forwarded')) throw err;
     const query = new URLSearchParams(ctx.query);
     query.set('forwarded', '1');
-    const client = ctx.client ?? internalHttp();
+    const client = new InternalClient({ http: ctx.client ?? internalHttp() });
     // A user this node authenticated and allowed is vouched for as a member: the leader runs the same route.
     const vouched = ctx.fromMember || ctx.principal !== undefined;
-    const res = await client.fetch(client.url(http, `${ctx.path}?${query.toString()}`), {
-      method: ctx.method,
-      headers: { 'content-type': 'application/json', ...(vouched ? { [TOKEN_HEADER]: ctx.clusterToken } : {}) },
-      body: ctx.body.length > 0 ? ctx.body.toString('utf8') : undefined,
-    }).catch((fe: unknown) => {
-      throw noLeader(`the leader ${err.leader} could not be reached: ${String(fe)}`);
-    });
+    const res = await client
+      .exchange(ctx.method, client.url(http, `${ctx.path}?${query.toString()}`), {
+        headers: { 'content-type': 'application/json', ...(vouched ? { [TOKEN_HEADER]: ctx.clusterToken } : {}) },
+        ...(ctx.body.length > 0 ? { rawBody: ctx.body.toString('utf8') } : {}),
+        timeoutMs: RELAY_TIMEOUT_MS,
+      })
+      .catch((fe: unknown) => {
+        // No answer, or one cut short (the leader went away mid-answer): a 503 like no leader.
+        throw noLeader(`the leader ${err.leader} could not be reached: ${failureOf(fe)}`);
+      });
     const contentType = res.headers.get('content-type') ?? 'application/json';
     const retryAfter = res.status === 503 ? 1 : undefined;
-    // The leader's answer is relayed as it is; one cut short (the leader went away mid-answer) is a 503 like no leader.
-    const raw = Buffer.from(
-      await res.arrayBuffer().catch((fe: unknown) => {
-        throw noLeader(`the leader ${err.leader} did not finish its answer: ${String(fe)}`);
-      }),
-    );
+    // The leader's answer is relayed as it is.
+    const raw = res.body;
     return { status: res.status, raw, contentType, retryAfter };
   }
 }

@@ -441,17 +441,6 @@ type SearchResult =
   /** Op `op` needs a value before any op writing it was called (found by readBeforeWrite). */
   | { kind: 'early'; op: number };
 
-/** Fixed seed: the hashes, hence the cache's behaviour, are the same on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
-
 /**
  * Ops with an unknown result ("open" ops) get special care, because they stay
  * candidates forever and plain Porcupine then explores every subset of them,

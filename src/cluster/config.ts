@@ -11,9 +11,10 @@ import { ROLES } from '../security/auth.js';
 import { exposedListeners, exposureError, insecureWarning, nonLoopback, type Listening } from '../security/exposure.js';
 import { slotProblems } from '../common/slot-map.js';
 import { parseSlotRanges, splitSlotsEvenly, type SlotRange } from '../common/slots.js';
+import { portOf } from '../common/address.js';
 
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be "host:port", for example "127.0.0.1:11000"').refine((a) => {
-  const port = Number(a.slice(a.lastIndexOf(':') + 1));
+  const port = portOf(a);
   return port >= 0 && port <= 65535;
 }, 'the port must be between 0 and 65535');
 

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadAuthTable, type AuthTable } from '../security/auth.js';
-import { hostOf } from '../security/exposure.js';
+import { bareHost } from '../common/address.js';
 import { loadTlsMaterial, type ServedHost, type TlsMaterial } from '../security/tls-material.js';
 import type { ClusterConfig, NodeEntry } from './config.js';
 
@@ -21,12 +21,12 @@ export interface ClusterSecurity {
 }
 
 export function nodeHosts(n: NodeEntry, where: string): ServedHost[] {
-  return (['http', 'raft', 'resp'] as const).flatMap((f) => (n[f] ? [{ host: hostOf(n[f]), where: `${where}.${f}` }] : []));
+  return (['http', 'raft', 'resp'] as const).flatMap((f) => (n[f] ? [{ host: bareHost(n[f]), where: `${where}.${f}` }] : []));
 }
 
 export function launcherHosts(config: ClusterConfig): ServedHost[] {
-  const out: ServedHost[] = [{ host: hostOf(config.control), where: 'control' }];
-  if (config.router) for (const f of ['http', 'resp'] as const) if (config.router[f]) out.push({ host: hostOf(config.router[f]), where: `router.${f}` });
+  const out: ServedHost[] = [{ host: bareHost(config.control), where: 'control' }];
+  if (config.router) for (const f of ['http', 'resp'] as const) if (config.router[f]) out.push({ host: bareHost(config.router[f]), where: `router.${f}` });
   return out;
 }
 

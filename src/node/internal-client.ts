@@ -1,13 +1,12 @@
 // raftkv's one way to call its own nodes, router and launcher over HTTP:
-// forwarded writes, joins, the router's shard links, ctl and the control
-// server, chaos and bench. Every call is bounded in time, carries the
-// cluster's credentials, and comes back decoded (a JSON body, or the
-// NodeError a node's error answer stands for). One list says which errors
-// may be retried, one loop retries them, and a NOT_LEADER answer's leader
-// hint says where to go next.
-//
-// It sits in node/ because it decodes into NodeError, which lives here; it
-// needs nothing else of the node.
+// forwarded writes, a follower relaying a request to its leader, joins, the
+// router's shard links, ctl and the control server, chaos and bench. Every
+// call is bounded in time, carries the cluster's credentials, and comes back
+// decoded (a JSON body, or the NodeError a node's error answer stands for).
+// One list says which errors may be retried, and one loop retries them.
+// Where the leader is comes from whoever knows it: the node's own Raft state
+// (the forwarder, the relay), a shard's answers and status polls (the
+// router's shard client).
 
 import { TOKEN_HEADER } from '../common/cluster-identity.js';
 import { internalHttp, type InternalHttp } from '../security/internal-http.js';
@@ -20,6 +19,13 @@ export interface Answer {
   ok: boolean;
   json: Record<string, unknown> | undefined;
   text: string;
+  headers: Headers;
+}
+
+export interface RawAnswer {
+  status: number;
+  ok: boolean;
+  body: Buffer;
   headers: Headers;
 }
 
@@ -97,6 +103,13 @@ export class InternalClient {
    * reset, timed out: see failureOf); every status is an answer.
    */
   async request(method: string, url: string, o: CallOptions = {}): Promise<Answer> {
+    const a = await this.exchange(method, url, o);
+    const text = a.body.toString('utf8');
+    return { status: a.status, ok: a.ok, json: objectOf(text), text, headers: a.headers };
+  }
+
+  /** One exchange, its body as bytes (relayed as they are: a raw value need not be UTF-8); the time bound covers the whole body. */
+  async exchange(method: string, url: string, o: CallOptions = {}): Promise<RawAnswer> {
     const ms = o.timeoutMs ?? this.#timeoutMs;
     const bound = ms === undefined ? undefined : AbortSignal.timeout(ms);
     const signal = bound && o.signal ? AbortSignal.any([bound, o.signal]) : (bound ?? o.signal);
@@ -107,8 +120,8 @@ export class InternalClient {
       body: o.rawBody ?? (json ? JSON.stringify(o.body) : undefined),
       signal,
     });
-    const text = await res.text();
-    return { status: res.status, ok: res.ok, json: objectOf(text), text, headers: res.headers };
+    const body = Buffer.from(await res.arrayBuffer());
+    return { status: res.status, ok: res.ok, body, headers: res.headers };
   }
 
   /** The JSON body of a 2xx answer; any other answer is thrown as the NodeError it stands for. */
@@ -185,40 +198,4 @@ export async function retrying<T>(attempt: (n: number) => Promise<T>, p: RetryPo
     await (p.pause ? p.pause() : sleep(clock, 20));
   }
   throw last?.code === 'RAFTKV_ERR_NO_LEADER' ? last : timeout(p.what, p.timeoutMs);
-}
-
-/**
- * A request for the leader of a group whose members' HTTP addresses are
- * known by id: sent to `start` (or the first member), then wherever a
- * NOT_LEADER answer's hint points, else to the next member in turn;
- * retried per RETRYABLE within `timeoutMs` (each attempt within
- * `attemptMs`). Returns the answer's JSON.
- */
-export async function callLeader<T = Record<string, unknown>>(
-  client: InternalClient,
-  members: ReadonlyMap<string, string>,
-  method: string,
-  path: string,
-  o: Omit<CallOptions, 'timeoutMs'> & { timeoutMs: number; attemptMs?: number; start?: string; clock?: Clock },
-): Promise<T> {
-  const ids = [...members.keys()];
-  if (ids.length === 0) throw noLeader('no member to ask');
-  let to = o.start !== undefined && members.has(o.start) ? o.start : ids[0]!;
-  let turn = ids.indexOf(to);
-  const { timeoutMs, attemptMs, start: _start, clock, ...call } = o;
-  return retrying(
-    () => client.json<T>(method, members.get(to)!, path, { ...call, timeoutMs: attemptMs ?? timeoutMs }),
-    {
-      timeoutMs,
-      what: `${method} ${path}`,
-      ...(clock ? { clock } : {}),
-      learn: (e) => {
-        const err = unreachableLeader(e);
-        // Follow the hint; without one (or on an unknown id), the next member.
-        if (err.code === 'RAFTKV_ERR_NOT_LEADER' && err.leader !== '' && members.has(err.leader)) to = err.leader;
-        else to = ids[(turn = (turn + 1) % ids.length)]!;
-        return err;
-      },
-    },
-  );
 }

@@ -12,7 +12,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { MemberAddrs } from './types.js';
-import { hostOf, onHost, thisHostToward } from './this-host.js';
+import { onHost, thisHostToward } from './this-host.js';
+import { portOf, withPort } from '../common/address.js';
 
 export interface NodeFlags {
   id?: string;
@@ -54,16 +55,16 @@ const NODE_FILE = 'node.json';
 const ADDR = /^[^\s,]*:\d{1,5}$/;
 
 function checkAddr(flag: string, addr: string): string {
-  const port = Number(addr.slice(addr.lastIndexOf(':') + 1));
+  const port = portOf(addr);
   if (!ADDR.test(addr) || port > 65535) throw new Error(`--${flag} ${JSON.stringify(addr)}: expected host:port or :port (this host), for example 10.0.0.1:11000 or :11000`);
   return addr;
 }
 
 /** The Raft address hraftd's fork derives from the HTTP one: same host, port + 1000. */
 export function derivedRaftAddr(http: string): string {
-  const port = Number(http.slice(http.lastIndexOf(':') + 1)) + RAFT_PORT_OFFSET;
+  const port = portOf(http) + RAFT_PORT_OFFSET;
   if (port > 65535) throw new Error(`--http ${http}: the Raft port would be ${port} (HTTP port + ${RAFT_PORT_OFFSET}); give --raft`);
-  return `${hostOf(http)}:${port}`;
+  return withPort(http, port);
 }
 
 /** A directory name for a node id (ids like ":11000,:12000" hold characters no one wants in a path). */

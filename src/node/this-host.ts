@@ -7,18 +7,9 @@
 
 import { createSocket } from 'node:dgram';
 import { isIP } from 'node:net';
+import { bareHost, isLoopbackHost } from '../common/address.js';
 
 export const LOOPBACK = '127.0.0.1';
-
-export function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
-}
-
-/** The host of "host:port" ("" for ":port"). */
-export function hostOf(addr: string): string {
-  const i = addr.lastIndexOf(':');
-  return i < 0 ? addr : addr.slice(0, i);
-}
 
 /** ":port" on `host`; an address with a host stays as it is. */
 export function onHost(addr: string, host: string): string {
@@ -27,7 +18,7 @@ export function onHost(addr: string, host: string): string {
 
 /** This machine's address toward the first remote host among `peers` (host-less and loopback ones are local), else loopback. */
 export async function thisHostToward(peers: readonly string[]): Promise<string> {
-  const remote = peers.map(hostOf).find((h) => h !== '' && !isLoopbackHost(h));
+  const remote = peers.map(bareHost).find((h) => h !== '' && !isLoopbackHost(h));
   return remote === undefined ? LOOPBACK : localAddressToward(remote);
 }
 

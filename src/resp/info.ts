@@ -2,6 +2,7 @@
 
 import { takesWrites } from '../api/front.js';
 import type { CommandContext } from './command.js';
+import { splitHostPort } from '../common/address.js';
 
 const SECTIONS = ['server', 'clients', 'persistence', 'replication', 'health', 'keyspace'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -58,8 +59,8 @@ function section(s: Section, ctx: CommandContext): [string, string | number][] {
       );
       if (st.role === 'leader') fields.push(['connected_slaves', raft.voters.length + raft.learners.length - 1]);
       else if (leaderResp) {
-        const i = leaderResp.lastIndexOf(':');
-        fields.push(['master_host', leaderResp.slice(0, i)], ['master_port', leaderResp.slice(i + 1)], ['master_link_status', st.leader ? 'up' : 'down']);
+        const { host, port } = splitHostPort(leaderResp);
+        fields.push(['master_host', host], ['master_port', port], ['master_link_status', st.leader ? 'up' : 'down']);
       }
       return fields;
     }

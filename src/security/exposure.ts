@@ -4,27 +4,12 @@
 // anything else is refused at start-up unless the user says `--insecure`
 // (config: "insecure": true), and then it is warned about on every start.
 
-import { isIP } from 'node:net';
+import { bareHost, isLoopbackHost } from '../common/address.js';
 
 /** A listener address and the setting that names it ("node0.http", "--raft"). */
 export interface Listening {
   where: string;
   addr: string;
-}
-
-export function hostOf(addr: string): string {
-  const colon = addr.lastIndexOf(':');
-  const host = colon < 0 ? addr : addr.slice(0, colon);
-  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-}
-
-/** 127.0.0.0/8, ::1 and localhost; 0.0.0.0 and :: are every address, so not loopback. */
-export function isLoopback(host: string): boolean {
-  const h = host.toLowerCase();
-  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
-  if (isIP(h) === 4) return h.startsWith('127.');
-  if (h.startsWith('::ffff:')) return isLoopback(h.slice('::ffff:'.length));
-  return false;
 }
 
 export interface ExposureSettings {
@@ -39,12 +24,12 @@ export interface ExposureSettings {
  */
 export function exposedListeners(listening: readonly Listening[], s: ExposureSettings): Listening[] {
   if ((s.tls && s.auth) || s.insecure) return [];
-  return listening.filter((l) => !isLoopback(hostOf(l.addr)));
+  return listening.filter((l) => !isLoopbackHost(bareHost(l.addr)));
 }
 
 /** Listeners on other addresses than loopback (warned about with `insecure` and without TLS and auth). */
 export function nonLoopback(listening: readonly Listening[]): Listening[] {
-  return listening.filter((l) => !isLoopback(hostOf(l.addr)));
+  return listening.filter((l) => !isLoopbackHost(bareHost(l.addr)));
 }
 
 /** The start-up refusal, saying how to fix it. */

@@ -13,6 +13,7 @@ import { internalHttp } from '../security/internal-http.js';
 import type { TlsMaterial } from '../security/tls-material.js';
 import { routerFront } from '../shard/router-front.js';
 import { ROUTER_OWN_ROUTES } from '../shard/router-routes.js';
+import { splitHostPort, withPort } from '../common/address.js';
 
 /** What the router takes of a cluster config (cluster/config.ts's ClusterConfig is one): its shards, addresses and limits. */
 export interface RouterConfig {
@@ -68,31 +69,28 @@ export async function runRouter(opts: RunRouterOptions): Promise<RunningRouter> 
   if (!addr) throw new Error('the config has no router.http address');
   const router = routerForConfig(opts.config, opts.clusterToken, opts.logger, opts.pollMs, opts.tls?.ca);
   const security = { ...(opts.tls ? { tls: opts.tls } : {}), ...(opts.auth ? { auth: new Authenticator(opts.auth) } : {}) };
-  const i = addr.lastIndexOf(':');
-  const host = addr.slice(0, i);
+  // `--http :port` is this host's every interface: parseHostPort would refuse it.
+  const { host, port: httpPort } = splitHostPort(addr);
   const respAddr = opts.resp ?? opts.config.router?.resp;
   let http: HttpFront | undefined;
   let resp: RespFront | undefined;
   // Where it listens, with the real ports once the fronts do.
-  const front = routerFront(router, () => {
-    const j = respAddr?.lastIndexOf(':') ?? -1;
-    return {
-      http: http ? `${host}:${http.port}` : addr,
-      ...(respAddr ? { resp: `${respAddr.slice(0, j)}:${resp?.port ?? respAddr.slice(j + 1)}` } : {}),
-    };
-  });
+  const front = routerFront(router, () => ({
+    http: http ? withPort(addr, http.port) : addr,
+    ...(respAddr ? { resp: resp ? withPort(respAddr, resp.port) : respAddr } : {}),
+  }));
   try {
-    http = await startHttpFront({ host, port: Number(addr.slice(i + 1)), front, own: ROUTER_OWN_ROUTES, logger: opts.logger, maxBodyBytes: opts.config.maxBodyBytes, ...security });
+    http = await startHttpFront({ host, port: Number(httpPort), front, own: ROUTER_OWN_ROUTES, logger: opts.logger, maxBodyBytes: opts.config.maxBodyBytes, ...security });
   } catch (e) {
     router.close();
     throw e;
   }
   if (respAddr) {
-    const j = respAddr.lastIndexOf(':');
+    const where = splitHostPort(respAddr);
     try {
       resp = await startRespFront({
-        host: respAddr.slice(0, j),
-        port: Number(respAddr.slice(j + 1)),
+        host: where.host,
+        port: Number(where.port),
         front,
         logger: opts.logger,
         maxBulkBytes: opts.config.maxBodyBytes,
@@ -110,9 +108,9 @@ export async function runRouter(opts: RunRouterOptions): Promise<RunningRouter> 
   return {
     router,
     http,
-    httpAddr: `${host}:${http.port}`,
+    httpAddr: withPort(addr, http.port),
     resp,
-    respAddr: resp && respAddr ? `${respAddr.slice(0, respAddr.lastIndexOf(':'))}:${resp.port}` : undefined,
+    respAddr: resp && respAddr ? withPort(respAddr, resp.port) : undefined,
     stop: async () => {
       if (stopped) return;
       stopped = true;

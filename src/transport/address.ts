@@ -1,3 +1,4 @@
+import { bareHost, splitHostPort } from '../common/address.js';
 import { badAddress } from './errors.js';
 
 export interface HostPort {
@@ -7,11 +8,8 @@ export interface HostPort {
 
 /** Parses "host:port" (or "[v6]:port"); port 0 means "any free port" when listening. */
 export function parseHostPort(addr: string): HostPort {
-  const colon = addr.lastIndexOf(':');
-  if (colon <= 0 || colon === addr.length - 1) throw badAddress(addr);
-  let host = addr.slice(0, colon);
-  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
-  const portText = addr.slice(colon + 1);
+  const portText = splitHostPort(addr).port;
+  const host = bareHost(addr);
   const port = Number(portText);
   if (host === '' || !/^\d+$/.test(portText) || port > 65535) throw badAddress(addr);
   return { host, port };

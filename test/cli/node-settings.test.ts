@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { derivedRaftAddr, dirNameFor, readRemembered, resolveNodeSettings, writeRemembered, type NodeFlags } from '../../src/node/node-settings.js';
-import { isLoopbackHost, thisHostToward } from '../../src/node/this-host.js';
+import { thisHostToward } from '../../src/node/this-host.js';
+import { isLoopbackHost } from '../../src/common/address.js';
 
 const cwd = mkdtempSync(path.join(tmpdir(), 'raftkv-settings-'));
 after(() => rmSync(cwd, { recursive: true, force: true }));

@@ -15,7 +15,7 @@ import { ConfigError, parseClusterConfig } from '../../src/cluster/config.js';
 import { loadClusterSecurity } from '../../src/cluster/security-setup.js';
 import { Authenticator, loadAuthTable } from '../../src/security/auth.js';
 import { issueLeaf, makeCa } from '../../src/security/dev-certs.js';
-import { isLoopback } from '../../src/security/exposure.js';
+import { isLoopbackHost as isLoopback } from '../../src/common/address.js';
 import { TlsSetupError, checkTlsMaterial } from '../../src/security/tls-material.js';
 
 const run = promisify(execFile);

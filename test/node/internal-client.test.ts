@@ -1,6 +1,6 @@
 // The internal HTTP client against local servers on free loopback ports:
 // its time bounds, how it decodes answers into NodeErrors, the one retry
-// policy (BUSY included, for the forwarder too) and leader following.
+// policy (BUSY included, for the forwarder too) and relaying an answer as bytes.
 
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -9,7 +9,7 @@ import { after, describe, test } from 'node:test';
 import { TOKEN_HEADER } from '../../src/common/cluster-identity.js';
 import { NodeError } from '../../src/common/errors.js';
 import { Forwarder } from '../../src/node/forwarder.js';
-import { callLeader, failureOf, InternalClient, RETRYABLE, retrying } from '../../src/node/internal-client.js';
+import { failureOf, InternalClient, RETRYABLE, retrying } from '../../src/node/internal-client.js';
 import { freePorts } from '../../src/kit/ports.js';
 
 type Handler = (req: http.IncomingMessage, body: string, res: http.ServerResponse) => void;
@@ -141,39 +141,27 @@ describe('the retry policy', () => {
   });
 });
 
-describe('leader following', () => {
-  test('a NOT_LEADER answer’s hint is followed; an unreachable member is passed over', async () => {
-    const [down] = await freePorts(1);
-    const follower = await serve((_r, _b, res) => reply(res, 503, { error: 'not the leader', code: 'RAFTKV_ERR_NOT_LEADER', leader: 'c' }));
-    const other = await serve((_r, _b, res) => reply(res, 503, { error: 'not the leader', code: 'RAFTKV_ERR_NOT_LEADER', leader: 'c' }));
-    const leader = await serve((_r, body, res) => reply(res, 200, { applied: JSON.parse(body) as unknown }));
-    const members = new Map([
-      ['a', follower.addr],
-      ['b', other.addr],
-      ['c', leader.addr],
-      ['d', `127.0.0.1:${down}`],
-    ]);
+describe('relaying an answer (a follower sends a request on to its leader)', () => {
+  test('the body comes back as the bytes that were sent, not decoded as text', async () => {
+    const bytes = Buffer.from([0xff, 0xfe, 0x00, 0x80, 0x41]); // not UTF-8
+    const { addr } = await serve((_r, _b, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.end(bytes);
+    });
     const client = new InternalClient();
-    assert.deepEqual(await callLeader(client, members, 'POST', '/key', { body: { k: 'v' }, timeoutMs: 3000, attemptMs: 500 }), { applied: { k: 'v' } });
-    assert.deepEqual([follower.hits(), other.hits(), leader.hits()], [1, 0, 1], 'straight from the follower to the leader it named');
-    // Started at the dead member: on to the next one, whose hint leads to the leader.
-    const [a, c] = [follower.hits(), leader.hits()];
-    const fromDown = new Map([
-      ['d', `127.0.0.1:${down}`],
-      ['a', follower.addr],
-      ['c', leader.addr],
-    ]);
-    assert.deepEqual(await callLeader(client, fromDown, 'POST', '/key', { body: { k: 2 }, timeoutMs: 3000, attemptMs: 500 }), { applied: { k: 2 } });
-    assert.deepEqual([follower.hits() - a, leader.hits() - c], [1, 1]);
+    const a = await client.exchange('GET', client.url(addr, '/key/k?raw'), { timeoutMs: 2000 });
+    assert.equal(a.status, 200);
+    assert.equal(a.headers.get('content-type'), 'application/octet-stream');
+    assert.deepEqual(a.body, bytes);
   });
 
-  test('a hint to a member it does not know moves on to the next member', async () => {
-    const lost = await serve((_r, _b, res) => reply(res, 503, { error: 'not the leader', code: 'RAFTKV_ERR_NOT_LEADER', leader: 'elsewhere' }));
-    const leader = await serve((_r, _b, res) => reply(res, 200, { ok: 1 }));
-    const members = new Map([
-      ['a', lost.addr],
-      ['b', leader.addr],
-    ]);
-    assert.deepEqual(await callLeader(new InternalClient(), members, 'GET', '/x', { timeoutMs: 2000 }), { ok: 1 });
+  test('the time bound covers the whole body: an answer cut off midway fails as "timeout"', async () => {
+    const { addr } = await serve((_r, _b, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"half": '); // and never the rest
+    });
+    const client = new InternalClient();
+    const e = await client.exchange('GET', client.url(addr, '/status'), { timeoutMs: 200 }).catch((x: unknown) => x);
+    assert.equal(failureOf(e), 'timeout');
   });
 });

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkKvHistory, describeOperation, type KvInput, type KvOutput, type Operation } from '../../src/check/linearizability.js';
+import { SeededRand } from '../../src/raft/rand.js';
 
 // --- helpers -----------------------------------------------------------------
 
@@ -178,16 +179,6 @@ test('a violation on one key is reported with badKey and an explanation', () => 
 
 // --- random histories --------------------------------------------------------------
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * A history of a real atomic register: each op takes effect at a random
  * instant inside its [call, return] interval, clients issue ops back to back
@@ -196,7 +187,8 @@ function mulberry32(seed: number): () => number {
  * effect. Every written value is unique.
  */
 function randomHistory(seed: number, count: number, clients: number, keys: string[]): Operation[] {
-  const rand = mulberry32(seed);
+  const r = new SeededRand(seed);
+  const rand = (): number => r.next();
   const int = (n: number): number => Math.floor(rand() * n);
   const clientFree = new Array<number>(clients).fill(0);
   const written = new Map<string, string[]>(keys.map((k) => [k, []]));
@@ -357,7 +349,8 @@ function bruteForce(history: Operation[]): boolean {
 }
 
 test('agrees with a brute-force checker on small random histories', () => {
-  const rand = mulberry32(42);
+  const r = new SeededRand(42);
+  const rand = (): number => r.next();
   const int = (n: number): number => Math.floor(rand() * n);
   let violations = 0;
   for (let round = 0; round < 4000; round++) {

@@ -7,6 +7,7 @@ import tls from 'node:tls';
 import type { HostileInput } from './common.js';
 import { sleep } from '../../kit/wait.js';
 import { parseHostPort } from '../../transport/address.js';
+import { isLoopbackHost } from '../../common/address.js';
 
 /**
  * A listener behind TLS: the CA to trust, a client certificate (the peer
@@ -20,15 +21,11 @@ export interface WireSecurity {
   preamble?: Buffer;
 }
 
-/** Whether `host` is a loopback address: hostile input never leaves the machine. */
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
-}
-
 /** Connect (bounded); undefined when refused or too slow (a node down, a listener full). */
 export function connect(addr: string, timeoutMs = 2000, secure?: WireSecurity): Promise<net.Socket | undefined> {
   const { host, port } = parseHostPort(addr);
-  if (!isLoopback(host)) return Promise.reject(new Error(`hostile input goes to loopback addresses only, not ${addr}`));
+  // Hostile input never leaves the machine.
+  if (!isLoopbackHost(host)) return Promise.reject(new Error(`hostile input goes to loopback addresses only, not ${addr}`));
   return new Promise((resolve) => {
     const s = secure ? tls.connect({ host, port, ca: secure.ca, servername: 'localhost', ...(secure.cert ? { cert: secure.cert, key: secure.key } : {}) }) : net.connect({ host, port });
     const timer = setTimeout(() => {
