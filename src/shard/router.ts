@@ -10,7 +10,8 @@ import { badRequest, crossSlot, internal } from '../common/errors.js';
 import type { KvCommand, KvResult, Ttl } from '../node/kv-state.js';
 import type { ReadLevel } from '../node/types.js';
 import { commandKeys } from './shard-guard.js';
-import { ShardClient, errorOf, type ShardMember, type ShardView } from './shard-client.js';
+import { ShardClient, type ShardMember, type ShardView } from './shard-client.js';
+import { answerError } from '../node/internal-client.js';
 import { SlotMap } from '../common/slot-map.js';
 import { Registry } from 'prom-client';
 import { scrapedCounter, scrapedGauge, type Labels } from '../node/metric-tallies.js';
@@ -90,7 +91,7 @@ export class Router {
     await Promise.all(
       [...groups].map(async ([i, g]) => {
         const a = await this.#clients[i]!.read('POST', `/mget?level=${level}&typed=1`, { keys: [...g] });
-        if (a.status !== 200 || !a.json) throw errorOf(a);
+        if (a.status !== 200 || !a.json) throw answerError(a);
         for (const k of g) {
           const v = (Object.hasOwn(a.json, k) ? a.json[k] : undefined) as unknown;
           values.set(k, typeof v === 'string' ? v : fromTagged(v));
@@ -128,7 +129,7 @@ export class Router {
       this.#clients.map((c) =>
         fn(async (path) => {
           const a = await c.read('GET', path);
-          if (a.status !== 200 || !a.json) throw errorOf(a);
+          if (a.status !== 200 || !a.json) throw answerError(a);
           return a.json as Record<string, unknown>;
         }),
       ),

@@ -286,6 +286,3 @@ export class ShardClient {
     }
   }
 }
-
-/** A node's JSON error answer as the NodeError it stands for (internal-client.ts's, here for the router's callers). */
-export { answerError as errorOf };
