@@ -44,6 +44,13 @@ export function checkResult(result: KvResult): KvResult {
   throw badRequest(`refused: ${result.error}`);
 }
 
+/** The string field `name` of a JSON body (a key's value): anything else is refused, saying what it was. */
+export function stringValue(o: Record<string, unknown>, name: string): string {
+  const v = o[name];
+  if (typeof v !== 'string') throw badRequest(`the value of ${JSON.stringify(name)} must be a string (got ${v === null ? 'null' : typeof v})`);
+  return v;
+}
+
 /** An HTTP body that must be a JSON object (the node's and the router's routes). */
 export function parseJsonObject(body: Buffer): Record<string, unknown> {
   if (body.length === 0) throw badRequest('the request body is empty; expected a JSON object');

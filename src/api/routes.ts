@@ -13,7 +13,7 @@ import { friendlyJson, toTagged, type FriendlyJson, type TaggedValue } from '../
 import type { ForwardAnswer } from '../node/forwarder.js';
 import type { Envelope } from '../node/kv-state.js';
 import type { NodeStatus, ReadLevel } from '../node/types.js';
-import { checkResult, parseJsonObject, parseReadLevel, validateKey } from './kv-rules.js';
+import { checkResult, parseJsonObject, parseReadLevel, stringValue, validateKey } from './kv-rules.js';
 import type { Front, FrontAdmin } from './front.js';
 import type { Need, Reply, RequestContext, Route } from './router.js';
 import { listKeys, rangeKeys } from './scan-routes.js';
@@ -40,11 +40,7 @@ const RELAY_TIMEOUT_MS = 60_000;
 async function setKeys(ctx: RequestContext): Promise<Reply> {
   const body = parseJsonObject(ctx.body);
   const kv: [string, string][] = [];
-  for (const [k, v] of Object.entries(body)) {
-    validateKey(k);
-    if (typeof v !== 'string') throw badRequest(`the value of ${JSON.stringify(k)} must be a string (got ${v === null ? 'null' : typeof v})`);
-    kv.push([k, v]);
-  }
+  for (const k of Object.keys(body)) kv.push([validateKey(k), stringValue(body, k)]);
   if (kv.length === 0) throw badRequest('the body names no key');
   // ?ttl=SECONDS: every key of the body expires then (the leader fixes the deadline).
   const ttlArg = ctx.query.get('ttl');

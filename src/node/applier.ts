@@ -8,7 +8,7 @@ import { decodeEnvelope, type KvResult, type SessionWrite } from './kv-state.js'
 import type { KvWrite } from '../common/kv-write.js';
 import type { Membership } from './membership.js';
 import type { NodeContext } from './node-context.js';
-import { sessionsToStore } from './stored-sessions.js';
+import { sessionsToStore } from './stored-state.js';
 import type { AppliedEntry } from './write-pipeline.js';
 
 export class Applier {

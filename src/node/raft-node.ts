@@ -7,7 +7,7 @@ import type { NodeDeps, NodeStore, NodeTransport } from './deps.js';
 import { shuttingDown } from '../common/errors.js';
 import { Forwarder } from './forwarder.js';
 import { validateCommand, validateEnvelope } from './command-validation.js';
-import { KvState, type Envelope, type KvCommand, type KvResult } from './kv-state.js';
+import type { Envelope, KvCommand, KvResult, KvState } from './kv-state.js';
 import { DEFAULT_APPLY_DELAY_MS } from '../storage/types.js';
 import { clusterIdentity, type ClusterIdentity } from '../common/cluster-identity.js';
 import { limitsWith, type Limits } from '../common/limits.js';
@@ -27,7 +27,7 @@ import { Applier } from './applier.js';
 import { Snapshots } from './snapshots.js';
 import { Membership, httpOf, leaderAddrs } from './membership.js';
 import { DriveLoop } from './drive-loop.js';
-import { sessionsFromStore } from './stored-sessions.js';
+import { kvFromStore } from './stored-state.js';
 
 export type { NodeOptions, RaftNodeOptions } from './node-options.js';
 
@@ -153,8 +153,7 @@ export class RaftNode {
         },
         fresh ? undefined : { hardState: loaded.hardState, entries: loaded.entries, snapshot: loaded.snapshot, applied: loaded.applied },
       );
-      const kv = new KvState(loaded.kv, sessionsFromStore(loaded.sessions), undefined, loaded.revs);
-      kv.readClock = () => clock.now();
+      const kv = kvFromStore(loaded, clock);
       const peers: Record<string, string> = {};
       for (const [id, a] of Object.entries(founders ?? {})) if (id !== opts.id) peers[id] = a.raft;
       for (const [id, ctx] of kv.members) {

@@ -4,10 +4,9 @@
 // store, and installing one received from the leader once it is durable.
 
 import { setSnapshotChunk, type Message, type SnapshotMeta } from '../raft/index.js';
-import { KvState } from './kv-state.js';
 import type { Membership } from './membership.js';
 import type { NodeContext } from './node-context.js';
-import { sessionsFromStore } from './stored-sessions.js';
+import { kvFromStore } from './stored-state.js';
 
 export class Snapshots {
   readonly #ctx: NodeContext;
@@ -76,8 +75,7 @@ export class Snapshots {
     const ctx = this.#ctx;
     const loaded = await ctx.store.load();
     if (ctx.stopped) return;
-    ctx.kv = new KvState(loaded.kv, sessionsFromStore(loaded.sessions), undefined, loaded.revs);
-    ctx.kv.readClock = () => ctx.clock.now();
+    ctx.kv = kvFromStore(loaded, ctx.clock);
     ctx.applied = snapshot.index;
     ctx.watch.restored(snapshot.index);
     ctx.lastSnapshotIndex = snapshot.index;

@@ -4,7 +4,7 @@
 // shard and the shards' view.
 
 import type { Reply, RequestContext, Route } from '../api/router.js';
-import { parseJsonObject, validateKey } from '../api/kv-rules.js';
+import { parseJsonObject, stringValue, validateKey } from '../api/kv-rules.js';
 import { routeTable } from '../api/routes.js';
 import { badRequest } from '../common/errors.js';
 import type { RouterFront } from './router-front.js';
@@ -13,12 +13,6 @@ import { routerListKeys, routerRange } from './router-scan.js';
 export type RouterContext = RequestContext<RouterFront>;
 
 const ok = (json: unknown): Reply => ({ status: 200, json });
-
-function stringValue(o: Record<string, unknown>, name: string): string {
-  const v = o[name];
-  if (typeof v !== 'string') throw badRequest(`the value of ${JSON.stringify(name)} must be a string (got ${v === null ? 'null' : typeof v})`);
-  return v;
-}
 
 /** The old distributor's write: {"clave": K, "valor": V} or {"key": K, "value": V}. */
 async function distributorSet(ctx: RouterContext): Promise<Reply> {
